@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Newcomer demo: build cairn, then apply the example Campus migrations in
+# migrations/ to an embedded SQLite database and inspect the ledger.
+# Safe to run repeatedly (the second migrate finds nothing pending).
+# Env: CAIRN_DEMO_DB (default: build/campus.db), CAIRN_BUILD_DIR (default: build).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$ROOT"
+
+bash "$ROOT/scripts/build.sh"
+
+BUILD="${CAIRN_BUILD_DIR:-build}"
+CAIRN="$BUILD/clients/cairn"
+DB="${CAIRN_DEMO_DB:-build/campus.db}"
+
+if [[ ! -x "$CAIRN" ]]; then
+  echo "demo: $CAIRN was not built" >&2
+  exit 1
+fi
+mkdir -p "$(dirname "$DB")"
+
+for step in migrate status history verify; do
+  echo "== cairn $step"
+  "$CAIRN" --database "sqlite:$DB" --dir migrations "$step"
+done
+echo "== demo finished OK (database: $DB)"
