@@ -1,0 +1,37 @@
+// Hashing for the ledger chain (docs/ledger-format.md) and small helpers
+// around it: hex, UUIDs, clocks.
+#ifndef CAIRN_LEDGER_HASH_H_
+#define CAIRN_LEDGER_HASH_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace cairn::ledger {
+
+inline constexpr size_t kHashSize = 32;
+
+// SHA-256 of `data`, 32 raw bytes.
+std::string Sha256(std::string_view data);
+
+// hash(n) as specified in docs/ledger-format.md, 32 raw bytes.
+std::string RecordHash(std::string_view stream, int64_t position, std::string_view prev_hash,
+                       std::string_view record);
+
+// 32 zero bytes: the prev_hash of position 1.
+const std::string& GenesisHash();
+
+std::string ToHex(std::string_view bytes);
+
+// A random (version 4) UUID in lowercase text form.
+std::string NewUuid();
+
+// Microseconds since the Unix epoch, UTC.
+int64_t NowMicros();
+
+// "2026-11-21T10:15:30.123456Z".
+std::string FormatMicros(int64_t micros);
+
+}  // namespace cairn::ledger
+
+#endif  // CAIRN_LEDGER_HASH_H_

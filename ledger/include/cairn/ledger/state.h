@@ -1,0 +1,95 @@
+// Replay: the state of a target derived from its ledger stream. There is no
+// mutable version table; the current version is whatever replay says.
+//
+//   CAIRN_ASSIGN_OR_RETURN(StreamState state, ReplayStream(store, "campus"));
+//   if (state.IsApplied("0003")) ...
+#ifndef CAIRN_LEDGER_STATE_H_
+#define CAIRN_LEDGER_STATE_H_
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cairn/base/status.h"
+#include "cairn/ledger/store.h"
+#include "cairn/v1/events.pb.h"
+
+namespace cairn::ledger {
+
+// Orders migration ids by number when both are all digits ("9" < "0010"),
+// otherwise as byte strings.
+int CompareMigrationIds(std::string_view a, std::string_view b);
+struct MigrationIdLess {
+  bool operator()(const std::string& a, const std::string& b) const {
+    return CompareMigrationIds(a, b) < 0;
+  }
+};
+
+enum class MigrationStatus { kApplied, kRolledBack, kFailed };
+std::string_view MigrationStatusName(MigrationStatus s);  // "applied", "rolled_back", "failed"
+
+struct MigrationRecord {
+  std::string id;
+  std::string description;
+  std::string checksum;  // of the version that was last applied (or attempted)
+  std::string file;
+  v1::StorageType storage_type = v1::STORAGE_TYPE_TABLE;
+  MigrationStatus status = MigrationStatus::kFailed;
+  int64_t applied_at = 0;      // micros; 0 if never applied
+  int64_t rolled_back_at = 0;  // micros; 0 if never rolled back
+  std::string applied_by;      // "user@host"
+  std::string applied_run_id;
+  int64_t applied_position = 0;  // position of the event that made it applied
+  int64_t duration_micros = 0;
+  int32_t times_applied = 0;
+  // The last failure, if any (also kept when a later attempt succeeded).
+  std::string last_error;
+  int32_t last_error_line = 0;
+  int64_t failed_at = 0;
+};
+
+struct RunRecord {
+  std::string run_id;
+  v1::Direction direction = v1::DIRECTION_UNSPECIFIED;
+  int64_t started_at = 0;
+  int64_t finished_at = 0;  // 0 while open (or if the process died)
+  v1::RunOutcome outcome = v1::RUN_OUTCOME_UNSPECIFIED;
+  std::string actor;  // "user@host"
+};
+
+struct StreamState {
+  std::string stream;
+  Head head;
+  std::map<std::string, MigrationRecord, MigrationIdLess> migrations;
+  // Ids currently applied, in the order they were applied (oldest first).
+  std::vector<std::string> applied_order;
+  int64_t runs = 0;
+  RunRecord last_run;
+
+  bool IsApplied(const std::string& id) const;
+  // The highest applied migration id; empty when none is applied.
+  std::string CurrentVersion() const;
+};
+
+// Folds events, in position order, into a StreamState.
+class StateBuilder {
+ public:
+  explicit StateBuilder(std::string stream);
+  void Apply(const v1::Event& event);
+  const StreamState& state() const { return state_; }
+  StreamState Take() { return std::move(state_); }
+
+ private:
+  StreamState state_;
+  // Checksums of up migrations started but not yet committed or failed.
+  std::map<std::string, std::string> pending_checksum_;
+};
+
+// Reads the whole stream and folds it.
+StatusOr<StreamState> ReplayStream(LedgerStore& store, std::string_view stream);
+
+}  // namespace cairn::ledger
+
+#endif  // CAIRN_LEDGER_STATE_H_

@@ -1,0 +1,115 @@
+// LedgerStore: the append-only, hash-chained event ledger of one database.
+// The storage format is specified in docs/ledger-format.md.
+//
+//   auto store = ledger::LedgerStore::For(*conn);    // conn must outlive store
+//   CAIRN_RETURN_IF_ERROR(store->EnsureSchema());
+//   CAIRN_ASSIGN_OR_RETURN(auto tx, conn->Begin());
+//   ... change the database through conn ...
+//   CAIRN_ASSIGN_OR_RETURN(auto appended, store->Append(event));  // same transaction
+//   CAIRN_RETURN_IF_ERROR(tx->Commit());   // the change and the event, or neither
+//
+// Thread safety: a LedgerStore is used by one thread at a time, like its
+// Connection. Any number of processes may append to one database at once:
+// positions stay gapless and in commit order.
+#ifndef CAIRN_LEDGER_STORE_H_
+#define CAIRN_LEDGER_STORE_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cairn/base/status.h"
+#include "cairn/db/database.h"
+#include "cairn/v1/events.pb.h"
+
+namespace cairn::ledger {
+
+// The last event of a stream: position 0 and 32 zero bytes for an empty one.
+struct Head {
+  int64_t position = 0;
+  std::string hash;  // 32 raw bytes
+};
+
+struct AppendResult {
+  int64_t position = 0;
+  std::string hash;        // 32 raw bytes
+  bool duplicate = false;  // the event_id was already stored with identical content
+};
+
+// The outcome of checking a stream's chain.
+struct VerifyReport {
+  bool ok = true;
+  int64_t events_checked = 0;
+  Head head;                       // the last event that passed every check
+  int64_t first_bad_position = 0;  // 0 when ok
+  std::string problem;             // e.g. "hash mismatch", empty when ok
+};
+
+// The name of an event's body case as stored in the event_type column,
+// e.g. "migration_committed"; empty when no body is set.
+std::string EventTypeName(const v1::Event& event);
+
+class LedgerStore {
+ public:
+  // Returns the store for `conn`'s backend. `conn` must outlive the store.
+  static std::unique_ptr<LedgerStore> For(db::Connection& conn);
+
+  virtual ~LedgerStore() = default;
+
+  // Creates the ledger tables and their append-only triggers if they are
+  // missing. Idempotent; safe when several processes call it at once. Runs in
+  // its own transaction unless the connection already has one open.
+  virtual Status EnsureSchema() = 0;
+
+  // Whether the ledger tables exist. Read operations on a database without
+  // them see empty streams; they never create tables.
+  StatusOr<bool> Exists();
+
+  // Appends `event` to the stream named by event.stream(). The connection
+  // must have a transaction open; the event commits or rolls back with it.
+  // Assigns position and prev_hash; fills event_id and recorded_at if unset.
+  // An event_id already stored with identical content (every field but
+  // position, prev_hash and hash) returns the stored position with
+  // duplicate = true; with different content, kAlreadyExists.
+  StatusOr<AppendResult> Append(v1::Event event);
+
+  StatusOr<Head> GetHead(std::string_view stream);
+
+  // Takes the stream's append lock for the rest of the open transaction and
+  // checks that the stream's head is `expected_position` (0: empty stream);
+  // otherwise kAborted: another writer got there first. This is how a runner
+  // makes sure its plan still holds before it changes anything.
+  Status CheckHead(std::string_view stream, int64_t expected_position);
+
+  // Calls `fn` with the events of `stream` from `from_position` (inclusive)
+  // in position order, at most `limit` of them (0: no limit), until fn
+  // returns false. Each event carries its hash.
+  Status Read(std::string_view stream, int64_t from_position, int64_t limit,
+              const std::function<bool(const v1::Event&)>& fn);
+
+  // Stream names in the database, sorted.
+  StatusOr<std::vector<std::string>> ListStreams();
+
+  // Recomputes the whole chain of `stream` (docs/ledger-format.md,
+  // "Verification") and reports the first bad position. An error Status
+  // means the check could not run; a broken chain is a report with ok=false.
+  StatusOr<VerifyReport> Verify(std::string_view stream);
+
+  db::Connection& connection() { return conn_; }
+
+ protected:
+  explicit LedgerStore(db::Connection& conn) : conn_(conn) {}
+
+  // Serializes appenders of `stream` until the current transaction ends.
+  virtual Status LockStream(std::string_view stream) = 0;
+  virtual std::string_view TableExistsQuery() const = 0;
+
+  db::Connection& conn_;
+};
+
+}  // namespace cairn::ledger
+
+#endif  // CAIRN_LEDGER_STORE_H_

@@ -1,0 +1,241 @@
+#include "cairn/db/database.h"
+
+#include <charconv>
+#include <cstdio>
+
+#include "db/backends.h"
+
+namespace cairn::db {
+
+std::string_view BackendName(Backend backend) {
+  return backend == Backend::kSqlite ? "sqlite" : "postgresql";
+}
+
+int64_t Value::AsInt() const {
+  if (auto* i = std::get_if<int64_t>(&v_)) return *i;
+  if (auto* d = std::get_if<double>(&v_)) return static_cast<int64_t>(*d);
+  const std::string* s = std::get_if<std::string>(&v_);
+  if (s == nullptr) return 0;
+  int64_t out = 0;
+  std::from_chars(s->data(), s->data() + s->size(), out);
+  return out;
+}
+
+double Value::AsDouble() const {
+  if (auto* d = std::get_if<double>(&v_)) return *d;
+  if (auto* i = std::get_if<int64_t>(&v_)) return static_cast<double>(*i);
+  if (auto* s = std::get_if<std::string>(&v_)) return std::strtod(s->c_str(), nullptr);
+  return 0;
+}
+
+std::string Value::AsText() const {
+  if (auto* s = std::get_if<std::string>(&v_)) return *s;
+  if (auto* i = std::get_if<int64_t>(&v_)) return std::to_string(*i);
+  if (auto* d = std::get_if<double>(&v_)) {
+    char buf[64];
+    auto r = std::to_chars(buf, buf + sizeof buf, *d);
+    return std::string(buf, r.ptr);
+  }
+  if (auto* b = std::get_if<Bytes>(&v_)) return b->data;
+  return "";
+}
+
+const std::string& Value::AsBytes() const {
+  static const std::string kEmpty;
+  if (auto* b = std::get_if<Bytes>(&v_)) return b->data;
+  if (auto* s = std::get_if<std::string>(&v_)) return *s;
+  return kEmpty;
+}
+
+StatusOr<std::unique_ptr<Connection>> Connection::Open(const DatabaseUrl& url,
+                                                       const OpenOptions& options) {
+  if (url.backend == Backend::kSqlite) return OpenSqlite(url, options);
+  return OpenPostgres(url, options);
+}
+
+StatusOr<std::unique_ptr<Transaction>> Connection::Begin() {
+  if (in_transaction_) return FailedPreconditionError("a transaction is already open");
+  auto r = Execute(BeginStatement());
+  if (!r.ok()) return r.status().Annotate("cannot begin transaction");
+  in_transaction_ = true;
+  return std::unique_ptr<Transaction>(new Transaction(*this));
+}
+
+Transaction::~Transaction() {
+  if (open_) (void)Rollback();
+}
+
+Status Transaction::Commit() {
+  if (!open_) return FailedPreconditionError("transaction is not open");
+  auto r = conn_.Execute("COMMIT");
+  if (!r.ok()) {
+    // A failed COMMIT leaves nothing committed; make sure the session is clean.
+    (void)Rollback();
+    return r.status().Annotate("commit failed");
+  }
+  open_ = false;
+  conn_.in_transaction_ = false;
+  return Status::Ok();
+}
+
+Status Transaction::Rollback() {
+  if (!open_) return Status::Ok();
+  open_ = false;
+  conn_.in_transaction_ = false;
+  auto r = conn_.Execute("ROLLBACK");
+  return r.ok() ? Status::Ok() : r.status();
+}
+
+namespace {
+
+bool IsDigits(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s)
+    if (c < '0' || c > '9') return false;
+  return true;
+}
+
+std::string PercentDecode(std::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size()) {
+      int v = 0;
+      auto r = std::from_chars(s.data() + i + 1, s.data() + i + 3, v, 16);
+      if (r.ec == std::errc() && r.ptr == s.data() + i + 3) {
+        out.push_back(static_cast<char>(v));
+        i += 2;
+        continue;
+      }
+    }
+    out.push_back(s[i]);
+  }
+  return out;
+}
+
+StatusOr<DatabaseUrl> ParseSqlite(std::string_view url, std::string_view rest) {
+  DatabaseUrl out;
+  out.backend = Backend::kSqlite;
+  if (rest.substr(0, 2) == "//") rest.remove_prefix(2);  // sqlite://rel, sqlite:///abs
+  if (rest.empty()) {
+    return InvalidArgumentError("database URL '" + std::string(url) +
+                                "': missing file path after 'sqlite:'");
+  }
+  out.sqlite_path = std::string(rest);
+  std::string_view name = rest;
+  if (auto slash = name.find_last_of('/'); slash != std::string_view::npos)
+    name.remove_prefix(slash + 1);
+  if (name == ":memory:") {
+    out.database_name = "memory";
+  } else {
+    if (name.empty()) {
+      return InvalidArgumentError("database URL '" + std::string(url) +
+                                  "': path names a directory, not a file");
+    }
+    if (auto dot = name.find('.'); dot != std::string_view::npos && dot > 0)
+      name = name.substr(0, dot);
+    out.database_name = std::string(name);
+  }
+  out.redacted = std::string(url);
+  return out;
+}
+
+StatusOr<DatabaseUrl> ParsePostgres(std::string_view url, std::string_view rest) {
+  auto bad = [&](std::string_view why) {
+    return InvalidArgumentError("database URL '" + std::string(url) + "': " + std::string(why));
+  };
+  DatabaseUrl out;
+  out.backend = Backend::kPostgres;
+  if (rest.substr(0, 2) != "//") return bad("expected '//' after the scheme");
+  rest.remove_prefix(2);
+  std::string_view query;
+  if (auto q = rest.find('?'); q != std::string_view::npos) {
+    query = rest.substr(q + 1);
+    rest = rest.substr(0, q);
+  }
+  std::string_view authority = rest, path;
+  if (auto s = rest.find('/'); s != std::string_view::npos) {
+    authority = rest.substr(0, s);
+    path = rest.substr(s + 1);
+  }
+  std::string_view userinfo, hostport = authority;
+  if (auto at = authority.rfind('@'); at != std::string_view::npos) {
+    userinfo = authority.substr(0, at);
+    hostport = authority.substr(at + 1);
+    if (userinfo.empty()) return bad("empty user name before '@'");
+  }
+  // Host may be empty (libpq then uses the Unix socket), a name, or [IPv6].
+  std::string_view port;
+  if (!hostport.empty() && hostport.front() == '[') {
+    auto close = hostport.find(']');
+    if (close == std::string_view::npos) return bad("unterminated '[' in host");
+    std::string_view after = hostport.substr(close + 1);
+    if (!after.empty()) {
+      if (after.front() != ':') return bad("unexpected text after ']'");
+      port = after.substr(1);
+      if (port.empty()) return bad("empty port after ':'");
+    }
+  } else if (auto colon = hostport.find(':'); colon != std::string_view::npos) {
+    port = hostport.substr(colon + 1);
+    if (port.empty()) return bad("empty port after ':'");
+    if (hostport.find(',') == std::string_view::npos && !IsDigits(port))
+      return bad("port '" + std::string(port) + "' is not a number");
+  }
+  if (!port.empty() && IsDigits(port)) {
+    int p = 0;
+    auto r = std::from_chars(port.data(), port.data() + port.size(), p);
+    if (r.ec != std::errc() || p < 1 || p > 65535)
+      return bad("port '" + std::string(port) + "' is out of range 1-65535");
+  }
+  for (char c : hostport) {
+    if (c == ' ' || c == '/' || c == '\\') return bad("invalid character in host");
+  }
+  std::string dbname = PercentDecode(path);
+  std::string user;
+  if (!userinfo.empty()) user = PercentDecode(userinfo.substr(0, userinfo.find(':')));
+  // Query parameters may name the database or user too (libpq accepts both).
+  for (std::string_view q = query; !q.empty();) {
+    auto amp = q.find('&');
+    std::string_view kv = q.substr(0, amp);
+    q = amp == std::string_view::npos ? std::string_view() : q.substr(amp + 1);
+    auto eq = kv.find('=');
+    if (eq == std::string_view::npos || eq == 0)
+      return bad("query parameter '" + std::string(kv) + "' is not key=value");
+    if (kv.substr(0, eq) == "dbname") dbname = PercentDecode(kv.substr(eq + 1));
+    if (kv.substr(0, eq) == "user" && user.empty()) user = PercentDecode(kv.substr(eq + 1));
+  }
+  if (dbname.empty()) dbname = !user.empty() ? user : "postgres";
+  out.database_name = dbname;
+  out.conninfo = std::string(url);
+  // Redact the password.
+  std::string redacted(url);
+  if (auto colon = userinfo.find(':'); colon != std::string_view::npos) {
+    size_t start = static_cast<size_t>(userinfo.data() - url.data()) + colon + 1;
+    size_t len = userinfo.size() - colon - 1;
+    redacted.replace(start, len, "***");
+  }
+  out.redacted = redacted;
+  return out;
+}
+
+}  // namespace
+
+StatusOr<DatabaseUrl> ParseDatabaseUrl(std::string_view url) {
+  if (url.empty()) {
+    return InvalidArgumentError(
+        "no database given: pass --database URL or set DATABASE_URL "
+        "(sqlite:PATH or postgres://HOST/DB)");
+  }
+  auto colon = url.find(':');
+  if (colon == std::string_view::npos || colon == 0) {
+    return InvalidArgumentError("database URL '" + std::string(url) +
+                                "': missing scheme (expected sqlite:PATH, postgres://... "
+                                "or postgresql://...)");
+  }
+  std::string_view scheme = url.substr(0, colon), rest = url.substr(colon + 1);
+  if (scheme == "sqlite" || scheme == "sqlite3" || scheme == "file") return ParseSqlite(url, rest);
+  if (scheme == "postgres" || scheme == "postgresql") return ParsePostgres(url, rest);
+  return InvalidArgumentError("database URL '" + std::string(url) + "': unknown scheme '" +
+                              std::string(scheme) + "' (expected sqlite, postgres or postgresql)");
+}
+
+}  // namespace cairn::db

@@ -1,0 +1,203 @@
+// PostgreSQL backend on libpqxx 6.4. Every libpqxx exception is caught here
+// and becomes a Status. Transactions are plain BEGIN/COMMIT statements so the
+// same Connection can also run autocommit statements and, later, two-phase
+// commit; each call uses a short-lived pqxx::nontransaction.
+#include <pqxx/pqxx>
+#include <string>
+
+#include "cairn/db/sql_splitter.h"
+#include "db/backends.h"
+
+namespace cairn::db {
+namespace {
+
+constexpr pqxx::oid kBoolOid = 16, kByteaOid = 17, kInt8Oid = 20, kInt2Oid = 21, kInt4Oid = 23,
+                    kOidOid = 26, kFloat4Oid = 700, kFloat8Oid = 701, kNumericOid = 1700;
+
+std::string FirstLine(std::string_view s) {
+  auto nl = s.find('\n');
+  std::string out(s.substr(0, nl));
+  while (!out.empty() && (out.back() == '\r' || out.back() == ' ')) out.pop_back();
+  if (out.rfind("ERROR:  ", 0) == 0) out.erase(0, 8);
+  return out;
+}
+
+StatusCode CodeForSqlState(const std::string& state) {
+  if (state == "23505") return StatusCode::kAlreadyExists;
+  if (state == "40001" || state == "40P01" || state == "55P03") return StatusCode::kAborted;
+  if (state == "57014") return StatusCode::kCancelled;
+  if (state.rfind("08", 0) == 0 || state == "57P01" || state == "57P02" || state == "57P03")
+    return StatusCode::kUnavailable;
+  if (state.rfind("42", 0) == 0) return StatusCode::kInvalidArgument;
+  if (state.rfind("53", 0) == 0) return StatusCode::kResourceExhausted;
+  if (state.rfind("XX", 0) == 0) return StatusCode::kDataLoss;
+  return StatusCode::kFailedPrecondition;
+}
+
+std::string ToHex(const std::string& b) {
+  static const char* kDigits = "0123456789abcdef";
+  std::string out = "\\x";
+  out.reserve(2 + b.size() * 2);
+  for (unsigned char c : b) {
+    out.push_back(kDigits[c >> 4]);
+    out.push_back(kDigits[c & 15]);
+  }
+  return out;
+}
+
+class PostgresConnection final : public Connection {
+ public:
+  PostgresConnection(DatabaseUrl url, std::unique_ptr<pqxx::connection> c)
+      : Connection(std::move(url)), c_(std::move(c)) {}
+  ~PostgresConnection() override = default;  // the server rolls back an open transaction
+
+  Backend backend() const override { return Backend::kPostgres; }
+
+  StatusOr<int64_t> Execute(std::string_view sql, const Params& params) override {
+    int64_t affected = 0;
+    Status s = Run([&] {
+      pqxx::nontransaction n(*c_);
+      pqxx::result r = Exec(n, sql, params);
+      affected = r.affected_rows();
+    });
+    if (!s.ok()) return s;
+    return affected;
+  }
+
+  StatusOr<std::vector<Row>> Query(std::string_view sql, const Params& params) override {
+    std::vector<Row> rows;
+    Status s = Run([&] {
+      pqxx::nontransaction n(*c_);
+      pqxx::result r = Exec(n, sql, params);
+      rows.reserve(r.size());
+      for (const auto& row : r) rows.push_back(Convert(row));
+    });
+    if (!s.ok()) return s;
+    return rows;
+  }
+
+  Status ForEachRow(std::string_view sql, const Params& params,
+                    const std::function<bool(const Row&)>& fn) override {
+    return Run([&] {
+      pqxx::nontransaction n(*c_);
+      pqxx::result r = Exec(n, sql, params);
+      for (const auto& row : r) {
+        if (!fn(Convert(row))) break;
+      }
+    });
+  }
+
+  Status ExecuteScript(std::string_view script, int64_t* executed,
+                       ScriptFailure* failure) override {
+    if (executed) *executed = 0;
+    std::vector<SqlStatement> stmts = SplitSqlStatements(script);
+    for (size_t i = 0; i < stmts.size(); ++i) {
+      Status s = Run([&] {
+        pqxx::nontransaction n(*c_);
+        n.exec(std::string(stmts[i].text));
+      });
+      if (!s.ok()) {
+        if (failure) {
+          failure->statement_index = i;
+          failure->offset = stmts[i].offset;
+          failure->statement = std::string(stmts[i].text);
+          failure->message = s.message();
+        }
+        return s;
+      }
+      if (executed) ++*executed;
+    }
+    return Status::Ok();
+  }
+
+ protected:
+  std::string_view BeginStatement() const override { return "BEGIN"; }
+
+ private:
+  static pqxx::result Exec(pqxx::transaction_base& t, std::string_view sql, const Params& params) {
+    if (params.empty()) return t.exec(std::string(sql));
+    std::vector<std::string> text(params.size());
+    std::vector<const char*> ptrs(params.size(), nullptr);
+    for (size_t i = 0; i < params.size(); ++i) {
+      const Value& v = params[i];
+      if (v.is_null()) continue;
+      text[i] = v.is_bytes() ? ToHex(v.AsBytes()) : v.AsText();
+      ptrs[i] = text[i].c_str();
+    }
+    return t.exec_params(std::string(sql), pqxx::prepare::make_dynamic_params(ptrs));
+  }
+
+  static Row Convert(const pqxx::row& row) {
+    Row out;
+    out.values.reserve(row.size());
+    for (const auto& f : row) {
+      if (f.is_null()) {
+        out.values.emplace_back();
+        continue;
+      }
+      switch (f.type()) {
+        case kInt2Oid:
+        case kInt4Oid:
+        case kInt8Oid:
+        case kOidOid:
+          out.values.emplace_back(f.as<int64_t>());
+          break;
+        case kFloat4Oid:
+        case kFloat8Oid:
+          out.values.emplace_back(f.as<double>());
+          break;
+        case kBoolOid:
+          out.values.emplace_back(static_cast<int64_t>(f.c_str()[0] == 't' ? 1 : 0));
+          break;
+        case kByteaOid:
+          out.values.emplace_back(Bytes{pqxx::binarystring(f).str()});
+          break;
+        case kNumericOid:
+        default:
+          out.values.emplace_back(std::string(f.c_str(), f.size()));
+      }
+    }
+    return out;
+  }
+
+  template <typename Fn>
+  Status Run(Fn&& fn) {
+    try {
+      fn();
+      return Status::Ok();
+    } catch (const pqxx::sql_error& e) {
+      return Status(CodeForSqlState(e.sqlstate()), FirstLine(e.what()));
+    } catch (const pqxx::broken_connection& e) {
+      return UnavailableError("connection to PostgreSQL lost: " + FirstLine(e.what()));
+    } catch (const pqxx::in_doubt_error& e) {
+      return UnavailableError("commit outcome unknown: " + FirstLine(e.what()));
+    } catch (const std::exception& e) {
+      return InternalError(FirstLine(e.what()));
+    }
+  }
+
+  std::unique_ptr<pqxx::connection> c_;
+};
+
+}  // namespace
+
+StatusOr<std::unique_ptr<Connection>> OpenPostgres(const DatabaseUrl& url,
+                                                   const OpenOptions& options) {
+  try {
+    auto c = std::make_unique<pqxx::connection>(url.conninfo);
+    {
+      pqxx::nontransaction n(*c);
+      n.exec_params("SELECT set_config('application_name', $1, false)", options.application_name);
+      n.exec("SET client_min_messages = warning");
+    }
+    return std::unique_ptr<Connection>(new PostgresConnection(url, std::move(c)));
+  } catch (const pqxx::broken_connection& e) {
+    return UnavailableError("cannot connect to PostgreSQL at " + url.redacted + ": " +
+                            FirstLine(e.what()));
+  } catch (const std::exception& e) {
+    return UnavailableError("cannot connect to PostgreSQL at " + url.redacted + ": " +
+                            FirstLine(e.what()));
+  }
+}
+
+}  // namespace cairn::db

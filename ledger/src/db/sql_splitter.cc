@@ -1,0 +1,126 @@
+#include "cairn/db/sql_splitter.h"
+
+#include <cctype>
+
+namespace cairn::db {
+namespace {
+
+bool IsIdentStart(char c) {
+  return std::isalpha(static_cast<unsigned char>(c)) || c == '_' || (c & 0x80);
+}
+bool IsIdentChar(char c) { return IsIdentStart(c) || std::isdigit(static_cast<unsigned char>(c)); }
+
+// Returns the index just past a dollar-quote opening tag at s[i] ('$'), or 0.
+size_t DollarTagEnd(std::string_view s, size_t i) {
+  size_t j = i + 1;
+  if (j < s.size() && s[j] == '$') return j + 1;  // $$
+  if (j >= s.size() || !IsIdentStart(s[j])) return 0;
+  while (j < s.size() && IsIdentChar(s[j])) ++j;
+  if (j < s.size() && s[j] == '$') return j + 1;
+  return 0;
+}
+
+}  // namespace
+
+std::vector<SqlStatement> SplitSqlStatements(std::string_view s) {
+  std::vector<SqlStatement> out;
+  size_t start = std::string_view::npos;  // first significant char of current statement
+  size_t i = 0;
+  auto mark = [&](size_t at) {
+    if (start == std::string_view::npos) start = at;
+  };
+  auto finish = [&](size_t end) {
+    if (start != std::string_view::npos) {
+      size_t e = end;
+      while (e > start && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
+      out.push_back({start, s.substr(start, e - start)});
+    }
+    start = std::string_view::npos;
+  };
+  while (i < s.size()) {
+    char c = s[i];
+    if (c == '-' && i + 1 < s.size() && s[i + 1] == '-') {
+      while (i < s.size() && s[i] != '\n') ++i;
+      continue;
+    }
+    if (c == '/' && i + 1 < s.size() && s[i + 1] == '*') {
+      int depth = 1;
+      i += 2;
+      while (i < s.size() && depth > 0) {
+        if (s[i] == '/' && i + 1 < s.size() && s[i + 1] == '*') {
+          ++depth;
+          i += 2;
+        } else if (s[i] == '*' && i + 1 < s.size() && s[i + 1] == '/') {
+          --depth;
+          i += 2;
+        } else {
+          ++i;
+        }
+      }
+      continue;
+    }
+    if (std::isspace(static_cast<unsigned char>(c))) {
+      ++i;
+      continue;
+    }
+    if (c == ';') {
+      finish(i);
+      ++i;
+      continue;
+    }
+    mark(i);
+    if (c == '\'') {
+      bool backslash =
+          i > 0 && (s[i - 1] == 'E' || s[i - 1] == 'e') && (i < 2 || !IsIdentChar(s[i - 2]));
+      ++i;
+      while (i < s.size()) {
+        if (backslash && s[i] == '\\') {
+          i += 2;
+          continue;
+        }
+        if (s[i] == '\'') {
+          if (i + 1 < s.size() && s[i + 1] == '\'') {
+            i += 2;
+            continue;
+          }
+          ++i;
+          break;
+        }
+        ++i;
+      }
+      continue;
+    }
+    if (c == '"') {
+      ++i;
+      while (i < s.size()) {
+        if (s[i] == '"') {
+          if (i + 1 < s.size() && s[i + 1] == '"') {
+            i += 2;
+            continue;
+          }
+          ++i;
+          break;
+        }
+        ++i;
+      }
+      continue;
+    }
+    if (c == '$' && (i == 0 || !IsIdentChar(s[i - 1]))) {
+      if (size_t end = DollarTagEnd(s, i)) {
+        std::string_view tag = s.substr(i, end - i);
+        size_t close = s.find(tag, end);
+        i = close == std::string_view::npos ? s.size() : close + tag.size();
+        continue;
+      }
+    }
+    if (IsIdentChar(c)) {
+      while (i < s.size() && (IsIdentChar(s[i]) || s[i] == '$')) ++i;
+      continue;
+    }
+    ++i;
+  }
+  finish(s.size());
+  return out;
+}
+
+}  // namespace cairn::db

@@ -1,0 +1,258 @@
+// SQLite backend: the sqlite3 C API, statements prepared and bound, never
+// built from values.
+#include <sqlite3.h>
+
+#include <cctype>
+#include <string>
+
+#include "db/backends.h"
+
+namespace cairn::db {
+namespace {
+
+StatusCode CodeFor(int rc) {
+  switch (rc & 0xff) {
+    case SQLITE_CONSTRAINT:
+      if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+        return StatusCode::kAlreadyExists;
+      return StatusCode::kFailedPrecondition;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return StatusCode::kAborted;
+    case SQLITE_FULL:
+    case SQLITE_TOOBIG:
+    case SQLITE_NOMEM:
+      return StatusCode::kResourceExhausted;
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      return StatusCode::kDataLoss;
+    case SQLITE_CANTOPEN:
+    case SQLITE_IOERR:
+      return StatusCode::kUnavailable;
+    case SQLITE_ERROR:
+      return StatusCode::kInvalidArgument;
+    case SQLITE_INTERRUPT:
+      return StatusCode::kCancelled;
+    case SQLITE_READONLY:
+    case SQLITE_PERM:
+    case SQLITE_AUTH:
+      return StatusCode::kPermissionDenied;
+    default:
+      return StatusCode::kFailedPrecondition;
+  }
+}
+
+// Finalizes a statement on scope exit.
+struct StmtGuard {
+  sqlite3_stmt* stmt = nullptr;
+  ~StmtGuard() { sqlite3_finalize(stmt); }
+};
+
+class SqliteConnection final : public Connection {
+ public:
+  SqliteConnection(DatabaseUrl url, sqlite3* db) : Connection(std::move(url)), db_(db) {}
+  ~SqliteConnection() override {
+    if (in_transaction()) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    sqlite3_close_v2(db_);
+  }
+
+  Backend backend() const override { return Backend::kSqlite; }
+
+  StatusOr<int64_t> Execute(std::string_view sql, const Params& params) override {
+    StmtGuard g;
+    CAIRN_RETURN_IF_ERROR(Prepare(sql, params, &g.stmt));
+    int rc;
+    while ((rc = sqlite3_step(g.stmt)) == SQLITE_ROW) {
+    }
+    if (rc != SQLITE_DONE) return Error(rc, sql);
+    return static_cast<int64_t>(sqlite3_changes64(db_));
+  }
+
+  StatusOr<std::vector<Row>> Query(std::string_view sql, const Params& params) override {
+    std::vector<Row> rows;
+    CAIRN_RETURN_IF_ERROR(ForEachRow(sql, params, [&](const Row& r) {
+      rows.push_back(r);
+      return true;
+    }));
+    return rows;
+  }
+
+  Status ForEachRow(std::string_view sql, const Params& params,
+                    const std::function<bool(const Row&)>& fn) override {
+    StmtGuard g;
+    CAIRN_RETURN_IF_ERROR(Prepare(sql, params, &g.stmt));
+    const int ncol = sqlite3_column_count(g.stmt);
+    Row row;
+    int rc;
+    while ((rc = sqlite3_step(g.stmt)) == SQLITE_ROW) {
+      row.values.clear();
+      row.values.reserve(ncol);
+      for (int i = 0; i < ncol; ++i) row.values.push_back(Column(g.stmt, i));
+      if (!fn(row)) return Status::Ok();
+    }
+    if (rc != SQLITE_DONE) return Error(rc, sql);
+    return Status::Ok();
+  }
+
+  Status ExecuteScript(std::string_view script, int64_t* executed,
+                       ScriptFailure* failure) override {
+    if (executed) *executed = 0;
+    const char* base = script.data();
+    const char* p = base;
+    const char* end = base + script.size();
+    size_t index = 0;
+    while (p < end) {
+      sqlite3_stmt* raw = nullptr;
+      const char* tail = nullptr;
+      int rc = sqlite3_prepare_v2(db_, p, static_cast<int>(end - p), &raw, &tail);
+      StmtGuard g{raw};
+      if (rc != SQLITE_OK) return ScriptError(rc, script, p, end, index, failure);
+      if (raw == nullptr) {  // only whitespace or comments remained
+        p = tail;
+        continue;
+      }
+      while ((rc = sqlite3_step(raw)) == SQLITE_ROW) {
+      }
+      if (rc != SQLITE_DONE) return ScriptError(rc, script, p, tail, index, failure);
+      ++index;
+      if (executed) ++*executed;
+      p = tail;
+    }
+    return Status::Ok();
+  }
+
+ protected:
+  std::string_view BeginStatement() const override { return "BEGIN IMMEDIATE"; }
+
+ private:
+  // Skips whitespace and comments so a failure points at the statement itself.
+  static const char* SkipSpace(const char* p, const char* end) {
+    while (p < end) {
+      if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == '\f') {
+        ++p;
+      } else if (p + 1 < end && p[0] == '-' && p[1] == '-') {
+        while (p < end && *p != '\n') ++p;
+      } else if (p + 1 < end && p[0] == '/' && p[1] == '*') {
+        p += 2;
+        while (p + 1 < end && !(p[0] == '*' && p[1] == '/')) ++p;
+        p = p + 1 < end ? p + 2 : end;
+      } else {
+        break;
+      }
+    }
+    return p;
+  }
+
+  Status ScriptError(int rc, std::string_view script, const char* p, const char* stmt_end,
+                     size_t index, ScriptFailure* failure) {
+    std::string msg = sqlite3_errmsg(db_);
+    const char* start = SkipSpace(p, stmt_end);
+    if (failure) {
+      failure->statement_index = index;
+      failure->offset = static_cast<size_t>(start - script.data());
+      const char* e = stmt_end;
+      if (rc != SQLITE_OK || e <= start) {
+        // On a prepare error there is no tail: the statement runs to its ';'.
+        e = start;
+        const char* limit = script.data() + script.size();
+        while (e < limit && *e != ';') ++e;
+      }
+      std::string_view text(start, static_cast<size_t>(e - start));
+      while (!text.empty() &&
+             (text.back() == ';' || std::isspace(static_cast<unsigned char>(text.back()))))
+        text.remove_suffix(1);
+      failure->statement = std::string(text);
+      failure->message = msg;
+    }
+    return Status(CodeFor(sqlite3_extended_errcode(db_)), msg);
+  }
+
+  Status Prepare(std::string_view sql, const Params& params, sqlite3_stmt** out) {
+    const char* tail = nullptr;
+    int rc = sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), out, &tail);
+    if (rc != SQLITE_OK) return Error(rc, sql);
+    if (*out == nullptr) return InvalidArgumentError("empty statement");
+    for (size_t i = 0; i < params.size(); ++i) {
+      // `$N` is a named parameter in SQLite; look it up so `$2 ... $1` binds right.
+      std::string name = "$" + std::to_string(i + 1);
+      int idx = sqlite3_bind_parameter_index(*out, name.c_str());
+      if (idx == 0) {
+        if (static_cast<int>(i + 1) > sqlite3_bind_parameter_count(*out)) continue;
+        idx = static_cast<int>(i + 1);
+      }
+      const Value& v = params[i];
+      if (v.is_null())
+        rc = sqlite3_bind_null(*out, idx);
+      else if (v.is_int())
+        rc = sqlite3_bind_int64(*out, idx, v.AsInt());
+      else if (v.is_double())
+        rc = sqlite3_bind_double(*out, idx, v.AsDouble());
+      else if (v.is_bytes()) {
+        const std::string& b = v.AsBytes();
+        rc = sqlite3_bind_blob64(*out, idx, b.data(), b.size(), SQLITE_TRANSIENT);
+      } else {
+        std::string t = v.AsText();
+        rc = sqlite3_bind_text64(*out, idx, t.data(), t.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+      }
+      if (rc != SQLITE_OK) return Error(rc, sql);
+    }
+    return Status::Ok();
+  }
+
+  static Value Column(sqlite3_stmt* stmt, int i) {
+    switch (sqlite3_column_type(stmt, i)) {
+      case SQLITE_INTEGER:
+        return Value(static_cast<int64_t>(sqlite3_column_int64(stmt, i)));
+      case SQLITE_FLOAT:
+        return Value(sqlite3_column_double(stmt, i));
+      case SQLITE_TEXT: {
+        auto* t = reinterpret_cast<const char*>(sqlite3_column_text(stmt, i));
+        return Value(std::string(t, static_cast<size_t>(sqlite3_column_bytes(stmt, i))));
+      }
+      case SQLITE_BLOB: {
+        auto* b = static_cast<const char*>(sqlite3_column_blob(stmt, i));
+        return Value(
+            Bytes{std::string(b ? b : "", static_cast<size_t>(sqlite3_column_bytes(stmt, i)))});
+      }
+      default:
+        return Value();
+    }
+  }
+
+  Status Error(int rc, std::string_view sql) {
+    (void)sql;
+    return Status(CodeFor(sqlite3_extended_errcode(db_) ? sqlite3_extended_errcode(db_) : rc),
+                  sqlite3_errmsg(db_));
+  }
+
+  sqlite3* db_;
+};
+
+}  // namespace
+
+StatusOr<std::unique_ptr<Connection>> OpenSqlite(const DatabaseUrl& url,
+                                                 const OpenOptions& options) {
+  sqlite3* db = nullptr;
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+  int rc = sqlite3_open_v2(url.sqlite_path.c_str(), &db, flags, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
+    sqlite3_close_v2(db);
+    return UnavailableError("cannot open SQLite database '" + url.sqlite_path + "': " + msg);
+  }
+  sqlite3_extended_result_codes(db, 1);
+  sqlite3_busy_timeout(db, static_cast<int>(options.busy_timeout.count()));
+  // Fail now, not at the first write, if the file is not a database.
+  char* err = nullptr;
+  rc = sqlite3_exec(db, "SELECT count(*) FROM sqlite_schema", nullptr, nullptr, &err);
+  if (rc != SQLITE_OK) {
+    std::string msg = err ? err : sqlite3_errmsg(db);
+    sqlite3_free(err);
+    sqlite3_close_v2(db);
+    return Status(CodeFor(rc) == StatusCode::kInvalidArgument ? StatusCode::kDataLoss : CodeFor(rc),
+                  "cannot read SQLite database '" + url.sqlite_path + "': " + msg);
+  }
+  return std::unique_ptr<Connection>(new SqliteConnection(url, db));
+}
+
+}  // namespace cairn::db

@@ -1,0 +1,165 @@
+#include "cairn/ledger/state.h"
+
+#include <algorithm>
+
+#include "cairn/ledger/hash.h"
+
+namespace cairn::ledger {
+namespace {
+
+int64_t Micros(const google::protobuf::Timestamp& ts) {
+  return ts.seconds() * 1000000 + ts.nanos() / 1000;
+}
+
+std::string ActorName(const v1::Actor& a) {
+  if (a.host().empty()) return a.user();
+  return a.user() + "@" + a.host();
+}
+
+bool AllDigits(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+}  // namespace
+
+int CompareMigrationIds(std::string_view a, std::string_view b) {
+  if (AllDigits(a) && AllDigits(b)) {
+    auto strip = [](std::string_view s) {
+      size_t i = 0;
+      while (i + 1 < s.size() && s[i] == '0') ++i;
+      return s.substr(i);
+    };
+    std::string_view x = strip(a), y = strip(b);
+    if (x.size() != y.size()) return x.size() < y.size() ? -1 : 1;
+    int c = x.compare(y);
+    if (c != 0) return c < 0 ? -1 : 1;
+    return 0;
+  }
+  int c = a.compare(b);
+  return c < 0 ? -1 : (c > 0 ? 1 : 0);
+}
+
+std::string_view MigrationStatusName(MigrationStatus s) {
+  switch (s) {
+    case MigrationStatus::kApplied:
+      return "applied";
+    case MigrationStatus::kRolledBack:
+      return "rolled_back";
+    case MigrationStatus::kFailed:
+      return "failed";
+  }
+  return "unknown";
+}
+
+bool StreamState::IsApplied(const std::string& id) const {
+  auto it = migrations.find(id);
+  return it != migrations.end() && it->second.status == MigrationStatus::kApplied;
+}
+
+std::string StreamState::CurrentVersion() const {
+  for (auto it = migrations.rbegin(); it != migrations.rend(); ++it)
+    if (it->second.status == MigrationStatus::kApplied) return it->first;
+  return "";
+}
+
+StateBuilder::StateBuilder(std::string stream) {
+  state_.stream = std::move(stream);
+  state_.head = Head{0, GenesisHash()};
+}
+
+void StateBuilder::Apply(const v1::Event& e) {
+  state_.head = Head{e.position(), e.hash()};
+  const int64_t at = Micros(e.recorded_at());
+  auto remove_applied = [&](const std::string& id) {
+    auto& order = state_.applied_order;
+    order.erase(std::remove(order.begin(), order.end(), id), order.end());
+  };
+  switch (e.body_case()) {
+    case v1::Event::kRunStarted: {
+      ++state_.runs;
+      RunRecord run;
+      run.run_id = e.run_id();
+      run.direction = e.run_started().direction();
+      run.started_at = at;
+      run.actor = ActorName(e.actor());
+      state_.last_run = run;
+      break;
+    }
+    case v1::Event::kRunFinished:
+      if (state_.last_run.run_id == e.run_id()) {
+        state_.last_run.finished_at = at;
+        state_.last_run.outcome = e.run_finished().outcome();
+      }
+      break;
+    case v1::Event::kMigrationStarted: {
+      const auto& m = e.migration_started();
+      MigrationRecord& r = state_.migrations[m.migration_id()];
+      if (r.id.empty()) {
+        r.id = m.migration_id();
+        r.status = MigrationStatus::kRolledBack;  // "not applied" until an outcome says otherwise
+      }
+      // Description and file follow the latest attempt; the checksum is set
+      // only when an up direction commits (below), from this pending value.
+      r.description = m.description();
+      r.file = m.file();
+      r.storage_type = m.storage_type();
+      if (m.direction() == v1::DIRECTION_UP) pending_checksum_[m.migration_id()] = m.checksum();
+      break;
+    }
+    case v1::Event::kMigrationCommitted: {
+      const auto& m = e.migration_committed();
+      MigrationRecord& r = state_.migrations[m.migration_id()];
+      r.id = m.migration_id();
+      r.status = MigrationStatus::kApplied;
+      r.applied_at = at;
+      r.applied_by = ActorName(e.actor());
+      r.applied_run_id = e.run_id();
+      r.applied_position = e.position();
+      r.duration_micros = m.duration_micros();
+      ++r.times_applied;
+      if (auto it = pending_checksum_.find(m.migration_id()); it != pending_checksum_.end()) {
+        r.checksum = it->second;
+        pending_checksum_.erase(it);
+      }
+      remove_applied(r.id);
+      state_.applied_order.push_back(r.id);
+      break;
+    }
+    case v1::Event::kMigrationRolledBack: {
+      const auto& m = e.migration_rolled_back();
+      MigrationRecord& r = state_.migrations[m.migration_id()];
+      r.id = m.migration_id();
+      r.status = MigrationStatus::kRolledBack;
+      r.rolled_back_at = at;
+      remove_applied(r.id);
+      break;
+    }
+    case v1::Event::kMigrationFailed: {
+      const auto& m = e.migration_failed();
+      MigrationRecord& r = state_.migrations[m.migration_id()];
+      r.id = m.migration_id();
+      r.last_error = m.error_message();
+      r.last_error_line = m.line();
+      r.failed_at = at;
+      // A failed down leaves the migration applied; a failed up leaves it not applied.
+      if (m.direction() != v1::DIRECTION_DOWN && r.status != MigrationStatus::kApplied)
+        r.status = MigrationStatus::kFailed;
+      pending_checksum_.erase(m.migration_id());
+      break;
+    }
+    case v1::Event::kBatchApplied:
+    case v1::Event::BODY_NOT_SET:
+      break;
+  }
+}
+
+StatusOr<StreamState> ReplayStream(LedgerStore& store, std::string_view stream) {
+  StateBuilder builder{std::string(stream)};
+  CAIRN_RETURN_IF_ERROR(store.Read(stream, 1, 0, [&](const v1::Event& e) {
+    builder.Apply(e);
+    return true;
+  }));
+  return builder.Take();
+}
+
+}  // namespace cairn::ledger

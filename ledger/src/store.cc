@@ -1,0 +1,361 @@
+#include "cairn/ledger/store.h"
+
+#include <google/protobuf/util/message_differencer.h>
+
+#include "cairn/ledger/hash.h"
+
+namespace cairn::ledger {
+namespace {
+
+using db::Bytes;
+using db::Value;
+
+constexpr int64_t kPageSize = 2000;
+
+constexpr const char* kSelectColumns =
+    "SELECT stream, position, event_id, event_type, recorded_at, record, prev_hash, hash "
+    "FROM cairn_ledger ";
+
+void SetTimestamp(google::protobuf::Timestamp* ts, int64_t micros) {
+  ts->set_seconds(micros / 1000000);
+  ts->set_nanos(static_cast<int32_t>((micros % 1000000) * 1000));
+}
+int64_t TimestampMicros(const google::protobuf::Timestamp& ts) {
+  return ts.seconds() * 1000000 + ts.nanos() / 1000;
+}
+
+// Content compared for idempotency: everything but the chain fields.
+v1::Event Content(v1::Event e) {
+  e.clear_position();
+  e.clear_prev_hash();
+  e.clear_hash();
+  return e;
+}
+
+class SqliteLedgerStore final : public LedgerStore {
+ public:
+  explicit SqliteLedgerStore(db::Connection& conn) : LedgerStore(conn) {}
+
+  Status EnsureSchema() override {
+    CAIRN_ASSIGN_OR_RETURN(bool exists, Exists());
+    if (exists) return Status::Ok();
+    std::unique_ptr<db::Transaction> tx;
+    if (!conn_.in_transaction()) {
+      CAIRN_ASSIGN_OR_RETURN(tx, conn_.Begin());
+    }
+    static constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS cairn_ledger (
+  stream      TEXT    NOT NULL,
+  position    INTEGER NOT NULL CHECK (position > 0),
+  event_id    TEXT    NOT NULL UNIQUE,
+  event_type  TEXT    NOT NULL,
+  recorded_at INTEGER NOT NULL,
+  record      BLOB    NOT NULL,
+  prev_hash   BLOB    NOT NULL,
+  hash        BLOB    NOT NULL,
+  PRIMARY KEY (stream, position)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS cairn_ledger_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+INSERT OR IGNORE INTO cairn_ledger_meta (key, value) VALUES ('format', '1');
+CREATE TRIGGER IF NOT EXISTS cairn_ledger_no_update BEFORE UPDATE ON cairn_ledger
+BEGIN SELECT RAISE(ABORT, 'cairn: UPDATE on cairn_ledger is not allowed: the ledger is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS cairn_ledger_no_delete BEFORE DELETE ON cairn_ledger
+BEGIN SELECT RAISE(ABORT, 'cairn: DELETE on cairn_ledger is not allowed: the ledger is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS cairn_ledger_meta_no_update BEFORE UPDATE ON cairn_ledger_meta
+BEGIN SELECT RAISE(ABORT, 'cairn: UPDATE on cairn_ledger_meta is not allowed'); END;
+CREATE TRIGGER IF NOT EXISTS cairn_ledger_meta_no_delete BEFORE DELETE ON cairn_ledger_meta
+BEGIN SELECT RAISE(ABORT, 'cairn: DELETE on cairn_ledger_meta is not allowed'); END;
+)sql";
+    CAIRN_RETURN_IF_ERROR(
+        conn_.ExecuteScript(kSchema, nullptr, nullptr).Annotate("cannot create the ledger tables"));
+    if (tx) CAIRN_RETURN_IF_ERROR(tx->Commit());
+    return Status::Ok();
+  }
+
+ protected:
+  Status LockStream(std::string_view) override {
+    // BEGIN IMMEDIATE already holds the database's write lock.
+    return Status::Ok();
+  }
+  std::string_view TableExistsQuery() const override {
+    return "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'cairn_ledger'";
+  }
+};
+
+class PostgresLedgerStore final : public LedgerStore {
+ public:
+  explicit PostgresLedgerStore(db::Connection& conn) : LedgerStore(conn) {}
+
+  Status EnsureSchema() override {
+    CAIRN_ASSIGN_OR_RETURN(bool exists, Exists());
+    if (exists) return Status::Ok();
+    std::unique_ptr<db::Transaction> tx;
+    if (!conn_.in_transaction()) {
+      CAIRN_ASSIGN_OR_RETURN(tx, conn_.Begin());
+    }
+    // One creator at a time; the others find the tables made.
+    CAIRN_RETURN_IF_ERROR(conn_.Execute("SELECT pg_advisory_xact_lock(1667328370, 0)").status());
+    CAIRN_ASSIGN_OR_RETURN(exists, Exists());
+    if (!exists) {
+      static constexpr const char* kSchema = R"sql(
+CREATE TABLE cairn_ledger (
+  stream      TEXT   NOT NULL,
+  position    BIGINT NOT NULL CHECK (position > 0),
+  event_id    TEXT   NOT NULL UNIQUE,
+  event_type  TEXT   NOT NULL,
+  recorded_at BIGINT NOT NULL,
+  record      BYTEA  NOT NULL,
+  prev_hash   BYTEA  NOT NULL,
+  hash        BYTEA  NOT NULL,
+  PRIMARY KEY (stream, position)
+);
+CREATE TABLE cairn_ledger_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+INSERT INTO cairn_ledger_meta (key, value) VALUES ('format', '1');
+CREATE OR REPLACE FUNCTION cairn_ledger_reject_change() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION 'cairn: % on % is not allowed: the ledger is append-only', TG_OP, TG_TABLE_NAME
+    USING ERRCODE = 'insufficient_privilege';
+END
+$$;
+CREATE TRIGGER cairn_ledger_no_change BEFORE UPDATE OR DELETE ON cairn_ledger
+  FOR EACH ROW EXECUTE FUNCTION cairn_ledger_reject_change();
+CREATE TRIGGER cairn_ledger_no_truncate BEFORE TRUNCATE ON cairn_ledger
+  FOR EACH STATEMENT EXECUTE FUNCTION cairn_ledger_reject_change();
+CREATE TRIGGER cairn_ledger_meta_no_change BEFORE UPDATE OR DELETE ON cairn_ledger_meta
+  FOR EACH ROW EXECUTE FUNCTION cairn_ledger_reject_change();
+CREATE TRIGGER cairn_ledger_meta_no_truncate BEFORE TRUNCATE ON cairn_ledger_meta
+  FOR EACH STATEMENT EXECUTE FUNCTION cairn_ledger_reject_change();
+)sql";
+      CAIRN_RETURN_IF_ERROR(conn_.ExecuteScript(kSchema, nullptr, nullptr)
+                                .Annotate("cannot create the ledger tables"));
+    }
+    if (tx) CAIRN_RETURN_IF_ERROR(tx->Commit());
+    return Status::Ok();
+  }
+
+ protected:
+  Status LockStream(std::string_view stream) override {
+    std::string digest = Sha256(stream);
+    int32_t key =
+        static_cast<int32_t>((static_cast<uint32_t>(static_cast<uint8_t>(digest[0])) << 24) |
+                             (static_cast<uint32_t>(static_cast<uint8_t>(digest[1])) << 16) |
+                             (static_cast<uint32_t>(static_cast<uint8_t>(digest[2])) << 8) |
+                             static_cast<uint32_t>(static_cast<uint8_t>(digest[3])));
+    return conn_
+        .Execute("SELECT pg_advisory_xact_lock(1667328370, $1::int4)",
+                 {Value(static_cast<int64_t>(key))})
+        .status()
+        .Annotate("cannot lock the ledger stream");
+  }
+  std::string_view TableExistsQuery() const override {
+    return "SELECT CASE WHEN to_regclass('cairn_ledger') IS NULL THEN 0 ELSE 1 END";
+  }
+};
+
+}  // namespace
+
+std::string EventTypeName(const v1::Event& event) {
+  if (event.body_case() == v1::Event::BODY_NOT_SET) return "";
+  const auto* field = v1::Event::descriptor()->FindFieldByNumber(event.body_case());
+  return field ? field->name() : "";
+}
+
+std::unique_ptr<LedgerStore> LedgerStore::For(db::Connection& conn) {
+  if (conn.backend() == db::Backend::kSqlite) return std::make_unique<SqliteLedgerStore>(conn);
+  return std::make_unique<PostgresLedgerStore>(conn);
+}
+
+StatusOr<bool> LedgerStore::Exists() {
+  CAIRN_ASSIGN_OR_RETURN(auto rows, conn_.Query(TableExistsQuery()));
+  return !rows.empty() && rows[0][0].AsInt() > 0;
+}
+
+StatusOr<Head> LedgerStore::GetHead(std::string_view stream) {
+  CAIRN_ASSIGN_OR_RETURN(bool exists, Exists());
+  Head head{0, GenesisHash()};
+  if (!exists) return head;
+  CAIRN_ASSIGN_OR_RETURN(auto rows,
+                         conn_.Query("SELECT position, hash FROM cairn_ledger WHERE stream = $1 "
+                                     "ORDER BY position DESC LIMIT 1",
+                                     {Value(stream)}));
+  if (!rows.empty()) {
+    head.position = rows[0][0].AsInt();
+    head.hash = rows[0][1].AsBytes();
+  }
+  return head;
+}
+
+Status LedgerStore::CheckHead(std::string_view stream, int64_t expected_position) {
+  if (!conn_.in_transaction())
+    return FailedPreconditionError("CheckHead needs an open transaction");
+  CAIRN_RETURN_IF_ERROR(LockStream(stream));
+  CAIRN_ASSIGN_OR_RETURN(Head head, GetHead(stream));
+  if (head.position != expected_position) {
+    return AbortedError("another writer appended to stream '" + std::string(stream) +
+                        "' (head is at position " + std::to_string(head.position) + ", expected " +
+                        std::to_string(expected_position) + ")");
+  }
+  return Status::Ok();
+}
+
+StatusOr<AppendResult> LedgerStore::Append(v1::Event event) {
+  if (!conn_.in_transaction())
+    return FailedPreconditionError("ledger append needs an open transaction");
+  if (event.stream().empty()) return InvalidArgumentError("event has no stream");
+  if (event.body_case() == v1::Event::BODY_NOT_SET)
+    return InvalidArgumentError("event has no body");
+  if (event.event_id().empty()) event.set_event_id(NewUuid());
+  if (!event.has_recorded_at()) SetTimestamp(event.mutable_recorded_at(), NowMicros());
+  const std::string& stream = event.stream();
+
+  CAIRN_RETURN_IF_ERROR(LockStream(stream));
+
+  // Idempotent retry?
+  CAIRN_ASSIGN_OR_RETURN(
+      auto existing,
+      conn_.Query("SELECT position, record, hash FROM cairn_ledger WHERE event_id = $1",
+                  {Value(event.event_id())}));
+  if (!existing.empty()) {
+    v1::Event stored;
+    if (!stored.ParseFromString(existing[0][1].AsBytes()))
+      return DataLossError("stored record for event " + event.event_id() + " does not decode");
+    if (!google::protobuf::util::MessageDifferencer::Equals(Content(stored), Content(event))) {
+      return AlreadyExistsError("event_id " + event.event_id() +
+                                " is already in the ledger with different content");
+    }
+    return AppendResult{existing[0][0].AsInt(), existing[0][2].AsBytes(), true};
+  }
+
+  CAIRN_ASSIGN_OR_RETURN(auto head_rows,
+                         conn_.Query("SELECT position, hash FROM cairn_ledger WHERE stream = $1 "
+                                     "ORDER BY position DESC LIMIT 1",
+                                     {Value(stream)}));
+  int64_t position = 1;
+  std::string prev = GenesisHash();
+  if (!head_rows.empty()) {
+    position = head_rows[0][0].AsInt() + 1;
+    prev = head_rows[0][1].AsBytes();
+  }
+  event.set_position(position);
+  event.set_prev_hash(prev);
+  event.clear_hash();
+  std::string record;
+  if (!event.SerializeToString(&record)) return InternalError("cannot serialize event");
+  std::string hash = RecordHash(stream, position, prev, record);
+  CAIRN_RETURN_IF_ERROR(
+      conn_
+          .Execute("INSERT INTO cairn_ledger (stream, position, event_id, event_type, recorded_at, "
+                   "record, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                   {Value(stream), Value(position), Value(event.event_id()),
+                    Value(EventTypeName(event)), Value(TimestampMicros(event.recorded_at())),
+                    Value(Bytes{record}), Value(Bytes{prev}), Value(Bytes{hash})})
+          .status()
+          .Annotate("cannot append to the ledger"));
+  return AppendResult{position, hash, false};
+}
+
+Status LedgerStore::Read(std::string_view stream, int64_t from_position, int64_t limit,
+                         const std::function<bool(const v1::Event&)>& fn) {
+  CAIRN_ASSIGN_OR_RETURN(bool exists, Exists());
+  if (!exists) return Status::Ok();
+  int64_t next = std::max<int64_t>(from_position, 1);
+  int64_t remaining = limit > 0 ? limit : INT64_MAX;
+  bool stop = false;
+  Status decode_error;
+  while (!stop && remaining > 0) {
+    int64_t page = std::min(remaining, kPageSize);
+    int64_t got = 0;
+    CAIRN_RETURN_IF_ERROR(conn_.ForEachRow(
+        "SELECT position, record, hash FROM cairn_ledger WHERE stream = $1 AND position >= $2 "
+        "ORDER BY position LIMIT $3",
+        {Value(stream), Value(next), Value(page)}, [&](const db::Row& row) {
+          ++got;
+          v1::Event e;
+          if (!e.ParseFromString(row[1].AsBytes())) {
+            decode_error = DataLossError("ledger record at position " +
+                                         std::to_string(row[0].AsInt()) + " does not decode");
+            stop = true;
+            return false;
+          }
+          e.set_hash(row[2].AsBytes());
+          next = row[0].AsInt() + 1;
+          if (!fn(e)) {
+            stop = true;
+            return false;
+          }
+          return true;
+        }));
+    CAIRN_RETURN_IF_ERROR(decode_error);
+    if (got < page) break;
+    remaining -= got;
+  }
+  return Status::Ok();
+}
+
+StatusOr<std::vector<std::string>> LedgerStore::ListStreams() {
+  std::vector<std::string> out;
+  CAIRN_ASSIGN_OR_RETURN(bool exists, Exists());
+  if (!exists) return out;
+  CAIRN_ASSIGN_OR_RETURN(auto rows,
+                         conn_.Query("SELECT DISTINCT stream FROM cairn_ledger ORDER BY stream"));
+  for (const auto& r : rows) out.push_back(r[0].AsText());
+  return out;
+}
+
+StatusOr<VerifyReport> LedgerStore::Verify(std::string_view stream) {
+  VerifyReport report;
+  report.head = Head{0, GenesisHash()};
+  CAIRN_ASSIGN_OR_RETURN(bool exists, Exists());
+  if (!exists) return report;
+  int64_t after = 0;  // rows are read by position > after, so gaps are seen
+  bool done = false;
+  auto fail = [&](int64_t position, std::string problem) {
+    report.ok = false;
+    report.first_bad_position = position;
+    report.problem = std::move(problem);
+    done = true;
+    return false;
+  };
+  while (!done) {
+    int64_t got = 0;
+    CAIRN_RETURN_IF_ERROR(conn_.ForEachRow(
+        std::string(kSelectColumns) +
+            "WHERE stream = $1 AND position > $2 ORDER BY position LIMIT $3",
+        {Value(stream), Value(after), Value(kPageSize)}, [&](const db::Row& row) {
+          ++got;
+          const int64_t position = row[1].AsInt();
+          const int64_t expected = report.head.position + 1;
+          after = position;
+          if (position != expected) {
+            return fail(expected, "gap: expected position " + std::to_string(expected) +
+                                      ", found " + std::to_string(position));
+          }
+          const std::string& record = row[5].AsBytes();
+          const std::string& prev = row[6].AsBytes();
+          const std::string& hash = row[7].AsBytes();
+          if (prev != report.head.hash) {
+            return fail(position, "broken link: prev_hash does not equal the hash of position " +
+                                      std::to_string(report.head.position));
+          }
+          if (RecordHash(row[0].AsText(), position, prev, record) != hash) {
+            return fail(position, "hash mismatch: the stored hash does not match the record");
+          }
+          v1::Event e;
+          if (!e.ParseFromString(record)) return fail(position, "record mismatch: does not decode");
+          if (e.stream() != row[0].AsText() || e.position() != position ||
+              e.event_id() != row[2].AsText() || e.prev_hash() != prev || !e.hash().empty() ||
+              EventTypeName(e) != row[3].AsText() ||
+              TimestampMicros(e.recorded_at()) != row[4].AsInt()) {
+            return fail(position, "record mismatch: columns disagree with the record");
+          }
+          ++report.events_checked;
+          report.head = Head{position, hash};
+          return true;
+        }));
+    if (got < kPageSize) break;
+  }
+  return report;
+}
+
+}  // namespace cairn::ledger
