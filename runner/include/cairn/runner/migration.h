@@ -1,0 +1,66 @@
+// Migration files: discovery, parsing and canonical checksums.
+//
+// A migration is a file `NNNN_name.sql` (any number of digits, zero-padded as
+// you like; numbers compare by value) with two sections:
+//
+//   -- Optional comments describing the migration.
+//   -- cairn:up
+//   CREATE TABLE users (id TEXT PRIMARY KEY);
+//   -- cairn:down
+//   DROP TABLE users;
+//
+// The up section is required; without a down section the migration cannot be
+// rolled back. Any other `-- cairn:` line is an error, as is SQL before the
+// up section. Errors name the file and, where there is one, the line:
+// "migrations/0003_x.sql:7: unknown directive 'cairn:upp'".
+#ifndef CAIRN_RUNNER_MIGRATION_H_
+#define CAIRN_RUNNER_MIGRATION_H_
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cairn/base/status.h"
+
+namespace cairn::runner {
+
+struct Section {
+  std::string sql;
+  int first_line = 0;  // 1-based file line of the section's first line (after the directive)
+};
+
+struct Migration {
+  std::string id;           // the number as written in the file name, e.g. "0007"
+  std::string name;         // "add_submissions_created_at"
+  std::string description;  // "add submissions created at"
+  std::string file;         // file name, e.g. "0007_add_submissions_created_at.sql"
+  std::string path;         // path as opened: DIR/file
+  std::string checksum;     // "sha256:" + hex of the canonical text
+  Section up;
+  std::optional<Section> down;
+};
+
+// Checksum of a migration file's text that ignores line endings (LF, CRLF,
+// CR), trailing whitespace on each line and trailing blank lines.
+std::string CanonicalChecksum(std::string_view contents);
+
+// Parses one file. `path` is used in messages.
+StatusOr<Migration> ParseMigration(std::string_view path, std::string_view file_name,
+                                   std::string_view contents);
+
+// Reads every `*.sql` file in `dir` (not recursing), sorted by id. A `.sql`
+// file whose name is not NNNN_name.sql, two files with one number, or a file
+// that does not parse is an error naming the file(s); other files are ignored.
+StatusOr<std::vector<Migration>> LoadMigrations(const std::string& dir);
+
+// Creates the next migration file in `dir` for `name` (letters, digits, '_'
+// or '-'; spaces become '_') with empty up and down sections, numbered one
+// past the highest existing number and padded like the existing files (4
+// digits in an empty directory). Creates `dir` if missing; never overwrites.
+// Returns the new file's path.
+StatusOr<std::string> CreateMigrationFile(const std::string& dir, std::string_view name);
+
+}  // namespace cairn::runner
+
+#endif  // CAIRN_RUNNER_MIGRATION_H_

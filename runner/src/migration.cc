@@ -1,0 +1,261 @@
+#include "cairn/runner/migration.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <map>
+
+#include "cairn/ledger/hash.h"
+#include "cairn/ledger/state.h"
+
+namespace cairn::runner {
+namespace {
+
+std::string_view TrimRight(std::string_view s) {
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' ||
+                        s.back() == '\f' || s.back() == '\v'))
+    s.remove_suffix(1);
+  return s;
+}
+std::string_view TrimLeft(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  return s;
+}
+
+// Splits into lines, accepting LF, CRLF and CR.
+std::vector<std::string_view> Lines(std::string_view s) {
+  std::vector<std::string_view> out;
+  size_t start = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '\n' || s[i] == '\r') {
+      out.push_back(s.substr(start, i - start));
+      if (s[i] == '\r' && i + 1 < s.size() && s[i + 1] == '\n') ++i;
+      start = i + 1;
+    }
+  }
+  if (start < s.size()) out.push_back(s.substr(start));
+  return out;
+}
+
+bool IsBlankOrComment(std::string_view line) {
+  line = TrimLeft(TrimRight(line));
+  return line.empty() || line.substr(0, 2) == "--";
+}
+
+// "-- cairn:up" -> "up"; not a directive -> nullopt.
+std::optional<std::string_view> Directive(std::string_view line) {
+  line = TrimLeft(TrimRight(line));
+  if (line.substr(0, 2) != "--") return std::nullopt;
+  line = TrimLeft(line.substr(2));
+  if (line.substr(0, 6) != "cairn:") return std::nullopt;
+  line.remove_prefix(6);
+  return line.substr(0, line.find_first_of(" \t"));
+}
+
+bool ParseFileName(std::string_view name, std::string* id, std::string* rest) {
+  if (name.size() < 5 || name.substr(name.size() - 4) != ".sql") return false;
+  std::string_view stem = name.substr(0, name.size() - 4);
+  size_t i = 0;
+  while (i < stem.size() && stem[i] >= '0' && stem[i] <= '9') ++i;
+  if (i == 0 || i >= stem.size() || stem[i] != '_' || i + 1 >= stem.size()) return false;
+  std::string_view r = stem.substr(i + 1);
+  for (char c : r) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-')) return false;
+  }
+  *id = std::string(stem.substr(0, i));
+  *rest = std::string(r);
+  return true;
+}
+
+Status FileError(std::string_view path, int line, std::string_view what) {
+  std::string m(path);
+  if (line > 0) m += ":" + std::to_string(line);
+  m += ": ";
+  m += what;
+  return InvalidArgumentError(std::move(m));
+}
+
+StatusOr<std::string> ReadFile(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return InvalidArgumentError(path + ": cannot read: " + std::strerror(errno));
+  std::string out;
+  struct stat st {};
+  if (::fstat(fd, &st) == 0 && st.st_size > 0) out.reserve(static_cast<size_t>(st.st_size));
+  char buf[65536];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      int e = errno;
+      ::close(fd);
+      return InvalidArgumentError(path + ": cannot read: " + std::strerror(e));
+    }
+    if (n == 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return out;
+}
+
+}  // namespace
+
+std::string CanonicalChecksum(std::string_view contents) {
+  std::vector<std::string_view> lines = Lines(contents);
+  while (!lines.empty() && TrimRight(lines.back()).empty()) lines.pop_back();
+  std::string canon;
+  canon.reserve(contents.size());
+  for (auto l : lines) {
+    canon.append(TrimRight(l));
+    canon.push_back('\n');
+  }
+  return "sha256:" + ledger::ToHex(ledger::Sha256(canon));
+}
+
+StatusOr<Migration> ParseMigration(std::string_view path, std::string_view file_name,
+                                   std::string_view contents) {
+  Migration m;
+  if (!ParseFileName(file_name, &m.id, &m.name)) {
+    return FileError(path, 0,
+                     "migration file names must look like NNNN_name.sql (digits, '_', then "
+                     "letters, digits, '_' or '-')");
+  }
+  m.file = std::string(file_name);
+  m.path = std::string(path);
+  m.description = m.name;
+  std::replace(m.description.begin(), m.description.end(), '_', ' ');
+  m.checksum = CanonicalChecksum(contents);
+
+  std::vector<std::string_view> lines = Lines(contents);
+  enum { kPreamble, kUp, kDown } where = kPreamble;
+  int up_directive_line = 0;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    const int lineno = static_cast<int>(i) + 1;
+    std::string_view line = lines[i];
+    if (auto d = Directive(line)) {
+      if (*d == "up") {
+        if (where != kPreamble)
+          return FileError(path, lineno, "second '-- cairn:up' (one up section per file)");
+        where = kUp;
+        up_directive_line = lineno;
+        m.up.first_line = lineno + 1;
+        continue;
+      }
+      if (*d == "down") {
+        if (where == kPreamble)
+          return FileError(path, lineno, "'-- cairn:down' before '-- cairn:up'");
+        if (where == kDown)
+          return FileError(path, lineno, "second '-- cairn:down' (one down section per file)");
+        where = kDown;
+        m.down = Section{"", lineno + 1};
+        continue;
+      }
+      return FileError(path, lineno,
+                       "unknown directive 'cairn:" + std::string(*d) +
+                           "' (expected '-- cairn:up' or '-- cairn:down')");
+    }
+    switch (where) {
+      case kPreamble:
+        if (!IsBlankOrComment(line))
+          return FileError(path, lineno, "SQL before '-- cairn:up'; put it in the up section");
+        break;
+      case kUp:
+        m.up.sql.append(line);
+        m.up.sql.push_back('\n');
+        break;
+      case kDown:
+        m.down->sql.append(line);
+        m.down->sql.push_back('\n');
+        break;
+    }
+  }
+  if (where == kPreamble) return FileError(path, 0, "missing '-- cairn:up' section");
+  bool empty_up = true;
+  for (auto l : Lines(m.up.sql)) empty_up = empty_up && IsBlankOrComment(l);
+  if (empty_up) return FileError(path, up_directive_line, "the up section has no SQL");
+  return m;
+}
+
+StatusOr<std::vector<Migration>> LoadMigrations(const std::string& dir) {
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) {
+    return InvalidArgumentError("migrations directory '" + dir + "': " + std::strerror(errno));
+  }
+  std::vector<std::string> names;
+  errno = 0;
+  while (dirent* e = ::readdir(d)) {
+    std::string n = e->d_name;
+    if (n.empty() || n[0] == '.') continue;
+    if (n.size() < 4 || n.substr(n.size() - 4) != ".sql") continue;
+    names.push_back(std::move(n));
+  }
+  ::closedir(d);
+  std::sort(names.begin(), names.end());
+  std::vector<Migration> out;
+  out.reserve(names.size());
+  std::map<std::string, std::string, ledger::MigrationIdLess> seen;  // id -> file
+  for (const std::string& n : names) {
+    std::string path = dir + (dir.empty() || dir.back() == '/' ? "" : "/") + n;
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) continue;
+    CAIRN_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
+    CAIRN_ASSIGN_OR_RETURN(Migration m, ParseMigration(path, n, text));
+    auto [it, inserted] = seen.emplace(m.id, n);
+    if (!inserted) {
+      return InvalidArgumentError(path + ": duplicate migration number " + m.id + " (also " + dir +
+                                  "/" + it->second + ")");
+    }
+    out.push_back(std::move(m));
+  }
+  std::sort(out.begin(), out.end(), [](const Migration& a, const Migration& b) {
+    return ledger::CompareMigrationIds(a.id, b.id) < 0;
+  });
+  return out;
+}
+
+StatusOr<std::string> CreateMigrationFile(const std::string& dir, std::string_view raw_name) {
+  std::string name;
+  for (char c : raw_name) {
+    if (c == ' ') c = '_';
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-')) {
+      return InvalidArgumentError("migration name '" + std::string(raw_name) +
+                                  "': use letters, digits, '_' or '-'");
+    }
+    name.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  }
+  if (name.empty()) return InvalidArgumentError("migration name is empty");
+  if (::mkdir(dir.c_str(), 0777) != 0 && errno != EEXIST)
+    return InvalidArgumentError("cannot create directory '" + dir + "': " + std::strerror(errno));
+  // Only the names are read, so a half-written earlier file does not block this one.
+  size_t width = 4;
+  uint64_t next = 1;
+  if (DIR* d = ::opendir(dir.c_str())) {
+    while (dirent* e = ::readdir(d)) {
+      std::string id, rest;
+      if (!ParseFileName(e->d_name, &id, &rest)) continue;
+      width = std::max(width, id.size());
+      if (id.size() > 19) {
+        ::closedir(d);
+        return InvalidArgumentError(dir + "/" + e->d_name + ": migration number too large");
+      }
+      next = std::max<uint64_t>(next, std::stoull(id) + 1);
+    }
+    ::closedir(d);
+  }
+  std::string id = std::to_string(next);
+  if (id.size() < width) id.insert(0, width - id.size(), '0');
+  std::string path = dir + "/" + id + "_" + name + ".sql";
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) return InvalidArgumentError(path + ": cannot create: " + std::strerror(errno));
+  std::string text = "-- " + id + " " + name + "\n-- cairn:up\n\n-- cairn:down\n\n";
+  ssize_t w = ::write(fd, text.data(), text.size());
+  ::close(fd);
+  if (w != static_cast<ssize_t>(text.size())) return InvalidArgumentError(path + ": write failed");
+  return path;
+}
+
+}  // namespace cairn::runner
