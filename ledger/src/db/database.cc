@@ -213,6 +213,13 @@ StatusOr<DatabaseUrl> ParsePostgres(std::string_view url, std::string_view rest)
     size_t len = userinfo.size() - colon - 1;
     redacted.replace(start, len, "***");
   }
+  // ... and a password given as a query parameter.
+  for (size_t p = redacted.find("password=", redacted.find('?')); p != std::string::npos;
+       p = redacted.find("password=", p + 1)) {
+    if (redacted.find('?') == std::string::npos || p < redacted.find('?')) break;
+    size_t start = p + 9, end = redacted.find('&', start);
+    redacted.replace(start, (end == std::string::npos ? redacted.size() : end) - start, "***");
+  }
   out.redacted = redacted;
   return out;
 }
