@@ -236,11 +236,14 @@ int main(int argc, char** argv) {
   options.allow_out_of_order = allow_out_of_order;
   // The command line goes into the append-only ledger: never a password.
   std::string redacted_url = database;
-  if (auto parsed = cairn::db::ParseDatabaseUrl(database); parsed.ok()) redacted_url = parsed->redacted;
+  if (auto parsed = cairn::db::ParseDatabaseUrl(database); parsed.ok())
+    redacted_url = parsed->redacted;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
-    if (arg == database) arg = redacted_url;
-    else if (arg.rfind("--database=", 0) == 0) arg = "--database=" + redacted_url;
+    if (arg == database)
+      arg = redacted_url;
+    else if (arg.rfind("--database=", 0) == 0)
+      arg = "--database=" + redacted_url;
     options.command_line += (i > 1 ? " " : "") + arg;
   }
   auto runner_or = Runner::Open(database, options);

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <map>
 
+#include "cairn/db/sql_splitter.h"
 #include "cairn/ledger/hash.h"
 #include "cairn/ledger/state.h"
 
@@ -174,6 +175,34 @@ StatusOr<Migration> ParseMigration(std::string_view path, std::string_view file_
     }
   }
   if (where == kPreamble) return FileError(path, 0, "missing '-- cairn:up' section");
+  // cairn wraps each section in its own transaction (with the ledger events);
+  // a COMMIT inside would split the change from its events.
+  for (const Section* sec : {&m.up, m.down ? &*m.down : nullptr}) {
+    if (sec == nullptr) continue;
+    for (const db::SqlStatement& st : db::SplitSqlStatements(sec->sql)) {
+      std::string word;
+      for (char c : st.text) {
+        if (!std::isalpha(static_cast<unsigned char>(c))) break;
+        word.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+      }
+      bool start_tx = false;
+      if (word == "START") {
+        std::string rest;
+        for (char c : st.text.substr(5))
+          rest.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+        start_tx = rest.find("TRANSACTION") != std::string::npos;
+      }
+      if (word == "BEGIN" || word == "COMMIT" || word == "END" || word == "ROLLBACK" || start_tx) {
+        int line = sec->first_line;
+        for (size_t i = 0; i < st.offset; ++i)
+          if (sec->sql[i] == '\n') ++line;
+        return FileError(path, line,
+                         "transaction control statement '" + word +
+                             "': cairn runs each migration in its own transaction together with "
+                             "its ledger events; remove it");
+      }
+    }
+  }
   bool empty_up = true;
   for (auto l : Lines(m.up.sql)) empty_up = empty_up && IsBlankOrComment(l);
   if (empty_up) return FileError(path, up_directive_line, "the up section has no SQL");
