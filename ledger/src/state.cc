@@ -70,9 +70,11 @@ StateBuilder::StateBuilder(std::string stream) {
 void StateBuilder::Apply(const v1::Event& e) {
   state_.head = Head{e.position(), e.hash()};
   const int64_t at = Micros(e.recorded_at());
+  // Searches from the newest end: rollbacks revert recent migrations.
   auto remove_applied = [&](const std::string& id) {
     auto& order = state_.applied_order;
-    order.erase(std::remove(order.begin(), order.end(), id), order.end());
+    auto it = std::find(order.rbegin(), order.rend(), id);
+    if (it != order.rend()) order.erase(std::next(it).base());
   };
   switch (e.body_case()) {
     case v1::Event::kRunStarted: {
@@ -109,6 +111,7 @@ void StateBuilder::Apply(const v1::Event& e) {
     case v1::Event::kMigrationCommitted: {
       const auto& m = e.migration_committed();
       MigrationRecord& r = state_.migrations[m.migration_id()];
+      const bool was_applied = r.status == MigrationStatus::kApplied && !r.id.empty();
       r.id = m.migration_id();
       r.status = MigrationStatus::kApplied;
       r.applied_at = at;
@@ -121,7 +124,7 @@ void StateBuilder::Apply(const v1::Event& e) {
         r.checksum = it->second;
         pending_checksum_.erase(it);
       }
-      remove_applied(r.id);
+      if (was_applied) remove_applied(r.id);  // keeps replay linear in the stream length
       state_.applied_order.push_back(r.id);
       break;
     }

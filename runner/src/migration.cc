@@ -81,25 +81,38 @@ Status FileError(std::string_view path, int line, std::string_view what) {
   return InvalidArgumentError(std::move(m));
 }
 
-StatusOr<std::string> ReadFile(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+// Reads a file relative to an open directory: openat, fstat, one read, close.
+// (Loading 10,000 migrations is dominated by system calls, not by parsing.)
+StatusOr<std::string> ReadFileAt(int dir_fd, const std::string& name, const std::string& path) {
+  int fd = ::openat(dir_fd, name.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return InvalidArgumentError(path + ": cannot read: " + std::strerror(errno));
   std::string out;
   struct stat st {};
-  if (::fstat(fd, &st) == 0 && st.st_size > 0) out.reserve(static_cast<size_t>(st.st_size));
-  char buf[65536];
+  if (::fstat(fd, &st) != 0) {
+    int e = errno;
+    ::close(fd);
+    return InvalidArgumentError(path + ": cannot read: " + std::strerror(e));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return InvalidArgumentError(path + ": not a regular file");
+  }
+  out.resize(static_cast<size_t>(st.st_size));
+  size_t got = 0;
   for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (got == out.size()) out.resize(out.size() + 4096);  // the file grew, or size 0
+    ssize_t n = ::read(fd, out.data() + got, out.size() - got);
     if (n < 0) {
       if (errno == EINTR) continue;
       int e = errno;
       ::close(fd);
       return InvalidArgumentError(path + ": cannot read: " + std::strerror(e));
     }
-    if (n == 0) break;
-    out.append(buf, static_cast<size_t>(n));
+    got += static_cast<size_t>(n);
+    if (n == 0 || got == static_cast<size_t>(st.st_size)) break;
   }
   ::close(fd);
+  out.resize(got);
   return out;
 }
 
@@ -215,31 +228,39 @@ StatusOr<std::vector<Migration>> LoadMigrations(const std::string& dir) {
     return InvalidArgumentError("migrations directory '" + dir + "': " + std::strerror(errno));
   }
   std::vector<std::string> names;
-  errno = 0;
   while (dirent* e = ::readdir(d)) {
     std::string n = e->d_name;
     if (n.empty() || n[0] == '.') continue;
     if (n.size() < 4 || n.substr(n.size() - 4) != ".sql") continue;
+    if (e->d_type != DT_REG && e->d_type != DT_LNK && e->d_type != DT_UNKNOWN) continue;
     names.push_back(std::move(n));
   }
-  ::closedir(d);
   std::sort(names.begin(), names.end());
   std::vector<Migration> out;
   out.reserve(names.size());
   std::map<std::string, std::string, ledger::MigrationIdLess> seen;  // id -> file
   for (const std::string& n : names) {
     std::string path = dir + (dir.empty() || dir.back() == '/' ? "" : "/") + n;
-    struct stat st {};
-    if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) continue;
-    CAIRN_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
-    CAIRN_ASSIGN_OR_RETURN(Migration m, ParseMigration(path, n, text));
+    auto text = ReadFileAt(::dirfd(d), n, path);
+    if (!text.ok()) {
+      ::closedir(d);
+      return text.status();
+    }
+    auto parsed = ParseMigration(path, n, *text);
+    if (!parsed.ok()) {
+      ::closedir(d);
+      return parsed.status();
+    }
+    Migration m = std::move(*parsed);
     auto [it, inserted] = seen.emplace(m.id, n);
     if (!inserted) {
+      ::closedir(d);
       return InvalidArgumentError(path + ": duplicate migration number " + m.id + " (also " + dir +
                                   "/" + it->second + ")");
     }
     out.push_back(std::move(m));
   }
+  ::closedir(d);
   std::sort(out.begin(), out.end(), [](const Migration& a, const Migration& b) {
     return ledger::CompareMigrationIds(a.id, b.id) < 0;
   });

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <future>
 #include <map>
 
 #include "cairn/ledger/hash.h"
@@ -62,8 +63,16 @@ Runner::Runner(std::unique_ptr<db::Connection> conn, RunnerOptions options)
 Runner::~Runner() = default;
 
 Status Runner::Load(std::vector<Migration>* files, ledger::StreamState* state) {
-  CAIRN_ASSIGN_OR_RETURN(*files, LoadMigrations(options_.dir));
-  CAIRN_ASSIGN_OR_RETURN(*state, ledger::ReplayStream(*store_, stream_));
+  // Reading the files (system calls) and replaying the ledger (database reads
+  // and decoding) are independent: overlap them. The file reader touches no
+  // shared state; the connection stays on this thread.
+  auto loaded = std::async(std::launch::async, LoadMigrations, options_.dir);
+  auto replayed = ledger::ReplayStream(*store_, stream_);
+  auto read = loaded.get();
+  CAIRN_RETURN_IF_ERROR(read.status());  // file errors first: they name the file
+  CAIRN_RETURN_IF_ERROR(replayed.status());
+  *files = std::move(*read);
+  *state = std::move(*replayed);
   return Status::Ok();
 }
 
