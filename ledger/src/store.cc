@@ -16,9 +16,15 @@ constexpr const char* kSelectColumns =
     "SELECT stream, position, event_id, event_type, recorded_at, record, prev_hash, hash "
     "FROM cairn_ledger ";
 
+// docs/ledger-format.md: seconds = floor(micros / 1e6), nanos never negative.
 void SetTimestamp(google::protobuf::Timestamp* ts, int64_t micros) {
-  ts->set_seconds(micros / 1000000);
-  ts->set_nanos(static_cast<int32_t>((micros % 1000000) * 1000));
+  int64_t seconds = micros / 1000000, rest = micros % 1000000;
+  if (rest < 0) {
+    rest += 1000000;
+    --seconds;
+  }
+  ts->set_seconds(seconds);
+  ts->set_nanos(static_cast<int32_t>(rest * 1000));
 }
 int64_t TimestampMicros(const google::protobuf::Timestamp& ts) {
   return ts.seconds() * 1000000 + ts.nanos() / 1000;
@@ -61,6 +67,15 @@ CREATE TRIGGER IF NOT EXISTS cairn_ledger_no_update BEFORE UPDATE ON cairn_ledge
 BEGIN SELECT RAISE(ABORT, 'cairn: UPDATE on cairn_ledger is not allowed: the ledger is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS cairn_ledger_no_delete BEFORE DELETE ON cairn_ledger
 BEGIN SELECT RAISE(ABORT, 'cairn: DELETE on cairn_ledger is not allowed: the ledger is append-only'); END;
+-- INSERT OR REPLACE deletes the row it replaces without firing DELETE
+-- triggers (unless recursive_triggers is on), so refuse such inserts up front.
+CREATE TRIGGER IF NOT EXISTS cairn_ledger_no_replace BEFORE INSERT ON cairn_ledger
+WHEN EXISTS (SELECT 1 FROM cairn_ledger WHERE (stream = NEW.stream AND position = NEW.position)
+                                           OR event_id = NEW.event_id)
+BEGIN SELECT RAISE(ABORT, 'cairn: replacing a row of cairn_ledger is not allowed: the ledger is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS cairn_ledger_meta_no_replace BEFORE INSERT ON cairn_ledger_meta
+WHEN EXISTS (SELECT 1 FROM cairn_ledger_meta WHERE key = NEW.key AND value <> NEW.value)
+BEGIN SELECT RAISE(ABORT, 'cairn: replacing a row of cairn_ledger_meta is not allowed'); END;
 CREATE TRIGGER IF NOT EXISTS cairn_ledger_meta_no_update BEFORE UPDATE ON cairn_ledger_meta
 BEGIN SELECT RAISE(ABORT, 'cairn: UPDATE on cairn_ledger_meta is not allowed'); END;
 CREATE TRIGGER IF NOT EXISTS cairn_ledger_meta_no_delete BEFORE DELETE ON cairn_ledger_meta
@@ -95,7 +110,16 @@ class PostgresLedgerStore final : public LedgerStore {
     }
     // One creator at a time; the others find the tables made.
     CAIRN_RETURN_IF_ERROR(conn_.Execute("SELECT pg_advisory_xact_lock(1667328370, 0)").status());
-    CAIRN_ASSIGN_OR_RETURN(exists, Exists());
+    // Look in the catalog itself: to_regclass (Exists) answers from the
+    // session's catalog cache, which still holds the "no such table" it
+    // cached above and is not refreshed by taking an advisory lock, so it
+    // would miss tables that a concurrent creator committed meanwhile.
+    CAIRN_ASSIGN_OR_RETURN(auto found,
+                           conn_.Query("SELECT count(*) FROM pg_catalog.pg_class c "
+                                       "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+                                       "WHERE c.relname = 'cairn_ledger' "
+                                       "AND n.nspname = current_schema()"));
+    exists = !found.empty() && found[0][0].AsInt() > 0;
     if (!exists) {
       static constexpr const char* kSchema = R"sql(
 CREATE TABLE cairn_ledger (

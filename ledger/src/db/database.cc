@@ -112,6 +112,28 @@ std::string PercentDecode(std::string_view s) {
   return out;
 }
 
+// `url` with its password (user:PASSWORD@host, ?password=) replaced by "***",
+// for messages and for anything recorded.
+std::string RedactPassword(std::string_view url) {
+  std::string redacted(url);
+  if (auto scheme_end = url.find("://"); scheme_end != std::string_view::npos) {
+    const size_t start = scheme_end + 3;
+    std::string_view authority = url.substr(start, url.find_first_of("/?", start) - start);
+    if (auto at = authority.rfind('@'); at != std::string_view::npos) {
+      if (auto colon = authority.substr(0, at).find(':'); colon != std::string_view::npos)
+        redacted.replace(start + colon + 1, at - colon - 1, "***");
+    }
+  }
+  // ... and a password given as a query parameter.
+  for (size_t p = redacted.find("password=", redacted.find('?')); p != std::string::npos;
+       p = redacted.find("password=", p + 1)) {
+    if (redacted.find('?') == std::string::npos || p < redacted.find('?')) break;
+    size_t start = p + 9, end = redacted.find('&', start);
+    redacted.replace(start, (end == std::string::npos ? redacted.size() : end) - start, "***");
+  }
+  return redacted;
+}
+
 StatusOr<DatabaseUrl> ParseSqlite(std::string_view url, std::string_view rest) {
   DatabaseUrl out;
   out.backend = Backend::kSqlite;
@@ -141,7 +163,7 @@ StatusOr<DatabaseUrl> ParseSqlite(std::string_view url, std::string_view rest) {
 
 StatusOr<DatabaseUrl> ParsePostgres(std::string_view url, std::string_view rest) {
   auto bad = [&](std::string_view why) {
-    return InvalidArgumentError("database URL '" + std::string(url) + "': " + std::string(why));
+    return InvalidArgumentError("database URL '" + RedactPassword(url) + "': " + std::string(why));
   };
   DatabaseUrl out;
   out.backend = Backend::kPostgres;
@@ -206,21 +228,7 @@ StatusOr<DatabaseUrl> ParsePostgres(std::string_view url, std::string_view rest)
   if (dbname.empty()) dbname = !user.empty() ? user : "postgres";
   out.database_name = dbname;
   out.conninfo = std::string(url);
-  // Redact the password.
-  std::string redacted(url);
-  if (auto colon = userinfo.find(':'); colon != std::string_view::npos) {
-    size_t start = static_cast<size_t>(userinfo.data() - url.data()) + colon + 1;
-    size_t len = userinfo.size() - colon - 1;
-    redacted.replace(start, len, "***");
-  }
-  // ... and a password given as a query parameter.
-  for (size_t p = redacted.find("password=", redacted.find('?')); p != std::string::npos;
-       p = redacted.find("password=", p + 1)) {
-    if (redacted.find('?') == std::string::npos || p < redacted.find('?')) break;
-    size_t start = p + 9, end = redacted.find('&', start);
-    redacted.replace(start, (end == std::string::npos ? redacted.size() : end) - start, "***");
-  }
-  out.redacted = redacted;
+  out.redacted = RedactPassword(url);
   return out;
 }
 
@@ -241,7 +249,7 @@ StatusOr<DatabaseUrl> ParseDatabaseUrl(std::string_view url) {
   std::string_view scheme = url.substr(0, colon), rest = url.substr(colon + 1);
   if (scheme == "sqlite" || scheme == "sqlite3" || scheme == "file") return ParseSqlite(url, rest);
   if (scheme == "postgres" || scheme == "postgresql") return ParsePostgres(url, rest);
-  return InvalidArgumentError("database URL '" + std::string(url) + "': unknown scheme '" +
+  return InvalidArgumentError("database URL '" + RedactPassword(url) + "': unknown scheme '" +
                               std::string(scheme) + "' (expected sqlite, postgres or postgresql)");
 }
 

@@ -190,6 +190,14 @@ StatusOr<std::unique_ptr<Connection>> OpenPostgres(const DatabaseUrl& url,
       n.exec_params("SELECT set_config('application_name', $1, false)", options.application_name);
       n.exec("SET client_min_messages = warning");
     }
+    try {
+      // PostgreSQL 14+: notice within a second when a killed cairn's socket is
+      // gone, so its transaction and locks go with it instead of lingering
+      // until a long statement ends. Older servers lack the setting.
+      pqxx::nontransaction n(*c);
+      n.exec("SET client_connection_check_interval = '1s'");
+    } catch (const pqxx::sql_error&) {
+    }
     return std::unique_ptr<Connection>(new PostgresConnection(url, std::move(c)));
   } catch (const pqxx::broken_connection& e) {
     return UnavailableError("cannot connect to PostgreSQL at " + url.redacted + ": " +

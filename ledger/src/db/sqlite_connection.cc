@@ -152,10 +152,16 @@ class SqliteConnection final : public Connection {
       failure->offset = static_cast<size_t>(start - script.data());
       const char* e = stmt_end;
       if (rc != SQLITE_OK || e <= start) {
-        // On a prepare error there is no tail: the statement runs to its ';'.
-        e = start;
+        // On a prepare error there is no tail: the statement runs to the ';'
+        // that completes it, not one inside a string, identifier or comment.
         const char* limit = script.data() + script.size();
-        while (e < limit && *e != ';') ++e;
+        e = limit;
+        for (const char* q = start; q < limit; ++q) {
+          if (*q == ';' && sqlite3_complete(std::string(start, q + 1).c_str())) {
+            e = q;
+            break;
+          }
+        }
       }
       std::string_view text(start, static_cast<size_t>(e - start));
       while (!text.empty() &&

@@ -33,7 +33,7 @@ std::string_view MigrationStatusName(MigrationStatus s);  // "applied", "rolled_
 struct MigrationRecord {
   std::string id;
   std::string description;
-  std::string checksum;  // of the version that was last applied (or attempted)
+  std::string checksum;  // of the version that was last applied (set by a commit)
   std::string file;
   v1::StorageType storage_type = v1::STORAGE_TYPE_TABLE;
   MigrationStatus status = MigrationStatus::kFailed;
