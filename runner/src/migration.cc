@@ -58,6 +58,47 @@ std::optional<std::string_view> Directive(std::string_view line) {
   return line.substr(0, line.find_first_of(" \t"));
 }
 
+// The words of a statement, upper-cased, skipping quoted strings and
+// identifiers ('...', "...", `...`, $tag$...$tag$) and comments.
+std::vector<std::string> Words(std::string_view s) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  auto skip_to = [&](std::string_view close) {
+    size_t e = s.find(close, i);
+    i = e == std::string_view::npos ? s.size() : e + close.size();
+  };
+  while (i < s.size()) {
+    const char c = s[i];
+    if (c == '\'' || c == '"' || c == '`') {
+      ++i;
+      skip_to(std::string_view(&c, 1));  // a doubled quote re-enters the next round
+    } else if (c == '-' && i + 1 < s.size() && s[i + 1] == '-') {
+      skip_to("\n");
+    } else if (c == '/' && i + 1 < s.size() && s[i + 1] == '*') {
+      i += 2;
+      skip_to("*/");
+    } else if (c == '$') {
+      size_t e = i + 1;
+      while (e < s.size() && (std::isalnum(static_cast<unsigned char>(s[e])) || s[e] == '_')) ++e;
+      if (e < s.size() && s[e] == '$') {
+        std::string tag(s.substr(i, e + 1 - i));
+        i = e + 1;
+        skip_to(tag);
+      } else {
+        i = e;
+      }
+    } else if (std::isalpha(static_cast<unsigned char>(c)) || c == '_') {
+      std::string w;
+      while (i < s.size() && (std::isalnum(static_cast<unsigned char>(s[i])) || s[i] == '_'))
+        w.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(s[i++]))));
+      out.push_back(std::move(w));
+    } else {
+      ++i;
+    }
+  }
+  return out;
+}
+
 bool ParseFileName(std::string_view name, std::string* id, std::string* rest) {
   if (name.size() < 5 || name.substr(name.size() - 4) != ".sql") return false;
   std::string_view stem = name.substr(0, name.size() - 4);
@@ -192,20 +233,33 @@ StatusOr<Migration> ParseMigration(std::string_view path, std::string_view file_
   // a COMMIT inside would split the change from its events.
   for (const Section* sec : {&m.up, m.down ? &*m.down : nullptr}) {
     if (sec == nullptr) continue;
+    // Inside a block body (SQLite: CREATE TRIGGER ... BEGIN ...; END;
+    // PostgreSQL: CREATE FUNCTION ... BEGIN ATOMIC ...; END;) the splitter
+    // sees the body's statements and the closing END as statements of their
+    // own; they are not transaction control.
+    bool in_block = false;
     for (const db::SqlStatement& st : db::SplitSqlStatements(sec->sql)) {
-      std::string word;
-      for (char c : st.text) {
-        if (!std::isalpha(static_cast<unsigned char>(c))) break;
-        word.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+      const std::vector<std::string> words = Words(st.text);
+      if (words.empty()) continue;
+      const std::string& word = words[0];
+      auto has = [&](std::string_view w) {
+        return std::find(words.begin(), words.end(), w) != words.end();
+      };
+      if (in_block) {
+        if (word == "END") in_block = false;
+        continue;
       }
-      bool start_tx = false;
-      if (word == "START") {
-        std::string rest;
-        for (char c : st.text.substr(5))
-          rest.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
-        start_tx = rest.find("TRANSACTION") != std::string::npos;
+      if (word == "CREATE") {
+        auto b = std::find(words.begin(), words.end(), "BEGIN");
+        in_block =
+            b != words.end() && (has("TRIGGER") || (b + 1 != words.end() && b[1] == "ATOMIC"));
+        continue;
       }
-      if (word == "BEGIN" || word == "COMMIT" || word == "END" || word == "ROLLBACK" || start_tx) {
+      const bool start_tx = word == "START" && has("TRANSACTION");
+      // ROLLBACK TO [SAVEPOINT] x stays inside the transaction.
+      const bool rollback_to = word == "ROLLBACK" && words.size() > 1 && words[1] == "TO";
+      if (word == "BEGIN" || word == "COMMIT" || word == "END" ||
+          (word == "ROLLBACK" && !rollback_to) || start_tx) {
         int line = sec->first_line;
         for (size_t i = 0; i < st.offset; ++i)
           if (sec->sql[i] == '\n') ++line;
@@ -281,7 +335,7 @@ StatusOr<std::string> CreateMigrationFile(const std::string& dir, std::string_vi
   if (::mkdir(dir.c_str(), 0777) != 0 && errno != EEXIST)
     return InvalidArgumentError("cannot create directory '" + dir + "': " + std::strerror(errno));
   // Only the names are read, so a half-written earlier file does not block this one.
-  size_t width = 4;
+  size_t width = 0;  // the widest existing number; 4 digits when there is none
   uint64_t next = 1;
   if (DIR* d = ::opendir(dir.c_str())) {
     while (dirent* e = ::readdir(d)) {
@@ -296,6 +350,7 @@ StatusOr<std::string> CreateMigrationFile(const std::string& dir, std::string_vi
     }
     ::closedir(d);
   }
+  if (width == 0) width = 4;
   std::string id = std::to_string(next);
   if (id.size() < width) id.insert(0, width - id.size(), '0');
   std::string path = dir + "/" + id + "_" + name + ".sql";
