@@ -42,13 +42,8 @@ class SqliteLedgerStore final : public LedgerStore {
  public:
   explicit SqliteLedgerStore(db::Connection& conn) : LedgerStore(conn) {}
 
-  Status EnsureSchema() override {
-    CAIRN_ASSIGN_OR_RETURN(bool exists, Exists());
-    if (exists) return Status::Ok();
-    std::unique_ptr<db::Transaction> tx;
-    if (!conn_.in_transaction()) {
-      CAIRN_ASSIGN_OR_RETURN(tx, conn_.Begin());
-    }
+ protected:
+  Status CreateSchema() override {
     static constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS cairn_ledger (
   stream      TEXT    NOT NULL,
@@ -83,11 +78,9 @@ BEGIN SELECT RAISE(ABORT, 'cairn: DELETE on cairn_ledger_meta is not allowed'); 
 )sql";
     CAIRN_RETURN_IF_ERROR(
         conn_.ExecuteScript(kSchema, nullptr, nullptr).Annotate("cannot create the ledger tables"));
-    if (tx) CAIRN_RETURN_IF_ERROR(tx->Commit());
     return Status::Ok();
   }
 
- protected:
   Status LockStream(std::string_view) override {
     // BEGIN IMMEDIATE already holds the database's write lock.
     return Status::Ok();
@@ -101,13 +94,8 @@ class PostgresLedgerStore final : public LedgerStore {
  public:
   explicit PostgresLedgerStore(db::Connection& conn) : LedgerStore(conn) {}
 
-  Status EnsureSchema() override {
-    CAIRN_ASSIGN_OR_RETURN(bool exists, Exists());
-    if (exists) return Status::Ok();
-    std::unique_ptr<db::Transaction> tx;
-    if (!conn_.in_transaction()) {
-      CAIRN_ASSIGN_OR_RETURN(tx, conn_.Begin());
-    }
+ protected:
+  Status CreateSchema() override {
     // One creator at a time; the others find the tables made.
     CAIRN_RETURN_IF_ERROR(conn_.Execute("SELECT pg_advisory_xact_lock(1667328370, 0)").status());
     // Look in the catalog itself: to_regclass (Exists) answers from the
@@ -119,7 +107,7 @@ class PostgresLedgerStore final : public LedgerStore {
                                        "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
                                        "WHERE c.relname = 'cairn_ledger' "
                                        "AND n.nspname = current_schema()"));
-    exists = !found.empty() && found[0][0].AsInt() > 0;
+    const bool exists = !found.empty() && found[0][0].AsInt() > 0;
     if (!exists) {
       static constexpr const char* kSchema = R"sql(
 CREATE TABLE cairn_ledger (
@@ -154,11 +142,9 @@ CREATE TRIGGER cairn_ledger_meta_no_truncate BEFORE TRUNCATE ON cairn_ledger_met
       CAIRN_RETURN_IF_ERROR(conn_.ExecuteScript(kSchema, nullptr, nullptr)
                                 .Annotate("cannot create the ledger tables"));
     }
-    if (tx) CAIRN_RETURN_IF_ERROR(tx->Commit());
     return Status::Ok();
   }
 
- protected:
   Status LockStream(std::string_view stream) override {
     std::string digest = Sha256(stream);
     int32_t key =
@@ -188,6 +174,18 @@ std::string EventTypeName(const v1::Event& event) {
 std::unique_ptr<LedgerStore> LedgerStore::For(db::Connection& conn) {
   if (conn.backend() == db::Backend::kSqlite) return std::make_unique<SqliteLedgerStore>(conn);
   return std::make_unique<PostgresLedgerStore>(conn);
+}
+
+Status LedgerStore::EnsureSchema() {
+  CAIRN_ASSIGN_OR_RETURN(bool exists, Exists());
+  if (exists) return Status::Ok();
+  std::unique_ptr<db::Transaction> tx;
+  if (!conn_.in_transaction()) {
+    CAIRN_ASSIGN_OR_RETURN(tx, conn_.Begin());
+  }
+  CAIRN_RETURN_IF_ERROR(CreateSchema());
+  if (tx) CAIRN_RETURN_IF_ERROR(tx->Commit());
+  return Status::Ok();
 }
 
 StatusOr<bool> LedgerStore::Exists() {

@@ -95,7 +95,7 @@ class RunnerCliTest : public ::testing::TestWithParam<db::Backend> {
   TempDir dir_;
 };
 
-TEST_P(RunnerCliTest, AppliesAllFiveThenARerunHasNothingToDo) {
+TEST_P(RunnerCliTest, AppliesAllFiveThenARerunFindsNothingPending) {
   auto tdb = TestDatabase::Create(GetParam());
   if (!tdb) return;
   WriteFive();

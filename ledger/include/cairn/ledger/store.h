@@ -62,7 +62,7 @@ class LedgerStore {
   // Creates the ledger tables and their append-only triggers if they are
   // missing. Idempotent; safe when several processes call it at once. Runs in
   // its own transaction unless the connection already has one open.
-  virtual Status EnsureSchema() = 0;
+  Status EnsureSchema();
 
   // Whether the ledger tables exist. Read operations on a database without
   // them see empty streams; they never create tables.
@@ -103,6 +103,9 @@ class LedgerStore {
  protected:
   explicit LedgerStore(db::Connection& conn) : conn_(conn) {}
 
+  // Creates the tables and triggers inside the open transaction; safe when
+  // another process creates them at the same time.
+  virtual Status CreateSchema() = 0;
   // Serializes appenders of `stream` until the current transaction ends.
   virtual Status LockStream(std::string_view stream) = 0;
   virtual std::string_view TableExistsQuery() const = 0;
