@@ -184,13 +184,35 @@ Status LedgerStore::EnsureSchema() {
     CAIRN_ASSIGN_OR_RETURN(tx, conn_.Begin());
   }
   CAIRN_RETURN_IF_ERROR(CreateSchema());
-  if (tx) CAIRN_RETURN_IF_ERROR(tx->Commit());
+  if (tx) {
+    CAIRN_RETURN_IF_ERROR(tx->Commit());
+    schema_known_ = true;
+  }
   return Status::Ok();
 }
 
 StatusOr<bool> LedgerStore::Exists() {
+  if (schema_known_) return true;
   CAIRN_ASSIGN_OR_RETURN(auto rows, conn_.Query(TableExistsQuery()));
+  // Remember only a committed "yes": tables made in a transaction that rolls
+  // back would vanish.
+  schema_known_ = !rows.empty() && rows[0][0].AsInt() > 0 && !conn_.in_transaction();
   return !rows.empty() && rows[0][0].AsInt() > 0;
+}
+
+StatusOr<Head> LedgerStore::LockedHead(std::string_view stream) {
+  if (locked_serial_ == conn_.transaction_serial() && locked_stream_ == stream) return locked_head_;
+  CAIRN_RETURN_IF_ERROR(LockStream(stream));
+  CAIRN_ASSIGN_OR_RETURN(auto rows,
+                         conn_.Query("SELECT position, hash FROM cairn_ledger WHERE stream = $1 "
+                                     "ORDER BY position DESC LIMIT 1",
+                                     {Value(stream)}));
+  Head head{0, GenesisHash()};
+  if (!rows.empty()) head = Head{rows[0][0].AsInt(), rows[0][1].AsBytes()};
+  locked_serial_ = conn_.transaction_serial();
+  locked_stream_ = std::string(stream);
+  locked_head_ = head;
+  return head;
 }
 
 StatusOr<Head> LedgerStore::GetHead(std::string_view stream) {
@@ -211,8 +233,11 @@ StatusOr<Head> LedgerStore::GetHead(std::string_view stream) {
 Status LedgerStore::CheckHead(std::string_view stream, int64_t expected_position) {
   if (!conn_.in_transaction())
     return FailedPreconditionError("CheckHead needs an open transaction");
-  CAIRN_RETURN_IF_ERROR(LockStream(stream));
-  CAIRN_ASSIGN_OR_RETURN(Head head, GetHead(stream));
+  CAIRN_ASSIGN_OR_RETURN(bool exists, Exists());
+  Head head{0, GenesisHash()};
+  if (exists) {
+    CAIRN_ASSIGN_OR_RETURN(head, LockedHead(stream));
+  }
   if (head.position != expected_position) {
     return AbortedError("another writer appended to stream '" + std::string(stream) +
                         "' (head is at position " + std::to_string(head.position) + ", expected " +
@@ -227,17 +252,21 @@ StatusOr<AppendResult> LedgerStore::Append(v1::Event event) {
   if (event.stream().empty()) return InvalidArgumentError("event has no stream");
   if (event.body_case() == v1::Event::BODY_NOT_SET)
     return InvalidArgumentError("event has no body");
-  if (event.event_id().empty()) event.set_event_id(NewUuid());
+  // An id generated here cannot be in the ledger yet: no lookup needed.
+  const bool caller_id = !event.event_id().empty();
+  if (!caller_id) event.set_event_id(NewUuid());
   if (!event.has_recorded_at()) SetTimestamp(event.mutable_recorded_at(), NowMicros());
   const std::string& stream = event.stream();
 
-  CAIRN_RETURN_IF_ERROR(LockStream(stream));
+  CAIRN_ASSIGN_OR_RETURN(Head head, LockedHead(stream));
 
   // Idempotent retry?
-  CAIRN_ASSIGN_OR_RETURN(
-      auto existing,
-      conn_.Query("SELECT position, record, hash FROM cairn_ledger WHERE event_id = $1",
-                  {Value(event.event_id())}));
+  std::vector<db::Row> existing;
+  if (caller_id) {
+    CAIRN_ASSIGN_OR_RETURN(
+        existing, conn_.Query("SELECT position, record, hash FROM cairn_ledger WHERE event_id = $1",
+                              {Value(event.event_id())}));
+  }
   if (!existing.empty()) {
     v1::Event stored;
     if (!stored.ParseFromString(existing[0][1].AsBytes()))
@@ -249,16 +278,8 @@ StatusOr<AppendResult> LedgerStore::Append(v1::Event event) {
     return AppendResult{existing[0][0].AsInt(), existing[0][2].AsBytes(), true};
   }
 
-  CAIRN_ASSIGN_OR_RETURN(auto head_rows,
-                         conn_.Query("SELECT position, hash FROM cairn_ledger WHERE stream = $1 "
-                                     "ORDER BY position DESC LIMIT 1",
-                                     {Value(stream)}));
-  int64_t position = 1;
-  std::string prev = GenesisHash();
-  if (!head_rows.empty()) {
-    position = head_rows[0][0].AsInt() + 1;
-    prev = head_rows[0][1].AsBytes();
-  }
+  const int64_t position = head.position + 1;
+  const std::string& prev = head.hash;
   event.set_position(position);
   event.set_prev_hash(prev);
   event.clear_hash();
@@ -274,6 +295,7 @@ StatusOr<AppendResult> LedgerStore::Append(v1::Event event) {
                     Value(Bytes{record}), Value(Bytes{prev}), Value(Bytes{hash})})
           .status()
           .Annotate("cannot append to the ledger"));
+  locked_head_ = Head{position, hash};
   return AppendResult{position, hash, false};
 }
 

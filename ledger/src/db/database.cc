@@ -58,6 +58,7 @@ StatusOr<std::unique_ptr<Transaction>> Connection::Begin() {
   auto r = Execute(BeginStatement());
   if (!r.ok()) return r.status().Annotate("cannot begin transaction");
   in_transaction_ = true;
+  ++transaction_serial_;
   return std::unique_ptr<Transaction>(new Transaction(*this));
 }
 

@@ -158,6 +158,9 @@ class Connection {
   StatusOr<std::unique_ptr<Transaction>> Begin();
 
   bool in_transaction() const { return in_transaction_; }
+  // Increases with every Begin(): lets callers cache facts that hold only
+  // within one transaction (such as a lock taken in it).
+  uint64_t transaction_serial() const { return transaction_serial_; }
 
  protected:
   explicit Connection(DatabaseUrl url) : url_(std::move(url)) {}
@@ -167,6 +170,7 @@ class Connection {
   friend class Transaction;
   DatabaseUrl url_;
   bool in_transaction_ = false;
+  uint64_t transaction_serial_ = 0;
 };
 
 // An open transaction. Rolls back in the destructor unless committed.

@@ -54,7 +54,9 @@ std::string EventTypeName(const v1::Event& event);
 
 class LedgerStore {
  public:
-  // Returns the store for `conn`'s backend. `conn` must outlive the store.
+  // Returns the store for `conn`'s backend. `conn` must outlive the store,
+  // and appends on `conn` must all go through this one store (it remembers
+  // the stream head within a transaction).
   static std::unique_ptr<LedgerStore> For(db::Connection& conn);
 
   virtual ~LedgerStore() = default;
@@ -111,6 +113,18 @@ class LedgerStore {
   virtual std::string_view TableExistsQuery() const = 0;
 
   db::Connection& conn_;
+
+ private:
+  // Takes the stream lock once per transaction and returns the head, which
+  // is then kept up to date by Append without re-reading it.
+  StatusOr<Head> LockedHead(std::string_view stream);
+
+  bool schema_known_ = false;  // the tables exist (they are never dropped by cairn)
+  // The head of `locked_stream_` as of the last append in transaction
+  // `locked_serial_` (0: none), whose lock this connection holds.
+  uint64_t locked_serial_ = 0;
+  std::string locked_stream_;
+  Head locked_head_;
 };
 
 }  // namespace cairn::ledger
