@@ -94,10 +94,6 @@ std::string EventSummary(const v1::Event& e) {
   }
 }
 
-int64_t Micros(const google::protobuf::Timestamp& ts) {
-  return ts.seconds() * 1000000 + ts.nanos() / 1000;
-}
-
 json EventJson(const v1::Event& e) {
   json j;
   j["stream"] = e.stream();
@@ -105,7 +101,7 @@ json EventJson(const v1::Event& e) {
   j["event_id"] = e.event_id();
   j["run_id"] = e.run_id();
   j["type"] = cairn::ledger::EventTypeName(e);
-  j["recorded_at"] = cairn::ledger::FormatMicros(Micros(e.recorded_at()));
+  j["recorded_at"] = cairn::ledger::FormatMicros(cairn::ledger::TimestampToMicros(e.recorded_at()));
   j["actor"] = {{"user", e.actor().user()},
                 {"host", e.actor().host()},
                 {"tool_version", e.actor().tool_version()}};
@@ -313,10 +309,11 @@ int main(int argc, char** argv) {
       if (json_out) {
         std::printf("%s\n", EventJson(e).dump().c_str());
       } else {
-        std::printf("%6lld  %s  %-21s %-14s %s\n", static_cast<long long>(e.position()),
-                    cairn::ledger::FormatMicros(Micros(e.recorded_at())).c_str(),
-                    cairn::ledger::EventTypeName(e).c_str(), (e.actor().user()).c_str(),
-                    EventSummary(e).c_str());
+        std::printf(
+            "%6lld  %s  %-21s %-14s %s\n", static_cast<long long>(e.position()),
+            cairn::ledger::FormatMicros(cairn::ledger::TimestampToMicros(e.recorded_at())).c_str(),
+            cairn::ledger::EventTypeName(e).c_str(), (e.actor().user()).c_str(),
+            EventSummary(e).c_str());
       }
       return true;
     });

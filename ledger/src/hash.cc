@@ -81,6 +81,20 @@ int64_t NowMicros() {
       .count();
 }
 
+int64_t TimestampToMicros(const google::protobuf::Timestamp& ts) {
+  return ts.seconds() * 1000000 + ts.nanos() / 1000;
+}
+
+void MicrosToTimestamp(int64_t micros, google::protobuf::Timestamp* ts) {
+  int64_t seconds = micros / 1000000, rest = micros % 1000000;
+  if (rest < 0) {
+    rest += 1000000;
+    --seconds;
+  }
+  ts->set_seconds(seconds);
+  ts->set_nanos(static_cast<int32_t>(rest * 1000));
+}
+
 std::string FormatMicros(int64_t micros) {
   std::time_t secs = static_cast<std::time_t>(micros / 1000000);
   int64_t frac = micros % 1000000;

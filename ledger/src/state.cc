@@ -7,10 +7,6 @@
 namespace cairn::ledger {
 namespace {
 
-int64_t Micros(const google::protobuf::Timestamp& ts) {
-  return ts.seconds() * 1000000 + ts.nanos() / 1000;
-}
-
 std::string ActorName(const v1::Actor& a) {
   if (a.host().empty()) return a.user();
   return a.user() + "@" + a.host();
@@ -69,7 +65,7 @@ StateBuilder::StateBuilder(std::string stream) {
 
 void StateBuilder::Apply(const v1::Event& e) {
   state_.head = Head{e.position(), e.hash()};
-  const int64_t at = Micros(e.recorded_at());
+  const int64_t at = TimestampToMicros(e.recorded_at());
   // Searches from the newest end: rollbacks revert recent migrations.
   auto remove_applied = [&](const std::string& id) {
     auto& order = state_.applied_order;

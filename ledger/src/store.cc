@@ -16,20 +16,6 @@ constexpr const char* kSelectColumns =
     "SELECT stream, position, event_id, event_type, recorded_at, record, prev_hash, hash "
     "FROM cairn_ledger ";
 
-// docs/ledger-format.md: seconds = floor(micros / 1e6), nanos never negative.
-void SetTimestamp(google::protobuf::Timestamp* ts, int64_t micros) {
-  int64_t seconds = micros / 1000000, rest = micros % 1000000;
-  if (rest < 0) {
-    rest += 1000000;
-    --seconds;
-  }
-  ts->set_seconds(seconds);
-  ts->set_nanos(static_cast<int32_t>(rest * 1000));
-}
-int64_t TimestampMicros(const google::protobuf::Timestamp& ts) {
-  return ts.seconds() * 1000000 + ts.nanos() / 1000;
-}
-
 // Content compared for idempotency: everything but the chain fields.
 v1::Event Content(v1::Event e) {
   e.clear_position();
@@ -203,12 +189,7 @@ StatusOr<bool> LedgerStore::Exists() {
 StatusOr<Head> LedgerStore::LockedHead(std::string_view stream) {
   if (locked_serial_ == conn_.transaction_serial() && locked_stream_ == stream) return locked_head_;
   CAIRN_RETURN_IF_ERROR(LockStream(stream));
-  CAIRN_ASSIGN_OR_RETURN(auto rows,
-                         conn_.Query("SELECT position, hash FROM cairn_ledger WHERE stream = $1 "
-                                     "ORDER BY position DESC LIMIT 1",
-                                     {Value(stream)}));
-  Head head{0, GenesisHash()};
-  if (!rows.empty()) head = Head{rows[0][0].AsInt(), rows[0][1].AsBytes()};
+  CAIRN_ASSIGN_OR_RETURN(Head head, GetHead(stream));
   locked_serial_ = conn_.transaction_serial();
   locked_stream_ = std::string(stream);
   locked_head_ = head;
@@ -255,7 +236,7 @@ StatusOr<AppendResult> LedgerStore::Append(v1::Event event) {
   // An id generated here cannot be in the ledger yet: no lookup needed.
   const bool caller_id = !event.event_id().empty();
   if (!caller_id) event.set_event_id(NewUuid());
-  if (!event.has_recorded_at()) SetTimestamp(event.mutable_recorded_at(), NowMicros());
+  if (!event.has_recorded_at()) MicrosToTimestamp(NowMicros(), event.mutable_recorded_at());
   const std::string& stream = event.stream();
 
   CAIRN_ASSIGN_OR_RETURN(Head head, LockedHead(stream));
@@ -291,7 +272,7 @@ StatusOr<AppendResult> LedgerStore::Append(v1::Event event) {
           .Execute("INSERT INTO cairn_ledger (stream, position, event_id, event_type, recorded_at, "
                    "record, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
                    {Value(stream), Value(position), Value(event.event_id()),
-                    Value(EventTypeName(event)), Value(TimestampMicros(event.recorded_at())),
+                    Value(EventTypeName(event)), Value(TimestampToMicros(event.recorded_at())),
                     Value(Bytes{record}), Value(Bytes{prev}), Value(Bytes{hash})})
           .status()
           .Annotate("cannot append to the ledger"));
@@ -390,7 +371,7 @@ StatusOr<VerifyReport> LedgerStore::Verify(std::string_view stream) {
           if (e.stream() != row[0].AsText() || e.position() != position ||
               e.event_id() != row[2].AsText() || e.prev_hash() != prev || !e.hash().empty() ||
               EventTypeName(e) != row[3].AsText() ||
-              TimestampMicros(e.recorded_at()) != row[4].AsInt()) {
+              TimestampToMicros(e.recorded_at()) != row[4].AsInt()) {
             return fail(position, "record mismatch: columns disagree with the record");
           }
           ++report.events_checked;

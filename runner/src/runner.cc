@@ -8,6 +8,7 @@
 #include <chrono>
 #include <future>
 #include <map>
+#include <set>
 
 #include "cairn/ledger/hash.h"
 
@@ -35,6 +36,27 @@ int64_t ElapsedMicros(std::chrono::steady_clock::time_point since) {
   return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
                                                                since)
       .count();
+}
+
+// One refusal per line, as the CLI prints them.
+std::string JoinLines(const std::vector<std::string>& lines) {
+  std::string out;
+  for (const std::string& l : lines) out += (out.empty() ? "" : "\n") + l;
+  return out;
+}
+
+// The version after a run: what was applied before, less what the run
+// reverted, plus what it applied. Derived, so no second replay is needed.
+std::string VersionAfter(const ledger::StreamState& before, const RunReport& report) {
+  std::set<std::string> reverted(report.rolled_back.begin(), report.rolled_back.end());
+  std::string best;
+  auto consider = [&](const std::string& id) {
+    if (best.empty() || ledger::CompareMigrationIds(id, best) > 0) best = id;
+  };
+  for (const std::string& id : before.applied_order)
+    if (!reverted.count(id)) consider(id);
+  for (const std::string& id : report.applied) consider(id);
+  return best;
 }
 
 int LineOf(const Section& section, size_t offset) {
@@ -113,9 +135,7 @@ StatusOr<RunReport> Runner::Migrate(const MigrateOptions& options) {
     plan.push_back(&m);
   }
   if (!refusals.empty()) {
-    std::string msg = refusals.front();
-    for (size_t i = 1; i < refusals.size(); ++i) msg += "\n" + refusals[i];
-    return FailedPreconditionError(msg);
+    return FailedPreconditionError(JoinLines(refusals));
   }
   if (plan.empty()) {
     RunReport report;
@@ -172,9 +192,7 @@ StatusOr<RunReport> Runner::Rollback(const RollbackOptions& options) {
     plan.push_back(&m);
   }
   if (!refusals.empty()) {
-    std::string msg = refusals.front();
-    for (size_t i = 1; i < refusals.size(); ++i) msg += "\n" + refusals[i];
-    return FailedPreconditionError(msg + "\nnothing was rolled back");
+    return FailedPreconditionError(JoinLines(refusals) + "\nnothing was rolled back");
   }
   if (plan.empty()) {
     RunReport report;
@@ -332,9 +350,7 @@ StatusOr<RunReport> Runner::Execute(v1::Direction direction,
     CAIRN_RETURN_IF_ERROR(append(failed));
     CAIRN_RETURN_IF_ERROR(append(finished));
     CAIRN_RETURN_IF_ERROR((*tx)->Commit().Annotate("cannot record the failure of " + m->id));
-    report.version_after = report.version_before;
-    CAIRN_ASSIGN_OR_RETURN(auto after, ledger::ReplayStream(*store_, stream_));
-    report.version_after = after.CurrentVersion();
+    report.version_after = VersionAfter(state, report);
     return report;
   }
   if (!fatal.ok()) return fatal;
@@ -348,14 +364,7 @@ StatusOr<RunReport> Runner::Execute(v1::Direction direction,
   CAIRN_RETURN_IF_ERROR(append(finished));
   CAIRN_RETURN_IF_ERROR(tx->Commit());
   report.outcome = v1::RUN_OUTCOME_SUCCEEDED;
-  if (up) {
-    report.version_after = plan.back()->id;
-    if (ledger::CompareMigrationIds(report.version_after, report.version_before) < 0)
-      report.version_after = report.version_before;
-  } else {
-    CAIRN_ASSIGN_OR_RETURN(auto after, ledger::ReplayStream(*store_, stream_));
-    report.version_after = after.CurrentVersion();
-  }
+  report.version_after = VersionAfter(state, report);
   return report;
 }
 

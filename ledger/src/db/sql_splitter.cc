@@ -20,6 +20,26 @@ size_t DollarTagEnd(std::string_view s, size_t i) {
   return 0;
 }
 
+// Returns the index just past the quoted run opening at s[i] ('...' or
+// "..."), where a doubled quote stands for itself; runs to the end if open.
+size_t SkipQuoted(std::string_view s, size_t i, bool backslash_escapes) {
+  const char quote = s[i++];
+  while (i < s.size()) {
+    if (backslash_escapes && s[i] == '\\') {
+      i += 2;
+    } else if (s[i] == quote) {
+      if (i + 1 < s.size() && s[i + 1] == quote) {
+        i += 2;
+      } else {
+        return i + 1;
+      }
+    } else {
+      ++i;
+    }
+  }
+  return s.size();
+}
+
 }  // namespace
 
 std::vector<SqlStatement> SplitSqlStatements(std::string_view s) {
@@ -69,40 +89,11 @@ std::vector<SqlStatement> SplitSqlStatements(std::string_view s) {
       continue;
     }
     mark(i);
-    if (c == '\'') {
-      bool backslash =
-          i > 0 && (s[i - 1] == 'E' || s[i - 1] == 'e') && (i < 2 || !IsIdentChar(s[i - 2]));
-      ++i;
-      while (i < s.size()) {
-        if (backslash && s[i] == '\\') {
-          i += 2;
-          continue;
-        }
-        if (s[i] == '\'') {
-          if (i + 1 < s.size() && s[i + 1] == '\'') {
-            i += 2;
-            continue;
-          }
-          ++i;
-          break;
-        }
-        ++i;
-      }
-      continue;
-    }
-    if (c == '"') {
-      ++i;
-      while (i < s.size()) {
-        if (s[i] == '"') {
-          if (i + 1 < s.size() && s[i + 1] == '"') {
-            i += 2;
-            continue;
-          }
-          ++i;
-          break;
-        }
-        ++i;
-      }
+    if (c == '\'' || c == '"') {
+      // E'...' strings take backslash escapes; identifiers never do.
+      const bool backslash = c == '\'' && i > 0 && (s[i - 1] == 'E' || s[i - 1] == 'e') &&
+                             (i < 2 || !IsIdentChar(s[i - 2]));
+      i = SkipQuoted(s, i, backslash);
       continue;
     }
     if (c == '$' && (i == 0 || !IsIdentChar(s[i - 1]))) {

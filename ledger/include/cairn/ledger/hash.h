@@ -3,6 +3,8 @@
 #ifndef CAIRN_LEDGER_HASH_H_
 #define CAIRN_LEDGER_HASH_H_
 
+#include <google/protobuf/timestamp.pb.h>
+
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -28,6 +30,11 @@ std::string NewUuid();
 
 // Microseconds since the Unix epoch, UTC.
 int64_t NowMicros();
+
+// Conversions between microseconds and protobuf Timestamps as
+// docs/ledger-format.md specifies them (seconds floored, nanos never negative).
+int64_t TimestampToMicros(const google::protobuf::Timestamp& ts);
+void MicrosToTimestamp(int64_t micros, google::protobuf::Timestamp* ts);
 
 // "2026-11-21T10:15:30.123456Z".
 std::string FormatMicros(int64_t micros);
