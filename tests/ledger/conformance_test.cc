@@ -19,16 +19,8 @@ namespace {
 
 using ledger::LedgerStore;
 
-class LedgerConformanceTest : public ::testing::TestWithParam<db::Backend> {
+class LedgerConformanceTest : public ConnectedBackendTest {
  protected:
-  void SetUp() override {
-    tdb_ = TestDatabase::Create(GetParam());
-    if (!tdb_) return;
-    conn_ = tdb_->Connect();
-    ASSERT_NE(conn_, nullptr);
-    store_ = LedgerStore::For(*conn_);
-  }
-
   // Whether any table named like the ledger's exists, asked of the catalog
   // directly (not through the store under test).
   int64_t LedgerTableCount(db::Connection& conn) {
@@ -48,10 +40,6 @@ class LedgerConformanceTest : public ::testing::TestWithParam<db::Backend> {
     EXPECT_TRUE(conn.ok()) << conn.status().ToString();
     return conn.ok() ? std::move(*conn) : nullptr;
   }
-
-  std::unique_ptr<TestDatabase> tdb_;
-  std::unique_ptr<db::Connection> conn_;
-  std::unique_ptr<LedgerStore> store_;
 };
 
 #define SKIP_WITHOUT_DATABASE() \

@@ -295,23 +295,14 @@ TEST(ValueTest, KindsAndLenientConversions) {
 // ---------------------------------------------------------------------------
 // Both backends
 
-class DatabaseTest : public ::testing::TestWithParam<Backend> {
+class DatabaseTest : public ConnectedBackendTest {
  protected:
-  void SetUp() override {
-    tdb_ = TestDatabase::Create(GetParam());
-    if (!tdb_) return;
-    conn_ = tdb_->Connect();
-    ASSERT_NE(conn_, nullptr);
-  }
   bool sqlite() const { return GetParam() == Backend::kSqlite; }
   int64_t Count(const std::string& table) {
     auto rows = conn_->Query("SELECT count(*) FROM " + table);
     EXPECT_TRUE(rows.ok()) << rows.status().ToString();
     return rows.ok() ? (*rows)[0][0].AsInt() : -1;
   }
-
-  std::unique_ptr<TestDatabase> tdb_;
-  std::unique_ptr<db::Connection> conn_;
 };
 
 #define SKIP_WITHOUT_DATABASE() \

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <functional>
+#include <memory>
 #include <ostream>
 #include <string>
 #include <string_view>
@@ -20,6 +21,7 @@
 #include "cairn/ledger/hash.h"
 #include "cairn/ledger/store.h"
 #include "cairn/v1/events.pb.h"
+#include "tests/support/test_support.h"
 
 namespace cairn::testing {
 
@@ -210,6 +212,25 @@ inline std::vector<int> RunInChildProcesses(int n, const std::function<int(int)>
   }
   return codes;
 }
+
+// A test run once per backend with a throwaway database, a connection and
+// a ledger store on it. When the backend is unavailable SetUp leaves them
+// null (the test is skipped or failed by TestDatabase::Create); subclasses
+// that extend SetUp check `if (!conn_) return;` after calling it.
+class ConnectedBackendTest : public ::testing::TestWithParam<db::Backend> {
+ protected:
+  void SetUp() override {
+    tdb_ = TestDatabase::Create(GetParam());
+    if (!tdb_) return;
+    conn_ = tdb_->Connect();
+    ASSERT_NE(conn_, nullptr);
+    store_ = ledger::LedgerStore::For(*conn_);
+  }
+
+  std::unique_ptr<TestDatabase> tdb_;
+  std::unique_ptr<db::Connection> conn_;
+  std::unique_ptr<ledger::LedgerStore> store_;
+};
 
 }  // namespace cairn::testing
 

@@ -18,14 +18,11 @@ using ledger::LedgerStore;
 constexpr int kEvents = 10;
 constexpr const char* kStream = "campus";
 
-class VerifyTamperingTest : public ::testing::TestWithParam<db::Backend> {
+class VerifyTamperingTest : public ConnectedBackendTest {
  protected:
   void SetUp() override {
-    tdb_ = TestDatabase::Create(GetParam());
-    if (!tdb_) return;
-    conn_ = tdb_->Connect();
-    ASSERT_NE(conn_, nullptr);
-    store_ = LedgerStore::For(*conn_);
+    ConnectedBackendTest::SetUp();
+    if (!conn_) return;
     CAIRN_ASSERT_OK(store_->EnsureSchema());
     CAIRN_ASSERT_OK(AppendTestEvents(*store_, kStream, 1, 1, kEvents));
     // Another stream in the same database, which tampering must not affect.
@@ -141,9 +138,6 @@ class VerifyTamperingTest : public ::testing::TestWithParam<db::Backend> {
     EXPECT_EQ(report.head.hash, Original(kEvents).hash);
   }
 
-  std::unique_ptr<TestDatabase> tdb_;
-  std::unique_ptr<db::Connection> conn_;
-  std::unique_ptr<LedgerStore> store_;
   std::vector<RawRow> original_;
 };
 

@@ -43,7 +43,7 @@ class TestDatabase {
   ~TestDatabase();
 
   db::Backend backend() const { return backend_; }
-  const std::string& url() const { return url_; }  // for --database
+  const std::string& url() const { return url_; }   // for --database
   std::unique_ptr<db::Connection> Connect() const;  // asserts on failure
 
  private:
@@ -100,8 +100,8 @@ bool WaitFor(const std::function<bool()>& cond, int timeout_ms = 30000);
 
 }  // namespace cairn::testing
 
-#endif  // CAIRN_TESTS_SUPPORT_TEST_SUPPORT_H_
-
 namespace cairn::db {
 inline void PrintTo(Backend b, std::ostream* os) { *os << BackendName(b); }
 }  // namespace cairn::db
+
+#endif  // CAIRN_TESTS_SUPPORT_TEST_SUPPORT_H_
