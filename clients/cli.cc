@@ -1,0 +1,135 @@
+#include "cli.h"
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+
+namespace cairn::cli {
+namespace {
+
+std::vector<CommandSpec>& Registry() {
+  static std::vector<CommandSpec> commands;
+  return commands;
+}
+
+}  // namespace
+
+bool RegisterCommand(CommandSpec spec) {
+  Registry().push_back(std::move(spec));
+  return true;
+}
+
+int ExitFor(const Status& s, bool connecting) {
+  using runner::ExitCode;
+  if (s.ok()) return runner::kExitOk;
+  if (connecting) return runner::kExitDatabase;
+  switch (s.code()) {
+    case StatusCode::kInvalidArgument:
+    case StatusCode::kFailedPrecondition:
+    case StatusCode::kNotFound:
+    case StatusCode::kAlreadyExists:
+      return runner::kExitInvalidMigrations;
+    case StatusCode::kUnavailable:
+    case StatusCode::kPermissionDenied:
+    case StatusCode::kResourceExhausted:
+    case StatusCode::kDeadlineExceeded:
+      return runner::kExitDatabase;
+    case StatusCode::kDataLoss:
+      return runner::kExitVerifyFailed;
+    case StatusCode::kAborted:
+      return runner::kExitConflict;
+    default:
+      return runner::kExitInternal;
+  }
+}
+
+int Fail(const Status& s, bool connecting) {
+  const std::string& m = s.message();
+  // One error per line, each prefixed, so scripts can grep them.
+  size_t start = 0;
+  while (start <= m.size()) {
+    size_t nl = m.find('\n', start);
+    std::fprintf(stderr, "cairn: error: %s\n", m.substr(start, nl - start).c_str());
+    if (nl == std::string::npos) break;
+    start = nl + 1;
+  }
+  return ExitFor(s, connecting);
+}
+
+runner::RunnerOptions CliContext::RunnerOptionsFromGlobals() const {
+  runner::RunnerOptions options;
+  options.dir = dir;
+  options.stream = stream;
+  options.command_line = command_line;
+  return options;
+}
+
+std::unique_ptr<runner::Runner> CliContext::OpenRunner(const runner::RunnerOptions& options,
+                                                       int* exit_code) const {
+  auto runner = runner::Runner::Open(database, options);
+  if (!runner.ok()) {
+    *exit_code = Fail(runner.status(), /*connecting=*/true);
+    return nullptr;
+  }
+  *exit_code = runner::kExitOk;
+  return std::move(*runner);
+}
+
+int CliMain(int argc, char** argv) {
+  CLI::App app{"cairn: database migrations recorded in a tamper-evident ledger"};
+  app.require_subcommand(1);
+  CliContext ctx;
+  if (const char* env = std::getenv("DATABASE_URL")) ctx.database = env;
+  app.add_option("--database,-d", ctx.database,
+                 "sqlite:PATH or postgres://... (default: $DATABASE_URL)");
+  app.add_option("--dir", ctx.dir, "migrations directory")->capture_default_str();
+  app.add_option("--stream", ctx.stream, "ledger stream name (default: the database's name)");
+  app.add_flag("--verbose,-v", ctx.verbose, "log each step in detail");
+  app.add_flag("--quiet,-q", ctx.quiet, "log only errors");
+
+  std::vector<CommandSpec> commands = Registry();
+  std::stable_sort(commands.begin(), commands.end(),
+                   [](const CommandSpec& a, const CommandSpec& b) { return a.order < b.order; });
+  std::vector<std::pair<CLI::App*, CommandAction>> actions;
+  for (const CommandSpec& spec : commands) {
+    CLI::App* sub = app.add_subcommand(spec.name, spec.help);
+    actions.emplace_back(sub, spec.setup(sub));
+  }
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? runner::kExitOk : runner::kExitUsage;
+  }
+
+  auto logger = spdlog::stderr_color_mt("cairn");
+  spdlog::set_default_logger(logger);
+  spdlog::set_pattern("%^%l%$ %v");
+  spdlog::set_level(ctx.quiet     ? spdlog::level::err
+                    : ctx.verbose ? spdlog::level::debug
+                                  : spdlog::level::warn);
+
+  // The command line goes into the append-only ledger: never a password.
+  std::string redacted_url = ctx.database;
+  if (auto parsed = db::ParseDatabaseUrl(ctx.database); parsed.ok())
+    redacted_url = parsed->redacted;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (!ctx.database.empty() && arg == ctx.database)
+      arg = redacted_url;
+    else if (arg.rfind("--database=", 0) == 0)
+      arg = "--database=" + redacted_url;
+    ctx.command_line += (i > 1 ? " " : "") + arg;
+  }
+
+  for (auto& [sub, action] : actions) {
+    if (sub->parsed()) return action(ctx);
+  }
+  return runner::kExitUsage;
+}
+
+}  // namespace cairn::cli

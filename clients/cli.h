@@ -1,0 +1,79 @@
+// The `cairn` command line as a library: every subcommand lives in its own
+// cmd_*.cc file and registers itself here, so commands can be added without
+// touching the others, and user-built runner binaries (data migrations in
+// C++) get the whole CLI by linking the `cairn_cli` object library and
+// calling CliMain.
+//
+//   // cmd_hello.cc
+//   CAIRN_REGISTER_COMMAND(hello, "say hello", 90, [](CLI::App* cmd) {
+//     auto name = std::make_shared<std::string>();
+//     cmd->add_option("name", *name)->required();
+//     return [name](CliContext& ctx) { std::printf("hi %s\n", name->c_str()); return 0; };
+//   });
+//
+// Exit codes are defined in cairn/runner/runner.h (ExitCode) and listed in
+// README.md; a Status becomes an exit code only in ExitFor().
+#ifndef CAIRN_CLIENTS_CLI_H_
+#define CAIRN_CLIENTS_CLI_H_
+
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cairn/base/status.h"
+#include "cairn/runner/runner.h"
+
+namespace cairn::cli {
+
+// Global options, parsed before any subcommand runs.
+struct CliContext {
+  std::string database;  // --database / $DATABASE_URL, as given (may hold a password)
+  std::string dir = "migrations";
+  std::string stream;
+  bool verbose = false;
+  bool quiet = false;
+  // argv with the database URL's password redacted: safe to record.
+  std::string command_line;
+
+  // Runner options from the globals; commands add their own before Open.
+  runner::RunnerOptions RunnerOptionsFromGlobals() const;
+  // Opens a Runner on --database. On error prints it and sets *exit_code.
+  std::unique_ptr<runner::Runner> OpenRunner(const runner::RunnerOptions& options,
+                                             int* exit_code) const;
+};
+
+// What a command does once parsed. Returns the process exit code.
+using CommandAction = std::function<int(CliContext&)>;
+// Adds the command's options to `cmd` (storage owned by the returned
+// action's captures) and returns the action.
+using CommandSetup = std::function<CommandAction(CLI::App* cmd)>;
+
+struct CommandSpec {
+  std::string name;
+  std::string help;
+  int order = 100;  // position in --help; lower first
+  CommandSetup setup;
+};
+
+// Adds a command to the registry; returns true so it can initialise a static.
+bool RegisterCommand(CommandSpec spec);
+
+#define CAIRN_REGISTER_COMMAND(name, help, order, setup)           \
+  static const bool cairn_cli_registered_##name [[maybe_unused]] = \
+      ::cairn::cli::RegisterCommand({#name, help, order, setup})
+
+// The one place where a Status becomes an exit code. `connecting` marks
+// errors from opening the database (always kExitDatabase).
+int ExitFor(const Status& s, bool connecting = false);
+// Prints each line of the status message as "cairn: error: ..." on stderr
+// and returns ExitFor(s, connecting).
+int Fail(const Status& s, bool connecting = false);
+
+// Parses argv, sets up logging and runs the chosen command.
+int CliMain(int argc, char** argv);
+
+}  // namespace cairn::cli
+
+#endif  // CAIRN_CLIENTS_CLI_H_

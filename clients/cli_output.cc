@@ -1,0 +1,118 @@
+#include "cli_output.h"
+
+#include <cstdio>
+
+#include "cairn/ledger/hash.h"
+#include "cairn/ledger/store.h"
+
+namespace cairn::cli {
+
+using nlohmann::json;
+using runner::RunReport;
+
+std::string EventSummary(const v1::Event& e) {
+  switch (e.body_case()) {
+    case v1::Event::kRunStarted: {
+      const auto& r = e.run_started();
+      std::string ids;
+      for (const auto& id : r.planned_migration_ids()) ids += (ids.empty() ? "" : ",") + id;
+      return std::string(r.direction() == v1::DIRECTION_DOWN ? "rollback" : "migrate") + " [" +
+             ids + "]";
+    }
+    case v1::Event::kMigrationStarted: {
+      const auto& m = e.migration_started();
+      return m.migration_id() + " " + (m.direction() == v1::DIRECTION_DOWN ? "down" : "up") + " (" +
+             m.description() + ") " + m.checksum().substr(0, 19);
+    }
+    case v1::Event::kMigrationCommitted: {
+      const auto& m = e.migration_committed();
+      return m.migration_id() + " " + std::to_string(m.statements_executed()) +
+             " statement(s) in " + std::to_string(m.duration_micros() / 1000) + " ms";
+    }
+    case v1::Event::kMigrationRolledBack:
+      return e.migration_rolled_back().migration_id() + " (" + e.migration_rolled_back().reason() +
+             ")";
+    case v1::Event::kMigrationFailed: {
+      const auto& m = e.migration_failed();
+      return m.migration_id() + " " + m.file() + ":" + std::to_string(m.line()) + ": " +
+             m.error_message();
+    }
+    case v1::Event::kBatchApplied:
+      return e.batch_applied().migration_id() + " batch " +
+             std::to_string(e.batch_applied().batch_number()) + " cursor " +
+             e.batch_applied().cursor();
+    case v1::Event::kRunFinished:
+      return v1::RunOutcome_Name(e.run_finished().outcome()).substr(12);
+    default:
+      return "";
+  }
+}
+
+json EventJson(const v1::Event& e) {
+  json j;
+  j["stream"] = e.stream();
+  j["position"] = e.position();
+  j["event_id"] = e.event_id();
+  j["run_id"] = e.run_id();
+  j["type"] = cairn::ledger::EventTypeName(e);
+  j["recorded_at"] = cairn::ledger::FormatMicros(cairn::ledger::TimestampToMicros(e.recorded_at()));
+  j["actor"] = {{"user", e.actor().user()},
+                {"host", e.actor().host()},
+                {"tool_version", e.actor().tool_version()}};
+  j["prev_hash"] = cairn::ledger::ToHex(e.prev_hash());
+  j["hash"] = cairn::ledger::ToHex(e.hash());
+  j["summary"] = EventSummary(e);
+  switch (e.body_case()) {
+    case v1::Event::kMigrationStarted:
+      j["migration_id"] = e.migration_started().migration_id();
+      j["checksum"] = e.migration_started().checksum();
+      j["direction"] = v1::Direction_Name(e.migration_started().direction());
+      break;
+    case v1::Event::kMigrationCommitted:
+      j["migration_id"] = e.migration_committed().migration_id();
+      j["duration_micros"] = e.migration_committed().duration_micros();
+      break;
+    case v1::Event::kMigrationRolledBack:
+      j["migration_id"] = e.migration_rolled_back().migration_id();
+      break;
+    case v1::Event::kMigrationFailed:
+      j["migration_id"] = e.migration_failed().migration_id();
+      j["error"] = e.migration_failed().error_message();
+      j["file"] = e.migration_failed().file();
+      j["line"] = e.migration_failed().line();
+      j["statement"] = e.migration_failed().statement();
+      break;
+    case v1::Event::kRunFinished:
+      j["outcome"] = v1::RunOutcome_Name(e.run_finished().outcome());
+      break;
+    default:
+      break;
+  }
+  return j;
+}
+
+void PrintRun(const RunReport& r, bool up) {
+  if (r.outcome == v1::RUN_OUTCOME_NOTHING_TO_DO) {
+    std::printf("nothing to %s: %s\n", up ? "migrate" : "roll back",
+                r.version_after.empty() ? "no migration is applied"
+                                        : ("database is at version " + r.version_after).c_str());
+    return;
+  }
+  for (const auto& id : up ? r.applied : r.rolled_back)
+    std::printf("%s %s\n", up ? "applied" : "rolled back", id.c_str());
+  if (r.failure) {
+    std::fprintf(stderr, "cairn: error: %s:%d: migration %s failed: %s\n", r.failure->file.c_str(),
+                 r.failure->line, r.failure->migration_id.c_str(), r.failure->message.c_str());
+    if (!r.failure->statement.empty())
+      std::fprintf(stderr, "cairn: error: failing statement: %s\n",
+                   r.failure->statement.substr(0, 500).c_str());
+    std::fprintf(stderr, "cairn: the failed migration was rolled back; version is %s\n",
+                 r.version_after.empty() ? "(none)" : r.version_after.c_str());
+    return;
+  }
+  std::printf("version %s -> %s (run %s)\n",
+              r.version_before.empty() ? "(none)" : r.version_before.c_str(),
+              r.version_after.empty() ? "(none)" : r.version_after.c_str(), r.run_id.c_str());
+}
+
+}  // namespace cairn::cli

@@ -1,0 +1,131 @@
+// cairn status, cairn history, cairn verify: read-only views of a target.
+#include <cstdio>
+#include <memory>
+
+#include "cairn/ledger/hash.h"
+#include "cairn/ledger/store.h"
+#include "cli.h"
+#include "cli_output.h"
+
+namespace cairn::cli {
+namespace {
+
+using nlohmann::json;
+
+int ShowStatus(runner::Runner& runner, bool json_out) {
+  auto r = runner.GetStatus();
+  if (!r.ok()) return Fail(r.status());
+  if (json_out) {
+    json j;
+    j["stream"] = r->stream;
+    j["version"] = r->version;
+    j["head"] = {{"position", r->head.position}, {"hash", cairn::ledger::ToHex(r->head.hash)}};
+    j["pending"] = r->pending;
+    j["problems"] = r->problems;
+    j["migrations"] = json::array();
+    for (const auto& v : r->migrations) {
+      json m = {
+          {"id", v.id},       {"description", v.description}, {"file", v.file},
+          {"state", v.state}, {"has_down", v.has_down},       {"file_checksum", v.file_checksum}};
+      if (v.record) {
+        m["ledger_checksum"] = v.record->checksum;
+        if (v.record->applied_at)
+          m["applied_at"] = cairn::ledger::FormatMicros(v.record->applied_at);
+        m["applied_by"] = v.record->applied_by;
+        if (!v.record->last_error.empty()) m["last_error"] = v.record->last_error;
+      }
+      j["migrations"].push_back(m);
+    }
+    std::printf("%s\n", j.dump(2).c_str());
+  } else {
+    std::printf("target:  %s (%s)\n", r->stream.c_str(),
+                runner.connection().url().redacted.c_str());
+    std::printf("version: %s\n", r->version.empty() ? "(none)" : r->version.c_str());
+    std::printf("ledger:  %lld event(s), head %s\n", static_cast<long long>(r->head.position),
+                r->head.position ? cairn::ledger::ToHex(r->head.hash).substr(0, 16).c_str() : "-");
+    std::printf("\n%-8s %-12s %-27s %-20s %s\n", "ID", "STATE", "APPLIED AT", "BY", "DESCRIPTION");
+    for (const auto& v : r->migrations) {
+      std::string at = v.record && v.record->applied_at && v.state != "pending" &&
+                               v.state != "rolled_back" && v.state != "failed"
+                           ? cairn::ledger::FormatMicros(v.record->applied_at)
+                           : "";
+      std::string by = at.empty() ? "" : v.record->applied_by;
+      std::printf("%-8s %-12s %-27s %-20s %s\n", v.id.c_str(), v.state.c_str(), at.c_str(),
+                  by.c_str(), v.description.c_str());
+    }
+    std::printf("\n%d pending\n", r->pending);
+    for (const auto& p : r->problems) std::printf("warning: %s\n", p.c_str());
+  }
+  return runner::kExitOk;
+}
+
+int ShowHistory(runner::Runner& runner, bool json_out) {
+  Status s = runner.History([&](const v1::Event& e) {
+    if (json_out) {
+      std::printf("%s\n", EventJson(e).dump().c_str());
+    } else {
+      std::printf(
+          "%6lld  %s  %-21s %-14s %s\n", static_cast<long long>(e.position()),
+          cairn::ledger::FormatMicros(cairn::ledger::TimestampToMicros(e.recorded_at())).c_str(),
+          cairn::ledger::EventTypeName(e).c_str(), (e.actor().user()).c_str(),
+          EventSummary(e).c_str());
+    }
+    return true;
+  });
+  if (!s.ok()) return Fail(s);
+  return runner::kExitOk;
+}
+
+int ShowVerify(runner::Runner& runner, bool json_out) {
+  auto r = runner.Verify();
+  if (!r.ok()) return Fail(r.status());
+  if (json_out) {
+    json j = {
+        {"stream", runner.stream()},
+        {"ok", r->ok},
+        {"events_checked", r->events_checked},
+        {"head", {{"position", r->head.position}, {"hash", cairn::ledger::ToHex(r->head.hash)}}}};
+    if (!r->ok) {
+      j["first_bad_position"] = r->first_bad_position;
+      j["problem"] = r->problem;
+    }
+    std::printf("%s\n", j.dump(2).c_str());
+  } else if (r->ok) {
+    std::printf("ok: stream %s, %lld event(s) verified, head position %lld hash %s\n",
+                runner.stream().c_str(), static_cast<long long>(r->events_checked),
+                static_cast<long long>(r->head.position),
+                cairn::ledger::ToHex(r->head.hash).c_str());
+  }
+  if (!r->ok) {
+    std::fprintf(
+        stderr, "cairn: error: ledger verification FAILED for stream %s at position %lld: %s\n",
+        runner.stream().c_str(), static_cast<long long>(r->first_bad_position), r->problem.c_str());
+    return runner::kExitVerifyFailed;
+  }
+  return runner::kExitOk;
+}
+
+// A read-only view with a --json flag: opens the target, then calls show.
+CommandSetup View(const char* json_help, int (*show)(runner::Runner&, bool json)) {
+  return [json_help, show](CLI::App* cmd) -> CommandAction {
+    auto json_out = std::make_shared<bool>(false);
+    cmd->add_flag("--json", *json_out, json_help);
+    return [json_out, show](CliContext& ctx) -> int {
+      int rc;
+      auto runner = ctx.OpenRunner(ctx.RunnerOptionsFromGlobals(), &rc);
+      if (!runner) return rc;
+      return show(*runner, *json_out);
+    };
+  };
+}
+
+}  // namespace
+
+CAIRN_REGISTER_COMMAND(status, "show applied and pending migrations", 30,
+                       View("print JSON", ShowStatus));
+CAIRN_REGISTER_COMMAND(history, "show the ledger's events", 40,
+                       View("print one JSON object per line", ShowHistory));
+CAIRN_REGISTER_COMMAND(verify, "recompute the ledger's hash chain", 50,
+                       View("print JSON", ShowVerify));
+
+}  // namespace cairn::cli
