@@ -416,6 +416,18 @@ TEST_P(DatabaseTest, BadSqlIsInvalidArgumentAndDuplicateKeyIsAlreadyExists) {
   EXPECT_EQ(dup.status().code(), StatusCode::kAlreadyExists) << dup.status().ToString();
 }
 
+TEST_P(DatabaseTest, QuotedIdentifiersSurviveQuotesAndKeywords) {
+  SKIP_WITHOUT_DATABASE();
+  const std::string table = db::QuoteIdentifier("we\"ird table");
+  const std::string column = db::QuoteIdentifier("select");
+  EXPECT_EQ(table, "\"we\"\"ird table\"");
+  CAIRN_ASSERT_OK(conn_->Execute("CREATE TABLE " + table + " (" + column + " INTEGER)"));
+  CAIRN_ASSERT_OK(conn_->Execute("INSERT INTO " + table + " VALUES ($1)", {Value(7)}));
+  CAIRN_ASSERT_OK_AND_ASSIGN(auto rows, conn_->Query("SELECT " + column + " FROM " + table));
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0][0].AsInt(), 7);
+}
+
 TEST_P(DatabaseTest, TransactionRollsBackInDestructorUnlessCommitted) {
   SKIP_WITHOUT_DATABASE();
   CAIRN_ASSERT_OK(conn_->Execute("CREATE TABLE t (id INTEGER)"));

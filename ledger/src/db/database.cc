@@ -235,6 +235,18 @@ StatusOr<DatabaseUrl> ParsePostgres(std::string_view url, std::string_view rest)
 
 }  // namespace
 
+std::string QuoteIdentifier(std::string_view name) {
+  std::string out;
+  out.reserve(name.size() + 2);
+  out += '"';
+  for (char c : name) {
+    out += c;
+    if (c == '"') out += '"';
+  }
+  out += '"';
+  return out;
+}
+
 StatusOr<DatabaseUrl> ParseDatabaseUrl(std::string_view url) {
   if (url.empty()) {
     return InvalidArgumentError(

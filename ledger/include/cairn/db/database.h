@@ -57,6 +57,11 @@ struct DatabaseUrl {
 // Parses `url`. Errors are kInvalidArgument and name the part that is wrong.
 StatusOr<DatabaseUrl> ParseDatabaseUrl(std::string_view url);
 
+// `name` as a double-quoted SQL identifier (embedded quotes doubled), valid on
+// both backends. Identifiers cannot be bound as parameters; this is the only
+// way a table, column or schema name may enter SQL text.
+std::string QuoteIdentifier(std::string_view name);
+
 // A byte string stored as BLOB (SQLite) or BYTEA (PostgreSQL).
 struct Bytes {
   std::string data;
