@@ -152,13 +152,4 @@ void StateBuilder::Apply(const v1::Event& e) {
   }
 }
 
-StatusOr<StreamState> ReplayStream(LedgerStore& store, std::string_view stream) {
-  StateBuilder builder{std::string(stream)};
-  CAIRN_RETURN_IF_ERROR(store.Read(stream, 1, 0, [&](const v1::Event& e) {
-    builder.Apply(e);
-    return true;
-  }));
-  return builder.Take();
-}
-
 }  // namespace cairn::ledger

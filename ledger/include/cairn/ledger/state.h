@@ -73,6 +73,11 @@ struct StreamState {
   std::string CurrentVersion() const;
 };
 
+// Version of the replay rules: bump it whenever StateBuilder::Apply changes
+// what it derives from events, so that state snapshots built by older rules
+// are ignored (docs/caches.md).
+inline constexpr int64_t kReplayVersion = 1;
+
 // Folds events, in position order, into a StreamState.
 class StateBuilder {
  public:
@@ -81,14 +86,37 @@ class StateBuilder {
   const StreamState& state() const { return state_; }
   StreamState Take() { return std::move(state_); }
 
+  // The builder's whole state, in-flight bookkeeping included, as a
+  // serialized cairn.v1.StateSnapshot (proto/cairn/v1/snapshot.proto).
+  // Deterministic: equal states give equal bytes.
+  std::string SerializeSnapshot() const;
+  // The inverse. kDataLoss if `bytes` do not decode or were built by other
+  // replay rules (kReplayVersion).
+  static StatusOr<StateBuilder> RestoreSnapshot(std::string_view bytes);
+
  private:
   StreamState state_;
   // Checksums of up migrations started but not yet committed or failed.
   std::map<std::string, std::string> pending_checksum_;
 };
 
-// Reads the whole stream and folds it.
+// Folds the stream. Starts from the stream's state snapshot when one is
+// stored and still describes a prefix of this chain (docs/caches.md), and
+// folds only the events after it; otherwise reads the whole stream. The
+// result is the same either way.
 StatusOr<StreamState> ReplayStream(LedgerStore& store, std::string_view stream);
+// The same, returning the builder so that more events can be folded in.
+StatusOr<StateBuilder> ReplayBuilder(LedgerStore& store, std::string_view stream);
+
+// Stores the stream's current state as its snapshot, replacing an older one,
+// in a transaction of its own (the connection must have none open). Cheap
+// when the stored snapshot is recent: only the newer events are folded.
+Status SaveSnapshot(LedgerStore& store, std::string_view stream);
+
+// Compares the stored snapshot, if any, with a full replay of the stream up
+// to the snapshot's position. Returns an empty string when they agree (or
+// there is no usable snapshot), else what is wrong.
+StatusOr<std::string> CheckSnapshot(LedgerStore& store, std::string_view stream);
 
 }  // namespace cairn::ledger
 
