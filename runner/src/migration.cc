@@ -8,11 +8,13 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <functional>
 #include <map>
 
 #include "cairn/db/sql_splitter.h"
 #include "cairn/ledger/hash.h"
 #include "cairn/ledger/state.h"
+#include "migration_dir.h"
 
 namespace cairn::runner {
 namespace {
@@ -99,62 +101,12 @@ std::vector<std::string> Words(std::string_view s) {
   return out;
 }
 
-bool ParseFileName(std::string_view name, std::string* id, std::string* rest) {
-  if (name.size() < 5 || name.substr(name.size() - 4) != ".sql") return false;
-  std::string_view stem = name.substr(0, name.size() - 4);
-  size_t i = 0;
-  while (i < stem.size() && stem[i] >= '0' && stem[i] <= '9') ++i;
-  if (i == 0 || i >= stem.size() || stem[i] != '_' || i + 1 >= stem.size()) return false;
-  std::string_view r = stem.substr(i + 1);
-  for (char c : r) {
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-')) return false;
-  }
-  *id = std::string(stem.substr(0, i));
-  *rest = std::string(r);
-  return true;
-}
-
 Status FileError(std::string_view path, int line, std::string_view what) {
   std::string m(path);
   if (line > 0) m += ":" + std::to_string(line);
   m += ": ";
   m += what;
   return InvalidArgumentError(std::move(m));
-}
-
-// Reads a file relative to an open directory: openat, fstat, one read, close.
-// (Loading 10,000 migrations is dominated by system calls, not by parsing.)
-StatusOr<std::string> ReadFileAt(int dir_fd, const std::string& name, const std::string& path) {
-  int fd = ::openat(dir_fd, name.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return InvalidArgumentError(path + ": cannot read: " + std::strerror(errno));
-  std::string out;
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) {
-    int e = errno;
-    ::close(fd);
-    return InvalidArgumentError(path + ": cannot read: " + std::strerror(e));
-  }
-  if (!S_ISREG(st.st_mode)) {
-    ::close(fd);
-    return InvalidArgumentError(path + ": not a regular file");
-  }
-  out.resize(static_cast<size_t>(st.st_size));
-  size_t got = 0;
-  for (;;) {
-    if (got == out.size()) out.resize(out.size() + 4096);  // the file grew, or size 0
-    ssize_t n = ::read(fd, out.data() + got, out.size() - got);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      int e = errno;
-      ::close(fd);
-      return InvalidArgumentError(path + ": cannot read: " + std::strerror(e));
-    }
-    got += static_cast<size_t>(n);
-    if (n == 0 || got == static_cast<size_t>(st.st_size)) break;
-  }
-  ::close(fd);
-  out.resize(got);
-  return out;
 }
 
 }  // namespace
@@ -174,7 +126,7 @@ std::string CanonicalChecksum(std::string_view contents) {
 StatusOr<Migration> ParseMigration(std::string_view path, std::string_view file_name,
                                    std::string_view contents) {
   Migration m;
-  if (!ParseFileName(file_name, &m.id, &m.name)) {
+  if (!internal::ParseFileName(file_name, &m.id, &m.name)) {
     return FileError(path, 0,
                      "migration file names must look like NNNN_name.sql (digits, '_', then "
                      "letters, digits, '_' or '-')");
@@ -276,7 +228,59 @@ StatusOr<Migration> ParseMigration(std::string_view path, std::string_view file_
   return m;
 }
 
-StatusOr<std::vector<Migration>> LoadMigrations(const std::string& dir) {
+namespace internal {
+
+bool ParseFileName(std::string_view name, std::string* id, std::string* rest) {
+  if (name.size() < 5 || name.substr(name.size() - 4) != ".sql") return false;
+  std::string_view stem = name.substr(0, name.size() - 4);
+  size_t i = 0;
+  while (i < stem.size() && stem[i] >= '0' && stem[i] <= '9') ++i;
+  if (i == 0 || i >= stem.size() || stem[i] != '_' || i + 1 >= stem.size()) return false;
+  std::string_view r = stem.substr(i + 1);
+  for (char c : r) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-')) return false;
+  }
+  *id = std::string(stem.substr(0, i));
+  *rest = std::string(r);
+  return true;
+}
+
+StatusOr<std::string> ReadFileAt(int dir_fd, const std::string& name, const std::string& path) {
+  int fd = ::openat(dir_fd, name.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return InvalidArgumentError(path + ": cannot read: " + std::strerror(errno));
+  std::string out;
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    int e = errno;
+    ::close(fd);
+    return InvalidArgumentError(path + ": cannot read: " + std::strerror(e));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return InvalidArgumentError(path + ": not a regular file");
+  }
+  out.resize(static_cast<size_t>(st.st_size));
+  size_t got = 0;
+  for (;;) {
+    if (got == out.size()) out.resize(out.size() + 4096);  // the file grew, or size 0
+    ssize_t n = ::read(fd, out.data() + got, out.size() - got);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      int e = errno;
+      ::close(fd);
+      return InvalidArgumentError(path + ": cannot read: " + std::strerror(e));
+    }
+    got += static_cast<size_t>(n);
+    if (n == 0 || got == static_cast<size_t>(st.st_size)) break;
+  }
+  ::close(fd);
+  out.resize(got);
+  return out;
+}
+
+Status ForEachMigrationFile(const std::string& dir,
+                            const std::function<Status(int dir_fd, const std::string& name,
+                                                       const std::string& path)>& visit) {
   DIR* d = ::opendir(dir.c_str());
   if (d == nullptr) {
     return InvalidArgumentError("migrations directory '" + dir + "': " + std::strerror(errno));
@@ -290,31 +294,45 @@ StatusOr<std::vector<Migration>> LoadMigrations(const std::string& dir) {
     names.push_back(std::move(n));
   }
   std::sort(names.begin(), names.end());
-  std::vector<Migration> out;
-  out.reserve(names.size());
-  std::map<std::string, std::string, ledger::MigrationIdLess> seen;  // id -> file
+  Status status;
   for (const std::string& n : names) {
     std::string path = dir + (dir.empty() || dir.back() == '/' ? "" : "/") + n;
-    auto text = ReadFileAt(::dirfd(d), n, path);
-    if (!text.ok()) {
-      ::closedir(d);
-      return text.status();
-    }
-    auto parsed = ParseMigration(path, n, *text);
-    if (!parsed.ok()) {
-      ::closedir(d);
-      return parsed.status();
-    }
-    Migration m = std::move(*parsed);
-    auto [it, inserted] = seen.emplace(m.id, n);
-    if (!inserted) {
-      ::closedir(d);
-      return InvalidArgumentError(path + ": duplicate migration number " + m.id + " (also " + dir +
-                                  "/" + it->second + ")");
-    }
-    out.push_back(std::move(m));
+    status = visit(::dirfd(d), n, path);
+    if (!status.ok()) break;
   }
   ::closedir(d);
+  return status;
+}
+
+Status CheckUniqueIds(const std::string& dir, const std::vector<std::string>& ids,
+                      const std::vector<std::string>& files) {
+  std::map<std::string, size_t, ledger::MigrationIdLess> seen;  // id -> index
+  for (size_t i = 0; i < ids.size(); ++i) {
+    auto [it, inserted] = seen.emplace(ids[i], i);
+    if (!inserted) {
+      return InvalidArgumentError(dir + (dir.empty() || dir.back() == '/' ? "" : "/") + files[i] +
+                                  ": duplicate migration number " + ids[i] + " (also " + dir + "/" +
+                                  files[it->second] + ")");
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace internal
+
+StatusOr<std::vector<Migration>> LoadMigrations(const std::string& dir) {
+  std::vector<Migration> out;
+  std::vector<std::string> ids, files;
+  CAIRN_RETURN_IF_ERROR(internal::ForEachMigrationFile(
+      dir, [&](int dir_fd, const std::string& name, const std::string& path) -> Status {
+        CAIRN_ASSIGN_OR_RETURN(std::string text, internal::ReadFileAt(dir_fd, name, path));
+        CAIRN_ASSIGN_OR_RETURN(Migration m, ParseMigration(path, name, text));
+        ids.push_back(m.id);
+        files.push_back(name);
+        out.push_back(std::move(m));
+        return Status::Ok();
+      }));
+  CAIRN_RETURN_IF_ERROR(internal::CheckUniqueIds(dir, ids, files));
   std::sort(out.begin(), out.end(), [](const Migration& a, const Migration& b) {
     return ledger::CompareMigrationIds(a.id, b.id) < 0;
   });
@@ -340,7 +358,7 @@ StatusOr<std::string> CreateMigrationFile(const std::string& dir, std::string_vi
   if (DIR* d = ::opendir(dir.c_str())) {
     while (dirent* e = ::readdir(d)) {
       std::string id, rest;
-      if (!ParseFileName(e->d_name, &id, &rest)) continue;
+      if (!internal::ParseFileName(e->d_name, &id, &rest)) continue;
       width = std::max(width, id.size());
       if (id.size() > 19) {
         ::closedir(d);

@@ -84,12 +84,24 @@ Runner::Runner(std::unique_ptr<db::Connection> conn, RunnerOptions options)
 
 Runner::~Runner() = default;
 
-Status Runner::Load(std::vector<Migration>* files, ledger::StreamState* state) {
-  // Reading the files (system calls) and replaying the ledger (database reads
-  // and decoding) are independent: overlap them. The file reader touches no
-  // shared state; the connection stays on this thread.
-  auto loaded = std::async(std::launch::async, LoadMigrations, options_.dir);
-  auto replayed = ledger::ReplayStream(*store_, stream_);
+// Reads the files (system calls) and replays the ledger (database reads and
+// decoding) at once: they are independent. The file reader touches no shared
+// state; the connection stays on this thread.
+template <typename Files>
+Status LoadBoth(StatusOr<Files> (*read_files)(const std::string&), const std::string& dir,
+                ledger::LedgerStore& store, const std::string& stream, Files* files,
+                ledger::StreamState* state) {
+  const auto t0 = std::chrono::steady_clock::now();
+  auto ms_since = [t0] {
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  };
+  auto loaded = std::async(std::launch::async, [&] {
+    auto files = read_files(dir);
+    spdlog::debug("files read in {:.1f} ms", ms_since());
+    return files;
+  });
+  auto replayed = ledger::ReplayStream(store, stream);
+  spdlog::debug("ledger replayed in {:.1f} ms", ms_since());
   auto read = loaded.get();
   CAIRN_RETURN_IF_ERROR(read.status());  // file errors first: they name the file
   CAIRN_RETURN_IF_ERROR(replayed.status());
@@ -98,7 +110,36 @@ Status Runner::Load(std::vector<Migration>* files, ledger::StreamState* state) {
   return Status::Ok();
 }
 
+Status Runner::Load(std::vector<Migration>* files, ledger::StreamState* state) {
+  return LoadBoth(&LoadMigrations, options_.dir, *store_, stream_, files, state);
+}
+
+std::optional<RunReport> Runner::NothingPending(const MigrateOptions& options) {
+  std::vector<MigrationSummary> files;
+  ledger::StreamState state;
+  if (!LoadBoth(&ScanMigrations, options_.dir, *store_, stream_, &files, &state).ok())
+    return std::nullopt;  // the full path reports the error
+  bool to_known = !options.to;
+  for (const MigrationSummary& m : files) {
+    if (options.to && m.id == *options.to) to_known = true;
+    auto it = state.migrations.find(m.id);
+    if (it != state.migrations.end() && it->second.status == ledger::MigrationStatus::kApplied) {
+      if (!it->second.checksum.empty() && it->second.checksum != m.checksum) return std::nullopt;
+    } else if (!options.to || ledger::CompareMigrationIds(m.id, *options.to) <= 0) {
+      return std::nullopt;
+    }
+  }
+  if (!to_known) return std::nullopt;
+  RunReport report;
+  report.version_before = report.version_after = state.CurrentVersion();
+  return report;
+}
+
 StatusOr<RunReport> Runner::Migrate(const MigrateOptions& options) {
+  // Decided from the checksum cache and the state snapshot when they show
+  // nothing to do; anything else reads every file (the cache never decides
+  // what SQL runs).
+  if (auto quick = NothingPending(options)) return *quick;
   std::vector<Migration> files;
   ledger::StreamState state;
   CAIRN_RETURN_IF_ERROR(Load(&files, &state));
@@ -142,7 +183,7 @@ StatusOr<RunReport> Runner::Migrate(const MigrateOptions& options) {
     report.version_before = report.version_after = version;
     return report;
   }
-  return Execute(v1::DIRECTION_UP, plan, state, "", options.to);
+  return Finish(Execute(v1::DIRECTION_UP, plan, state, "", options.to));
 }
 
 StatusOr<RunReport> Runner::Rollback(const RollbackOptions& options) {
@@ -201,7 +242,16 @@ StatusOr<RunReport> Runner::Rollback(const RollbackOptions& options) {
   }
   std::string reason = options.to ? "rollback --to " + *options.to
                                   : "rollback --steps " + std::to_string(options.steps);
-  return Execute(v1::DIRECTION_DOWN, plan, state, reason, options.to);
+  return Finish(Execute(v1::DIRECTION_DOWN, plan, state, reason, options.to));
+}
+
+StatusOr<RunReport> Runner::Finish(StatusOr<RunReport> report) {
+  // The snapshot is a cache (docs/caches.md): failing to save it costs the
+  // next run time, never correctness, so it does not fail this one.
+  if (conn_->in_transaction()) return report;
+  Status saved = ledger::SaveSnapshot(*store_, stream_);
+  if (!saved.ok()) spdlog::warn("could not save the state snapshot: {}", saved.message());
+  return report;
 }
 
 StatusOr<RunReport> Runner::Execute(v1::Direction direction,
@@ -370,13 +420,14 @@ StatusOr<RunReport> Runner::Execute(v1::Direction direction,
 
 StatusOr<StatusReport> Runner::GetStatus() {
   StatusReport r;
-  std::vector<Migration> files;
-  CAIRN_RETURN_IF_ERROR(Load(&files, &r.state));
+  std::vector<MigrationSummary> files;
+  CAIRN_RETURN_IF_ERROR(
+      LoadBoth(&ScanMigrations, options_.dir, *store_, stream_, &files, &r.state));
   r.stream = stream_;
   r.version = r.state.CurrentVersion();
   r.head = r.state.head;
-  std::map<std::string, const Migration*, ledger::MigrationIdLess> by_id;
-  for (const Migration& m : files) by_id[m.id] = &m;
+  std::map<std::string, const MigrationSummary*, ledger::MigrationIdLess> by_id;
+  for (const MigrationSummary& m : files) by_id[m.id] = &m;
   // Walk files and ledger entries together, by id.
   auto f = by_id.begin();
   auto l = r.state.migrations.begin();
@@ -386,12 +437,12 @@ StatusOr<StatusReport> Runner::GetStatus() {
                                             : ledger::CompareMigrationIds(f->first, l->first);
     MigrationView v;
     if (c <= 0) {
-      const Migration& m = *f->second;
+      const MigrationSummary& m = *f->second;
       v.id = m.id;
       v.description = m.description;
       v.file = m.file;
       v.file_checksum = m.checksum;
-      v.has_down = m.down.has_value();
+      v.has_down = m.has_down;
     }
     if (c >= 0) {
       const ledger::MigrationRecord& rec = l->second;
@@ -438,6 +489,17 @@ Status Runner::History(const std::function<bool(const v1::Event&)>& fn) {
   return store_->Read(stream_, 1, 0, fn);
 }
 
-StatusOr<ledger::VerifyReport> Runner::Verify() { return store_->Verify(stream_); }
+StatusOr<ledger::VerifyReport> Runner::Verify() {
+  CAIRN_ASSIGN_OR_RETURN(ledger::VerifyReport report, store_->Verify(stream_));
+  if (!report.ok) return report;
+  // The state snapshot is a shortcut around the chain: it must agree with it.
+  CAIRN_ASSIGN_OR_RETURN(std::string problem, ledger::CheckSnapshot(*store_, stream_));
+  if (!problem.empty()) {
+    report.ok = false;
+    report.problem = problem;
+    report.first_bad_position = report.head.position;
+  }
+  return report;
+}
 
 }  // namespace cairn::runner

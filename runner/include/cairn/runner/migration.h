@@ -54,6 +54,20 @@ StatusOr<Migration> ParseMigration(std::string_view path, std::string_view file_
 // that does not parse is an error naming the file(s); other files are ignored.
 StatusOr<std::vector<Migration>> LoadMigrations(const std::string& dir);
 
+// What status and planning need of a migration file, without its SQL.
+struct MigrationSummary {
+  std::string id, name, description, file, path, checksum;  // as in Migration
+  bool has_down = false;
+};
+
+// The same files, checks and errors as LoadMigrations, but without the SQL,
+// and reading and hashing only files whose stat information (inode, size,
+// modification and change time) differs from the checksum cache kept in the
+// user's cache directory (docs/caches.md); the cache is then updated. For
+// commands that run no SQL: anything that executes a migration must use
+// LoadMigrations, which always reads the files.
+StatusOr<std::vector<MigrationSummary>> ScanMigrations(const std::string& dir);
+
 // Creates the next migration file in `dir` for `name` (letters, digits, '_'
 // or '-'; spaces become '_') with empty up and down sections, numbered one
 // past the highest existing number and padded like the existing files (4

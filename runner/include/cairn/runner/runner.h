@@ -121,6 +121,11 @@ class Runner {
 
  private:
   Status Load(std::vector<Migration>* files, ledger::StreamState* state);
+  // The report of a migrate with nothing to do, when the checksum cache and
+  // state snapshot show that cheaply; nullopt means "take the full path".
+  std::optional<RunReport> NothingPending(const MigrateOptions& options);
+  // Saves the state snapshot after a run that may have appended events.
+  StatusOr<RunReport> Finish(StatusOr<RunReport> report);
   StatusOr<RunReport> Execute(v1::Direction direction, const std::vector<const Migration*>& plan,
                               const ledger::StreamState& state, const std::string& reason,
                               const std::optional<std::string>& target);
