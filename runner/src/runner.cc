@@ -99,8 +99,22 @@ Status Runner::Load(std::vector<Migration>* files, ledger::StreamState* state) {
 }
 
 StatusOr<RunReport> Runner::Migrate(const MigrateOptions& options) {
-  std::vector<Migration> files;
-  ledger::StreamState state;
+  CAIRN_ASSIGN_OR_RETURN(MigratePlan planned, PlanMigrate(options));
+  CAIRN_RETURN_IF_ERROR(PrepareRun(options, planned));
+  std::vector<const Migration*> plan;
+  for (const Migration& m : planned.steps) plan.push_back(&m);
+  if (plan.empty()) {
+    RunReport report;
+    report.version_before = report.version_after = planned.state.CurrentVersion();
+    return report;
+  }
+  return Execute(v1::DIRECTION_UP, plan, planned.state, "", options.to);
+}
+
+StatusOr<MigratePlan> Runner::PlanMigrate(const MigrateOptions& options) {
+  MigratePlan planned;
+  std::vector<Migration>& files = planned.files;
+  ledger::StreamState& state = planned.state;
   CAIRN_RETURN_IF_ERROR(Load(&files, &state));
 
   std::vector<std::string> refusals;
@@ -137,12 +151,8 @@ StatusOr<RunReport> Runner::Migrate(const MigrateOptions& options) {
   if (!refusals.empty()) {
     return FailedPreconditionError(JoinLines(refusals));
   }
-  if (plan.empty()) {
-    RunReport report;
-    report.version_before = report.version_after = version;
-    return report;
-  }
-  return Execute(v1::DIRECTION_UP, plan, state, "", options.to);
+  for (const Migration* m : plan) planned.steps.push_back(*m);
+  return planned;
 }
 
 StatusOr<RunReport> Runner::Rollback(const RollbackOptions& options) {
@@ -243,6 +253,8 @@ StatusOr<RunReport> Runner::Execute(v1::Direction direction,
     for (const Migration* m : plan) rs->add_planned_migration_ids(m->id);
     rs->set_command_line(options_.command_line);
     if (target) rs->set_target_id(*target);
+    rs->MergeFrom(run_started_extra_);
+    run_started_extra_.Clear();
     CAIRN_ASSIGN_OR_RETURN(auto tx, begin());
     CAIRN_RETURN_IF_ERROR(append(e));
     CAIRN_RETURN_IF_ERROR(tx->Commit());

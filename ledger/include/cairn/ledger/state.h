@@ -48,6 +48,9 @@ struct MigrationRecord {
   std::string last_error;
   int32_t last_error_line = 0;
   int64_t failed_at = 0;
+  // Applied by a MigrationBaselined event (its SQL never ran here); cleared
+  // when the migration is later committed by a run.
+  bool baselined = false;
 };
 
 struct RunRecord {
