@@ -2,8 +2,11 @@
 // the data after a restore equals the data before the run, and the ledger
 // records the backup (path, SHA-256) and the restore.
 #include <gmock/gmock.h>
+#include <sys/stat.h>
 
+#include <cstdlib>
 #include <filesystem>
+#include <sstream>
 
 #include "cairn/ledger/hash.h"
 #include "tests/runner/runner_test_util.h"
@@ -133,6 +136,43 @@ TEST_P(RunnerBackupTest, RestoreRefusesNewerHistoryAndAChangedFile) {
   ASSERT_EQ(restored.size(), 1u);
   EXPECT_EQ(restored[0]["forced"], true);
   EXPECT_EQ(restored[0]["previous_head_position"], rows);
+}
+
+// pg_dump gets the URL without its password, and the password only in
+// PGPASSWORD: a pg_dump on PATH that records its arguments and environment
+// before running the real one shows what cairn passed.
+TEST(RunnerBackupPostgresTest, PasswordReachesPgDumpOnlyThroughTheEnvironment) {
+  auto tdb = TestDatabase::Create(db::Backend::kPostgres);
+  if (!tdb) return;
+  std::string real;
+  std::istringstream path(std::getenv("PATH") ? std::getenv("PATH") : "");
+  for (std::string d; std::getline(path, d, ':');)
+    if (real.empty() && access((d + "/pg_dump").c_str(), X_OK) == 0) real = d + "/pg_dump";
+  ASSERT_FALSE(real.empty()) << "pg_dump not on PATH";
+  TempDir bin, dir, backups;
+  const std::string log = bin.File("pg_dump.log");
+  WriteFile(bin.File("pg_dump"), "#!/bin/sh\nprintf '%s\\n' \"$@\" > " + log +
+                                     "\necho \"PGPASSWORD=$PGPASSWORD\" >> " + log + "\nexec " +
+                                     real + " \"$@\"\n");
+  chmod(bin.File("pg_dump").c_str(), 0755);
+  WriteFile(dir.File("0001_t.sql"), "-- cairn:up\nCREATE TABLE t (id INTEGER);\n");
+  // The test server trusts every connection, so any password is accepted.
+  std::string url = tdb->url();
+  const std::string user = "://postgres@";
+  ASSERT_NE(url.find(user), std::string::npos) << url;
+  url.replace(url.find(user), user.size(), "://postgres:s3cr%40t@");
+  ProcessResult r = RunProcess({CairnBinary(), "--database", url, "--dir", dir.path(), "migrate",
+                                "--backup", backups.path()},
+                               {{"PATH", bin.path() + ":" + std::getenv("PATH")}});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  const std::string seen = ReadFileOrDie(log);
+  EXPECT_THAT(seen, HasSubstr("--format=custom\n"));
+  EXPECT_THAT(seen, HasSubstr("--dbname=postgresql://postgres@127.0.0.1:"));
+  EXPECT_THAT(seen, HasSubstr("PGPASSWORD=s3cr@t\n"));
+  EXPECT_EQ(seen.find("s3cr"), seen.find("PGPASSWORD=s3cr") + 11) << seen;
+  // Nor does the ledger hold it.
+  ProcessResult h = RunProcess({CairnBinary(), "--database", url, "--dir", dir.path(), "history"});
+  EXPECT_EQ(h.out.find("s3cr"), std::string::npos) << h.out;
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, RunnerBackupTest,
