@@ -4,6 +4,9 @@
 #include "cairn/runner/plan.h"
 
 #include <gmock/gmock.h>
+#include <pty.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "cairn/ledger/hash.h"
 #include "tests/runner/runner_test_util.h"
@@ -158,6 +161,48 @@ TEST_P(RunnerPlanTest, ProductionWithoutYesAndWithoutTerminalRefuses) {
   EXPECT_TRUE(TableExists(*tdb, "courses"));
   std::vector<json> events = History(*tdb, dir_.path());
   EXPECT_EQ(events[0]["environment"], "production");
+}
+
+// Runs argv with a terminal as stdin, stdout and stderr, typing `input`.
+ProcessResult RunOnTerminal(const std::vector<std::string>& argv, const std::string& input) {
+  int master = -1;
+  pid_t pid = forkpty(&master, nullptr, nullptr, nullptr);
+  if (pid == 0) {
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    execv(args[0], args.data());
+    _exit(127);
+  }
+  ProcessResult r;
+  if (pid < 0) return r;
+  EXPECT_EQ(write(master, input.data(), input.size()), static_cast<ssize_t>(input.size()));
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(master, buf, sizeof buf)) > 0) r.out.append(buf, static_cast<size_t>(n));
+  close(master);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
+  return r;
+}
+
+TEST_P(RunnerPlanTest, ProductionOnATerminalAppliesOnlyAfterTheTargetNameIsTyped) {
+  auto tdb = TestDatabase::Create(GetParam());
+  if (!tdb) return;
+  json plan = json::parse(Cairn(*tdb, {"plan", "--json"}).out);
+  const std::string stream = plan["stream"];
+  const std::vector<std::string> argv = {CairnBinary(), "--database", tdb->url(), "--dir",
+                                         dir_.path(),   "migrate",    "--env",    "production"};
+  ProcessResult r = RunOnTerminal(argv, "not-" + stream + "\n");
+  EXPECT_EQ(r.exit_code, 11) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("type the target's name (" + stream + ")"));
+  EXPECT_THAT(r.out, HasSubstr("confirmation did not match"));
+  EXPECT_EQ(LedgerRows(*tdb), 0);
+
+  r = RunOnTerminal(argv, stream + "\n");
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_TRUE(TableExists(*tdb, "courses"));
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, RunnerPlanTest,
