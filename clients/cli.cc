@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "cairn/runner/plan.h"
+
 namespace cairn::cli {
 namespace {
 
@@ -26,6 +28,7 @@ int ExitFor(const Status& s, bool connecting) {
   using runner::ExitCode;
   if (s.ok()) return runner::kExitOk;
   if (connecting) return runner::kExitDatabase;
+  if (runner::IsPlanChanged(s)) return runner::kExitPlanChanged;
   switch (s.code()) {
     case StatusCode::kInvalidArgument:
     case StatusCode::kFailedPrecondition:

@@ -43,6 +43,21 @@ std::string EventSummary(const v1::Event& e) {
              e.batch_applied().cursor();
     case v1::Event::kRunFinished:
       return v1::RunOutcome_Name(e.run_finished().outcome()).substr(12);
+    case v1::Event::kMigrationBaselined: {
+      const auto& m = e.migration_baselined();
+      return m.migration_id() + " baselined by " + m.source() +
+             (m.reason().empty() ? "" : " (" + m.reason() + ")");
+    }
+    case v1::Event::kChecksumAccepted: {
+      const auto& m = e.checksum_accepted();
+      return m.migration_id() + " " + m.old_checksum().substr(0, 19) + " -> " +
+             m.new_checksum().substr(0, 19) + " (" + m.reason() + ")";
+    }
+    case v1::Event::kBackupRestored: {
+      const auto& m = e.backup_restored();
+      return m.backup_path() + " (head was " + std::to_string(m.previous_head_position()) +
+             (m.forced() ? ", forced)" : ")");
+    }
     default:
       return "";
   }
@@ -84,6 +99,32 @@ json EventJson(const v1::Event& e) {
       break;
     case v1::Event::kRunFinished:
       j["outcome"] = v1::RunOutcome_Name(e.run_finished().outcome());
+      break;
+    case v1::Event::kRunStarted:
+      j["plan_hash"] = e.run_started().plan_hash();
+      j["backup_path"] = e.run_started().backup_path();
+      j["backup_sha256"] = e.run_started().backup_sha256();
+      j["environment"] = e.run_started().environment();
+      break;
+    case v1::Event::kMigrationBaselined:
+      j["migration_id"] = e.migration_baselined().migration_id();
+      j["checksum"] = e.migration_baselined().checksum();
+      j["source"] = e.migration_baselined().source();
+      j["reason"] = e.migration_baselined().reason();
+      break;
+    case v1::Event::kChecksumAccepted:
+      j["migration_id"] = e.checksum_accepted().migration_id();
+      j["old_checksum"] = e.checksum_accepted().old_checksum();
+      j["new_checksum"] = e.checksum_accepted().new_checksum();
+      j["reason"] = e.checksum_accepted().reason();
+      break;
+    case v1::Event::kBackupRestored:
+      j["backup_path"] = e.backup_restored().backup_path();
+      j["backup_sha256"] = e.backup_restored().backup_sha256();
+      j["previous_head_position"] = e.backup_restored().previous_head_position();
+      j["previous_head_hash"] = cairn::ledger::ToHex(e.backup_restored().previous_head_hash());
+      j["backup_run_id"] = e.backup_restored().backup_run_id();
+      j["forced"] = e.backup_restored().forced();
       break;
     default:
       break;

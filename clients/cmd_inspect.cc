@@ -33,6 +33,7 @@ int ShowStatus(runner::Runner& runner, bool json_out) {
           m["applied_at"] = cairn::ledger::FormatMicros(v.record->applied_at);
         m["applied_by"] = v.record->applied_by;
         if (!v.record->last_error.empty()) m["last_error"] = v.record->last_error;
+        m["baselined"] = v.record->baselined;
       }
       j["migrations"].push_back(m);
     }
@@ -50,8 +51,10 @@ int ShowStatus(runner::Runner& runner, bool json_out) {
                            ? cairn::ledger::FormatMicros(v.record->applied_at)
                            : "";
       std::string by = at.empty() ? "" : v.record->applied_by;
-      std::printf("%-8s %-12s %-27s %-20s %s\n", v.id.c_str(), v.state.c_str(), at.c_str(),
-                  by.c_str(), v.description.c_str());
+      const bool baselined = v.state == "applied" && v.record && v.record->baselined;
+      std::printf("%-8s %-12s %-27s %-20s %s\n", v.id.c_str(),
+                  baselined ? "baselined" : v.state.c_str(), at.c_str(), by.c_str(),
+                  v.description.c_str());
     }
     std::printf("\n%d pending\n", r->pending);
     for (const auto& p : r->problems) std::printf("warning: %s\n", p.c_str());

@@ -14,7 +14,7 @@ namespace cairn::ledger {
 // snapshot.proto and to the two functions below (and kReplayVersion bumped),
 // or snapshots would silently drop it. The sizes are those of x86-64 libstdc++.
 #if defined(__x86_64__) && defined(__GLIBCXX__)
-static_assert(sizeof(MigrationRecord) == 288,
+static_assert(sizeof(MigrationRecord) == 296,
               "MigrationRecord changed: update snapshot.proto, ledger/src/snapshot.cc and "
               "kReplayVersion");
 static_assert(sizeof(RunRecord) == 96,
@@ -49,6 +49,7 @@ std::string StateBuilder::SerializeSnapshot() const {
     m->set_last_error(r.last_error);
     m->set_last_error_line(r.last_error_line);
     m->set_failed_at(r.failed_at);
+    m->set_baselined(r.baselined);
   }
   for (const auto& id : state_.applied_order) snap.add_applied_order(id);
   snap.set_runs(state_.runs);
@@ -98,6 +99,7 @@ StatusOr<StateBuilder> StateBuilder::RestoreSnapshot(std::string_view bytes) {
     r.last_error = m.last_error();
     r.last_error_line = m.last_error_line();
     r.failed_at = m.failed_at();
+    r.baselined = m.baselined();
     st.migrations.emplace_hint(st.migrations.end(), r.id, std::move(r));
   }
   st.applied_order.assign(snap.applied_order().begin(), snap.applied_order().end());

@@ -115,6 +115,7 @@ void StateBuilder::Apply(const v1::Event& e) {
       r.applied_run_id = e.run_id();
       r.applied_position = e.position();
       r.duration_micros = m.duration_micros();
+      r.baselined = false;
       ++r.times_applied;
       if (auto it = pending_checksum_.find(m.migration_id()); it != pending_checksum_.end()) {
         r.checksum = it->second;
@@ -146,6 +147,32 @@ void StateBuilder::Apply(const v1::Event& e) {
       pending_checksum_.erase(m.migration_id());
       break;
     }
+    case v1::Event::kMigrationBaselined: {
+      const auto& m = e.migration_baselined();
+      MigrationRecord& r = state_.migrations[m.migration_id()];
+      const bool was_applied = r.status == MigrationStatus::kApplied && !r.id.empty();
+      r.id = m.migration_id();
+      r.description = m.description();
+      r.file = m.file();
+      r.checksum = m.checksum();
+      r.status = MigrationStatus::kApplied;
+      r.baselined = true;
+      r.applied_at = at;
+      r.applied_by = ActorName(e.actor());
+      r.applied_run_id = e.run_id();
+      r.applied_position = e.position();
+      if (was_applied) remove_applied(r.id);
+      state_.applied_order.push_back(r.id);
+      break;
+    }
+    case v1::Event::kChecksumAccepted: {
+      const auto& m = e.checksum_accepted();
+      auto it = state_.migrations.find(m.migration_id());
+      if (it != state_.migrations.end() && it->second.status == MigrationStatus::kApplied)
+        it->second.checksum = m.new_checksum();
+      break;
+    }
+    case v1::Event::kBackupRestored:
     case v1::Event::kBatchApplied:
     case v1::Event::BODY_NOT_SET:
       break;

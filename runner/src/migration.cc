@@ -143,7 +143,8 @@ StatusOr<Migration> ParseMigration(std::string_view path, std::string_view file_
   for (size_t i = 0; i < lines.size(); ++i) {
     const int lineno = static_cast<int>(i) + 1;
     std::string_view line = lines[i];
-    if (auto d = Directive(line)) {
+    // A lint-ignore comment (docs/lint.md) stays an ordinary SQL comment.
+    if (auto d = Directive(line); d && *d != "lint-ignore") {
       if (*d == "up") {
         if (where != kPreamble)
           return FileError(path, lineno, "second '-- cairn:up' (one up section per file)");

@@ -138,10 +138,26 @@ std::optional<RunReport> Runner::NothingPending(const MigrateOptions& options) {
 StatusOr<RunReport> Runner::Migrate(const MigrateOptions& options) {
   // Decided from the checksum cache and the state snapshot when they show
   // nothing to do; anything else reads every file (the cache never decides
-  // what SQL runs).
-  if (auto quick = NothingPending(options)) return *quick;
-  std::vector<Migration> files;
-  ledger::StreamState state;
+  // what SQL runs). A reviewed plan hash is always checked the long way.
+  if (!options.expected_plan_hash) {
+    if (auto quick = NothingPending(options)) return *quick;
+  }
+  CAIRN_ASSIGN_OR_RETURN(MigratePlan planned, PlanMigrate(options));
+  CAIRN_RETURN_IF_ERROR(PrepareRun(options, planned));
+  std::vector<const Migration*> plan;
+  for (const Migration& m : planned.steps) plan.push_back(&m);
+  if (plan.empty()) {
+    RunReport report;
+    report.version_before = report.version_after = planned.state.CurrentVersion();
+    return report;
+  }
+  return Finish(Execute(v1::DIRECTION_UP, plan, planned.state, "", options.to));
+}
+
+StatusOr<MigratePlan> Runner::PlanMigrate(const MigrateOptions& options) {
+  MigratePlan planned;
+  std::vector<Migration>& files = planned.files;
+  ledger::StreamState& state = planned.state;
   CAIRN_RETURN_IF_ERROR(Load(&files, &state));
 
   std::vector<std::string> refusals;
@@ -178,12 +194,8 @@ StatusOr<RunReport> Runner::Migrate(const MigrateOptions& options) {
   if (!refusals.empty()) {
     return FailedPreconditionError(JoinLines(refusals));
   }
-  if (plan.empty()) {
-    RunReport report;
-    report.version_before = report.version_after = version;
-    return report;
-  }
-  return Finish(Execute(v1::DIRECTION_UP, plan, state, "", options.to));
+  for (const Migration* m : plan) planned.steps.push_back(*m);
+  return planned;
 }
 
 StatusOr<RunReport> Runner::Rollback(const RollbackOptions& options) {
@@ -293,6 +305,8 @@ StatusOr<RunReport> Runner::Execute(v1::Direction direction,
     for (const Migration* m : plan) rs->add_planned_migration_ids(m->id);
     rs->set_command_line(options_.command_line);
     if (target) rs->set_target_id(*target);
+    rs->MergeFrom(run_started_extra_);
+    run_started_extra_.Clear();
     CAIRN_ASSIGN_OR_RETURN(auto tx, begin());
     CAIRN_RETURN_IF_ERROR(append(e));
     CAIRN_RETURN_IF_ERROR(tx->Commit());

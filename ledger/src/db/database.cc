@@ -7,6 +7,16 @@
 
 namespace cairn::db {
 
+Status Connection::BackupTo(const std::string& path) {
+  return UnimplementedError(std::string(BackendName(backend())) +
+                            ": no online backup through the connection");
+}
+
+Status Connection::RestoreFrom(const std::string& path) {
+  return UnimplementedError(std::string(BackendName(backend())) +
+                            ": no restore through the connection");
+}
+
 std::string_view BackendName(Backend backend) {
   return backend == Backend::kSqlite ? "sqlite" : "postgresql";
 }

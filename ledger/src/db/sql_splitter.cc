@@ -40,7 +40,67 @@ size_t SkipQuoted(std::string_view s, size_t i, bool backslash_escapes) {
   return s.size();
 }
 
+// Returns the index just past the comment opening at s[i] ("--" or "/*").
+size_t SkipComment(std::string_view s, size_t i) {
+  if (s[i] == '-') {
+    while (i < s.size() && s[i] != '\n') ++i;
+    return i;
+  }
+  int depth = 1;
+  i += 2;
+  while (i < s.size() && depth > 0) {
+    if (s[i] == '/' && i + 1 < s.size() && s[i + 1] == '*') {
+      ++depth;
+      i += 2;
+    } else if (s[i] == '*' && i + 1 < s.size() && s[i + 1] == '/') {
+      --depth;
+      i += 2;
+    } else {
+      ++i;
+    }
+  }
+  return i;
+}
+
 }  // namespace
+
+std::vector<SqlToken> TokenizeSql(std::string_view s) {
+  std::vector<SqlToken> out;
+  size_t i = 0;
+  auto push = [&](SqlTokenKind kind, size_t from, size_t to) {
+    out.push_back({kind, from, s.substr(from, to - from)});
+    i = to;
+  };
+  while (i < s.size()) {
+    const char c = s[i];
+    const bool next_is = i + 1 < s.size();
+    if ((c == '-' && next_is && s[i + 1] == '-') || (c == '/' && next_is && s[i + 1] == '*')) {
+      push(SqlTokenKind::kComment, i, SkipComment(s, i));
+    } else if (std::isspace(static_cast<unsigned char>(c))) {
+      ++i;
+    } else if (c == '\'' || c == '"') {
+      push(c == '"' ? SqlTokenKind::kIdentifier : SqlTokenKind::kString, i,
+           SkipQuoted(s, i, /*backslash_escapes=*/false));
+    } else if (c == '$' && DollarTagEnd(s, i) != 0) {
+      const size_t end = DollarTagEnd(s, i);
+      std::string_view tag = s.substr(i, end - i);
+      size_t close = s.find(tag, end);
+      push(SqlTokenKind::kString, i,
+           close == std::string_view::npos ? s.size() : close + tag.size());
+    } else if (IsIdentChar(c)) {
+      size_t j = i;
+      while (j < s.size() && (IsIdentChar(s[j]) || s[j] == '$')) ++j;
+      if (j == i + 1 && (c == 'E' || c == 'e') && j < s.size() && s[j] == '\'') {
+        push(SqlTokenKind::kString, i, SkipQuoted(s, j, /*backslash_escapes=*/true));
+      } else {
+        push(SqlTokenKind::kWord, i, j);
+      }
+    } else {
+      push(SqlTokenKind::kSymbol, i, i + 1);
+    }
+  }
+  return out;
+}
 
 std::vector<SqlStatement> SplitSqlStatements(std::string_view s) {
   std::vector<SqlStatement> out;

@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <cctype>
+#include <chrono>
 #include <string>
 
 #include "db/backends.h"
@@ -50,7 +51,8 @@ struct StmtGuard {
 
 class SqliteConnection final : public Connection {
  public:
-  SqliteConnection(DatabaseUrl url, sqlite3* db) : Connection(std::move(url)), db_(db) {}
+  SqliteConnection(DatabaseUrl url, sqlite3* db, int busy_timeout_ms)
+      : Connection(std::move(url)), db_(db), busy_timeout_ms_(busy_timeout_ms) {}
   ~SqliteConnection() override {
     if (in_transaction()) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
     sqlite3_close_v2(db_);
@@ -121,10 +123,52 @@ class SqliteConnection final : public Connection {
     return Status::Ok();
   }
 
+  Status BackupTo(const std::string& path) override { return Copy(path, /*to_file=*/true); }
+  Status RestoreFrom(const std::string& path) override { return Copy(path, /*to_file=*/false); }
+
  protected:
   std::string_view BeginStatement() const override { return "BEGIN IMMEDIATE"; }
 
  private:
+  // The online backup API between this database and the file `path`, in the
+  // direction `to_file` says. Retries while another connection holds a lock,
+  // up to the busy timeout.
+  Status Copy(const std::string& path, bool to_file) {
+    if (in_transaction()) return FailedPreconditionError("backup or restore inside a transaction");
+    sqlite3* file = nullptr;
+    int flags = to_file ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READONLY;
+    int rc = sqlite3_open_v2(path.c_str(), &file, flags, nullptr);
+    auto close_file = [&] { sqlite3_close_v2(file); };
+    if (rc != SQLITE_OK) {
+      std::string msg = file ? sqlite3_errmsg(file) : "out of memory";
+      close_file();
+      return UnavailableError("cannot open '" + path + "': " + msg);
+    }
+    sqlite3_busy_timeout(file, busy_timeout_ms_);
+    sqlite3* dest = to_file ? file : db_;
+    sqlite3* src = to_file ? db_ : file;
+    sqlite3_backup* b = sqlite3_backup_init(dest, "main", src, "main");
+    if (b == nullptr) {
+      Status s(CodeFor(sqlite3_extended_errcode(dest)),
+               std::string("backup of '") + path + "': " + sqlite3_errmsg(dest));
+      close_file();
+      return s;
+    }
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(busy_timeout_ms_);
+    while ((rc = sqlite3_backup_step(b, -1)) == SQLITE_BUSY || rc == SQLITE_LOCKED) {
+      if (std::chrono::steady_clock::now() > deadline) break;
+      sqlite3_sleep(10);
+    }
+    sqlite3_backup_finish(b);
+    Status s;
+    if (rc != SQLITE_DONE)
+      s = Status(CodeFor(rc), std::string(to_file ? "backup to '" : "restore from '") + path +
+                                  "': " + sqlite3_errstr(rc));
+    close_file();
+    return s;
+  }
+
   // Skips whitespace and comments so a failure points at the statement itself.
   static const char* SkipSpace(const char* p, const char* end) {
     while (p < end) {
@@ -232,6 +276,7 @@ class SqliteConnection final : public Connection {
   }
 
   sqlite3* db_;
+  int busy_timeout_ms_;
 };
 
 }  // namespace
@@ -258,7 +303,8 @@ StatusOr<std::unique_ptr<Connection>> OpenSqlite(const DatabaseUrl& url,
     return Status(CodeFor(rc) == StatusCode::kInvalidArgument ? StatusCode::kDataLoss : CodeFor(rc),
                   "cannot read SQLite database '" + url.sqlite_path + "': " + msg);
   }
-  return std::unique_ptr<Connection>(new SqliteConnection(url, db));
+  return std::unique_ptr<Connection>(
+      new SqliteConnection(url, db, static_cast<int>(options.busy_timeout.count())));
 }
 
 }  // namespace cairn::db

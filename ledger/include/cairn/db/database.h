@@ -156,6 +156,17 @@ class Connection {
   virtual Status ExecuteScript(std::string_view script, int64_t* executed,
                                ScriptFailure* failure) = 0;
 
+  // SQLite: copies this whole database into the file `path` (created or
+  // overwritten) page by page with SQLite's online backup API: a consistent
+  // snapshot even while other processes use the database. Waits for their
+  // locks up to the busy timeout (then kAborted). Not inside a transaction.
+  // PostgreSQL: kUnimplemented (cairn runs pg_dump; runner/backup.h).
+  virtual Status BackupTo(const std::string& path);
+  // SQLite: replaces this whole database with the database in file `path`,
+  // through the same API (every page, the ledger included). Not inside a
+  // transaction. PostgreSQL: kUnimplemented.
+  virtual Status RestoreFrom(const std::string& path);
+
   // Begins a transaction on this connection. SQLite takes the write lock at
   // once (BEGIN IMMEDIATE), waiting up to the busy timeout: a transaction
   // never fails half-way for want of a lock it could have waited for.

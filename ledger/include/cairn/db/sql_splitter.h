@@ -20,6 +20,26 @@ struct SqlStatement {
 // then reports the error for that statement).
 std::vector<SqlStatement> SplitSqlStatements(std::string_view script);
 
+// A lexical token of PostgreSQL-flavoured SQL, by the same quoting rules as
+// SplitSqlStatements.
+enum class SqlTokenKind {
+  kWord,        // keyword, unquoted identifier or number, as written
+  kIdentifier,  // "quoted identifier", quotes included
+  kString,      // '...', E'...' or $tag$...$tag$, quotes included
+  kComment,     // -- to end of line (newline excluded), or /* ... */ (nested)
+  kSymbol,      // any other single character: ( ) , ; . = ...
+};
+
+struct SqlToken {
+  SqlTokenKind kind;
+  size_t offset;          // byte offset in the script
+  std::string_view text;  // points into the script
+};
+
+// Every token of `script` in order; whitespace is skipped. An unterminated
+// quote or comment runs to the end of the script.
+std::vector<SqlToken> TokenizeSql(std::string_view script);
+
 }  // namespace cairn::db
 
 #endif  // CAIRN_DB_SQL_SPLITTER_H_

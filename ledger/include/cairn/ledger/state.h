@@ -48,6 +48,9 @@ struct MigrationRecord {
   std::string last_error;
   int32_t last_error_line = 0;
   int64_t failed_at = 0;
+  // Applied by a MigrationBaselined event (its SQL never ran here); cleared
+  // when the migration is later committed by a run.
+  bool baselined = false;
 };
 
 struct RunRecord {
@@ -76,7 +79,7 @@ struct StreamState {
 // Version of the replay rules: bump it whenever StateBuilder::Apply changes
 // what it derives from events, so that state snapshots built by older rules
 // are ignored (docs/caches.md).
-inline constexpr int64_t kReplayVersion = 1;
+inline constexpr int64_t kReplayVersion = 2;
 
 // Folds events, in position order, into a StreamState.
 class StateBuilder {

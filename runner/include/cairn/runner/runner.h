@@ -45,6 +45,20 @@ struct RunnerOptions {
 
 struct MigrateOptions {
   std::optional<std::string> to;  // apply pending migrations up to and including this id
+  // Refuse (IsPlanChanged(), nothing written) unless the plan hashes to this
+  // (docs/plans.md; 64 hex digits, optionally "sha256:"-prefixed).
+  std::optional<std::string> expected_plan_hash;
+  // When set and something is pending: back the target up into this
+  // directory before applying anything (docs/backups.md).
+  std::string backup_dir;
+  std::string environment;  // recorded in RunStarted, e.g. "production"
+};
+
+// What Migrate would run, computed without writing anything.
+struct MigratePlan {
+  std::vector<Migration> files;  // every migration file, by id
+  ledger::StreamState state;     // the replayed ledger
+  std::vector<Migration> steps;  // the pending migrations, in run order
 };
 
 struct RollbackOptions {
@@ -101,12 +115,18 @@ class Runner {
   const std::string& stream() const { return stream_; }
   db::Connection& connection() { return *conn_; }
   ledger::LedgerStore& store() { return *store_; }
+  const RunnerOptions& options() const { return options_; }
+  const v1::Actor& actor() const { return actor_; }
 
   // Applies pending migrations in order. A failing migration is recorded and
   // ends the run with outcome FAILED (the Status is still OK: the run itself
   // worked). An error Status means the run was refused or could not start
   // or continue (connection lost, concurrent runner), and says why.
   StatusOr<RunReport> Migrate(const MigrateOptions& options);
+
+  // Plans Migrate with the same checks (a refusal is the same error) and
+  // writes nothing. `cairn plan`, `migrate --dry-run` and the pre-flight use it.
+  StatusOr<MigratePlan> PlanMigrate(const MigrateOptions& options);
 
   // Reverts applied migrations one at a time, newest first.
   StatusOr<RunReport> Rollback(const RollbackOptions& options);
@@ -129,12 +149,17 @@ class Runner {
   StatusOr<RunReport> Execute(v1::Direction direction, const std::vector<const Migration*>& plan,
                               const ledger::StreamState& state, const std::string& reason,
                               const std::optional<std::string>& target);
+  // Checks the plan hash and takes the backup (runner/src/run_safety.cc);
+  // fills run_started_extra_.
+  Status PrepareRun(const MigrateOptions& options, const MigratePlan& plan);
 
   std::unique_ptr<db::Connection> conn_;
   std::unique_ptr<ledger::LedgerStore> store_;
   RunnerOptions options_;
   std::string stream_;
   v1::Actor actor_;
+  // Fields PrepareRun adds to the next RunStarted (plan hash, backup).
+  v1::RunStarted run_started_extra_;
 };
 
 // Exit status shared by the CLI and documented in the README.
@@ -146,6 +171,9 @@ enum ExitCode : int {
   kExitDatabase = 4,
   kExitVerifyFailed = 5,
   kExitConflict = 6,
+  kExitPlanChanged = 10,   // --plan-hash differs from the current plan
+  kExitNotConfirmed = 11,  // production pre-flight not confirmed (no terminal, no --yes)
+  kExitLintFindings = 12,  // cairn lint found dangerous operations
   kExitInternal = 70,
 };
 

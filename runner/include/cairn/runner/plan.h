@@ -1,0 +1,62 @@
+// Reviewed plans: exactly what a migrate run would execute, statement by
+// statement, and a hash that names it (format in docs/plans.md).
+//
+//   CAIRN_ASSIGN_OR_RETURN(MigratePlan planned, runner->PlanMigrate({}));
+//   ReviewedPlan plan = MakeReviewedPlan(runner->stream(), v1::DIRECTION_UP, planned.steps);
+//   std::cout << plan.hash;          // 64 lowercase hex digits
+//
+//   MigrateOptions opts;
+//   opts.expected_plan_hash = reviewed_hash;   // Migrate refuses if the plan changed
+//
+// A plan hash mismatch is a kFailedPrecondition Status for which
+// IsPlanChanged() is true; the CLI turns it into kExitPlanChanged (10).
+#ifndef CAIRN_RUNNER_PLAN_H_
+#define CAIRN_RUNNER_PLAN_H_
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cairn/base/status.h"
+#include "cairn/runner/migration.h"
+#include "cairn/v1/events.pb.h"
+
+namespace cairn::runner {
+
+struct PlannedStatement {
+  int line = 0;      // 1-based line of the statement's first character in the file
+  std::string text;  // canonical text as hashed (docs/plans.md), without the ';'
+};
+
+struct PlannedMigration {
+  std::string id, description, file, checksum;
+  bool has_down = false;
+  std::vector<PlannedStatement> statements;
+};
+
+struct ReviewedPlan {
+  std::string stream;
+  v1::Direction direction = v1::DIRECTION_UP;
+  std::vector<PlannedMigration> migrations;
+  std::string hash;  // SHA-256 of CanonicalPlanBytes, lowercase hex
+};
+
+// Builds the plan for running `steps` (in that order) on `stream`: up
+// sections for DIRECTION_UP, down sections for DIRECTION_DOWN (a step
+// without a down section contributes no statements). Fills `hash`.
+ReviewedPlan MakeReviewedPlan(std::string_view stream, v1::Direction direction,
+                              const std::vector<Migration>& steps);
+
+// The canonical serialization of docs/plans.md that the hash covers.
+std::string CanonicalPlanBytes(const ReviewedPlan& plan);
+
+// "sha256:ABC.." or "abc..." -> "abc..."; kInvalidArgument unless 64 hex digits.
+StatusOr<std::string> NormalizePlanHash(std::string_view given);
+
+// The error Migrate returns when the plan's hash is not `expected`.
+Status PlanChangedError(std::string_view expected, const ReviewedPlan& actual);
+bool IsPlanChanged(const Status& status);
+
+}  // namespace cairn::runner
+
+#endif  // CAIRN_RUNNER_PLAN_H_

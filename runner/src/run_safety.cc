@@ -1,0 +1,27 @@
+// Runner::PrepareRun: the reviewed-plan check and the backup that happen
+// after Migrate's checks and before its first write.
+#include "cairn/runner/backup.h"
+#include "cairn/runner/plan.h"
+#include "cairn/runner/runner.h"
+
+namespace cairn::runner {
+
+Status Runner::PrepareRun(const MigrateOptions& options, const MigratePlan& planned) {
+  run_started_extra_.Clear();
+  ReviewedPlan plan = MakeReviewedPlan(stream_, v1::DIRECTION_UP, planned.steps);
+  if (options.expected_plan_hash) {
+    CAIRN_ASSIGN_OR_RETURN(std::string want, NormalizePlanHash(*options.expected_plan_hash));
+    if (want != plan.hash) return PlanChangedError(want, plan);
+  }
+  if (planned.steps.empty()) return Status::Ok();
+  run_started_extra_.set_plan_hash(plan.hash);
+  run_started_extra_.set_environment(options.environment);
+  if (!options.backup_dir.empty()) {
+    CAIRN_ASSIGN_OR_RETURN(BackupFile b, TakeBackup(*conn_, options.backup_dir, stream_));
+    run_started_extra_.set_backup_path(b.path);
+    run_started_extra_.set_backup_sha256(b.sha256);
+  }
+  return Status::Ok();
+}
+
+}  // namespace cairn::runner
