@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <cctype>
+#include <chrono>
 #include <string>
 
 #include "db/backends.h"
@@ -50,7 +51,8 @@ struct StmtGuard {
 
 class SqliteConnection final : public Connection {
  public:
-  SqliteConnection(DatabaseUrl url, sqlite3* db) : Connection(std::move(url)), db_(db) {}
+  SqliteConnection(DatabaseUrl url, sqlite3* db, std::chrono::milliseconds busy_timeout)
+      : Connection(std::move(url)), db_(db), default_busy_(busy_timeout) {}
   ~SqliteConnection() override {
     if (in_transaction()) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
     sqlite3_close_v2(db_);
@@ -58,7 +60,20 @@ class SqliteConnection final : public Connection {
 
   Backend backend() const override { return Backend::kSqlite; }
 
+  Status SetStatementLimits(std::optional<std::chrono::milliseconds> lock_wait,
+                            std::optional<std::chrono::milliseconds> run_time) override {
+    sqlite3_busy_timeout(db_, static_cast<int>(lock_wait.value_or(default_busy_).count()));
+    run_time_ = run_time.value_or(std::chrono::milliseconds(0));
+    if (run_time_.count() > 0) {
+      sqlite3_progress_handler(db_, 1000, &SqliteConnection::PastDeadline, this);
+    } else {
+      sqlite3_progress_handler(db_, 0, nullptr, nullptr);
+    }
+    return Status::Ok();
+  }
+
   StatusOr<int64_t> Execute(std::string_view sql, const Params& params) override {
+    StartClock();
     StmtGuard g;
     CAIRN_RETURN_IF_ERROR(Prepare(sql, params, &g.stmt));
     int rc;
@@ -79,6 +94,7 @@ class SqliteConnection final : public Connection {
 
   Status ForEachRow(std::string_view sql, const Params& params,
                     const std::function<bool(const Row&)>& fn) override {
+    StartClock();
     StmtGuard g;
     CAIRN_RETURN_IF_ERROR(Prepare(sql, params, &g.stmt));
     const int ncol = sqlite3_column_count(g.stmt);
@@ -111,6 +127,7 @@ class SqliteConnection final : public Connection {
         p = tail;
         continue;
       }
+      StartClock();
       while ((rc = sqlite3_step(raw)) == SQLITE_ROW) {
       }
       if (rc != SQLITE_DONE) return ScriptError(rc, script, p, tail, index, failure);
@@ -125,6 +142,12 @@ class SqliteConnection final : public Connection {
   std::string_view BeginStatement() const override { return "BEGIN IMMEDIATE"; }
 
  private:
+  // The run-time limit: each statement gets `run_time_` from its first step.
+  void StartClock() { deadline_ = std::chrono::steady_clock::now() + run_time_; }
+  static int PastDeadline(void* self) {
+    return std::chrono::steady_clock::now() > static_cast<SqliteConnection*>(self)->deadline_;
+  }
+
   // Skips whitespace and comments so a failure points at the statement itself.
   static const char* SkipSpace(const char* p, const char* end) {
     while (p < end) {
@@ -232,6 +255,9 @@ class SqliteConnection final : public Connection {
   }
 
   sqlite3* db_;
+  std::chrono::milliseconds default_busy_;
+  std::chrono::milliseconds run_time_{0};
+  std::chrono::steady_clock::time_point deadline_;
 };
 
 }  // namespace
@@ -258,7 +284,7 @@ StatusOr<std::unique_ptr<Connection>> OpenSqlite(const DatabaseUrl& url,
     return Status(CodeFor(rc) == StatusCode::kInvalidArgument ? StatusCode::kDataLoss : CodeFor(rc),
                   "cannot read SQLite database '" + url.sqlite_path + "': " + msg);
   }
-  return std::unique_ptr<Connection>(new SqliteConnection(url, db));
+  return std::unique_ptr<Connection>(new SqliteConnection(url, db, options.busy_timeout));
 }
 
 }  // namespace cairn::db
