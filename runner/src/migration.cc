@@ -13,6 +13,7 @@
 #include "cairn/db/sql_splitter.h"
 #include "cairn/ledger/hash.h"
 #include "cairn/ledger/state.h"
+#include "directives.h"
 
 namespace cairn::runner {
 namespace {
@@ -209,6 +210,10 @@ StatusOr<Migration> ParseMigration(std::string_view path, std::string_view file_
         m.down = Section{"", lineno + 1};
         continue;
       }
+      if (auto handled = ParseOptionDirective(line, where == kPreamble, &m); handled) {
+        if (!handled->ok()) return FileError(path, lineno, handled->message());
+        continue;
+      }
       return FileError(path, lineno,
                        "unknown directive 'cairn:" + std::string(*d) +
                            "' (expected '-- cairn:up' or '-- cairn:down')");
@@ -362,5 +367,7 @@ StatusOr<std::string> CreateMigrationFile(const std::string& dir, std::string_vi
   if (w != static_cast<ssize_t>(text.size())) return InvalidArgumentError(path + ": write failed");
   return path;
 }
+
+std::vector<std::string> SqlWords(std::string_view statement) { return Words(statement); }
 
 }  // namespace cairn::runner
