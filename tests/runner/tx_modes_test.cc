@@ -4,6 +4,8 @@
 // that cannot run in a transaction, and the per-migration timeout directives.
 #include <gmock/gmock.h>
 
+#include <set>
+
 #include "tests/runner/runner_test_util.h"
 
 namespace cairn::testing {
@@ -302,6 +304,42 @@ TEST(RunnerLockTimeoutDirectiveTest, RetriesThenFails) {
   ASSERT_TRUE((*tx)->Rollback().ok());
   r = RunCairn(tdb->url(), dir.path(), {"migrate"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
+}
+
+// The lock is released between two attempts: a retry succeeds, and the
+// migration commits once.
+TEST(RunnerLockTimeoutDirectiveTest, RetrySucceedsOnceTheLockIsFree) {
+  auto tdb = TestDatabase::Create(db::Backend::kPostgres);
+  if (!tdb) return;
+  TempDir dir;
+  WriteFile(dir.File("0001_a.sql"), "-- cairn:up\nCREATE TABLE a (x INT);\n");
+  ASSERT_EQ(RunCairn(tdb->url(), dir.path(), {"migrate"}).exit_code, 0);
+  WriteFile(dir.File("0002_col.sql"),
+            "-- cairn:lock-timeout 100ms\n-- cairn:lock-retries 50\n-- cairn:up\n"
+            "ALTER TABLE a ADD COLUMN y INT;\n");
+  auto blocker = tdb->Connect();
+  auto tx = blocker->Begin();
+  ASSERT_TRUE(tx.ok());
+  ASSERT_TRUE(blocker->Execute("LOCK TABLE a IN ACCESS EXCLUSIVE MODE").ok());
+  Child child({CairnBinary(), "--database", tdb->url(), "--dir", dir.path(), "migrate"});
+  // Start times of the ALTER attempts seen waiting for the lock.
+  auto watcher = tdb->Connect();
+  std::set<std::string> attempts;
+  ASSERT_TRUE(WaitFor([&] {
+    auto rows = watcher->Query(
+        "SELECT query_start::text FROM pg_stat_activity WHERE datname = current_database() "
+        "AND wait_event_type = 'Lock' AND query LIKE 'ALTER TABLE a ADD COLUMN y%'");
+    if (rows.ok())
+      for (const auto& r : *rows) attempts.insert(r[0].AsText());
+    return attempts.size() >= 2;  // the first attempt timed out and was retried
+  }));
+  ASSERT_TRUE((*tx)->Rollback().ok());
+  ProcessResult r = child.Wait();
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("retry 1 of 50"));
+  std::vector<json> events = History(*tdb, dir.path());
+  EXPECT_EQ(EventsOf(events, "migration_committed", "0002").size(), 1u);
+  EXPECT_TRUE(EventsOf(events, "migration_failed").empty());
 }
 
 }  // namespace
