@@ -38,8 +38,9 @@ int ExitFor(const Status& s, bool connecting) {
     case StatusCode::kUnavailable:
     case StatusCode::kPermissionDenied:
     case StatusCode::kResourceExhausted:
-    case StatusCode::kDeadlineExceeded:
       return runner::kExitDatabase;
+    case StatusCode::kDeadlineExceeded:  // only the runner lock's timeout
+      return runner::kExitLockTimeout;
     case StatusCode::kDataLoss:
       return runner::kExitVerifyFailed;
     case StatusCode::kAborted:
@@ -90,6 +91,9 @@ int CliMain(int argc, char** argv) {
                  "sqlite:PATH or postgres://... (default: $DATABASE_URL)");
   app.add_option("--dir", ctx.dir, "migrations directory")->capture_default_str();
   app.add_option("--stream", ctx.stream, "ledger stream name (default: the database's name)");
+  app.add_option("--lock-timeout", ctx.lock_timeout,
+                 "how long migrate/rollback wait for another runner (e.g. 30s; 0: fail at once)")
+      ->capture_default_str();
   app.add_flag("--verbose,-v", ctx.verbose, "log each step in detail");
   app.add_flag("--quiet,-q", ctx.quiet, "log only errors");
 

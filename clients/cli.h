@@ -32,6 +32,7 @@ struct CliContext {
   std::string database;  // --database / $DATABASE_URL, as given (may hold a password)
   std::string dir = "migrations";
   std::string stream;
+  std::string lock_timeout = "60s";  // --lock-timeout (migrate and rollback may override)
   bool verbose = false;
   bool quiet = false;
   // argv with the database URL's password redacted: safe to record.

@@ -78,10 +78,22 @@ json EventJson(const v1::Event& e) {
   j["hash"] = cairn::ledger::ToHex(e.hash());
   j["summary"] = EventSummary(e);
   switch (e.body_case()) {
+    case v1::Event::kRunStarted:
+      j["mode"] = v1::TransactionMode_Name(e.run_started().mode());
+      j["planned"] = std::vector<std::string>(e.run_started().planned_migration_ids().begin(),
+                                              e.run_started().planned_migration_ids().end());
+      j["prepare"] = e.run_started().prepare();
+      j["lock_wait_micros"] = e.run_started().lock_wait_micros();
+      j["plan_hash"] = e.run_started().plan_hash();
+      j["backup_path"] = e.run_started().backup_path();
+      j["backup_sha256"] = e.run_started().backup_sha256();
+      j["environment"] = e.run_started().environment();
+      break;
     case v1::Event::kMigrationStarted:
       j["migration_id"] = e.migration_started().migration_id();
       j["checksum"] = e.migration_started().checksum();
       j["direction"] = v1::Direction_Name(e.migration_started().direction());
+      j["outside_transaction"] = e.migration_started().outside_transaction();
       break;
     case v1::Event::kMigrationCommitted:
       j["migration_id"] = e.migration_committed().migration_id();
@@ -89,6 +101,7 @@ json EventJson(const v1::Event& e) {
       break;
     case v1::Event::kMigrationRolledBack:
       j["migration_id"] = e.migration_rolled_back().migration_id();
+      j["reason"] = e.migration_rolled_back().reason();
       break;
     case v1::Event::kMigrationFailed:
       j["migration_id"] = e.migration_failed().migration_id();
@@ -96,15 +109,17 @@ json EventJson(const v1::Event& e) {
       j["file"] = e.migration_failed().file();
       j["line"] = e.migration_failed().line();
       j["statement"] = e.migration_failed().statement();
+      j["direction"] = v1::Direction_Name(e.migration_failed().direction());
+      j["statements_executed"] = e.migration_failed().statements_executed();
       break;
     case v1::Event::kRunFinished:
       j["outcome"] = v1::RunOutcome_Name(e.run_finished().outcome());
-      break;
-    case v1::Event::kRunStarted:
-      j["plan_hash"] = e.run_started().plan_hash();
-      j["backup_path"] = e.run_started().backup_path();
-      j["backup_sha256"] = e.run_started().backup_sha256();
-      j["environment"] = e.run_started().environment();
+      j["migrations_applied"] = e.run_finished().migrations_applied();
+      j["migrations_rolled_back"] = e.run_finished().migrations_rolled_back();
+      j["error"] = e.run_finished().error_message();
+      j["compensated"] =
+          std::vector<std::string>(e.run_finished().compensated_migration_ids().begin(),
+                                   e.run_finished().compensated_migration_ids().end());
       break;
     case v1::Event::kMigrationBaselined:
       j["migration_id"] = e.migration_baselined().migration_id();
@@ -133,6 +148,13 @@ json EventJson(const v1::Event& e) {
 }
 
 void PrintRun(const RunReport& r, bool up) {
+  if (!r.handover.empty()) std::printf("waited for another runner: %s\n", r.handover.c_str());
+  if (r.prepared) {
+    for (const auto& id : r.applied) std::printf("prepared %s\n", id.c_str());
+    std::printf("run %s is prepared and not yet visible: `cairn commit %s` or `cairn abort %s`\n",
+                r.run_id.c_str(), r.run_id.c_str(), r.run_id.c_str());
+    return;
+  }
   if (r.outcome == v1::RUN_OUTCOME_NOTHING_TO_DO) {
     std::printf("nothing to %s: %s\n", up ? "migrate" : "roll back",
                 r.version_after.empty() ? "no migration is applied"
@@ -147,6 +169,13 @@ void PrintRun(const RunReport& r, bool up) {
     if (!r.failure->statement.empty())
       std::fprintf(stderr, "cairn: error: failing statement: %s\n",
                    r.failure->statement.substr(0, 500).c_str());
+    if (!r.compensated.empty())
+      std::fprintf(stderr, "cairn: compensated (reverted) %zu migration(s) of this run\n",
+                   r.compensated.size());
+    if (r.compensation_failed)
+      std::fprintf(stderr,
+                   "cairn: error: compensation failed: the database is partly migrated; "
+                   "see `cairn history`\n");
     std::fprintf(stderr, "cairn: the failed migration was rolled back; version is %s\n",
                  r.version_after.empty() ? "(none)" : r.version_after.c_str());
     return;

@@ -22,6 +22,7 @@ int ShowStatus(runner::Runner& runner, bool json_out) {
     j["head"] = {{"position", r->head.position}, {"hash", cairn::ledger::ToHex(r->head.hash)}};
     j["pending"] = r->pending;
     j["problems"] = r->problems;
+    if (!r->prepared_run.empty()) j["prepared_run"] = r->prepared_run;
     j["migrations"] = json::array();
     for (const auto& v : r->migrations) {
       json m = {

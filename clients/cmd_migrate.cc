@@ -1,4 +1,5 @@
 // cairn migrate, cairn rollback.
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -10,6 +11,45 @@
 namespace cairn::cli {
 namespace {
 
+// Options shared by migrate and rollback: the transaction mode and how long
+// to wait for another runner.
+struct RunFlags {
+  v1::TransactionMode tx = v1::TRANSACTION_MODE_PER_MIGRATION;
+  std::optional<std::string> lock_timeout;
+
+  void Add(CLI::App* cmd) {
+    static const std::map<std::string, v1::TransactionMode> kModes = {
+        {"per-migration", v1::TRANSACTION_MODE_PER_MIGRATION},
+        {"all", v1::TRANSACTION_MODE_ALL},
+        {"none", v1::TRANSACTION_MODE_NONE}};
+    cmd->add_option("--tx", tx,
+                    "transaction mode: per-migration (default), all, none "
+                    "(docs/transactions.md)")
+        ->transform(CLI::CheckedTransformer(kModes, CLI::ignore_case));
+    cmd->add_option("--lock-timeout", lock_timeout,
+                    "how long to wait for another runner (e.g. 30s; 0: fail at once)");
+  }
+
+  // Runner options from the globals and these flags; nullopt (after printing
+  // the error) when --lock-timeout does not parse.
+  std::optional<runner::RunnerOptions> Options(const CliContext& ctx) const {
+    runner::RunnerOptions options = ctx.RunnerOptionsFromGlobals();
+    const std::string& text = lock_timeout ? *lock_timeout : ctx.lock_timeout;
+    auto d = runner::ParseDuration(text);
+    if (!d.ok()) {
+      Fail(d.status().Annotate("--lock-timeout"));
+      return std::nullopt;
+    }
+    options.lock_timeout = *d;
+    return options;
+  }
+};
+
+int RunExit(const runner::RunReport& r) {
+  if (r.compensation_failed) return runner::kExitCompensationFailed;
+  return r.outcome == v1::RUN_OUTCOME_FAILED ? runner::kExitMigrationFailed : runner::kExitOk;
+}
+
 struct MigrateFlags {
   std::optional<std::string> to;
   bool allow_out_of_order = false;
@@ -17,6 +57,8 @@ struct MigrateFlags {
   bool dry_run = false, json = false, yes = false;
   std::optional<std::string> plan_hash, env;
   std::string backup_dir;
+  bool prepare = false;
+  RunFlags run;
 };
 
 CommandAction SetupMigrate(CLI::App* cmd) {
@@ -30,11 +72,19 @@ CommandAction SetupMigrate(CLI::App* cmd) {
   cmd->add_option("--backup", f->backup_dir, "back the target up into DIR before applying");
   cmd->add_option("--env", f->env, "environment name (default $CAIRN_ENV); production confirms");
   cmd->add_flag("--yes", f->yes, "skip the production confirmation prompt");
+  cmd->add_flag("--prepare", f->prepare,
+                "PostgreSQL: apply in one transaction and PREPARE it; `cairn commit RUN` or "
+                "`cairn abort RUN` ends it");
+  f->run.Add(cmd);
   return [f](CliContext& ctx) -> int {
-    runner::RunnerOptions options = ctx.RunnerOptionsFromGlobals();
-    options.allow_out_of_order = f->allow_out_of_order;
+    auto options = f->run.Options(ctx);
+    if (!options) return runner::kExitUsage;
+    options->allow_out_of_order = f->allow_out_of_order;
+    if (f->prepare && f->run.tx == v1::TRANSACTION_MODE_NONE)
+      return Fail(
+          InvalidArgumentError("--prepare needs one transaction: it cannot go with --tx none"));
     int rc;
-    auto runner = ctx.OpenRunner(options, &rc);
+    auto runner = ctx.OpenRunner(*options, &rc);
     if (!runner) return rc;
     runner::MigrateOptions migrate;
     migrate.to = f->to;
@@ -46,17 +96,19 @@ CommandAction SetupMigrate(CLI::App* cmd) {
       if (int pre = ProductionPreflight(*runner, migrate, f->yes); pre != runner::kExitOk)
         return pre;
     }
+    migrate.tx = f->prepare ? v1::TRANSACTION_MODE_ALL : f->run.tx;
+    migrate.prepare = f->prepare;
     auto report = runner->Migrate(migrate);
     if (!report.ok()) return Fail(report.status());
     PrintRun(*report, /*up=*/true);
-    return report->outcome == v1::RUN_OUTCOME_FAILED ? runner::kExitMigrationFailed
-                                                     : runner::kExitOk;
+    return RunExit(*report);
   };
 }
 
 struct RollbackFlags {
   int steps = 1;
   std::optional<std::string> to;
+  RunFlags run;
 };
 
 CommandAction SetupRollback(CLI::App* cmd) {
@@ -65,18 +117,21 @@ CommandAction SetupRollback(CLI::App* cmd) {
                     ->capture_default_str();
   cmd->add_option("--to", f->to, "revert everything applied after this id (0: all)")
       ->excludes(steps);
+  f->run.Add(cmd);
   return [f](CliContext& ctx) -> int {
+    auto options = f->run.Options(ctx);
+    if (!options) return runner::kExitUsage;
     int rc;
-    auto runner = ctx.OpenRunner(ctx.RunnerOptionsFromGlobals(), &rc);
+    auto runner = ctx.OpenRunner(*options, &rc);
     if (!runner) return rc;
     runner::RollbackOptions rollback;
     rollback.steps = f->steps;
     rollback.to = f->to;
+    rollback.tx = f->run.tx;
     auto report = runner->Rollback(rollback);
     if (!report.ok()) return Fail(report.status());
     PrintRun(*report, /*up=*/false);
-    return report->outcome == v1::RUN_OUTCOME_FAILED ? runner::kExitMigrationFailed
-                                                     : runner::kExitOk;
+    return RunExit(*report);
   };
 }
 

@@ -14,6 +14,7 @@
 #include "cairn/db/sql_splitter.h"
 #include "cairn/ledger/hash.h"
 #include "cairn/ledger/state.h"
+#include "directives.h"
 #include "migration_dir.h"
 
 namespace cairn::runner {
@@ -160,6 +161,10 @@ StatusOr<Migration> ParseMigration(std::string_view path, std::string_view file_
           return FileError(path, lineno, "second '-- cairn:down' (one down section per file)");
         where = kDown;
         m.down = Section{"", lineno + 1};
+        continue;
+      }
+      if (auto handled = ParseOptionDirective(line, where == kPreamble, &m); handled) {
+        if (!handled->ok()) return FileError(path, lineno, handled->message());
         continue;
       }
       return FileError(path, lineno,
@@ -381,5 +386,7 @@ StatusOr<std::string> CreateMigrationFile(const std::string& dir, std::string_vi
   if (w != static_cast<ssize_t>(text.size())) return InvalidArgumentError(path + ": write failed");
   return path;
 }
+
+std::vector<std::string> SqlWords(std::string_view statement) { return Words(statement); }
 
 }  // namespace cairn::runner

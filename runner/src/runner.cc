@@ -11,6 +11,7 @@
 #include <set>
 
 #include "cairn/ledger/hash.h"
+#include "tx_modes.h"
 
 namespace cairn::runner {
 namespace {
@@ -32,12 +33,6 @@ v1::Actor CurrentActor() {
   return a;
 }
 
-int64_t ElapsedMicros(std::chrono::steady_clock::time_point since) {
-  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
-                                                               since)
-      .count();
-}
-
 // One refusal per line, as the CLI prints them.
 std::string JoinLines(const std::vector<std::string>& lines) {
   std::string out;
@@ -57,13 +52,6 @@ std::string VersionAfter(const ledger::StreamState& before, const RunReport& rep
     if (!reverted.count(id)) consider(id);
   for (const std::string& id : report.applied) consider(id);
   return best;
-}
-
-int LineOf(const Section& section, size_t offset) {
-  int line = section.first_line;
-  for (size_t i = 0; i < offset && i < section.sql.size(); ++i)
-    if (section.sql[i] == '\n') ++line;
-  return line;
 }
 
 }  // namespace
@@ -142,6 +130,8 @@ StatusOr<RunReport> Runner::Migrate(const MigrateOptions& options) {
   if (!options.expected_plan_hash) {
     if (auto quick = NothingPending(options)) return *quick;
   }
+  int64_t head_before = 0;
+  CAIRN_ASSIGN_OR_RETURN(auto lock, Lock(&head_before));
   CAIRN_ASSIGN_OR_RETURN(MigratePlan planned, PlanMigrate(options));
   CAIRN_RETURN_IF_ERROR(PrepareRun(options, planned));
   std::vector<const Migration*> plan;
@@ -149,9 +139,13 @@ StatusOr<RunReport> Runner::Migrate(const MigrateOptions& options) {
   if (plan.empty()) {
     RunReport report;
     report.version_before = report.version_after = planned.state.CurrentVersion();
+    report.handover = Handover(planned.state, head_before, *lock);
     return report;
   }
-  return Finish(Execute(v1::DIRECTION_UP, plan, planned.state, "", options.to));
+  auto report = Finish(Execute(v1::DIRECTION_UP, plan, planned.state, "", options.to, options.tx,
+                               options.prepare, lock->waited().count() * 1000));
+  if (report.ok()) report->handover = Handover(planned.state, head_before, *lock);
+  return report;
 }
 
 StatusOr<MigratePlan> Runner::PlanMigrate(const MigrateOptions& options) {
@@ -159,6 +153,7 @@ StatusOr<MigratePlan> Runner::PlanMigrate(const MigrateOptions& options) {
   std::vector<Migration>& files = planned.files;
   ledger::StreamState& state = planned.state;
   CAIRN_RETURN_IF_ERROR(Load(&files, &state));
+  CAIRN_RETURN_IF_ERROR(RefuseIfPrepared(state));
 
   std::vector<std::string> refusals;
   for (const Migration& m : files) {
@@ -199,9 +194,12 @@ StatusOr<MigratePlan> Runner::PlanMigrate(const MigrateOptions& options) {
 }
 
 StatusOr<RunReport> Runner::Rollback(const RollbackOptions& options) {
+  int64_t head_before = 0;
+  CAIRN_ASSIGN_OR_RETURN(auto lock, Lock(&head_before));
   std::vector<Migration> files;
   ledger::StreamState state;
   CAIRN_RETURN_IF_ERROR(Load(&files, &state));
+  CAIRN_RETURN_IF_ERROR(RefuseIfPrepared(state));
   std::map<std::string, const Migration*, ledger::MigrationIdLess> by_id;
   for (const Migration& m : files) by_id[m.id] = &m;
 
@@ -250,11 +248,15 @@ StatusOr<RunReport> Runner::Rollback(const RollbackOptions& options) {
   if (plan.empty()) {
     RunReport report;
     report.version_before = report.version_after = state.CurrentVersion();
+    report.handover = Handover(state, head_before, *lock);
     return report;
   }
   std::string reason = options.to ? "rollback --to " + *options.to
                                   : "rollback --steps " + std::to_string(options.steps);
-  return Finish(Execute(v1::DIRECTION_DOWN, plan, state, reason, options.to));
+  auto report = Finish(Execute(v1::DIRECTION_DOWN, plan, state, reason, options.to, options.tx,
+                               false, lock->waited().count() * 1000));
+  if (report.ok()) report->handover = Handover(state, head_before, *lock);
+  return report;
 }
 
 StatusOr<RunReport> Runner::Finish(StatusOr<RunReport> report) {
@@ -269,166 +271,28 @@ StatusOr<RunReport> Runner::Finish(StatusOr<RunReport> report) {
 StatusOr<RunReport> Runner::Execute(v1::Direction direction,
                                     const std::vector<const Migration*>& plan,
                                     const ledger::StreamState& state, const std::string& reason,
-                                    const std::optional<std::string>& target) {
-  const bool up = direction == v1::DIRECTION_UP;
+                                    const std::optional<std::string>& target,
+                                    v1::TransactionMode mode, bool prepare,
+                                    int64_t lock_wait_micros) {
   RunReport report;
   report.run_id = ledger::NewUuid();
   report.version_before = state.CurrentVersion();
   CAIRN_RETURN_IF_ERROR(store_->EnsureSchema());
 
-  int64_t expected_head = state.head.position;
-  auto make_event = [&]() {
-    v1::Event e;
-    e.set_stream(stream_);
-    e.set_run_id(report.run_id);
-    *e.mutable_actor() = actor_;
-    return e;
-  };
-  // Begins a transaction that fails with kAborted if another runner has
-  // appended to the stream since this run last looked.
-  auto begin = [&]() -> StatusOr<std::unique_ptr<db::Transaction>> {
-    CAIRN_ASSIGN_OR_RETURN(auto tx, conn_->Begin());
-    CAIRN_RETURN_IF_ERROR(store_->CheckHead(stream_, expected_head));
-    return tx;
-  };
-  auto append = [&](const v1::Event& e) -> Status {
-    CAIRN_ASSIGN_OR_RETURN(auto r, store_->Append(e));
-    expected_head = r.position;
-    return Status::Ok();
-  };
-
-  {
-    v1::Event e = make_event();
-    auto* rs = e.mutable_run_started();
-    rs->set_direction(direction);
-    rs->set_mode(v1::TRANSACTION_MODE_PER_MIGRATION);
-    for (const Migration* m : plan) rs->add_planned_migration_ids(m->id);
-    rs->set_command_line(options_.command_line);
-    if (target) rs->set_target_id(*target);
-    rs->MergeFrom(run_started_extra_);
-    run_started_extra_.Clear();
-    CAIRN_ASSIGN_OR_RETURN(auto tx, begin());
-    CAIRN_RETURN_IF_ERROR(append(e));
-    CAIRN_RETURN_IF_ERROR(tx->Commit());
-  }
-  spdlog::info("run {} started: {} {} migration(s) on {}", report.run_id,
-               up ? "applying" : "rolling back", plan.size(), stream_);
-
-  Status fatal;  // a failure of the machinery (not of a migration's SQL)
-  for (const Migration* m : plan) {
-    const Section& section = up ? m->up : *m->down;
-    v1::Event started = make_event();
-    auto* ms = started.mutable_migration_started();
-    ms->set_migration_id(m->id);
-    ms->set_description(m->description);
-    ms->set_checksum(m->checksum);
-    ms->set_direction(direction);
-    ms->set_storage_type(v1::STORAGE_TYPE_TABLE);
-    ms->set_file(m->file);
-    const auto t0 = std::chrono::steady_clock::now();
-    const int64_t head_before = expected_head;
-
-    int64_t executed = 0;
-    db::ScriptFailure where;
-    Status sql_status;
-    {
-      auto tx = begin();
-      if (!tx.ok()) {
-        fatal = tx.status();
-        break;
-      }
-      Status s = append(started);
-      if (s.ok()) {
-        sql_status = conn_->ExecuteScript(section.sql, &executed, &where);
-        if (sql_status.ok()) {
-          v1::Event done = make_event();
-          if (up) {
-            auto* mc = done.mutable_migration_committed();
-            mc->set_migration_id(m->id);
-            mc->set_duration_micros(ElapsedMicros(t0));
-            mc->set_statements_executed(executed);
-            mc->set_direction(direction);
-          } else {
-            auto* mr = done.mutable_migration_rolled_back();
-            mr->set_migration_id(m->id);
-            mr->set_reason(reason);
-            mr->set_duration_micros(ElapsedMicros(t0));
-            mr->set_statements_executed(executed);
-          }
-          s = append(done);
-          if (s.ok()) s = (*tx)->Commit();
-          if (!s.ok()) {
-            // The SQL ran but its events or the commit failed: nothing of it
-            // remains. Record it as a failure of this migration.
-            sql_status = s;
-            where = db::ScriptFailure{};
-          }
-        } else {
-          where.message = sql_status.message();
-        }
-      } else {
-        fatal = s;
-        break;
-      }
-    }  // an uncommitted transaction rolls back here
-    if (sql_status.ok()) {
-      (up ? report.applied : report.rolled_back).push_back(m->id);
-      spdlog::info("{} {} ({}) in {:.1f} ms, {} statement(s)", up ? "applied" : "rolled back",
-                   m->id, m->description, ElapsedMicros(t0) / 1000.0, executed);
-      continue;
-    }
-    expected_head = head_before;  // the failed transaction appended nothing
-    if (sql_status.code() == StatusCode::kUnavailable) {
-      // The connection is gone: nothing more can be recorded.
-      fatal = sql_status.Annotate("migration " + m->id);
-      break;
-    }
-    Failure f;
-    f.migration_id = m->id;
-    f.file = m->path;
-    f.line = where.statement.empty() ? section.first_line : LineOf(section, where.offset);
-    f.statement = where.statement;
-    f.message = sql_status.message();
-    report.failure = f;
-    report.outcome = v1::RUN_OUTCOME_FAILED;
-    spdlog::error("{}:{}: migration {} failed: {}", f.file, f.line, m->id, f.message);
-
-    v1::Event failed = make_event();
-    auto* mf = failed.mutable_migration_failed();
-    mf->set_migration_id(m->id);
-    mf->set_direction(direction);
-    mf->set_error_message(f.message);
-    mf->set_file(m->file);
-    mf->set_line(f.line);
-    mf->set_statement(f.statement);
-    mf->set_duration_micros(ElapsedMicros(t0));
-    v1::Event finished = make_event();
-    auto* rf = finished.mutable_run_finished();
-    rf->set_outcome(v1::RUN_OUTCOME_FAILED);
-    rf->set_migrations_applied(static_cast<int32_t>(report.applied.size()));
-    rf->set_migrations_rolled_back(static_cast<int32_t>(report.rolled_back.size()));
-    rf->set_error_message(m->file + ":" + std::to_string(f.line) + ": " + f.message);
-    auto tx = begin();
-    if (!tx.ok()) return tx.status().Annotate("cannot record the failure of " + m->id);
-    CAIRN_RETURN_IF_ERROR(append(started));
-    CAIRN_RETURN_IF_ERROR(append(failed));
-    CAIRN_RETURN_IF_ERROR(append(finished));
-    CAIRN_RETURN_IF_ERROR((*tx)->Commit().Annotate("cannot record the failure of " + m->id));
-    report.version_after = VersionAfter(state, report);
-    return report;
-  }
-  if (!fatal.ok()) return fatal;
-
-  v1::Event finished = make_event();
-  auto* rf = finished.mutable_run_finished();
-  rf->set_outcome(v1::RUN_OUTCOME_SUCCEEDED);
-  rf->set_migrations_applied(static_cast<int32_t>(report.applied.size()));
-  rf->set_migrations_rolled_back(static_cast<int32_t>(report.rolled_back.size()));
-  CAIRN_ASSIGN_OR_RETURN(auto tx, begin());
-  CAIRN_RETURN_IF_ERROR(append(finished));
-  CAIRN_RETURN_IF_ERROR(tx->Commit());
-  report.outcome = v1::RUN_OUTCOME_SUCCEEDED;
-  report.version_after = VersionAfter(state, report);
+  ExecutionRequest req;
+  req.direction = direction;
+  req.plan = plan;
+  req.reason = reason;
+  req.target = target;
+  req.mode = mode == v1::TRANSACTION_MODE_UNSPECIFIED ? v1::TRANSACTION_MODE_PER_MIGRATION : mode;
+  req.prepare = prepare;
+  req.lock_wait_micros = lock_wait_micros;
+  req.command_line = options_.command_line;
+  req.run_started_extra = run_started_extra_;
+  run_started_extra_.Clear();
+  RunContext ctx(*conn_, *store_, stream_, actor_, state.head.position, &report);
+  CAIRN_RETURN_IF_ERROR(ExecuteRun(ctx, req));
+  report.version_after = report.prepared ? report.version_before : VersionAfter(state, report);
   return report;
 }
 
@@ -495,6 +359,15 @@ StatusOr<StatusReport> Runner::GetStatus() {
     if (v.state != "gone") r.migrations.push_back(std::move(v));
     if (c <= 0) ++f;
     if (c >= 0) ++l;
+  }
+  if (r.state.last_run.finished_at == 0) {
+    CAIRN_ASSIGN_OR_RETURN(bool prepared, IsPreparedRun(*conn_, r.state.last_run.run_id));
+    if (prepared) {
+      r.prepared_run = r.state.last_run.run_id;
+      r.problems.push_back("prepared: run " + r.prepared_run + " waits for `cairn commit " +
+                           r.prepared_run + "` or `cairn abort " + r.prepared_run +
+                           "`; its migrations are pending until then");
+    }
   }
   return r;
 }

@@ -99,6 +99,58 @@ Status Transaction::Rollback() {
 
 namespace {
 
+// A prepared transaction's name as an SQL string literal. PREPARE TRANSACTION
+// and COMMIT/ROLLBACK PREPARED take no parameters, so the name is restricted
+// to characters that need no escaping.
+StatusOr<std::string> GidLiteral(std::string_view gid) {
+  bool ok = !gid.empty() && gid.size() <= 200;
+  for (char c : gid)
+    ok = ok && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                c == '_' || c == '.' || c == ':' || c == '-');
+  if (!ok)
+    return InvalidArgumentError("invalid prepared transaction name '" + std::string(gid) + "'");
+  return "'" + std::string(gid) + "'";
+}
+
+Status TwoPhase(Connection& conn, std::string_view verb, std::string_view gid) {
+  if (conn.backend() != Backend::kPostgres)
+    return UnimplementedError("prepared transactions need PostgreSQL");
+  if (conn.in_transaction())
+    return FailedPreconditionError(std::string(verb) + " cannot run inside a transaction");
+  CAIRN_ASSIGN_OR_RETURN(std::string literal, GidLiteral(gid));
+  return conn.Execute(std::string(verb) + " " + literal).status();
+}
+
+}  // namespace
+
+Status Connection::CommitPrepared(std::string_view gid) {
+  return TwoPhase(*this, "COMMIT PREPARED", gid);
+}
+
+Status Connection::RollbackPrepared(std::string_view gid) {
+  return TwoPhase(*this, "ROLLBACK PREPARED", gid);
+}
+
+Status Transaction::Prepare(std::string_view gid) {
+  if (!open_) return FailedPreconditionError("transaction is not open");
+  if (conn_.backend() != Backend::kPostgres)
+    return UnimplementedError("prepared transactions need PostgreSQL");
+  auto literal = GidLiteral(gid);
+  if (!literal.ok()) return literal.status();
+  auto r = conn_.Execute("PREPARE TRANSACTION " + *literal);
+  if (!r.ok()) {
+    (void)Rollback();
+    return r.status().Annotate("prepare failed");
+  }
+  // The session is out of the transaction whether PREPARE kept it or (after
+  // an earlier error in it) rolled it back.
+  open_ = false;
+  conn_.in_transaction_ = false;
+  return Status::Ok();
+}
+
+namespace {
+
 bool IsDigits(std::string_view s) {
   if (s.empty()) return false;
   for (char c : s)

@@ -110,6 +110,20 @@ class PostgresConnection final : public Connection {
     return Status::Ok();
   }
 
+  Status SetStatementLimits(std::optional<std::chrono::milliseconds> lock_wait,
+                            std::optional<std::chrono::milliseconds> run_time) override {
+    for (auto [name, limit] :
+         {std::pair{"lock_timeout", lock_wait}, {"statement_timeout", run_time}}) {
+      // Session-wide (not SET LOCAL): the caller restores the default when done.
+      Status s = limit ? Execute("SELECT set_config($1, $2, false)",
+                                 {Value(name), Value(std::to_string(limit->count()) + "ms")})
+                             .status()
+                       : Execute(std::string("SET ") + name + " TO DEFAULT", {}).status();
+      CAIRN_RETURN_IF_ERROR(s.Annotate(std::string("cannot set ") + name));
+    }
+    return Status::Ok();
+  }
+
  protected:
   std::string_view BeginStatement() const override { return "BEGIN"; }
 

@@ -51,8 +51,8 @@ struct StmtGuard {
 
 class SqliteConnection final : public Connection {
  public:
-  SqliteConnection(DatabaseUrl url, sqlite3* db, int busy_timeout_ms)
-      : Connection(std::move(url)), db_(db), busy_timeout_ms_(busy_timeout_ms) {}
+  SqliteConnection(DatabaseUrl url, sqlite3* db, std::chrono::milliseconds busy_timeout)
+      : Connection(std::move(url)), db_(db), default_busy_(busy_timeout) {}
   ~SqliteConnection() override {
     if (in_transaction()) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
     sqlite3_close_v2(db_);
@@ -60,7 +60,20 @@ class SqliteConnection final : public Connection {
 
   Backend backend() const override { return Backend::kSqlite; }
 
+  Status SetStatementLimits(std::optional<std::chrono::milliseconds> lock_wait,
+                            std::optional<std::chrono::milliseconds> run_time) override {
+    sqlite3_busy_timeout(db_, static_cast<int>(lock_wait.value_or(default_busy_).count()));
+    run_time_ = run_time.value_or(std::chrono::milliseconds(0));
+    if (run_time_.count() > 0) {
+      sqlite3_progress_handler(db_, 1000, &SqliteConnection::PastDeadline, this);
+    } else {
+      sqlite3_progress_handler(db_, 0, nullptr, nullptr);
+    }
+    return Status::Ok();
+  }
+
   StatusOr<int64_t> Execute(std::string_view sql, const Params& params) override {
+    StartClock();
     StmtGuard g;
     CAIRN_RETURN_IF_ERROR(Prepare(sql, params, &g.stmt));
     int rc;
@@ -81,6 +94,7 @@ class SqliteConnection final : public Connection {
 
   Status ForEachRow(std::string_view sql, const Params& params,
                     const std::function<bool(const Row&)>& fn) override {
+    StartClock();
     StmtGuard g;
     CAIRN_RETURN_IF_ERROR(Prepare(sql, params, &g.stmt));
     const int ncol = sqlite3_column_count(g.stmt);
@@ -113,6 +127,7 @@ class SqliteConnection final : public Connection {
         p = tail;
         continue;
       }
+      StartClock();
       while ((rc = sqlite3_step(raw)) == SQLITE_ROW) {
       }
       if (rc != SQLITE_DONE) return ScriptError(rc, script, p, tail, index, failure);
@@ -144,7 +159,7 @@ class SqliteConnection final : public Connection {
       close_file();
       return UnavailableError("cannot open '" + path + "': " + msg);
     }
-    sqlite3_busy_timeout(file, busy_timeout_ms_);
+    sqlite3_busy_timeout(file, static_cast<int>(default_busy_.count()));
     sqlite3* dest = to_file ? file : db_;
     sqlite3* src = to_file ? db_ : file;
     sqlite3_backup* b = sqlite3_backup_init(dest, "main", src, "main");
@@ -154,8 +169,7 @@ class SqliteConnection final : public Connection {
       close_file();
       return s;
     }
-    const auto deadline =
-        std::chrono::steady_clock::now() + std::chrono::milliseconds(busy_timeout_ms_);
+    const auto deadline = std::chrono::steady_clock::now() + default_busy_;
     while ((rc = sqlite3_backup_step(b, -1)) == SQLITE_BUSY || rc == SQLITE_LOCKED) {
       if (std::chrono::steady_clock::now() > deadline) break;
       sqlite3_sleep(10);
@@ -167,6 +181,12 @@ class SqliteConnection final : public Connection {
                                   "': " + sqlite3_errstr(rc));
     close_file();
     return s;
+  }
+
+  // The run-time limit: each statement gets `run_time_` from its first step.
+  void StartClock() { deadline_ = std::chrono::steady_clock::now() + run_time_; }
+  static int PastDeadline(void* self) {
+    return std::chrono::steady_clock::now() > static_cast<SqliteConnection*>(self)->deadline_;
   }
 
   // Skips whitespace and comments so a failure points at the statement itself.
@@ -276,7 +296,9 @@ class SqliteConnection final : public Connection {
   }
 
   sqlite3* db_;
-  int busy_timeout_ms_;
+  std::chrono::milliseconds default_busy_;
+  std::chrono::milliseconds run_time_{0};
+  std::chrono::steady_clock::time_point deadline_;
 };
 
 }  // namespace
@@ -303,8 +325,7 @@ StatusOr<std::unique_ptr<Connection>> OpenSqlite(const DatabaseUrl& url,
     return Status(CodeFor(rc) == StatusCode::kInvalidArgument ? StatusCode::kDataLoss : CodeFor(rc),
                   "cannot read SQLite database '" + url.sqlite_path + "': " + msg);
   }
-  return std::unique_ptr<Connection>(
-      new SqliteConnection(url, db, static_cast<int>(options.busy_timeout.count())));
+  return std::unique_ptr<Connection>(new SqliteConnection(url, db, options.busy_timeout));
 }
 
 }  // namespace cairn::db

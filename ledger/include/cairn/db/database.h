@@ -29,6 +29,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -173,6 +174,23 @@ class Connection {
   // Only one transaction may be open on a connection at a time.
   StatusOr<std::unique_ptr<Transaction>> Begin();
 
+  // Limits for the statements that follow on this connection, until changed:
+  // `lock_wait` bounds how long one statement waits for a lock another
+  // session holds (PostgreSQL lock_timeout, SQLite busy timeout); `run_time`
+  // bounds how long one statement runs (PostgreSQL statement_timeout; SQLite
+  // interrupts it). nullopt restores the connection's default. A statement
+  // stopped by a lock limit fails with kAborted, by a run-time limit with
+  // kCancelled.
+  virtual Status SetStatementLimits(std::optional<std::chrono::milliseconds> lock_wait,
+                                    std::optional<std::chrono::milliseconds> run_time) = 0;
+
+  // Two-phase commit (PostgreSQL only; kUnimplemented on SQLite). `gid` is the
+  // prepared transaction's name: 1-200 characters from [A-Za-z0-9_.:-]
+  // (anything else is kInvalidArgument, so it can be written as a literal).
+  // Must not be called inside a transaction.
+  Status CommitPrepared(std::string_view gid);
+  Status RollbackPrepared(std::string_view gid);
+
   bool in_transaction() const { return in_transaction_; }
   // Increases with every Begin(): lets callers cache facts that hold only
   // within one transaction (such as a lock taken in it).
@@ -199,6 +217,11 @@ class Transaction {
 
   Status Commit();
   Status Rollback();
+  // PREPARE TRANSACTION `gid` (PostgreSQL only; see Connection::CommitPrepared
+  // for what a gid may hold): the transaction leaves this session and waits,
+  // durable, for COMMIT PREPARED or ROLLBACK PREPARED from any session. On
+  // success the transaction is no longer open here; on failure it was rolled back.
+  Status Prepare(std::string_view gid);
   bool open() const { return open_; }
   Connection& connection() { return conn_; }
 

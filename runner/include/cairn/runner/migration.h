@@ -16,6 +16,7 @@
 #ifndef CAIRN_RUNNER_MIGRATION_H_
 #define CAIRN_RUNNER_MIGRATION_H_
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -39,7 +40,22 @@ struct Migration {
   std::string checksum;     // "sha256:" + hex of the canonical text
   Section up;
   std::optional<Section> down;
+
+  // Directives from the file's header (docs/migration-files.md); they apply
+  // to both sections.
+  bool no_transaction = false;                                 // -- cairn:no-transaction
+  std::optional<std::chrono::milliseconds> lock_timeout;       // -- cairn:lock-timeout 5s
+  std::optional<std::chrono::milliseconds> statement_timeout;  // -- cairn:statement-timeout 30s
+  int lock_retries = 3;  // -- cairn:lock-retries N: retries after the lock timeout fires
 };
+
+// "250ms", "5s", "2m", "1h" (a bare number is seconds). kInvalidArgument
+// naming the text otherwise.
+StatusOr<std::chrono::milliseconds> ParseDuration(std::string_view text);
+
+// The words of one SQL statement, upper-cased, skipping quoted strings,
+// quoted identifiers, dollar-quoted bodies and comments.
+std::vector<std::string> SqlWords(std::string_view statement);
 
 // Checksum of a migration file's text that ignores line endings (LF, CRLF,
 // CR), trailing whitespace on each line and trailing blank lines.

@@ -19,9 +19,17 @@
 //  - The plan is made from the ledger's replayed state; each transaction
 //    re-checks the ledger head under the stream lock, so a concurrent runner
 //    makes this one stop (kAborted) instead of applying a migration twice.
+//  - Migrate, Rollback and the prepared-run calls first take the runner lock
+//    (cairn/runner/lock.h), waiting up to RunnerOptions::lock_timeout, and plan
+//    only once they hold it: concurrent runners take turns, and a runner
+//    that waited applies only what is still pending. GetStatus, History and
+//    Verify take no lock.
+//  - Transaction modes (docs/transactions.md): per-migration (default), all,
+//    none, and --prepare (PostgreSQL two-phase commit).
 #ifndef CAIRN_RUNNER_RUNNER_H_
 #define CAIRN_RUNNER_RUNNER_H_
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -31,6 +39,7 @@
 #include "cairn/db/database.h"
 #include "cairn/ledger/state.h"
 #include "cairn/ledger/store.h"
+#include "cairn/runner/lock.h"
 #include "cairn/runner/migration.h"
 
 namespace cairn::runner {
@@ -41,6 +50,8 @@ struct RunnerOptions {
   bool allow_out_of_order = false;  // apply pending files numbered below the current version
   std::string command_line;         // recorded in RunStarted
   db::OpenOptions open;
+  // How long Migrate and Rollback wait for another runner's lock (0: fail at once).
+  std::chrono::milliseconds lock_timeout{60000};
 };
 
 struct MigrateOptions {
@@ -52,6 +63,10 @@ struct MigrateOptions {
   // directory before applying anything (docs/backups.md).
   std::string backup_dir;
   std::string environment;  // recorded in RunStarted, e.g. "production"
+  v1::TransactionMode tx = v1::TRANSACTION_MODE_PER_MIGRATION;
+  // PostgreSQL: run the whole run in one transaction (tx must be ALL) and
+  // PREPARE it instead of committing; CommitPrepared/AbortPrepared end it.
+  bool prepare = false;
 };
 
 // What Migrate would run, computed without writing anything.
@@ -64,6 +79,7 @@ struct MigratePlan {
 struct RollbackOptions {
   int steps = 1;                  // how many applied migrations to revert, newest first
   std::optional<std::string> to;  // instead: revert everything applied after this id ("0": all)
+  v1::TransactionMode tx = v1::TRANSACTION_MODE_PER_MIGRATION;
 };
 
 // Why a migration failed, with its place in the file.
@@ -82,6 +98,14 @@ struct RunReport {
   std::vector<std::string> rolled_back;  // ids reverted (rollback)
   std::optional<Failure> failure;
   std::string version_before, version_after;
+  // This runner waited for another's lock: what the others did meanwhile,
+  // e.g. "lock acquired after 812 ms; run 5f0c... applied 0003..0008".
+  std::string handover;
+  bool prepared = false;  // --prepare: applied in a prepared transaction, not yet visible
+  // --tx none: migrations reverted (newest first) to compensate for the failure;
+  // compensation_failed when one of those reversals failed too.
+  std::vector<std::string> compensated;
+  bool compensation_failed = false;
 };
 
 // One migration as status shows it.
@@ -102,6 +126,7 @@ struct StatusReport {
   std::vector<MigrationView> migrations;  // files and ledger entries, by id
   int pending = 0;
   std::vector<std::string> problems;  // changed or missing files, out-of-order pending files
+  std::string prepared_run;           // a prepared run waiting for commit or abort (PostgreSQL)
 };
 
 class Runner {
@@ -139,6 +164,13 @@ class Runner {
 
   StatusOr<ledger::VerifyReport> Verify();
 
+  // Ends a run prepared by `migrate --prepare` (PostgreSQL): COMMIT PREPARED
+  // makes its migrations visible, ROLLBACK PREPARED discards them; either way
+  // a RunFinished is then recorded. kNotFound when `run_id` is not a
+  // prepared run of this stream.
+  StatusOr<RunReport> CommitPrepared(const std::string& run_id);
+  StatusOr<RunReport> AbortPrepared(const std::string& run_id);
+
  private:
   Status Load(std::vector<Migration>* files, ledger::StreamState* state);
   // The report of a migrate with nothing to do, when the checksum cache and
@@ -146,12 +178,23 @@ class Runner {
   std::optional<RunReport> NothingPending(const MigrateOptions& options);
   // Saves the state snapshot after a run that may have appended events.
   StatusOr<RunReport> Finish(StatusOr<RunReport> report);
-  StatusOr<RunReport> Execute(v1::Direction direction, const std::vector<const Migration*>& plan,
-                              const ledger::StreamState& state, const std::string& reason,
-                              const std::optional<std::string>& target);
   // Checks the plan hash and takes the backup (runner/src/run_safety.cc);
   // fills run_started_extra_.
   Status PrepareRun(const MigrateOptions& options, const MigratePlan& plan);
+  // Takes the runner lock, remembering the ledger head from before any wait
+  // so that a runner that waited can say what happened meanwhile.
+  StatusOr<std::unique_ptr<RunnerLock>> Lock(int64_t* head_before);
+  // What other runs did after `head_before` (for RunReport::handover).
+  std::string Handover(const ledger::StreamState& state, int64_t head_before,
+                       const RunnerLock& lock) const;
+  // kFailedPrecondition when a prepared run of this stream awaits commit or abort.
+  Status RefuseIfPrepared(const ledger::StreamState& state);
+  StatusOr<RunReport> Execute(v1::Direction direction, const std::vector<const Migration*>& plan,
+                              const ledger::StreamState& state, const std::string& reason,
+                              const std::optional<std::string>& target,
+                              v1::TransactionMode mode = v1::TRANSACTION_MODE_PER_MIGRATION,
+                              bool prepare = false, int64_t lock_wait_micros = 0);
+  StatusOr<RunReport> EndPrepared(const std::string& run_id, bool commit);
 
   std::unique_ptr<db::Connection> conn_;
   std::unique_ptr<ledger::LedgerStore> store_;
@@ -171,9 +214,11 @@ enum ExitCode : int {
   kExitDatabase = 4,
   kExitVerifyFailed = 5,
   kExitConflict = 6,
-  kExitPlanChanged = 10,   // --plan-hash differs from the current plan
-  kExitNotConfirmed = 11,  // production pre-flight not confirmed (no terminal, no --yes)
-  kExitLintFindings = 12,  // cairn lint found dangerous operations
+  kExitLockTimeout = 7,         // another runner held the lock past --lock-timeout
+  kExitCompensationFailed = 8,  // --tx none: a migration failed and so did undoing the run
+  kExitPlanChanged = 10,        // --plan-hash differs from the current plan
+  kExitNotConfirmed = 11,       // production pre-flight not confirmed (no terminal, no --yes)
+  kExitLintFindings = 12,       // cairn lint found dangerous operations
   kExitInternal = 70,
 };
 

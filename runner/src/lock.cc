@@ -1,0 +1,198 @@
+#include "cairn/runner/lock.h"
+
+#include <fcntl.h>
+#include <spdlog/spdlog.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <random>
+#include <thread>
+
+#include "cairn/ledger/hash.h"
+
+namespace cairn::runner {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+constexpr int64_t kRunnerLockClass = 1668445550;  // "crun"
+
+// The stream's 32-bit key: the first four bytes of SHA-256(stream), as the
+// ledger's stream lock derives its own (in a different key space).
+int64_t StreamKey(std::string_view stream) {
+  const std::string d = ledger::Sha256(stream);
+  uint32_t k = 0;
+  for (int i = 0; i < 4; ++i) k = (k << 8) | static_cast<uint8_t>(d[i]);
+  return static_cast<int32_t>(k);
+}
+
+// Polls `try_once` until it succeeds or `timeout` passes, sleeping 10 ms,
+// doubling to at most 500 ms, with jitter so that waiters do not poll in step.
+// `describe_holder` is called once, on the first failed try.
+StatusOr<milliseconds> PollWithBackoff(const std::function<StatusOr<bool>()>& try_once,
+                                       const std::function<std::string()>& describe_holder,
+                                       milliseconds timeout, std::string* holder) {
+  const auto start = Clock::now();
+  std::minstd_rand rng(static_cast<unsigned>(::getpid()) ^
+                       static_cast<unsigned>(start.time_since_epoch().count()));
+  milliseconds delay(10);
+  for (int attempt = 0;; ++attempt) {
+    CAIRN_ASSIGN_OR_RETURN(bool got, try_once());
+    const auto waited = std::chrono::duration_cast<milliseconds>(Clock::now() - start);
+    if (got) return waited;
+    if (attempt == 0) {
+      *holder = describe_holder();
+      if (holder->empty()) *holder = "another runner";
+      spdlog::info("waiting for {} (up to {} ms)", *holder, timeout.count());
+    }
+    if (waited >= timeout) {
+      return DeadlineExceededError("gave up waiting for the runner lock after " +
+                                   std::to_string(waited.count()) + " ms (--lock-timeout " +
+                                   std::to_string(timeout.count()) + "ms): held by " + *holder);
+    }
+    milliseconds sleep = std::min(delay, timeout - waited);
+    sleep = milliseconds(sleep.count() / 2 + static_cast<int64_t>(rng() % (sleep.count() / 2 + 1)));
+    std::this_thread::sleep_for(sleep);
+    delay = std::min(delay * 2, milliseconds(500));
+  }
+}
+
+class PostgresRunnerLock final : public RunnerLock {
+ public:
+  PostgresRunnerLock(db::Connection& conn, int64_t key) : conn_(conn), key_(key) {}
+  ~PostgresRunnerLock() override { (void)Release(); }
+
+  Status Lock(milliseconds timeout) {
+    auto waited = PollWithBackoff(
+        [&]() -> StatusOr<bool> {
+          CAIRN_ASSIGN_OR_RETURN(auto rows,
+                                 conn_.Query("SELECT pg_try_advisory_lock($1::int4, $2::int4)",
+                                             {kRunnerLockClass, key_}));
+          return !rows.empty() && rows[0][0].AsInt() != 0;
+        },
+        [&]() { return Holder(); }, timeout, &holder_);
+    if (!waited.ok()) return waited.status();
+    waited_ = *waited;
+    held_ = true;
+    // Waiters read this from pg_stat_activity to say whom they wait for.
+    std::string name = "cairn " + ThisRunnerDescription();
+    if (name.size() > 63) name.resize(63);
+    CAIRN_RETURN_IF_ERROR(
+        conn_.Execute("SELECT set_config('application_name', $1, false)", {name}).status());
+    return Status::Ok();
+  }
+
+  Status Release() override {
+    if (!held_) return Status::Ok();
+    held_ = false;
+    (void)conn_.Execute("SELECT set_config('application_name', 'cairn', false)");
+    return conn_.Execute("SELECT pg_advisory_unlock($1::int4, $2::int4)", {kRunnerLockClass, key_})
+        .status();
+  }
+
+ private:
+  // The application name (and server pid) of the session holding the lock.
+  std::string Holder() {
+    auto rows = conn_.Query(
+        "SELECT a.application_name, a.pid, coalesce(host(a.client_addr), 'local') "
+        "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+        "WHERE l.locktype = 'advisory' AND l.granted AND l.database = "
+        "(SELECT oid FROM pg_database WHERE datname = current_database()) "
+        "AND l.classid = ($1::int4)::oid AND l.objid = ($2::int4)::oid AND l.objsubid = 2",
+        {kRunnerLockClass, key_});
+    if (!rows.ok() || rows->empty()) return "";
+    const db::Row& r = (*rows)[0];
+    std::string app = r[0].AsText();
+    if (app.rfind("cairn ", 0) == 0) app.erase(0, 6);
+    return app + " (server pid " + r[1].AsText() + ", client " + r[2].AsText() + ")";
+  }
+
+  db::Connection& conn_;
+  int64_t key_;
+  bool held_ = false;
+};
+
+class FileRunnerLock final : public RunnerLock {
+ public:
+  explicit FileRunnerLock(std::string path) : path_(std::move(path)) {}
+  ~FileRunnerLock() override { (void)Release(); }
+
+  Status Lock(milliseconds timeout) {
+    fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (fd_ < 0)
+      return UnavailableError("cannot open the runner lock file " + path_ + ": " +
+                              std::strerror(errno));
+    auto waited = PollWithBackoff(
+        [&]() -> StatusOr<bool> {
+          if (::flock(fd_, LOCK_EX | LOCK_NB) == 0) return true;
+          if (errno == EWOULDBLOCK || errno == EINTR) return false;
+          return UnavailableError("cannot lock " + path_ + ": " + std::strerror(errno));
+        },
+        [&]() { return Holder(); }, timeout, &holder_);
+    if (!waited.ok()) return waited.status();
+    waited_ = *waited;
+    const std::string me = ThisRunnerDescription() + "\n";
+    if (::ftruncate(fd_, 0) != 0 || ::pwrite(fd_, me.data(), me.size(), 0) < 0) {
+      // Only the description for waiters is lost; the lock itself holds.
+      spdlog::debug("cannot write {}: {}", path_, std::strerror(errno));
+    }
+    return Status::Ok();
+  }
+
+  Status Release() override {
+    if (fd_ < 0) return Status::Ok();
+    (void)::ftruncate(fd_, 0);
+    ::close(fd_);  // releases the flock
+    fd_ = -1;
+    return Status::Ok();
+  }
+
+ private:
+  std::string Holder() const {
+    char buf[256];
+    ssize_t n = ::pread(fd_, buf, sizeof buf - 1, 0);
+    if (n <= 0) return "";
+    std::string s(buf, static_cast<size_t>(n));
+    while (!s.empty() && (s.back() == '\n' || s.back() == '\0')) s.pop_back();
+    return s;
+  }
+
+  std::string path_;
+  int fd_ = -1;
+};
+
+class NoLock final : public RunnerLock {
+ public:
+  Status Release() override { return Status::Ok(); }
+};
+
+}  // namespace
+
+std::string ThisRunnerDescription() {
+  char host[256] = {0};
+  if (::gethostname(host, sizeof host - 1) != 0) std::strcpy(host, "unknown");
+  return "runner pid " + std::to_string(::getpid()) + " on host " + host;
+}
+
+StatusOr<std::unique_ptr<RunnerLock>> RunnerLock::Acquire(db::Connection& conn,
+                                                          std::string_view stream,
+                                                          milliseconds timeout) {
+  if (conn.in_transaction())
+    return FailedPreconditionError("the runner lock must be taken outside a transaction");
+  if (conn.backend() == db::Backend::kPostgres) {
+    auto lock = std::make_unique<PostgresRunnerLock>(conn, StreamKey(stream));
+    CAIRN_RETURN_IF_ERROR(lock->Lock(timeout));
+    return std::unique_ptr<RunnerLock>(std::move(lock));
+  }
+  const std::string& path = conn.url().sqlite_path;
+  if (path.empty() || path == ":memory:") return std::unique_ptr<RunnerLock>(new NoLock());
+  auto lock = std::make_unique<FileRunnerLock>(path + "-cairn.lock");
+  CAIRN_RETURN_IF_ERROR(lock->Lock(timeout));
+  return std::unique_ptr<RunnerLock>(std::move(lock));
+}
+
+}  // namespace cairn::runner

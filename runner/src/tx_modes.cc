@@ -1,0 +1,536 @@
+#include "tx_modes.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <thread>
+
+#include "directives.h"
+
+namespace cairn::runner {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+int64_t MicrosSince(Clock::time_point t0) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t0).count();
+}
+
+v1::Direction Opposite(v1::Direction d) {
+  return d == v1::DIRECTION_UP ? v1::DIRECTION_DOWN : v1::DIRECTION_UP;
+}
+
+std::string JoinIds(const std::vector<std::string>& ids) {
+  std::string out;
+  for (const std::string& id : ids) out += (out.empty() ? "" : ", ") + id;
+  return out;
+}
+
+// What the run did, in the words of its direction.
+const char* Verb(v1::Direction d) { return d == v1::DIRECTION_UP ? "applied" : "rolled back"; }
+
+class Strategy {
+ public:
+  Strategy(RunContext& ctx, const ExecutionRequest& req) : ctx_(ctx), req_(req) {}
+  virtual ~Strategy() = default;
+  // Refusals that must come before the first write.
+  virtual Status Check() { return Status::Ok(); }
+  // Runs the plan after RunStarted committed.
+  virtual Status Run() = 0;
+
+ protected:
+  std::vector<std::string>& done() {
+    return req_.direction == v1::DIRECTION_UP ? ctx_.report().applied : ctx_.report().rolled_back;
+  }
+  void LogDone(const Migration& m, const StepResult& r) {
+    spdlog::info("{} {} ({}) in {:.1f} ms, {} statement(s)", Verb(req_.direction), m.id,
+                 m.description, r.micros / 1000.0, r.executed);
+  }
+  // Records the failure of `m` (and the end of the run) in one transaction;
+  // `started` is MigrationStarted when it is not yet in the ledger.
+  Status RecordFailure(const Migration& m, const StepResult& r, bool started_recorded,
+                       const std::string& run_error_suffix = "",
+                       const std::vector<std::string>& compensated = {}) {
+    const Section& section = SectionFor(m, req_.direction);
+    Failure f = ctx_.Describe(m, section, r);
+    RunReport& report = ctx_.report();
+    report.failure = f;
+    report.outcome = v1::RUN_OUTCOME_FAILED;
+    spdlog::error("{}:{}: migration {} failed: {}{}", f.file, f.line, m.id, f.message,
+                  run_error_suffix);
+    std::vector<v1::Event> events;
+    if (!started_recorded) events.push_back(ctx_.Started(m, req_.direction, false));
+    events.push_back(ctx_.Failed(m, req_.direction, f, r));
+    v1::Event fin = ctx_.Finished(v1::RUN_OUTCOME_FAILED, m.file + ":" + std::to_string(f.line) +
+                                                              ": " + f.message + run_error_suffix);
+    for (const std::string& id : compensated)
+      fin.mutable_run_finished()->add_compensated_migration_ids(id);
+    events.push_back(fin);
+    return ctx_.Record(events).Annotate("cannot record the failure of " + m.id);
+  }
+  Status FinishSucceeded() {
+    ctx_.report().outcome = v1::RUN_OUTCOME_SUCCEEDED;
+    return ctx_.Record({ctx_.Finished(v1::RUN_OUTCOME_SUCCEEDED, "")});
+  }
+  bool MustRunOutside(const Migration& m, v1::Direction d, std::string* why) {
+    *why = NoTransactionReason(m, SectionFor(m, d), ctx_.conn().backend(), ctx_.server_version());
+    return !why->empty();
+  }
+
+  RunContext& ctx_;
+  const ExecutionRequest& req_;
+};
+
+// --tx per-migration: each migration and its events in one transaction;
+// migrations that cannot run in one run outside it.
+class PerMigration final : public Strategy {
+ public:
+  using Strategy::Strategy;
+  Status Run() override {
+    for (const Migration* m : req_.plan) {
+      std::string why;
+      const bool outside = MustRunOutside(*m, req_.direction, &why);
+      if (outside) spdlog::info("{} runs outside a transaction: {}", m->id, why);
+      StepResult r = ctx_.ApplyOne(*m, req_.direction, req_.reason, outside);
+      if (r.fatal) return r.status;
+      if (!r.status.ok()) return RecordFailure(*m, r, /*started_recorded=*/outside);
+      done().push_back(m->id);
+      LogDone(*m, r);
+    }
+    return FinishSucceeded();
+  }
+};
+
+// --tx all (and --prepare): the whole run in one transaction.
+class AllInOne final : public Strategy {
+ public:
+  using Strategy::Strategy;
+  Status Check() override {
+    if (req_.prepare && ctx_.conn().backend() != db::Backend::kPostgres)
+      return FailedPreconditionError("--prepare needs PostgreSQL (two-phase commit)");
+    for (const Migration* m : req_.plan) {
+      std::string why;
+      if (MustRunOutside(*m, req_.direction, &why))
+        return FailedPreconditionError(
+            m->path + ": migration " + m->id + " cannot run inside a transaction (" + why +
+            "), so " + (req_.prepare ? "--prepare" : "--tx all") +
+            " cannot include it; apply it on its own with --tx per-migration");
+    }
+    return Status::Ok();
+  }
+
+  Status Run() override {
+    const int64_t head_before = ctx_.head();
+    const Migration* failed = nullptr;
+    StepResult result;
+    {
+      CAIRN_ASSIGN_OR_RETURN(auto tx, ctx_.Begin());
+      for (const Migration* m : req_.plan) {
+        CAIRN_RETURN_IF_ERROR(ctx_.Append(ctx_.Started(*m, req_.direction, false)));
+        result = ctx_.RunSql(*m, SectionFor(*m, req_.direction));
+        if (result.status.ok()) {
+          Status s = ctx_.Append(ctx_.Done(*m, req_.direction, result, req_.reason));
+          if (!s.ok()) return s;
+          done().push_back(m->id);
+          LogDone(*m, result);
+          continue;
+        }
+        if (result.status.code() == StatusCode::kUnavailable)
+          return result.status.Annotate("migration " + m->id);
+        failed = m;
+        break;
+      }
+      if (failed == nullptr && req_.prepare) {
+        CAIRN_RETURN_IF_ERROR(tx->Prepare(PreparedGid(ctx_.report().run_id)));
+        ctx_.report().prepared = true;
+        ctx_.report().outcome = v1::RUN_OUTCOME_SUCCEEDED;
+        spdlog::info(
+            "run {} prepared: {} migration(s) wait for `cairn commit {}` or `cairn "
+            "abort {}`",
+            ctx_.report().run_id, done().size(), ctx_.report().run_id, ctx_.report().run_id);
+        return Status::Ok();
+      }
+      if (failed == nullptr) {
+        CAIRN_RETURN_IF_ERROR(ctx_.Append(ctx_.Finished(v1::RUN_OUTCOME_SUCCEEDED, "")));
+        Status c = tx->Commit();
+        if (c.ok()) {
+          ctx_.report().outcome = v1::RUN_OUTCOME_SUCCEEDED;
+          return Status::Ok();
+        }
+        return c.Annotate("the run's transaction did not commit; nothing of it was applied");
+      }
+    }  // the run's transaction rolls back here: nothing of it remains
+    ctx_.ResetHead(head_before);
+    std::vector<std::string> undone = std::move(done());
+    done().clear();
+    std::string suffix = "; the run's transaction was rolled back";
+    if (!undone.empty()) suffix += ", so " + JoinIds(undone) + " were not kept either";
+    return RecordFailure(*failed, result, /*started_recorded=*/false, suffix);
+  }
+};
+
+// --tx none: autocommit statement by statement; a failure is compensated by
+// running the opposite sections of what this run did, newest first.
+class NoTransaction final : public Strategy {
+ public:
+  using Strategy::Strategy;
+  Status Check() override {
+    const char* needed = req_.direction == v1::DIRECTION_UP ? "-- cairn:down" : "-- cairn:up";
+    for (const Migration* m : req_.plan) {
+      if (req_.direction == v1::DIRECTION_UP && !m->down)
+        return FailedPreconditionError(
+            m->path + ": migration " + m->id + " has no '" + needed +
+            "' section: --tx none needs one in every planned migration to undo the run if a "
+            "later migration fails");
+    }
+    return Status::Ok();
+  }
+
+  Status Run() override {
+    std::vector<const Migration*> applied;
+    for (const Migration* m : req_.plan) {
+      StepResult r = ctx_.ApplyOne(*m, req_.direction, req_.reason, /*outside=*/true);
+      if (r.fatal) return r.status;
+      if (r.status.ok()) {
+        applied.push_back(m);
+        done().push_back(m->id);
+        LogDone(*m, r);
+        continue;
+      }
+      return Compensate(*m, r, applied);
+    }
+    return FinishSucceeded();
+  }
+
+ private:
+  Status Compensate(const Migration& failed, const StepResult& failure,
+                    const std::vector<const Migration*>& applied) {
+    const Section& section = SectionFor(failed, req_.direction);
+    Failure f = ctx_.Describe(failed, section, failure);
+    spdlog::error("{}:{}: migration {} failed: {}", f.file, f.line, failed.id, f.message);
+    CAIRN_RETURN_IF_ERROR(ctx_.Record({ctx_.Failed(failed, req_.direction, f, failure)}));
+
+    // What to undo, newest first: the failed migration's completed
+    // statements, then every migration this run completed.
+    std::vector<const Migration*> undo;
+    if (failure.executed > 0) undo.push_back(&failed);
+    for (auto it = applied.rbegin(); it != applied.rend(); ++it) undo.push_back(*it);
+    const v1::Direction back = Opposite(req_.direction);
+    const std::string reason =
+        "compensation: migration " + failed.id + " failed in a --tx none run";
+    std::vector<std::string> compensated;
+    std::string comp_error;
+    for (const Migration* m : undo) {
+      std::string why;
+      const bool outside = MustRunOutside(*m, back, &why);
+      StepResult r = ctx_.ApplyOne(*m, back, reason, outside);
+      if (r.fatal) return r.status;
+      if (!r.status.ok()) {
+        Failure cf = ctx_.Describe(*m, SectionFor(*m, back), r);
+        comp_error = "; compensation failed at " + m->file + ":" + std::to_string(cf.line) + ": " +
+                     cf.message;
+        spdlog::error("compensation of {} failed: {}", m->id, cf.message);
+        std::vector<v1::Event> events;
+        if (!outside) events.push_back(ctx_.Started(*m, back, false));
+        events.push_back(ctx_.Failed(*m, back, cf, r));
+        CAIRN_RETURN_IF_ERROR(ctx_.Record(events));
+        ctx_.report().compensation_failed = true;
+        break;
+      }
+      spdlog::info("compensated {}: ran its {} section", m->id,
+                   back == v1::DIRECTION_DOWN ? "down" : "up");
+      compensated.push_back(m->id);
+    }
+    RunReport& report = ctx_.report();
+    report.compensated = compensated;
+    std::vector<std::string>& kept = done();
+    kept.erase(std::remove_if(kept.begin(), kept.end(),
+                              [&](const std::string& id) {
+                                return std::find(compensated.begin(), compensated.end(), id) !=
+                                       compensated.end();
+                              }),
+               kept.end());
+    report.failure = f;
+    report.outcome = v1::RUN_OUTCOME_FAILED;
+    std::string summary =
+        comp_error.empty()
+            ? "; compensated: " +
+                  (compensated.empty() ? std::string("nothing to undo") : JoinIds(compensated))
+            : comp_error + "; still " + Verb(req_.direction) + ": " +
+                  (kept.empty() ? std::string("none") : JoinIds(kept));
+    v1::Event fin =
+        ctx_.Finished(v1::RUN_OUTCOME_FAILED,
+                      failed.file + ":" + std::to_string(f.line) + ": " + f.message + summary);
+    for (const std::string& id : compensated)
+      fin.mutable_run_finished()->add_compensated_migration_ids(id);
+    return ctx_.Record({fin});
+  }
+};
+
+std::unique_ptr<Strategy> MakeStrategy(RunContext& ctx, const ExecutionRequest& req) {
+  if (req.prepare || req.mode == v1::TRANSACTION_MODE_ALL)
+    return std::make_unique<AllInOne>(ctx, req);
+  if (req.mode == v1::TRANSACTION_MODE_NONE) return std::make_unique<NoTransaction>(ctx, req);
+  return std::make_unique<PerMigration>(ctx, req);
+}
+
+int LineOf(const Section& section, size_t offset) {
+  int line = section.first_line;
+  for (size_t i = 0; i < offset && i < section.sql.size(); ++i)
+    if (section.sql[i] == '\n') ++line;
+  return line;
+}
+
+}  // namespace
+
+const Section& SectionFor(const Migration& m, v1::Direction d) {
+  return d == v1::DIRECTION_DOWN ? *m.down : m.up;
+}
+
+std::string PreparedGid(const std::string& run_id) { return "cairn:" + run_id; }
+
+RunContext::RunContext(db::Connection& conn, ledger::LedgerStore& store, std::string stream,
+                       v1::Actor actor, int64_t head, RunReport* report)
+    : conn_(conn),
+      store_(store),
+      stream_(std::move(stream)),
+      actor_(std::move(actor)),
+      head_(head),
+      report_(report) {
+  if (conn_.backend() == db::Backend::kPostgres) {
+    if (auto rows = conn_.Query("SELECT current_setting('server_version_num')::int");
+        rows.ok() && !rows->empty())
+      server_version_ = static_cast<int>((*rows)[0][0].AsInt());
+  }
+}
+
+v1::Event RunContext::NewEvent() const {
+  v1::Event e;
+  e.set_stream(stream_);
+  e.set_run_id(report_->run_id);
+  *e.mutable_actor() = actor_;
+  return e;
+}
+
+v1::Event RunContext::Started(const Migration& m, v1::Direction d, bool outside) const {
+  v1::Event e = NewEvent();
+  auto* ms = e.mutable_migration_started();
+  ms->set_migration_id(m.id);
+  ms->set_description(m.description);
+  ms->set_checksum(m.checksum);
+  ms->set_direction(d);
+  ms->set_storage_type(v1::STORAGE_TYPE_TABLE);
+  ms->set_file(m.file);
+  ms->set_outside_transaction(outside);
+  return e;
+}
+
+v1::Event RunContext::Done(const Migration& m, v1::Direction d, const StepResult& r,
+                           const std::string& reason) const {
+  v1::Event e = NewEvent();
+  if (d == v1::DIRECTION_UP) {
+    auto* mc = e.mutable_migration_committed();
+    mc->set_migration_id(m.id);
+    mc->set_duration_micros(r.micros);
+    mc->set_statements_executed(r.executed);
+    mc->set_direction(d);
+  } else {
+    auto* mr = e.mutable_migration_rolled_back();
+    mr->set_migration_id(m.id);
+    mr->set_reason(reason);
+    mr->set_duration_micros(r.micros);
+    mr->set_statements_executed(r.executed);
+  }
+  return e;
+}
+
+v1::Event RunContext::Failed(const Migration& m, v1::Direction d, const Failure& f,
+                             const StepResult& r) const {
+  v1::Event e = NewEvent();
+  auto* mf = e.mutable_migration_failed();
+  mf->set_migration_id(m.id);
+  mf->set_direction(d);
+  mf->set_error_message(f.message);
+  mf->set_file(m.file);
+  mf->set_line(f.line);
+  mf->set_statement(f.statement);
+  mf->set_duration_micros(r.micros);
+  mf->set_statements_executed(r.executed);
+  return e;
+}
+
+v1::Event RunContext::Finished(v1::RunOutcome outcome, const std::string& error) const {
+  v1::Event e = NewEvent();
+  auto* rf = e.mutable_run_finished();
+  rf->set_outcome(outcome);
+  rf->set_migrations_applied(static_cast<int32_t>(report_->applied.size()));
+  rf->set_migrations_rolled_back(
+      static_cast<int32_t>(report_->rolled_back.size() + report_->compensated.size()));
+  rf->set_error_message(error);
+  return e;
+}
+
+StatusOr<std::unique_ptr<db::Transaction>> RunContext::Begin() {
+  CAIRN_ASSIGN_OR_RETURN(auto tx, conn_.Begin());
+  CAIRN_RETURN_IF_ERROR(store_.CheckHead(stream_, head_));
+  return tx;
+}
+
+Status RunContext::Append(const v1::Event& e) {
+  CAIRN_ASSIGN_OR_RETURN(auto r, store_.Append(e));
+  head_ = r.position;
+  return Status::Ok();
+}
+
+Status RunContext::Record(const std::vector<v1::Event>& events) {
+  const int64_t before = head_;
+  CAIRN_ASSIGN_OR_RETURN(auto tx, Begin());
+  for (const v1::Event& e : events) {
+    Status s = Append(e);
+    if (!s.ok()) {
+      head_ = before;
+      return s;
+    }
+  }
+  Status c = tx->Commit();
+  if (!c.ok()) head_ = before;
+  return c;
+}
+
+StepResult RunContext::RunSql(const Migration& m, const Section& section) {
+  StepResult r;
+  const auto t0 = Clock::now();
+  const bool limited = m.lock_timeout || m.statement_timeout;
+  const bool in_tx = conn_.in_transaction();
+  const bool retry = m.lock_timeout.has_value() && m.lock_retries > 0;
+  if (limited) {
+    r.status = conn_.SetStatementLimits(m.lock_timeout, m.statement_timeout);
+    if (!r.status.ok()) {
+      r.micros = MicrosSince(t0);
+      return r;
+    }
+  }
+  size_t base = 0;  // outside a transaction a retry resumes at the failed statement
+  std::chrono::milliseconds backoff(250);
+  for (int attempt = 0;; ++attempt) {
+    if (in_tx && retry) (void)conn_.Execute("SAVEPOINT cairn_attempt");
+    int64_t executed = 0;
+    db::ScriptFailure where;
+    r.status = conn_.ExecuteScript(std::string_view(section.sql).substr(base), &executed, &where);
+    r.executed += executed;
+    if (r.status.ok()) {
+      if (in_tx && retry) (void)conn_.Execute("RELEASE SAVEPOINT cairn_attempt");
+      break;
+    }
+    where.offset += base;
+    r.where = where;
+    if (!retry || r.status.code() != StatusCode::kAborted || attempt >= m.lock_retries) break;
+    if (in_tx) {
+      // Undo this attempt's statements, keep the transaction and its events.
+      if (!conn_.Execute("ROLLBACK TO SAVEPOINT cairn_attempt").ok()) break;
+      r.executed -= executed;
+    } else {
+      base = where.offset;
+    }
+    spdlog::warn("{}:{}: migration {}: lock timeout ({} ms) fired: {}; retry {} of {} in {} ms",
+                 m.path, LineOf(section, where.offset), m.id, m.lock_timeout->count(),
+                 r.status.message(), attempt + 1, m.lock_retries, backoff.count());
+    std::this_thread::sleep_for(backoff);
+    backoff = std::min(backoff * 2, std::chrono::milliseconds(10000));
+  }
+  if (limited) {
+    // Inside a failed transaction this fails, and the rollback restores the
+    // settings anyway.
+    Status s = conn_.SetStatementLimits(std::nullopt, std::nullopt);
+    if (!s.ok() && r.status.ok()) r.status = s;
+  }
+  if (!r.status.ok() && r.where.message.empty()) r.where.message = r.status.message();
+  if (r.status.code() == StatusCode::kCancelled && m.statement_timeout)
+    r.where.message +=
+        " (statement timeout " + std::to_string(m.statement_timeout->count()) + " ms)";
+  r.micros = MicrosSince(t0);
+  return r;
+}
+
+Failure RunContext::Describe(const Migration& m, const Section& section,
+                             const StepResult& r) const {
+  Failure f;
+  f.migration_id = m.id;
+  f.file = m.path;
+  f.line = r.where.statement.empty() ? section.first_line : LineOf(section, r.where.offset);
+  f.statement = r.where.statement;
+  f.message = r.where.message.empty() ? r.status.message() : r.where.message;
+  return f;
+}
+
+StepResult RunContext::ApplyOne(const Migration& m, v1::Direction d, const std::string& reason,
+                                bool outside) {
+  const Section& section = SectionFor(m, d);
+  const int64_t head_before = head_;
+  StepResult r;
+  auto fatal = [&](Status s) {
+    r.status = std::move(s);
+    r.fatal = true;
+    return r;
+  };
+  if (outside) {
+    if (Status s = Record({Started(m, d, true)}); !s.ok()) return fatal(s);
+    r = RunSql(m, section);
+    if (r.status.code() == StatusCode::kUnavailable)
+      return fatal(r.status.Annotate("migration " + m.id));
+    if (!r.status.ok()) return r;
+    if (Status s = Record({Done(m, d, r, reason)}); !s.ok())
+      return fatal(s.Annotate("migration " + m.id +
+                              " ran outside a transaction but its outcome "
+                              "could not be recorded; the ledger shows it as started"));
+    return r;
+  }
+  {
+    auto tx = Begin();
+    if (!tx.ok()) return fatal(tx.status());
+    if (Status s = Append(Started(m, d, false)); !s.ok()) return fatal(s);
+    r = RunSql(m, section);
+    if (r.status.ok()) {
+      Status s = Append(Done(m, d, r, reason));
+      if (s.ok()) s = (*tx)->Commit();
+      if (!s.ok()) {
+        // The SQL ran but its events or the commit failed: nothing of it
+        // remains. Record it as a failure of this migration.
+        r.status = s;
+        r.where = db::ScriptFailure{};
+      }
+    }
+  }  // an uncommitted transaction rolls back here
+  if (!r.status.ok()) {
+    head_ = head_before;  // the failed transaction appended nothing
+    if (r.status.code() == StatusCode::kUnavailable)
+      return fatal(r.status.Annotate("migration " + m.id));  // nothing more can be recorded
+  }
+  return r;
+}
+
+Status ExecuteRun(RunContext& ctx, const ExecutionRequest& req) {
+  std::unique_ptr<Strategy> strategy = MakeStrategy(ctx, req);
+  CAIRN_RETURN_IF_ERROR(strategy->Check());
+  v1::Event e = ctx.NewEvent();
+  auto* rs = e.mutable_run_started();
+  rs->set_direction(req.direction);
+  rs->set_mode(req.prepare ? v1::TRANSACTION_MODE_ALL : req.mode);
+  for (const Migration* m : req.plan) rs->add_planned_migration_ids(m->id);
+  rs->set_command_line(req.command_line);
+  if (req.target) rs->set_target_id(*req.target);
+  rs->set_prepare(req.prepare);
+  rs->set_lock_wait_micros(req.lock_wait_micros);
+  rs->MergeFrom(req.run_started_extra);
+  CAIRN_RETURN_IF_ERROR(ctx.Record({e}));
+  spdlog::info("run {} started: {} {} migration(s), --tx {}{}", ctx.report().run_id,
+               req.direction == v1::DIRECTION_UP ? "applying" : "rolling back", req.plan.size(),
+               req.mode == v1::TRANSACTION_MODE_ALL    ? "all"
+               : req.mode == v1::TRANSACTION_MODE_NONE ? "none"
+                                                       : "per-migration",
+               req.prepare ? " --prepare" : "");
+  return strategy->Run();
+}
+
+}  // namespace cairn::runner
