@@ -64,6 +64,7 @@ TEST(FaultPgRestartTest, ServerRestartMidRunFailsCleanlyAndTheNextRunCompletes) 
   ProcessResult r = child.Wait();
   EXPECT_EQ(r.signal, 0);
   EXPECT_EQ(r.exit_code, runner::kExitDatabase) << r.out << r.err;
+  std::printf("cairn migrate during the restart: exit %d: %s", r.exit_code, r.err.c_str());
   std::vector<std::string> errors = LinesStartingWith(r.err, "cairn: error: ");
   ASSERT_EQ(errors.size(), 1u) << r.err;
   EXPECT_THAT(errors[0], HasSubstr("0003"));
