@@ -35,6 +35,7 @@
 #                         longer; they run as a second group per row       (1)
 #   PEERS_NOOP_RUNS       runs per round for the no-op rows                (3)
 #   PEERS_SKIP_PG=1       SQLite only
+#   PEERS_SKIP_SQLITE=1   PostgreSQL only
 #   PEERS_TOOLS           subset, e.g. "cairn dbmate"  (default: all four)
 #   PEERS_N1, PEERS_N2    the two sizes (200, 1000): smaller ones for a smoke test
 #   BENCH_SKIP_BUILD=1    use build-bench/clients/cairn as it is
@@ -135,8 +136,10 @@ has() { [[ " $TOOLS " == *" $1 "* ]]; }
 tool_cmd() {
   local tool=$1 what=$2 w=$3
   case "$tool:$what" in
-    cairn:up | cairn:noop) echo "'$CAIRN' -q --database '$T_CAIRN' --dir '$w/cairn' migrate" ;;
-    cairn:down) echo "'$CAIRN' -q --database '$T_CAIRN' --dir '$w/cairn' rollback --steps $K" ;;
+    # --stream: the databases are copied under other names between rows, and
+    # cairn's default stream is the database's name.
+    cairn:up | cairn:noop) echo "'$CAIRN' -q --database '$T_CAIRN' --stream bench --dir '$w/cairn' migrate" ;;
+    cairn:down) echo "'$CAIRN' -q --database '$T_CAIRN' --stream bench --dir '$w/cairn' rollback --steps $K" ;;
     dbmate:up | dbmate:noop) echo "'$DBMATE' --url '$T_DBMATE' --migrations-dir '$w/dbmate' --no-dump-schema up" ;;
     dbmate:down) echo "for i in \$(seq $K); do '$DBMATE' --url '$T_DBMATE' --migrations-dir '$w/dbmate' --no-dump-schema rollback >/dev/null || exit 1; done" ;;
     sqitch:up | sqitch:noop) echo "cd '$w/sqitch' && sqitch --quiet deploy '$T_SQITCH'" ;;
@@ -144,6 +147,18 @@ tool_cmd() {
     alembic:up | alembic:noop) echo "$ALEMBIC -c '$w/alembic/alembic.ini' -x url='$T_ALEMBIC' upgrade head" ;;
     alembic:down) echo "$ALEMBIC -c '$w/alembic/alembic.ini' -x url='$T_ALEMBIC' downgrade -$K" ;;
   esac
+}
+
+# expect_tables BACKEND WHERE COUNT WHAT: the database of one tool holds COUNT
+# benchmark tables (what was timed did the work).
+expect_tables() {
+  local t
+  if [[ $1 == sqlite ]]; then
+    t="$(sqlite3 "$2" "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name GLOB 't_[0-9]*'")"
+  else
+    t="$(psql -X -At "$2" -c "SELECT count(*) FROM pg_tables WHERE tablename ~ '^t_[0-9]+$'")"
+  fi
+  [[ "$t" == "$3" ]] || { echo "peers: $4 left $t tables, expected $3 ($1)" >&2; exit 1; }
 }
 
 # --- SQLite --------------------------------------------------------------------
@@ -169,8 +184,7 @@ bench_sqlite() {
   # N2 applied: saved for the no-op and rollback rows (checked, not re-applied).
   log "SQLite: keeping each tool's database with $N2 applied"
   for tool in plain $TOOLS; do
-    t="$(sqlite3 "$OUT/db/$tool/target.db" "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name GLOB 't_[0-9]*'")"
-    [[ "$t" == "$N2" ]] || { echo "peers: $tool left $t tables after applying $N2 (SQLite)" >&2; exit 1; }
+    expect_tables sqlite "$OUT/db/$tool/target.db" "$N2" "$tool (apply)"
     rm -rf "$OUT/db/saved-$tool"; cp -r "$OUT/db/$tool" "$OUT/db/saved-$tool"
   done
   log "SQLite: no-op at $N2 applied"
@@ -188,10 +202,8 @@ bench_sqlite() {
     args+=(--cmd "$tool" "rm -rf '$d'; cp -r '$OUT/db/saved-$tool' '$d'" "$(tool_cmd "$tool" down "$W/$N2")")
   done
   row "$OUT/sqlite-rollback" -- "${args[@]}"
-  # What was timed did the work: N2 - K tables left after each tool's rollback.
   for tool in plain $TOOLS; do
-    t="$(sqlite3 "$OUT/db/rb-$tool/target.db" "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name GLOB 't_[0-9]*'")"
-    [[ "$t" == $((N2 - K)) ]] || { echo "peers: $tool left $t tables after rolling back $K of $N2 (SQLite)" >&2; exit 1; }
+    expect_tables sqlite "$OUT/db/rb-$tool/target.db" $((N2 - K)) "$tool (rollback)"
   done
 }
 
@@ -225,8 +237,7 @@ bench_pg() {
   done
   log "PostgreSQL: keeping each tool's database with $N2 applied"
   for tool in plain $TOOLS; do
-    t="$(psql -X -At "$BASE/p_$tool" -c "SELECT count(*) FROM pg_tables WHERE tablename ~ '^t_[0-9]+$'")"
-    [[ "$t" == "$N2" ]] || { echo "peers: $tool left $t tables after applying $N2 (PostgreSQL)" >&2; exit 1; }
+    expect_tables postgres "$BASE/p_$tool" "$N2" "$tool (apply)"
     bash -c "$(recreate "s_$tool" "p_$tool")"
   done
   log "PostgreSQL: no-op at $N2 applied"
@@ -245,14 +256,13 @@ bench_pg() {
   done
   row "$OUT/postgres-rollback" -- "${args[@]}"
   for tool in plain $TOOLS; do
-    t="$(psql -X -At "$BASE/r_$tool" -c "SELECT count(*) FROM pg_tables WHERE tablename ~ '^t_[0-9]+$'")"
-    [[ "$t" == $((N2 - K)) ]] || { echo "peers: $tool left $t tables after rolling back $K of $N2 (PostgreSQL)" >&2; exit 1; }
+    expect_tables postgres "$BASE/r_$tool" $((N2 - K)) "$tool (rollback)"
   done
   cairn_pg_stop
   trap - EXIT
 }
 
-bench_sqlite
+[[ "${PEERS_SKIP_SQLITE:-0}" == 1 ]] || bench_sqlite
 [[ "${PEERS_SKIP_PG:-0}" == 1 ]] || bench_pg
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/machine.txt"
 python3 bench/peers/report.py "$OUT" >"$OUT/report.md"
