@@ -1,4 +1,4 @@
-// cairn status, cairn history, cairn verify: read-only views of a target.
+// cairn status, cairn history: read-only views of a target (verify: cmd_verify.cc).
 #include <cstdio>
 #include <memory>
 
@@ -80,35 +80,6 @@ int ShowHistory(runner::Runner& runner, bool json_out) {
   return runner::kExitOk;
 }
 
-int ShowVerify(runner::Runner& runner, bool json_out) {
-  auto r = runner.Verify();
-  if (!r.ok()) return Fail(r.status());
-  if (json_out) {
-    json j = {
-        {"stream", runner.stream()},
-        {"ok", r->ok},
-        {"events_checked", r->events_checked},
-        {"head", {{"position", r->head.position}, {"hash", cairn::ledger::ToHex(r->head.hash)}}}};
-    if (!r->ok) {
-      j["first_bad_position"] = r->first_bad_position;
-      j["problem"] = r->problem;
-    }
-    std::printf("%s\n", j.dump(2).c_str());
-  } else if (r->ok) {
-    std::printf("ok: stream %s, %lld event(s) verified, head position %lld hash %s\n",
-                runner.stream().c_str(), static_cast<long long>(r->events_checked),
-                static_cast<long long>(r->head.position),
-                cairn::ledger::ToHex(r->head.hash).c_str());
-  }
-  if (!r->ok) {
-    std::fprintf(
-        stderr, "cairn: error: ledger verification FAILED for stream %s at position %lld: %s\n",
-        runner.stream().c_str(), static_cast<long long>(r->first_bad_position), r->problem.c_str());
-    return runner::kExitVerifyFailed;
-  }
-  return runner::kExitOk;
-}
-
 // A read-only view with a --json flag: opens the target, then calls show.
 CommandSetup View(const char* json_help, int (*show)(runner::Runner&, bool json)) {
   return [json_help, show](CLI::App* cmd) -> CommandAction {
@@ -129,7 +100,5 @@ CAIRN_REGISTER_COMMAND(status, "show applied and pending migrations", 30,
                        View("print JSON", ShowStatus));
 CAIRN_REGISTER_COMMAND(history, "show the ledger's events", 40,
                        View("print one JSON object per line", ShowHistory));
-CAIRN_REGISTER_COMMAND(verify, "recompute the ledger's hash chain", 50,
-                       View("print JSON", ShowVerify));
 
 }  // namespace cairn::cli

@@ -181,7 +181,9 @@ std::string RedactPassword(std::string_view url) {
   std::string redacted(url);
   if (auto scheme_end = url.find("://"); scheme_end != std::string_view::npos) {
     const size_t start = scheme_end + 3;
-    std::string_view authority = url.substr(start, url.find_first_of("/?", start) - start);
+    // Like libpq, the user info ends at the last '@' before the first '/':
+    // a '?' there is part of the user name or password, not a query.
+    std::string_view authority = url.substr(start, url.find('/', start) - start);
     if (auto at = authority.rfind('@'); at != std::string_view::npos) {
       if (auto colon = authority.substr(0, at).find(':'); colon != std::string_view::npos)
         redacted.replace(start + colon + 1, at - colon - 1, "***");
@@ -232,6 +234,14 @@ StatusOr<DatabaseUrl> ParsePostgres(std::string_view url, std::string_view rest)
   out.backend = Backend::kPostgres;
   if (rest.substr(0, 2) != "//") return bad("expected '//' after the scheme");
   rest.remove_prefix(2);
+  // User info first, as libpq reads it (and RedactPassword redacts it): up to
+  // the last '@' before the first '/', even when a '?' comes before it.
+  std::string_view userinfo;
+  if (auto at = rest.substr(0, rest.find('/')).rfind('@'); at != std::string_view::npos) {
+    userinfo = rest.substr(0, at);
+    rest.remove_prefix(at + 1);
+    if (userinfo.empty()) return bad("empty user name before '@'");
+  }
   std::string_view query;
   if (auto q = rest.find('?'); q != std::string_view::npos) {
     query = rest.substr(q + 1);
@@ -242,12 +252,7 @@ StatusOr<DatabaseUrl> ParsePostgres(std::string_view url, std::string_view rest)
     authority = rest.substr(0, s);
     path = rest.substr(s + 1);
   }
-  std::string_view userinfo, hostport = authority;
-  if (auto at = authority.rfind('@'); at != std::string_view::npos) {
-    userinfo = authority.substr(0, at);
-    hostport = authority.substr(at + 1);
-    if (userinfo.empty()) return bad("empty user name before '@'");
-  }
+  std::string_view hostport = authority;
   // Host may be empty (libpq then uses the Unix socket), a name, or [IPv6].
   std::string_view port;
   if (!hostport.empty() && hostport.front() == '[') {

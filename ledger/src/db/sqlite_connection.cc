@@ -1,8 +1,10 @@
 // SQLite backend: the sqlite3 C API, statements prepared and bound, never
 // built from values.
 #include <sqlite3.h>
+#include <sys/resource.h>
 
 #include <cctype>
+#include <cerrno>
 #include <chrono>
 #include <string>
 
@@ -41,6 +43,33 @@ StatusCode CodeFor(int rc) {
     default:
       return StatusCode::kFailedPrecondition;
   }
+}
+
+// The last error of `db` (or `fallback_rc` when it has none) as a Status.
+// A write refused for want of space (ENOSPC) or by a file-size limit (EFBIG)
+// comes back as SQLITE_FULL or as a bare "disk I/O error" (SQLITE_IOERR_WRITE,
+// often with the errno already lost); those say what probably happened and
+// are kResourceExhausted.
+Status ErrorOf(sqlite3* db, int fallback_rc) {
+  const int rc = sqlite3_extended_errcode(db) ? sqlite3_extended_errcode(db) : fallback_rc;
+  std::string msg = sqlite3_errmsg(db);
+  if ((rc & 0xff) == SQLITE_FULL || rc == SQLITE_IOERR_WRITE) {
+    const int err = sqlite3_system_errno(db);
+    struct rlimit limit {};
+    const bool fsize_limited =
+        getrlimit(RLIMIT_FSIZE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY;
+    if (err == EFBIG || (err == 0 && fsize_limited)) {
+      msg += ": a write hit this process's file size limit (RLIMIT_FSIZE " +
+             std::to_string(static_cast<unsigned long long>(limit.rlim_cur)) +
+             " bytes): the disk is full for it";
+    } else if (err == ENOSPC || (rc & 0xff) == SQLITE_FULL) {
+      msg += ": the disk is full";
+    } else {
+      msg += ": a write failed (disk full, file size limit or device error)";
+    }
+    return Status(StatusCode::kResourceExhausted, msg);
+  }
+  return Status(CodeFor(rc), msg);
 }
 
 // Finalizes a statement on scope exit.
@@ -209,7 +238,8 @@ class SqliteConnection final : public Connection {
 
   Status ScriptError(int rc, std::string_view script, const char* p, const char* stmt_end,
                      size_t index, ScriptFailure* failure) {
-    std::string msg = sqlite3_errmsg(db_);
+    Status error = ErrorOf(db_, rc);
+    const std::string& msg = error.message();
     const char* start = SkipSpace(p, stmt_end);
     if (failure) {
       failure->statement_index = index;
@@ -234,7 +264,7 @@ class SqliteConnection final : public Connection {
       failure->statement = std::string(text);
       failure->message = msg;
     }
-    return Status(CodeFor(sqlite3_extended_errcode(db_)), msg);
+    return error;
   }
 
   Status Prepare(std::string_view sql, const Params& params, sqlite3_stmt** out) {
@@ -291,8 +321,7 @@ class SqliteConnection final : public Connection {
 
   Status Error(int rc, std::string_view sql) {
     (void)sql;
-    return Status(CodeFor(sqlite3_extended_errcode(db_) ? sqlite3_extended_errcode(db_) : rc),
-                  sqlite3_errmsg(db_));
+    return ErrorOf(db_, rc);
   }
 
   sqlite3* db_;
