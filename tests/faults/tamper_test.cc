@@ -148,8 +148,15 @@ TEST_P(FaultTamperTest, TruncatedTailPassesTheChainButNotTheAnchor) {
   const int64_t keep = Head() - 3;
   Exec("DELETE FROM cairn_ledger WHERE stream = $1 AND position > $2",
        {db::Value(stream_), db::Value(keep)});
-  // The chain alone cannot tell (docs/verification.md).
+  // Left in place, the state snapshot saved by the last run gives it away
+  // (docs/caches.md)...
   ProcessResult r = Verify();
+  EXPECT_EQ(r.exit_code, 5) << r.out << r.err;
+  EXPECT_THAT(r.err, HasSubstr("state snapshot at position"));
+  // ...but a careful tamperer deletes that cache too, and then the chain
+  // alone cannot tell (docs/verification.md).
+  Exec("DELETE FROM cairn_state_snapshot", {});
+  r = Verify();
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   // A head saved before can.
   ExpectCaught(keep + 1, "truncated", {"--expect-head", ExpectHeadArg()});
@@ -166,6 +173,10 @@ TEST_P(FaultTamperTest, RewrittenLastEventWithAConsistentHashIsAnAnchorMismatch)
   const std::string record = e.SerializeAsString();
   SetBytes(Head(), "record", record);
   SetBytes(Head(), "hash", ledger::RecordHash(stream_, Head(), Original(Head()).prev_hash, record));
+  // The state snapshot no longer matches the rewritten head; without it the
+  // chain is consistent and only an anchor catches the rewrite.
+  EXPECT_EQ(Verify().exit_code, 5);
+  Exec("DELETE FROM cairn_state_snapshot", {});
   EXPECT_EQ(Verify().exit_code, 0);
   ExpectCaught(Head(), "anchor mismatch", {"--expect-head", ExpectHeadArg()});
   ExpectCaught(Head(), "anchor mismatch", {"--anchor", anchor_});
