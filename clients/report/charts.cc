@@ -27,8 +27,7 @@ std::string Int(int64_t v) { return std::to_string(v); }
 
 std::string SvgOpen(const char* id, double height, const std::string& label) {
   return "<svg id=\"" + std::string(id) + "\" class=\"chart\" viewBox=\"0 0 " + Num(kWidth) + " " +
-         Num(height) + "\" role=\"img\" aria-label=\"" + HtmlEscape(label) +
-         "\" xmlns=\"http://www.w3.org/2000/svg\">";
+         Num(height) + "\" role=\"img\" aria-label=\"" + HtmlEscape(label) + "\">";
 }
 
 std::string Text(double x, double y, const std::string& text, const char* anchor = "start",

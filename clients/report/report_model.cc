@@ -229,7 +229,11 @@ StatusOr<Report> BuildReport(EventSource& source, const ReportOptions& options) 
   } else {
     report.title = options.title;
   }
-  for (const std::string& t : targets) report.targets.push_back(TargetSummary{.name = t});
+  for (const std::string& t : targets) {
+    TargetSummary summary;
+    summary.name = t;
+    report.targets.push_back(std::move(summary));
+  }
 
   for (size_t i = 0; i < targets.size(); ++i) {
     TargetSummary& summary = report.targets[i];
