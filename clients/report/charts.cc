@@ -203,7 +203,7 @@ std::string DurationSvg(const Report& report, const RenderLimits& limits) {
   out += Text(kLeft - 6, kTop + 8, FormatDuration(top), "end");
   out += Text(kLeft - 6, base, "0", "end");
   const double slot = plot_w / bars.size();
-  const double bar_w = std::max(0.5, slot * (slot > 3 ? 0.8 : 1.0));
+  const double bar_w = std::max(0.5, std::min(slot * (slot > 3 ? 0.8 : 1.0), 60.0));
   for (size_t i = 0; i < bars.size(); ++i) {
     const Bar& b = bars[i];
     double h = std::max(1.0, kPlot * static_cast<double>(b.max) / top);
