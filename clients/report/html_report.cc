@@ -79,6 +79,13 @@ function apply(){
 }
 [from,to,target,outcome].forEach(function(x){x.addEventListener("change",apply);x.addEventListener("input",apply);});
 el("f-reset").addEventListener("click",function(){from.value="";to.value="";target.value="";outcome.value="";apply();});
+// A link may preset the filters: report.html#from=2026-01-01&to=2026-03-31&target=0&outcome=failed
+var preset={from:from,to:to,target:target,outcome:outcome};
+location.hash.replace(/^#/,"").split("&").forEach(function(kv){
+  var i=kv.indexOf("=");if(i<1)return;
+  try{var k=decodeURIComponent(kv.slice(0,i)),v=decodeURIComponent(kv.slice(i+1));}catch(e){return;}
+  if(Object.prototype.hasOwnProperty.call(preset,k))preset[k].value=v;
+});
 el("filters").hidden=false;
 apply();
 })();

@@ -274,6 +274,15 @@ TEST_P(ClientsReportBrowserTest, ChromiumShowsRowsVerificationAndEscapedText) {
   EXPECT_EQ(Count(dom, "<g class=\"run k-applied\""), 1u);
   EXPECT_GE(Count(dom, "class=\"batch\""), 1u);
 
+  // The filters, preset from the link's fragment, run in the browser.
+  const std::string failed_only = DumpDom(html + "#outcome=failed");
+  EXPECT_THAT(failed_only, HasSubstr("1 of 4 migrations shown"));
+  auto filtered = MigrationRows(failed_only);
+  EXPECT_THAT(filtered["0001"], HasSubstr("display: none"));
+  EXPECT_THAT(filtered["0003"], Not(HasSubstr("display: none")));
+  EXPECT_THAT(DumpDom(html + "#from=2001-01-01&to=2001-12-31"),
+              HasSubstr("0 of 4 migrations shown"));
+
   // A screenshot, kept as an artifact of the test run.
   std::filesystem::create_directories(CAIRN_ARTIFACT_DIR);
   const std::string png = std::string(CAIRN_ARTIFACT_DIR) + "/report-" +
