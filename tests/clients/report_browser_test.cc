@@ -75,9 +75,10 @@ ProcessResult Chromium(const std::string& chromium, const TempDir& profile,
 // The rows of the migration table in the DOM, keyed by migration id.
 std::map<std::string, std::string> MigrationRows(const std::string& dom) {
   std::map<std::string, std::string> rows;
-  size_t table = dom.find("<table id=\"migration-table\">");
+  // The table is a header and chunks of rows inside one container.
+  size_t table = dom.find("<div id=\"migration-table\">");
   if (table == std::string::npos) return rows;
-  size_t end = dom.find("</table>", table);
+  size_t end = dom.find("</section>", table);
   std::string body = dom.substr(table, end - table);
   std::regex row(
       R"(<tr data-t="\d+" data-o="[a-z_]+" data-d="-?\d+"[^>]*><td class="w">([^<]*)</td>.*?</tr>)");
