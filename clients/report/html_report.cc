@@ -25,7 +25,7 @@ dl.facts dt{color:var(--mute)}dl.facts dd{margin:0}
 table{border-collapse:collapse;width:100%}
 th,td{text-align:left;padding:3px 6px;border-bottom:1px solid var(--line);vertical-align:top}
 th{background:#f4f4f4}
-table.mh{position:sticky;top:0;z-index:1}table.mh,table.mt{table-layout:fixed}table.mh th,table.mt td{overflow-wrap:anywhere}
+table.mh{position:sticky;top:0;z-index:1}table.mh,table.mt{table-layout:fixed}table.mh th,table.mt td{overflow-wrap:anywhere}table.mt td.w{white-space:normal}
 .chunk{content-visibility:auto;contain-intrinsic-size:auto 7200px}
 td.n{text-align:right;white-space:nowrap}td.w{white-space:nowrap}
 .k{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:11px;word-break:break-all}
@@ -264,14 +264,19 @@ constexpr size_t kRowsPerChunk = 200;
 
 // Column widths shared by the header and every chunk, so columns line up.
 std::string MigrationColumns(bool many) {
-  return many ? "<colgroup><col style=\"width:8%\"><col style=\"width:6%\"><col "
-                "style=\"width:20%\"><col style=\"width:6%\"><col style=\"width:7%\"><col "
-                "style=\"width:10%\"><col style=\"width:10%\"><col style=\"width:9%\"><col "
-                "style=\"width:7%\"><col style=\"width:17%\"></colgroup>"
-              : "<colgroup><col style=\"width:6%\"><col style=\"width:24%\"><col "
-                "style=\"width:6%\"><col style=\"width:7%\"><col style=\"width:11%\"><col "
-                "style=\"width:11%\"><col style=\"width:10%\"><col style=\"width:7%\"><col "
-                "style=\"width:18%\"></colgroup>";
+  // Percent widths: [Target] ID, Description, Type, State, Applied, Rolled back, By, Duration,
+  // Checksum.
+  static constexpr int kOne[] = {6, 22, 8, 8, 11, 11, 10, 7, 17};
+  static constexpr int kMany[] = {8, 6, 16, 8, 7, 10, 10, 9, 7, 19};
+  std::string out = "<colgroup>";
+  auto add = [&](const auto& widths) {
+    for (int w : widths) out += "<col style=\"width:" + std::to_string(w) + "%\">";
+  };
+  if (many)
+    add(kMany);
+  else
+    add(kOne);
+  return out + "</colgroup>";
 }
 
 std::string MigrationTable(const Report& r) {
