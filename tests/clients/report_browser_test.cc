@@ -34,9 +34,11 @@ using ::testing::Not;
 
 const std::string kEvil = "<script>alert(1)</script>";
 
-// Finds chromium on PATH (absolute path), or "".
+// $CAIRN_CHROMIUM if set, else chromium on PATH (absolute path); "" when
+// there is no executable.
 std::string FindChromium() {
-  if (const char* c = std::getenv("CAIRN_CHROMIUM"); c && *c) return c;
+  if (const char* c = std::getenv("CAIRN_CHROMIUM"); c && *c)
+    return ::access(c, X_OK) == 0 ? c : "";
   const char* path = std::getenv("PATH");
   std::istringstream dirs(path ? path : "/usr/bin:/bin");
   for (std::string dir; std::getline(dirs, dir, ':');) {

@@ -247,6 +247,7 @@ TEST(ClientsReportRender, LedgerStringsAreEscapedEverywhere) {
   std::string js = html.substr(open + 8, close - open - 8);
   EXPECT_THAT(html, HasSubstr("script-src 'sha256-" + Base64(ledger::Sha256(js)) + "'"));
   EXPECT_THAT(html, HasSubstr("default-src 'none'"));
+  EXPECT_THAT(html, HasSubstr("@media print{"));
   // Nothing is loaded from anywhere.
   EXPECT_THAT(html, Not(HasSubstr("http://")));
   EXPECT_THAT(html, Not(HasSubstr("https://")));
