@@ -12,6 +12,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev
   libssl-dev libcli11-dev nlohmann-json3-dev
   postgresql python3 hyperfine
+  chromium   # headless browser that opens `cairn report` pages in the tests and benchmark
 )
 
 missing=()
