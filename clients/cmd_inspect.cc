@@ -6,6 +6,7 @@
 #include "cairn/ledger/store.h"
 #include "cli.h"
 #include "cli_output.h"
+#include "cmd_export.h"
 
 namespace cairn::cli {
 namespace {
@@ -119,13 +120,25 @@ CommandSetup View(const char* json_help, int (*show)(runner::Runner&, bool json)
   };
 }
 
+// verify: the target's chain, or with --bundle a bundle offline (cmd_export.cc).
+CommandAction VerifySetup(CLI::App* cmd) {
+  auto bundle = std::make_shared<BundleCheckOptions>();
+  AddBundleCheckOptions(cmd, bundle.get());
+  CommandAction chain = View("print JSON", ShowVerify)(cmd);
+  return [bundle, chain, cmd](CliContext& ctx) {
+    if (bundle->bundle.empty()) return chain(ctx);
+    bundle->json = cmd->get_option("--json")->as<bool>();
+    return VerifyBundleFile(*bundle);
+  };
+}
+
 }  // namespace
 
 CAIRN_REGISTER_COMMAND(status, "show applied and pending migrations", 30,
                        View("print JSON", ShowStatus));
 CAIRN_REGISTER_COMMAND(history, "show the ledger's events", 40,
                        View("print one JSON object per line", ShowHistory));
-CAIRN_REGISTER_COMMAND(verify, "recompute the ledger's hash chain", 50,
-                       View("print JSON", ShowVerify));
+CAIRN_REGISTER_COMMAND(verify, "recompute the ledger's hash chain, or check a bundle offline", 50,
+                       VerifySetup);
 
 }  // namespace cairn::cli
