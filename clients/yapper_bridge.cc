@@ -220,7 +220,7 @@ Status YapperBridge::Emit(const YapperEvent& y) {
   return conn_
       ->Execute(
           "INSERT INTO unread (client_id, label, event_id) "
-          "SELECT DISTINCT client_id, $1, $2 FROM subscriptions "
+          "SELECT DISTINCT client_id, $1, CAST($2 AS BIGINT) FROM subscriptions "
           "WHERE label = $1 OR label = '*'",
           {Value(y.label), Value(ids[0][0].AsInt())})
       .status();
