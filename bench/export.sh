@@ -9,7 +9,10 @@
 #   bash bench/export.sh            # results in bench/out-export/report.md
 #
 # Env: BENCH_EXPORT_EVENTS (1000000), BENCH_EXPORT_RUNS (3),
-#      BENCH_SKIP_BUILD=1 to use build-bench/ as is.
+#      BENCH_SKIP_BUILD=1 to use build-bench/ as is,
+#      BENCH_REUSE_LEDGERS=1 to keep the generated ledgers of a previous run.
+# On a loaded machine wall time includes waiting for a CPU: the report gives
+# events/s by wall time and by CPU time (user + system, from hyperfine).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
@@ -28,10 +31,14 @@ if [[ "${BENCH_SKIP_BUILD:-0}" != 1 ]]; then
 fi
 CAIRN="$BUILD/clients/cairn"
 GEN="$BUILD/bench/cairn_gen_ledger"
-rm -rf "$OUT"
+if [[ "${BENCH_REUSE_LEDGERS:-0}" != 1 ]]; then
+  rm -rf "$OUT"
+fi
 mkdir -p "$OUT"
+rm -f "$OUT/key" "$OUT/key.pub" "$OUT/b.bundle"
 
 for n in "$EVENTS" "$SMALL"; do
+  [[ -f "$OUT/ledger-$n.db" && "${BENCH_REUSE_LEDGERS:-0}" == 1 ]] && continue
   log "generating $n events"
   t0=$(date +%s.%N)
   "$GEN" "sqlite:$OUT/ledger-$n.db" bench "$n"
@@ -46,8 +53,8 @@ peak_kib() {  # command... -> peak RSS in KiB
 }
 
 {
-  echo "| format | events | median s | events/s | peak RSS MiB (1M) | peak RSS MiB ($SMALL) |"
-  echo "|---|---|---|---|---|---|"
+  echo "| format | events | median wall s | events/s (wall) | median CPU s | events/s (CPU) | peak RSS MiB ($EVENTS) | peak RSS MiB ($SMALL) |"
+  echo "|---|---|---|---|---|---|---|---|"
 } >"$OUT/report.md"
 DB="$OUT/ledger-$EVENTS.db"
 SDB="$OUT/ledger-$SMALL.db"
@@ -63,12 +70,14 @@ for fmt in baseline jsonl cloudevents csv bundle; do
   hyperfine --runs "$RUNS" --warmup 1 --export-json "$OUT/$fmt.json" --output null \
     "$(printf '%q ' "${cmd[@]}")" >&2
   median=$(python3 -c "import json,statistics;print(statistics.median(json.load(open('$OUT/$fmt.json'))['results'][0]['times']))")
+  cpu=$(python3 -c "import json,statistics;r=json.load(open('$OUT/$fmt.json'))['results'][0];print(statistics.median([u+s for u,s in zip(r['user'],r['system'])]))")
   big=$(peak_kib "${cmd[@]}")
   small=$(peak_kib "${scmd[@]}")
-  python3 - "$fmt" "$EVENTS" "$median" "$big" "$small" >>"$OUT/report.md" <<'PY'
+  python3 - "$fmt" "$EVENTS" "$median" "$cpu" "$big" "$small" >>"$OUT/report.md" <<'PY'
 import sys
-fmt, n, med, big, small = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
-print(f"| {fmt} | {n:,} | {med:.2f} | {n / med:,.0f} | {big / 1024:.1f} | {small / 1024:.1f} |")
+fmt, n, med, cpu = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
+big, small = int(sys.argv[5]), int(sys.argv[6])
+print(f"| {fmt} | {n:,} | {med:.2f} | {n / med:,.0f} | {cpu:.2f} | {n / cpu:,.0f} | {big / 1024:.1f} | {small / 1024:.1f} |")
 PY
 done
 "$CAIRN" --database "sqlite:$DB" --stream bench export --format bundle --key "$OUT/key" --out "$OUT/b.bundle" -q

@@ -22,7 +22,12 @@ using google::protobuf::Reflection;
 void AppendJsonString(std::string* out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
   out->push_back('"');
-  for (unsigned char c : s) {
+  size_t run = 0;  // start of the pending run of characters copied as is
+  for (size_t i = 0; i < s.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out->append(s.data() + run, i - run);
+    run = i + 1;
     switch (c) {
       case '"':
         out->append("\\\"");
@@ -39,17 +44,50 @@ void AppendJsonString(std::string* out, std::string_view s) {
       case '\t':
         out->append("\\t");
         break;
-      default:
-        if (c < 0x20) {
-          out->append("\\u00");
-          out->push_back(kHex[c >> 4]);
-          out->push_back(kHex[c & 15]);
-        } else {
-          out->push_back(static_cast<char>(c));
-        }
+      default: {
+        const char esc[] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 15]};
+        out->append(esc, sizeof esc);
+      }
     }
   }
+  out->append(s.data() + run, s.size() - run);
   out->push_back('"');
+}
+
+// Appends the lowercase hex of `bytes`.
+void AppendHex(std::string* out, std::string_view bytes) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  const size_t at = out->size();
+  out->resize(at + 2 * bytes.size());
+  char* p = out->data() + at;
+  for (unsigned char c : bytes) {
+    *p++ = kHex[c >> 4];
+    *p++ = kHex[c & 15];
+  }
+}
+
+// Appends FormatMicros(micros) as a JSON string; the date and time part is
+// formatted once per second.
+void AppendTime(std::string* out, int64_t micros) {
+  thread_local int64_t cached_second = INT64_MIN;
+  thread_local std::string cached;  // "2026-11-21T10:15:30." without the fraction
+  int64_t sec = micros / 1000000;
+  int64_t frac = micros % 1000000;
+  if (frac < 0) {
+    frac += 1000000;
+    --sec;
+  }
+  if (sec != cached_second) {
+    std::string full = FormatMicros(sec * 1000000);
+    cached = full.substr(0, full.size() - 7);  // drop "000000Z"
+    cached_second = sec;
+  }
+  out->push_back('"');
+  out->append(cached);
+  char digits[6];
+  for (int i = 5; i >= 0; --i, frac /= 10) digits[i] = static_cast<char>('0' + frac % 10);
+  out->append(digits, 6);
+  out->append("Z\"");
 }
 
 void AppendJsonValue(std::string* out, const Message& m, const Reflection& r,
@@ -60,8 +98,7 @@ void AppendMessageJson(std::string* out, const Message& m) {
   const auto* d = m.GetDescriptor();
   if (d->full_name() == "google.protobuf.Timestamp") {
     const Reflection& r = *m.GetReflection();
-    int64_t micros = r.GetInt64(m, d->field(0)) * 1000000 + r.GetInt32(m, d->field(1)) / 1000;
-    AppendJsonString(out, FormatMicros(micros));
+    AppendTime(out, r.GetInt64(m, d->field(0)) * 1000000 + r.GetInt32(m, d->field(1)) / 1000);
     return;
   }
   const Reflection& r = *m.GetReflection();
@@ -97,7 +134,9 @@ void AppendJsonValue(std::string* out, const Message& m, const Reflection& r,
       const std::string& v = rep ? r.GetRepeatedStringReference(m, f, i, &scratch)
                                  : r.GetStringReference(m, f, &scratch);
       if (f->type() == FieldDescriptor::TYPE_BYTES) {
-        AppendJsonString(out, Base64(v));
+        out->push_back('"');
+        AppendBase64(out, v);
+        out->push_back('"');
       } else {
         AppendJsonString(out, v);
       }
@@ -168,7 +207,7 @@ void AppendCloudEvent(std::string* out, const StoredRecord& r, const v1::Event& 
   out->append(",\"type\":");
   AppendJsonString(out, "dev.cairn.v1." + r.event_type);
   out->append(",\"time\":");
-  AppendJsonString(out, FormatMicros(r.recorded_at));
+  AppendTime(out, r.recorded_at);
   std::string migration_id = BodyMigrationId(e);
   if (!migration_id.empty()) {
     out->append(",\"subject\":");
@@ -185,11 +224,11 @@ void AppendCloudEvent(std::string* out, const StoredRecord& r, const v1::Event& 
   out->append(",\"cairnposition\":");
   out->append(std::to_string(r.position));
   out->append(",\"cairnprevhash\":\"");
-  out->append(ToHex(r.prev_hash));
+  AppendHex(out, r.prev_hash);
   out->append("\",\"cairnhash\":\"");
-  out->append(ToHex(r.hash));
+  AppendHex(out, r.hash);
   out->append("\",\"cairnrecord\":\"");
-  out->append(Base64(r.record));
+  AppendBase64(out, r.record);
   out->append("\"}");
 }
 
@@ -288,28 +327,34 @@ std::string Millis(int64_t micros) {
 
 }  // namespace
 
-std::string Base64(std::string_view in) {
+void AppendBase64(std::string* out, std::string_view in) {
   static constexpr char kTable[] =
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((in.size() + 2) / 3 * 4);
+  const size_t at = out->size();
+  out->resize(at + (in.size() + 2) / 3 * 4);
+  char* o = out->data() + at;
   size_t i = 0;
   const auto* p = reinterpret_cast<const unsigned char*>(in.data());
   for (; i + 3 <= in.size(); i += 3) {
     uint32_t v = (p[i] << 16) | (p[i + 1] << 8) | p[i + 2];
-    out.push_back(kTable[v >> 18]);
-    out.push_back(kTable[(v >> 12) & 63]);
-    out.push_back(kTable[(v >> 6) & 63]);
-    out.push_back(kTable[v & 63]);
+    *o++ = kTable[v >> 18];
+    *o++ = kTable[(v >> 12) & 63];
+    *o++ = kTable[(v >> 6) & 63];
+    *o++ = kTable[v & 63];
   }
   if (i < in.size()) {
     uint32_t v = p[i] << 16;
     if (i + 1 < in.size()) v |= p[i + 1] << 8;
-    out.push_back(kTable[v >> 18]);
-    out.push_back(kTable[(v >> 12) & 63]);
-    out.push_back(i + 1 < in.size() ? kTable[(v >> 6) & 63] : '=');
-    out.push_back('=');
+    *o++ = kTable[v >> 18];
+    *o++ = kTable[(v >> 12) & 63];
+    *o++ = i + 1 < in.size() ? kTable[(v >> 6) & 63] : '=';
+    *o++ = '=';
   }
+}
+
+std::string Base64(std::string_view in) {
+  std::string out;
+  AppendBase64(&out, in);
   return out;
 }
 

@@ -25,6 +25,9 @@ class BufferedWriter : public ExportWriter {
   ByteSink sink_;
 };
 
+// Appends the base64 (RFC 4648, padded) of `in`; Base64() without a copy.
+void AppendBase64(std::string* out, std::string_view in);
+
 // The CSV columns `what` and `outcome` (docs/export.md).
 std::string AuditWhat(const v1::Event& e);
 std::string AuditOutcome(const v1::Event& e);
