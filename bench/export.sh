@@ -80,7 +80,7 @@ big, small = int(sys.argv[5]), int(sys.argv[6])
 print(f"| {fmt} | {n:,} | {med:.2f} | {n / med:,.0f} | {cpu:.2f} | {n / cpu:,.0f} | {big / 1024:.1f} | {small / 1024:.1f} |")
 PY
 done
-"$CAIRN" --database "sqlite:$DB" --stream bench export --format bundle --key "$OUT/key" --out "$OUT/b.bundle" -q
+"$CAIRN" -q --database "sqlite:$DB" --stream bench export --format bundle --key "$OUT/key" --out "$OUT/b.bundle"
 ls -l "$OUT/b.bundle" | awk '{print "bundle size: " $5 " bytes"}' >>"$OUT/gen.txt"
 log "verifying the bundle"
 t0=$(date +%s.%N)
