@@ -1,6 +1,7 @@
 // cairn verify [--json] [--expect-head POS:HASH] [--anchor FILE]: recompute
 // the hash chain, and check it against a head saved elsewhere
 // (docs/verification.md), which is what catches a truncated tail.
+// cairn verify --bundle FILE --pubkey KEY: check a signed bundle offline.
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -14,6 +15,7 @@
 #include "cairn/ledger/store.h"
 #include "cli.h"
 #include "cli_output.h"
+#include "cmd_export.h"
 
 namespace cairn::cli {
 namespace {
@@ -120,19 +122,27 @@ int RunVerify(CliContext& ctx, const VerifyFlags& flags) {
   return runner::kExitOk;
 }
 
+CommandAction SetupVerify(CLI::App* cmd) {
+  auto flags = std::make_shared<VerifyFlags>();
+  auto bundle = std::make_shared<BundleCheckOptions>();
+  AddBundleCheckOptions(cmd, bundle.get());
+  cmd->add_flag("--json", flags->json_out, "print JSON");
+  cmd->add_option("--expect-head", flags->expect_head,
+                  "POS:HASH from an earlier verify: the ledger must "
+                  "still hold it (catches a truncated tail)");
+  cmd->add_option("--anchor", flags->anchor_file,
+                  "check the head saved in FILE (if it exists), then "
+                  "save the new head there");
+  return [flags, bundle](CliContext& ctx) {
+    if (bundle->bundle.empty()) return RunVerify(ctx, *flags);
+    bundle->json = flags->json_out;
+    return VerifyBundleFile(*bundle);  // offline: cmd_export.cc
+  };
+}
+
 }  // namespace
 
-CAIRN_REGISTER_COMMAND(verify, "recompute the ledger's hash chain", 50,
-                       [](CLI::App* cmd) -> CommandAction {
-                         auto flags = std::make_shared<VerifyFlags>();
-                         cmd->add_flag("--json", flags->json_out, "print JSON");
-                         cmd->add_option("--expect-head", flags->expect_head,
-                                         "POS:HASH from an earlier verify: the ledger must "
-                                         "still hold it (catches a truncated tail)");
-                         cmd->add_option("--anchor", flags->anchor_file,
-                                         "check the head saved in FILE (if it exists), then "
-                                         "save the new head there");
-                         return [flags](CliContext& ctx) { return RunVerify(ctx, *flags); };
-                       });
+CAIRN_REGISTER_COMMAND(verify, "recompute the ledger's hash chain, or check a bundle offline", 50,
+                       SetupVerify);
 
 }  // namespace cairn::cli

@@ -48,6 +48,18 @@ struct VerifyReport {
   std::string problem;             // e.g. "hash mismatch", empty when ok
 };
 
+// One cairn_ledger row exactly as stored (docs/ledger-format.md, "Tables").
+struct StoredRecord {
+  std::string stream;
+  int64_t position = 0;
+  std::string event_id;
+  std::string event_type;
+  int64_t recorded_at = 0;  // microseconds since the Unix epoch, UTC
+  std::string record;       // the record bytes as stored, never re-encoded
+  std::string prev_hash;    // 32 raw bytes
+  std::string hash;         // 32 raw bytes
+};
+
 // The name of an event's body case as stored in the event_type column,
 // e.g. "migration_committed"; empty when no body is set.
 std::string EventTypeName(const v1::Event& event);
@@ -91,6 +103,27 @@ class LedgerStore {
   // returns false. Each event carries its hash.
   Status Read(std::string_view stream, int64_t from_position, int64_t limit,
               const std::function<bool(const v1::Event&)>& fn);
+
+  // Like Read, but passes the rows as stored, without decoding the record
+  // (store_records.cc). For exports and forwarding, which must carry the
+  // exact bytes that were hashed.
+  Status ReadRecords(std::string_view stream, int64_t from_position, int64_t limit,
+                     const std::function<bool(const StoredRecord&)>& fn);
+
+  // Appends a record that was hashed elsewhere (another database's ledger),
+  // keeping its position and hashes (store_records.cc). The connection must
+  // have a transaction open. The record is checked on arrival, as
+  // docs/ledger-format.md "Verification" checks a stored row:
+  //   - its event_id already stored at the same stream, position and hash:
+  //     returns that position with duplicate = true (idempotent re-import);
+  //     stored anywhere else: kAlreadyExists;
+  //   - its position must be the stream's head + 1: a lower one is another
+  //     history for that position (kAlreadyExists), a higher one a gap
+  //     (kFailedPrecondition);
+  //   - its prev_hash must equal the head's hash, its hash must recompute,
+  //     and the record must decode and agree with the columns: otherwise
+  //     kDataLoss. Every error message names the stream and position.
+  StatusOr<AppendResult> Import(const StoredRecord& record);
 
   // Stream names in the database, sorted.
   StatusOr<std::vector<std::string>> ListStreams();

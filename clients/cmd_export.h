@@ -1,0 +1,37 @@
+// Shared between cmd_export.cc and the commands that route to it: opening a
+// target's ledger read-only, and offline bundle verification for `verify`.
+#ifndef CAIRN_CLIENTS_CMD_EXPORT_H_
+#define CAIRN_CLIENTS_CMD_EXPORT_H_
+
+#include <memory>
+#include <string>
+
+#include "cairn/db/database.h"
+#include "cairn/ledger/store.h"
+#include "cli.h"
+
+namespace cairn::cli {
+
+// `verify --bundle FILE --pubkey KEY`: the options and the check.
+struct BundleCheckOptions {
+  std::string bundle;
+  std::string pubkey;
+  bool json = false;
+};
+void AddBundleCheckOptions(CLI::App* cmd, BundleCheckOptions* options);
+// Verifies the bundle offline (docs/export.md). Returns the exit code.
+int VerifyBundleFile(const BundleCheckOptions& options);
+
+// A connection to --database and a ledger store on it.
+struct OpenLedger {
+  std::unique_ptr<db::Connection> conn;
+  std::unique_ptr<ledger::LedgerStore> store;
+  std::string stream;  // --stream, or the database's name
+};
+// Opens `url` (ctx.database when empty). On error prints it and sets *exit_code.
+std::unique_ptr<OpenLedger> OpenLedgerOf(const CliContext& ctx, const std::string& url,
+                                         int* exit_code);
+
+}  // namespace cairn::cli
+
+#endif  // CAIRN_CLIENTS_CMD_EXPORT_H_

@@ -1,0 +1,167 @@
+// The Yapper bridge as a separate process: while `cairn migrate` (and then a
+// rollback) runs in another process, the bridge is SIGKILLed mid-stream and
+// restarted; afterwards every mappable ledger event is in Yapper's events
+// table exactly once, and fanned out to each subscribed client's unread rows.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "tests/ledger/ledger_test_util.h"
+
+namespace cairn::testing {
+namespace {
+
+using nlohmann::json;
+
+constexpr int kMigrations = 40;
+
+class YapperBridgeTest : public ::testing::TestWithParam<db::Backend> {
+ protected:
+  void SetUp() override {
+    target_ = TestDatabase::Create(GetParam());
+    if (!target_) return;
+    yapper_ = TestDatabase::Create(GetParam());
+    ASSERT_TRUE(yapper_);
+    for (int i = 1; i <= kMigrations; ++i) {
+      char name[64];
+      std::snprintf(name, sizeof name, "%04d_table_%d.sql", i, i);
+      WriteFile(dir_.File(name), "-- cairn:up\nCREATE TABLE t" + std::to_string(i) +
+                                     " (id INTEGER);\n-- cairn:down\nDROP TABLE t" +
+                                     std::to_string(i) + ";\n");
+    }
+    // A first pass on the empty ledger creates Yapper's tables.
+    ProcessResult r = Bridge({"--once"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    auto y = yapper_->Connect();
+    for (const char* sub : {"('all', '*')", "('ops', 'migration.applied')",
+                            "('ops', 'migration.failed')", "('dba', 'migration.rolled_back')"}) {
+      CAIRN_ASSERT_OK(
+          y->Execute(std::string("INSERT INTO subscriptions (client_id, label) VALUES ") + sub));
+    }
+  }
+
+  std::vector<std::string> BridgeArgv(std::vector<std::string> extra) {
+    std::vector<std::string> argv{CairnBinary(), "--database",    target_->url(), "--stream",
+                                  "campus",      "yapper-bridge", "--yapper",     yapper_->url()};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return argv;
+  }
+  ProcessResult Bridge(std::vector<std::string> extra) { return RunProcess(BridgeArgv(extra)); }
+
+  int64_t BridgePosition() {
+    auto y = yapper_->Connect();
+    auto rows = y->Query("SELECT position FROM cairn_yapper_bridge WHERE source = 'campus'");
+    return rows.ok() && !rows->empty() ? (*rows)[0][0].AsInt() : -1;
+  }
+
+  TempDir dir_;
+  std::unique_ptr<TestDatabase> target_, yapper_;
+};
+
+TEST_P(YapperBridgeTest, KilledAndRestartedMidStreamDeliversEveryEventExactlyOnce) {
+  if (!target_) return;
+  auto migrate = std::make_unique<Child>(
+      std::vector<std::string>{CairnBinary(), "--database", target_->url(), "--dir", dir_.path(),
+                               "--stream", "campus", "migrate"});
+  auto bridge = std::make_unique<Child>(BridgeArgv({"--batch", "1", "--poll-ms", "5"}));
+  ASSERT_TRUE(WaitFor([&] { return BridgePosition() >= 9; }));
+  bridge->Kill(SIGKILL);
+  ProcessResult killed = bridge->Wait();
+  EXPECT_EQ(killed.signal, SIGKILL);
+  const int64_t at_kill = BridgePosition();
+  bridge = std::make_unique<Child>(BridgeArgv({"--batch", "3", "--poll-ms", "5"}));
+  ProcessResult m = migrate->Wait();
+  ASSERT_EQ(m.exit_code, 0) << m.err;
+  // A rollback, and a migration that fails, while the bridge follows.
+  ASSERT_EQ(
+      RunCairn(target_->url(), dir_.path(), {"--stream", "campus", "rollback", "--steps", "2"})
+          .exit_code,
+      0);
+  WriteFile(dir_.File("0041_bad.sql"), "-- cairn:up\nCREATE TABLE nope (;\n");
+  ASSERT_EQ(RunCairn(target_->url(), dir_.path(), {"--stream", "campus", "migrate"}).exit_code, 1);
+
+  auto tc = target_->Connect();
+  auto store = ledger::LedgerStore::For(*tc);
+  CAIRN_ASSERT_OK_AND_ASSIGN(auto head, store->GetHead("campus"));
+  EXPECT_LT(at_kill, head.position);
+  ASSERT_TRUE(WaitFor([&] { return BridgePosition() == head.position; }));
+  bridge->Kill(SIGTERM);
+  bridge->Wait();
+
+  // What the ledger says Yapper must have: one event per mappable position.
+  std::map<int64_t, std::string> expected;
+  CAIRN_ASSERT_OK(store->Read("campus", 1, 0, [&](const v1::Event& e) {
+    switch (e.body_case()) {
+      case v1::Event::kMigrationStarted:
+        expected[e.position()] = "migration.started";
+        break;
+      case v1::Event::kMigrationCommitted:
+        expected[e.position()] = "migration.applied";
+        break;
+      case v1::Event::kMigrationRolledBack:
+        expected[e.position()] = "migration.rolled_back";
+        break;
+      case v1::Event::kMigrationFailed:
+        expected[e.position()] = "migration.failed";
+        break;
+      default:
+        break;
+    }
+    return true;
+  }));
+  auto y = yapper_->Connect();
+  CAIRN_ASSERT_OK_AND_ASSIGN(auto events,
+                             y->Query("SELECT id, label, data FROM events ORDER BY id"));
+  std::map<int64_t, std::string> got;
+  std::map<std::string, int> per_label;
+  for (const auto& row : events) {
+    json data = json::parse(row[2].AsText(), nullptr, false);
+    ASSERT_TRUE(data.is_object()) << row[2].AsText();
+    const int64_t position = data["position"].get<int64_t>();
+    EXPECT_TRUE(got.emplace(position, row[1].AsText()).second) << "duplicate position " << position;
+    ++per_label[row[1].AsText()];
+    EXPECT_EQ(data["stream"], "campus");
+    EXPECT_FALSE(data["revision"].get<std::string>().empty());
+    EXPECT_TRUE(data["actor"]["user"].is_string());
+    if (row[1].AsText() != "migration.started") {
+      // The description comes from the migration_started before it, also
+      // when the bridge restarted between the two.
+      EXPECT_TRUE(data["description"].is_string()) << data.dump();
+      EXPECT_EQ(data["storage_type"], "table") << data.dump();
+    }
+    if (row[1].AsText() == "migration.failed") {
+      EXPECT_NE(data["error"].get<std::string>(), "");
+    } else {
+      EXPECT_TRUE(data["error"].is_null());
+    }
+  }
+  EXPECT_EQ(got, expected);
+  // Every migration, and again the two rolled back before the failing run.
+  EXPECT_EQ(per_label["migration.applied"], kMigrations + 2);
+  EXPECT_EQ(per_label["migration.rolled_back"], 2);
+  EXPECT_EQ(per_label["migration.failed"], 1);
+
+  // Fan-out: "all" has every event, "ops" applied + failed, "dba" rollbacks.
+  auto unread_count = [&](const std::string& client) {
+    auto rows = y->Query(
+        "SELECT count(*), count(DISTINCT event_id) FROM unread u JOIN events e ON e.id = "
+        "u.event_id AND e.label = u.label WHERE u.client_id = $1",
+        {db::Value(client)});
+    EXPECT_TRUE(rows.ok());
+    EXPECT_EQ((*rows)[0][0].AsInt(), (*rows)[0][1].AsInt());
+    return (*rows)[0][0].AsInt();
+  };
+  EXPECT_EQ(unread_count("all"), static_cast<int64_t>(expected.size()));
+  EXPECT_EQ(unread_count("ops"), kMigrations + 2 + 1);
+  EXPECT_EQ(unread_count("dba"), 2);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, YapperBridgeTest,
+                         ::testing::Values(db::Backend::kSqlite, db::Backend::kPostgres),
+                         BackendParamName);
+
+}  // namespace
+}  // namespace cairn::testing
