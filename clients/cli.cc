@@ -32,8 +32,10 @@ int ExitFor(const Status& s, bool connecting) {
     case StatusCode::kNotFound:
     case StatusCode::kAlreadyExists:
       return runner::kExitInvalidMigrations;
-    case StatusCode::kUnavailable:
+    case StatusCode::kUnauthenticated:
     case StatusCode::kPermissionDenied:
+      return runner::kExitUnauthenticated;
+    case StatusCode::kUnavailable:
     case StatusCode::kResourceExhausted:
     case StatusCode::kDeadlineExceeded:
       return runner::kExitDatabase;

@@ -12,6 +12,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev
   libssl-dev libcli11-dev nlohmann-json3-dev
   postgresql python3 hyperfine
+  libtomlplusplus-dev python3-grpcio python3-protobuf openssl
 )
 
 missing=()

@@ -141,6 +141,7 @@ enum ExitCode : int {
   kExitDatabase = 4,
   kExitVerifyFailed = 5,
   kExitConflict = 6,
+  kExitUnauthenticated = 19,  // a cairn server refused the token or its role
   kExitInternal = 70,
 };
 
