@@ -4,13 +4,16 @@
 #     on SQLite and PostgreSQL;
 #  2. delivery latency p50/p99 to 100 subscribers at 1,000 events/s.
 # Builds into build-bench/ (Release), starts a throwaway PostgreSQL.
-# Env: EVENTS (default 2000), SUBSCRIBERS (100), RATE (1000), DURATION (5 seconds), ROUNDS (3).
+# Env: EVENTS (default 2000), SUBSCRIBERS (100), RATE (1000), DURATION (5 seconds), ROUNDS (3),
+# CAIRN_BENCH_BUILD (an existing, configured build directory to use instead).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
 bash scripts/install-deps.sh >/dev/null
-BUILD="$ROOT/build-bench"
-cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCAIRN_BUILD_TESTS=OFF >/dev/null
+BUILD="${CAIRN_BENCH_BUILD:-$ROOT/build-bench}"
+if [[ ! -f "$BUILD/CMakeCache.txt" ]]; then
+  cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCAIRN_BUILD_TESTS=OFF >/dev/null
+fi
 cmake --build "$BUILD" --target cairn cairn_serve_bench >/dev/null
 CAIRN="$BUILD/clients/cairn"
 BENCH="$BUILD/bench/cairn_serve_bench"
