@@ -113,3 +113,37 @@ TEST(ServiceTlsTest, MutualTlsNeedsAClientCertificateFromTheCa) {
 
 }  // namespace
 }  // namespace cairn::testing
+
+namespace cairn::testing {
+namespace {
+
+// Bad configuration is refused at start with one line naming the problem.
+TEST(ServiceConfigTest, BadConfigIsRefusedNamingFileAndLine) {
+  TempDir dir;
+  const std::string config = dir.File("serve.toml");
+  WriteFile(config, "listen = \"127.0.0.1:0\"\nlisen = \"typo\"\n");
+  ProcessResult r = RunProcess({CairnBinary(), "serve", "--config", config});
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_NE(r.err.find(config + ":2: unknown key 'lisen'"), std::string::npos) << r.err;
+
+  WriteFile(config, "[[target]]\nname = \"x\"\n");
+  r = RunProcess({CairnBinary(), "serve", "--config", config});
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_NE(r.err.find("needs database"), std::string::npos) << r.err;
+
+  // No token configured: the server does not start unprotected.
+  r = RunProcess({CairnBinary(), "serve", "--database", "sqlite:" + dir.File("t.db"), "--listen",
+                  "127.0.0.1:0"});
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_NE(r.err.find("no bearer tokens configured"), std::string::npos) << r.err;
+
+  WriteFile(dir.File("tokens"), "bob admin 0123456789abcdef0123\n");
+  r = RunProcess({CairnBinary(), "serve", "--database", "sqlite:" + dir.File("t.db"),
+                  "--tokens-file", dir.File("tokens")});
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_NE(r.err.find(dir.File("tokens") + ":1: unknown role 'admin'"), std::string::npos)
+      << r.err;
+}
+
+}  // namespace
+}  // namespace cairn::testing
