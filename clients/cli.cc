@@ -35,8 +35,10 @@ int ExitFor(const Status& s, bool connecting) {
     case StatusCode::kNotFound:
     case StatusCode::kAlreadyExists:
       return runner::kExitInvalidMigrations;
-    case StatusCode::kUnavailable:
+    case StatusCode::kUnauthenticated:
     case StatusCode::kPermissionDenied:
+      return runner::kExitUnauthenticated;
+    case StatusCode::kUnavailable:
     case StatusCode::kResourceExhausted:
       return runner::kExitDatabase;
     case StatusCode::kDeadlineExceeded:  // only the runner lock's timeout

@@ -6,6 +6,7 @@
 #include "cairn/ledger/store.h"
 #include "cli.h"
 #include "cli_output.h"
+#include "remote_options.h"
 
 namespace cairn::cli {
 namespace {
@@ -65,15 +66,7 @@ int ShowStatus(runner::Runner& runner, bool json_out) {
 
 int ShowHistory(runner::Runner& runner, bool json_out) {
   Status s = runner.History([&](const v1::Event& e) {
-    if (json_out) {
-      std::printf("%s\n", EventJson(e).dump().c_str());
-    } else {
-      std::printf(
-          "%6lld  %s  %-21s %-14s %s\n", static_cast<long long>(e.position()),
-          cairn::ledger::FormatMicros(cairn::ledger::TimestampToMicros(e.recorded_at())).c_str(),
-          cairn::ledger::EventTypeName(e).c_str(), (e.actor().user()).c_str(),
-          EventSummary(e).c_str());
-    }
+    PrintHistoryEvent(e, json_out);
     return true;
   });
   if (!s.ok()) return Fail(s);
@@ -94,11 +87,21 @@ CommandSetup View(const char* json_help, int (*show)(runner::Runner&, bool json)
   };
 }
 
+// history, or with --server, the stream as a `cairn serve` returns it.
+CommandAction HistorySetup(CLI::App* cmd) {
+  auto remote = std::make_shared<RemoteFlags>();
+  remote->Add(cmd);
+  CommandAction local = View("print one JSON object per line", ShowHistory)(cmd);
+  return [remote, local, cmd](CliContext& ctx) -> int {
+    if (remote->server.empty()) return local(ctx);
+    return RemoteHistory(*remote, ctx.stream, cmd->count("--json") > 0);
+  };
+}
+
 }  // namespace
 
 CAIRN_REGISTER_COMMAND(status, "show applied and pending migrations", 30,
                        View("print JSON", ShowStatus));
-CAIRN_REGISTER_COMMAND(history, "show the ledger's events", 40,
-                       View("print one JSON object per line", ShowHistory));
+CAIRN_REGISTER_COMMAND(history, "show the ledger's events", 40, HistorySetup);
 
 }  // namespace cairn::cli

@@ -13,6 +13,7 @@ PACKAGES=(
   libssl-dev libcli11-dev nlohmann-json3-dev
   postgresql python3 hyperfine
   chromium   # headless browser that opens `cairn report` pages in the tests and benchmark
+  libtomlplusplus-dev python3-grpcio python3-protobuf openssl
 )
 
 missing=()

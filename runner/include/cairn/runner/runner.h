@@ -219,6 +219,7 @@ enum ExitCode : int {
   kExitPlanChanged = 10,        // --plan-hash differs from the current plan
   kExitNotConfirmed = 11,       // production pre-flight not confirmed (no terminal, no --yes)
   kExitLintFindings = 12,       // cairn lint found dangerous operations
+  kExitUnauthenticated = 19,  // a cairn server refused the token or its role
   kExitInternal = 70,
 };
 

@@ -1,0 +1,107 @@
+// LedgerClient: a C++ client of the Ledger gRPC service (docs/service.md),
+// shared by the CLI (`cairn subscribe`, `cairn history --server`) and by
+// bridges that follow a ledger (the Yapper bridge).
+//
+//   client::ClientOptions opts{.address = "127.0.0.1:7433", .token = token};
+//   CAIRN_ASSIGN_OR_RETURN(auto c, client::LedgerClient::Connect(opts));
+//   client::SubscribeParams p;
+//   p.request.set_stream("campus");
+//   p.resume_from = [&] { return LoadMyPositions(); };  // exclusive: already processed
+//   p.reconnect = true;                                  // survive server restarts
+//   Status s = c->Subscribe(p, {.on_record = [&](const v1::LedgerRecord& r) {
+//     Process(r);  SavePosition(r.stream(), r.position());  return true;  // false stops
+//   }});
+//
+// Records reach on_record in position order per stream, each exactly once
+// per Subscribe call, also across reconnections (the client resumes after
+// the last record it delivered, or where resume_from says). Errors are the
+// server's status codes (cairn::StatusCode equals the gRPC code).
+// Thread safety: one call at a time per client, except Cancel().
+#ifndef CAIRN_CLIENTS_LEDGER_CLIENT_H_
+#define CAIRN_CLIENTS_LEDGER_CLIENT_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "cairn/base/status.h"
+#include "cairn/v1/ledger_service.grpc.pb.h"
+
+namespace cairn::client {
+
+struct ClientOptions {
+  std::string address;  // host:port
+  std::string token;    // bearer token; empty: send none
+  // TLS: set tls_ca_file (PEM) to use TLS trusting that CA; add a client
+  // certificate and key for mutual TLS. All empty: plaintext.
+  std::string tls_ca_file;
+  std::string tls_cert_file;
+  std::string tls_key_file;
+};
+
+// The first line of `path`, trimmed: a token file.
+StatusOr<std::string> ReadTokenFile(const std::string& path);
+
+struct SubscribeParams {
+  v1::SubscribeRequest request;
+  // Called before every connection; returns the positions already processed
+  // (resume after them). Overrides request's start for the streams it names.
+  // Unset: after a reconnection the client resumes after the last record it
+  // delivered.
+  std::function<std::vector<v1::StreamPosition>()> resume_from;
+  // Reconnect with backoff when the server is unavailable (restarting).
+  bool reconnect = false;
+  std::chrono::milliseconds max_backoff{1000};
+};
+
+struct SubscribeHandlers {
+  std::function<bool(const v1::LedgerRecord&)> on_record;    // required; false ends Subscribe
+  std::function<bool(const v1::CaughtUp&)> on_caught_up;     // optional
+  std::function<bool(const v1::Checkpoint&)> on_checkpoint;  // optional
+};
+
+class LedgerClient {
+ public:
+  static StatusOr<std::unique_ptr<LedgerClient>> Connect(const ClientOptions& options);
+
+  StatusOr<v1::ListStreamsResponse> ListStreams();
+  StatusOr<v1::ReadStreamResponse> ReadStream(const v1::ReadStreamRequest& request);
+  // Every page of `request` in turn; fn returns false to stop.
+  Status ReadAll(v1::ReadStreamRequest request,
+                 const std::function<bool(const v1::LedgerRecord&)>& fn);
+  StatusOr<v1::GetStateResponse> GetState(const v1::GetStateRequest& request);
+  StatusOr<v1::VerifyResponse> Verify(const v1::VerifyRequest& request);
+  StatusOr<v1::AppendResponse> Append(const v1::AppendRequest& request);
+  // Every ExportResponse in order; fn returns false to stop.
+  Status Export(const v1::ExportRequest& request,
+                const std::function<bool(const v1::ExportResponse&)>& fn);
+
+  // Follows a subscription until a handler returns false (OK), Cancel() (CANCELLED)
+  // or an error (returned; with reconnect, UNAVAILABLE is retried instead).
+  Status Subscribe(const SubscribeParams& params, const SubscribeHandlers& handlers);
+  // Ends a running Subscribe from another thread.
+  void Cancel();
+
+  v1::Ledger::Stub& stub() { return *stub_; }
+  // Adds the bearer token to a context, for calls made on stub() directly.
+  void Prepare(grpc::ClientContext* ctx) const;
+
+ private:
+  LedgerClient(std::shared_ptr<grpc::Channel> channel, std::string token);
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::Ledger::Stub> stub_;
+  std::string token_;
+  std::mutex mu_;
+  grpc::ClientContext* active_ = nullptr;
+  bool cancelled_ = false;
+};
+
+}  // namespace cairn::client
+
+#endif  // CAIRN_CLIENTS_LEDGER_CLIENT_H_

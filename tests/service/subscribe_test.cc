@@ -1,0 +1,161 @@
+// Subscriptions end to end: `cairn serve` as a real process, `cairn migrate`
+// runners as other processes, on both backends.
+#include <gtest/gtest.h>
+
+#include "cairn/ledger/hash.h"
+#include "cairn/ledger/records.h"
+#include "cairn/ledger/store.h"
+#include "tests/service/service_test_util.h"
+
+namespace cairn::testing {
+namespace {
+
+class ServiceSubscribeTest : public ::testing::TestWithParam<db::Backend> {};
+
+std::string StreamOf(const TestDatabase& tdb) {
+  auto url = db::ParseDatabaseUrl(tdb.url());
+  return url.ok() ? url->database_name : "";
+}
+
+// The stored rows, read directly.
+std::vector<ledger::StoredRecord> Stored(const TestDatabase& tdb, const std::string& stream) {
+  auto conn = tdb.Connect();
+  auto store = ledger::LedgerStore::For(*conn);
+  std::vector<ledger::StoredRecord> out;
+  EXPECT_TRUE(ledger::ReadRecords(*store, {.stream = stream}, [&](const ledger::StoredRecord& r) {
+                out.push_back(r);
+                return true;
+              }).ok());
+  return out;
+}
+
+TEST_P(ServiceSubscribeTest, HistoryThenLiveFromOtherProcessesAcrossRestart) {
+  auto tdb = TestDatabase::Create(GetParam());
+  if (!tdb) return;
+  TempDir dir;
+  WriteMigrations(dir.path(), 5);
+  const std::string tokens = WriteTokens(dir);
+  const std::string stream = StreamOf(*tdb);
+  ASSERT_EQ(RunCairn(tdb->url(), dir.path(), {"migrate", "--to", "0001"}).exit_code, 0);
+
+  ServerProcess server({"--database", tdb->url(), "--tokens-file", tokens});
+  ASSERT_TRUE(server.Start());
+  client::SubscribeParams params;
+  params.request.set_stream(stream);
+  params.request.set_from_start(true);
+  params.request.set_checkpoint_interval_ms(50);
+  params.reconnect = true;
+  Collector sub(server.Client(kReaderToken), params);
+  ASSERT_TRUE(WaitFor([&] { return sub.caught_up(); }));
+  EXPECT_EQ(sub.count(), Stored(*tdb, stream).size());
+
+  // Live: committed by a runner in another process.
+  ASSERT_EQ(RunCairn(tdb->url(), dir.path(), {"migrate", "--to", "0003"}).exit_code, 0);
+  ASSERT_TRUE(WaitFor([&] { return sub.count() == Stored(*tdb, stream).size(); }))
+      << sub.count() << " of " << Stored(*tdb, stream).size();
+  ASSERT_TRUE(WaitFor([&] { return sub.checkpoints() > 0; }));
+
+  // The server dies; a runner commits meanwhile; the server comes back on
+  // the same port and the client resumes after its last position.
+  const int port = server.port();
+  server.Kill(SIGKILL);
+  ASSERT_EQ(RunCairn(tdb->url(), dir.path(), {"migrate", "--to", "0004"}).exit_code, 0);
+  ASSERT_TRUE(server.Start(port));
+  ASSERT_EQ(RunCairn(tdb->url(), dir.path(), {"migrate"}).exit_code, 0);
+  auto stored = Stored(*tdb, stream);
+  ASSERT_TRUE(WaitFor([&] { return sub.count() >= stored.size(); }))
+      << sub.count() << " of " << stored.size();
+  sub.Stop();
+
+  auto got = sub.records();
+  ExpectContiguous(got, static_cast<int64_t>(stored.size()));
+  for (size_t i = 0; i < got.size(); ++i) {
+    EXPECT_EQ(got[i].record(), stored[i].record);
+    EXPECT_EQ(got[i].hash(), stored[i].hash);
+    // Verifiable without the server: the hash of the bytes received.
+    EXPECT_EQ(
+        ledger::RecordHash(got[i].stream(), got[i].position(), got[i].prev_hash(), got[i].record()),
+        got[i].hash());
+    EXPECT_EQ(got[i].event().event_id(), stored[i].event_id);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, ServiceSubscribeTest,
+                         ::testing::Values(db::Backend::kSqlite, db::Backend::kPostgres),
+                         BackendParamName);
+
+// 50 subscribers; one reads slowly. The others must get every record about
+// as fast as in a control round without it; the slow one still gets all.
+TEST(ServiceSlowSubscriberTest, SlowSubscriberDelaysNoOneAndMissesNothing) {
+  auto tdb = TestDatabase::Create(db::Backend::kSqlite);
+  if (!tdb) return;
+  TempDir dir;
+  const std::string tokens = WriteTokens(dir);
+  const std::string config = dir.File("serve.toml");
+  WriteFile(config, "subscriber_queue = 8\n[[target]]\nname = \"slowtest\"\ndatabase = \"" +
+                        tdb->url() + "\"\n");
+  ServerProcess server({"--config", config, "--tokens-file", tokens});
+  ASSERT_TRUE(server.Start());
+  auto writer = server.Client(kWriterToken);
+
+  constexpr int kFast = 49, kRound = 150;
+  int64_t appended = 0;
+  // Appends one round of large events; returns the time until every fast
+  // subscriber had all of them.
+  auto round = [&](std::vector<std::unique_ptr<Collector>>& fast) {
+    const auto start = std::chrono::steady_clock::now();
+    for (int i = 0; i < kRound; ++i) {
+      v1::AppendRequest req;
+      req.set_target("slowtest");
+      req.set_stream("feed");
+      req.mutable_event()->mutable_run_started()->set_command_line(std::string(3000, 'x'));
+      auto r = writer->Append(req);
+      EXPECT_TRUE(r.ok()) << r.status().ToString();
+    }
+    appended += kRound;
+    EXPECT_TRUE(WaitFor(
+        [&] {
+          for (auto& c : fast)
+            if (static_cast<int64_t>(c->count()) < appended) return false;
+          return true;
+        },
+        60000));
+    return std::chrono::steady_clock::now() - start;
+  };
+
+  std::vector<std::unique_ptr<Collector>> fast;
+  client::SubscribeParams params;
+  params.request.set_target("slowtest");
+  params.request.set_stream("feed");
+  params.request.set_from_start(true);
+  for (int i = 0; i < kFast; ++i)
+    fast.push_back(std::make_unique<Collector>(server.Client(kReaderToken), params));
+  ASSERT_TRUE(WaitFor([&] {
+    for (auto& c : fast)
+      if (!c->caught_up()) return false;
+    return true;
+  }));
+  const auto control = round(fast);
+
+  // 10 ms per record: 300 records of 3 KB take the slow reader three
+  // seconds, far longer than a round; its queue (8) overflows at once.
+  Collector slow(server.Client(kReaderToken), params, 10000);
+  const auto with_slow = round(fast);
+  EXPECT_LT(with_slow, 3 * control + std::chrono::milliseconds(1500))
+      << "control " << std::chrono::duration_cast<std::chrono::milliseconds>(control).count()
+      << " ms, with a slow subscriber "
+      << std::chrono::duration_cast<std::chrono::milliseconds>(with_slow).count() << " ms";
+  EXPECT_LT(slow.count(), static_cast<size_t>(appended)) << "the slow subscriber was not slow";
+
+  ASSERT_TRUE(WaitFor([&] { return static_cast<int64_t>(slow.count()) >= appended; }, 60000));
+  slow.Stop();
+  ExpectContiguous(slow.records(), appended);
+  for (auto& c : fast) {
+    c->Stop();
+    ExpectContiguous(c->records(), appended);
+  }
+  EXPECT_TRUE(server.Alive());
+}
+
+}  // namespace
+}  // namespace cairn::testing
