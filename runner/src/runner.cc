@@ -11,6 +11,7 @@
 #include <set>
 
 #include "cairn/ledger/hash.h"
+#include "cairn/runner/schema_ops.h"
 
 namespace cairn::runner {
 namespace {
@@ -291,7 +292,8 @@ StatusOr<RunReport> Runner::Execute(v1::Direction direction,
             mr->set_duration_micros(ElapsedMicros(t0));
             mr->set_statements_executed(executed);
           }
-          s = append(done);
+          s = StampSchema(*conn_, &done);  // drift detection (docs/schema-model.md)
+          if (s.ok()) s = append(done);
           if (s.ok()) s = (*tx)->Commit();
           if (!s.ok()) {
             // The SQL ran but its events or the commit failed: nothing of it
@@ -346,6 +348,7 @@ StatusOr<RunReport> Runner::Execute(v1::Direction direction,
     rf->set_error_message(m->file + ":" + std::to_string(f.line) + ": " + f.message);
     auto tx = begin();
     if (!tx.ok()) return tx.status().Annotate("cannot record the failure of " + m->id);
+    CAIRN_RETURN_IF_ERROR(StampSchema(*conn_, &finished));
     CAIRN_RETURN_IF_ERROR(append(started));
     CAIRN_RETURN_IF_ERROR(append(failed));
     CAIRN_RETURN_IF_ERROR(append(finished));
@@ -361,6 +364,7 @@ StatusOr<RunReport> Runner::Execute(v1::Direction direction,
   rf->set_migrations_applied(static_cast<int32_t>(report.applied.size()));
   rf->set_migrations_rolled_back(static_cast<int32_t>(report.rolled_back.size()));
   CAIRN_ASSIGN_OR_RETURN(auto tx, begin());
+  CAIRN_RETURN_IF_ERROR(StampSchema(*conn_, &finished));
   CAIRN_RETURN_IF_ERROR(append(finished));
   CAIRN_RETURN_IF_ERROR(tx->Commit());
   report.outcome = v1::RUN_OUTCOME_SUCCEEDED;

@@ -141,6 +141,8 @@ enum ExitCode : int {
   kExitDatabase = 4,
   kExitVerifyFailed = 5,
   kExitConflict = 6,
+  kExitDrift = 13,            // the live schema differs from the ledger's fingerprint
+  kExitRehearsalFailed = 14,  // cairn rehearse found a failing or irreversible migration
   kExitInternal = 70,
 };
 
