@@ -16,6 +16,13 @@ CommandAction SetupDrift(CLI::App* cmd) {
     if (!runner) return rc;
     auto d = runner::CheckDrift(*runner);
     if (!d.ok()) return Fail(d.status());
+    if (d->unknown) {
+      std::printf(
+          "the ledger's last run did not finish: the recorded schema is unknown until the next "
+          "run (live %s)\n",
+          d->live_fingerprint.c_str());
+      return runner::kExitOk;
+    }
     if (!d->recorded) {
       std::printf("no schema fingerprint recorded yet: nothing to compare (live %s)\n",
                   d->live_fingerprint.c_str());

@@ -126,11 +126,15 @@ StatusOr<DriftReport> CheckDrift(Runner& runner) {
     }
     if (!fp.empty()) {
       r.recorded = true;
+      r.unknown = false;
       r.recorded_fingerprint = fp;
       r.recorded_position = e.position();
+    } else if (e.has_migration_committed() || e.has_migration_rolled_back()) {
+      r.unknown = true;  // a schema change after the last fingerprint
     }
     return true;
   }));
+  if (r.unknown) r.recorded = false;
   CAIRN_ASSIGN_OR_RETURN(std::string live, CanonicalOf(runner.connection()));
   r.live_fingerprint = schema::FingerprintOf(live);
   if (!r.recorded || r.live_fingerprint == r.recorded_fingerprint) return r;

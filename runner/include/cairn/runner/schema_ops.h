@@ -27,7 +27,8 @@ namespace cairn::runner {
 
 // Sets the schema fingerprint (and, on RunFinished, the canonical snapshot)
 // of `event`'s body from the schema `conn` sees now: call it inside the
-// transaction, right before appending the event. Bodies other than
+// transaction, right before appending the event. It reads the whole catalog:
+// the runner calls it for the last migration of a run and for RunFinished. Bodies other than
 // MigrationCommitted, MigrationRolledBack and RunFinished are left alone.
 Status StampSchema(db::Connection& conn, v1::Event* event);
 
@@ -52,7 +53,9 @@ StatusOr<GenerateResult> GenerateMigration(Runner& runner, const std::string& di
                                            const std::string& name, const std::string& schema_path);
 
 struct DriftReport {
-  bool recorded = false;  // the ledger holds a fingerprint
+  bool recorded = false;  // the ledger holds a fingerprint of the current schema
+  bool unknown = false;   // a migration changed the schema after the last fingerprint
+                          // (an interrupted run): nothing to compare until the next run
   bool drifted = false;   // live fingerprint != recorded
   std::string recorded_fingerprint, live_fingerprint;
   int64_t recorded_position = 0;         // ledger position of the event carrying it
