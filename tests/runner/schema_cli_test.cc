@@ -170,6 +170,29 @@ TEST_P(RunnerSchemaCliTest, DriftAfterManualAlterIsListedAndStrictMigrateRefuses
   EXPECT_EQ(Cairn({"drift"}).exit_code, 0);
 }
 
+TEST_P(RunnerSchemaCliTest, DriftAfterAnInterruptedRunIsUnknownNotReported) {
+  if (!tdb_) return;
+  WriteFile(mig_ + "/0001_users.sql", kUsers);
+  ASSERT_EQ(Cairn({"migrate"}).exit_code, 0);
+  // A run killed after committing a migration that is not its last: the
+  // ledger shows a commit without a fingerprint after the last one.
+  Sql("ALTER TABLE users ADD COLUMN nickname TEXT");
+  {
+    auto conn = tdb_->Connect();
+    auto store = ledger::LedgerStore::For(*conn);
+    auto tx = conn->Begin();
+    ASSERT_TRUE(tx.ok());
+    v1::Event e;
+    e.set_stream(conn->url().database_name);
+    e.mutable_migration_committed()->set_migration_id("0002");
+    CAIRN_ASSERT_OK(store->Append(e));
+    CAIRN_ASSERT_OK((*tx)->Commit());
+  }
+  ProcessResult d = Cairn({"drift"});
+  EXPECT_EQ(d.exit_code, 0) << d.out << d.err;
+  EXPECT_THAT(d.out, HasSubstr("did not finish"));
+}
+
 TEST_P(RunnerSchemaCliTest, RehearsalCatchesADownThatLeavesAColumnBehind) {
   if (!tdb_) return;
   WriteFile(mig_ + "/0001_users.sql", kUsers);
