@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 
+#include "cairn/runner/schema_ops.h"
 #include "cli.h"
 #include "cli_output.h"
 #include "plan_output.h"
@@ -50,6 +51,22 @@ int RunExit(const runner::RunReport& r) {
   return r.outcome == v1::RUN_OUTCOME_FAILED ? runner::kExitMigrationFailed : runner::kExitOk;
 }
 
+// Warns on drift (docs/schema-model.md); with `strict`, refuses (kExitDrift).
+int CheckDriftBeforeMigrate(runner::Runner& r, bool strict) {
+  auto d = runner::CheckDrift(r);
+  if (!d.ok()) return Fail(d.status());
+  if (!d->drifted) return runner::kExitOk;
+  const char* level = strict ? "error" : "warning";
+  std::fprintf(stderr,
+               "cairn: %s: schema drift: the live schema (%s) differs from the ledger's (%s)\n",
+               level, d->live_fingerprint.c_str(), d->recorded_fingerprint.c_str());
+  for (const std::string& line : d->differences)
+    std::fprintf(stderr, "cairn: %s:   %s\n", level, line.c_str());
+  if (!strict) return runner::kExitOk;
+  std::fprintf(stderr, "cairn: error: --strict: nothing was migrated (see `cairn drift`)\n");
+  return runner::kExitDrift;
+}
+
 struct MigrateFlags {
   std::optional<std::string> to;
   bool allow_out_of_order = false;
@@ -59,6 +76,7 @@ struct MigrateFlags {
   std::string backup_dir;
   bool prepare = false;
   RunFlags run;
+  bool strict = false;
 };
 
 CommandAction SetupMigrate(CLI::App* cmd) {
@@ -76,6 +94,7 @@ CommandAction SetupMigrate(CLI::App* cmd) {
                 "PostgreSQL: apply in one transaction and PREPARE it; `cairn commit RUN` or "
                 "`cairn abort RUN` ends it");
   f->run.Add(cmd);
+  cmd->add_flag("--strict", f->strict, "refuse to run when the schema has drifted from the ledger");
   return [f](CliContext& ctx) -> int {
     auto options = f->run.Options(ctx);
     if (!options) return runner::kExitUsage;
@@ -88,6 +107,13 @@ CommandAction SetupMigrate(CLI::App* cmd) {
     if (!runner) return rc;
     runner::MigrateOptions migrate;
     migrate.to = f->to;
+    // Drift is checked when the run will change the schema (reading the
+    // whole catalog would make a no-op migrate grow with the schema), and
+    // always with --strict.
+    if (f->strict || !runner->NothingPending(migrate)) {
+      if (int drift = CheckDriftBeforeMigrate(*runner, f->strict); drift != runner::kExitOk)
+        return drift;
+    }
     migrate.expected_plan_hash = f->plan_hash;
     migrate.backup_dir = f->backup_dir;
     migrate.environment = EnvironmentName(f->env);

@@ -276,7 +276,7 @@ StatusOr<AppendResult> LedgerStore::Append(v1::Event event) {
                     Value(Bytes{record}), Value(Bytes{prev}), Value(Bytes{hash})})
           .status()
           .Annotate("cannot append to the ledger"));
-  if (conn_.backend() == db::Backend::kPostgres) {
+  if (notify_ && conn_.backend() == db::Backend::kPostgres) {
     // Wakes `cairn serve` (db::ChangeWatcher) when, and only if, this commits.
     CAIRN_RETURN_IF_ERROR(conn_.Execute("SELECT pg_notify('cairn_ledger', $1)", {Value(stream)})
                               .status()

@@ -11,6 +11,7 @@
 #include <set>
 
 #include "cairn/ledger/hash.h"
+#include "cairn/runner/schema_ops.h"
 #include "tx_modes.h"
 
 namespace cairn::runner {

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <thread>
 
+#include "cairn/runner/schema_ops.h"
 #include "directives.h"
 
 namespace cairn::runner {
@@ -125,6 +126,12 @@ class AllInOne final : public Strategy {
     const Migration* failed = nullptr;
     StepResult result;
     {
+      // A transaction to be PREPAREd must not NOTIFY (ledger/store.h).
+      struct NotifyOff {
+        ledger::LedgerStore& store;
+        ~NotifyOff() { store.set_notify(true); }
+      } notify_off{ctx_.store()};
+      if (req_.prepare) ctx_.store().set_notify(false);
       CAIRN_ASSIGN_OR_RETURN(auto tx, ctx_.Begin());
       for (const Migration* m : req_.plan) {
         CAIRN_RETURN_IF_ERROR(ctx_.Append(ctx_.Started(*m, req_.direction, false)));
@@ -378,6 +385,15 @@ StatusOr<std::unique_ptr<db::Transaction>> RunContext::Begin() {
 }
 
 Status RunContext::Append(const v1::Event& e) {
+  if (e.has_run_finished()) {
+    // Drift detection (docs/schema-model.md): each run records the schema it
+    // leaves, once, inside the transaction of its last event.
+    v1::Event stamped = e;
+    CAIRN_RETURN_IF_ERROR(StampSchema(conn_, &stamped));
+    CAIRN_ASSIGN_OR_RETURN(auto r, store_.Append(stamped));
+    head_ = r.position;
+    return Status::Ok();
+  }
   CAIRN_ASSIGN_OR_RETURN(auto r, store_.Append(e));
   head_ = r.position;
   return Status::Ok();

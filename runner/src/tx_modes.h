@@ -46,6 +46,7 @@ class RunContext {
              int64_t head, RunReport* report);
 
   db::Connection& conn() { return conn_; }
+  ledger::LedgerStore& store() { return store_; }
   RunReport& report() { return *report_; }
   int server_version() const { return server_version_; }
 

@@ -135,6 +135,12 @@ class LedgerStore {
 
   db::Connection& connection() { return conn_; }
 
+  // Whether Append on PostgreSQL also sends NOTIFY cairn_ledger (the wake-up
+  // of `cairn serve`; default on). A transaction that will be PREPAREd must
+  // turn it off: PostgreSQL cannot prepare one that notified. Its events
+  // then wake listeners when a later transaction of the stream commits.
+  void set_notify(bool notify) { notify_ = notify; }
+
  protected:
   explicit LedgerStore(db::Connection& conn) : conn_(conn) {}
 
@@ -152,6 +158,7 @@ class LedgerStore {
   // is then kept up to date by Append without re-reading it.
   StatusOr<Head> LockedHead(std::string_view stream);
 
+  bool notify_ = true;
   bool schema_known_ = false;  // the tables exist (they are never dropped by cairn)
   // The head of `locked_stream_` as of the last append in transaction
   // `locked_serial_` (0: none), whose lock this connection holds.

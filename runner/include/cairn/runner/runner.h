@@ -153,6 +153,11 @@ class Runner {
   // writes nothing. `cairn plan`, `migrate --dry-run` and the pre-flight use it.
   StatusOr<MigratePlan> PlanMigrate(const MigrateOptions& options);
 
+  // The report of a migrate with nothing to do, when the checksum cache and
+  // state snapshot show that cheaply; nullopt means "take the full path".
+  // Writes nothing and takes no lock.
+  std::optional<RunReport> NothingPending(const MigrateOptions& options);
+
   // Reverts applied migrations one at a time, newest first.
   StatusOr<RunReport> Rollback(const RollbackOptions& options);
 
@@ -173,9 +178,6 @@ class Runner {
 
  private:
   Status Load(std::vector<Migration>* files, ledger::StreamState* state);
-  // The report of a migrate with nothing to do, when the checksum cache and
-  // state snapshot show that cheaply; nullopt means "take the full path".
-  std::optional<RunReport> NothingPending(const MigrateOptions& options);
   // Saves the state snapshot after a run that may have appended events.
   StatusOr<RunReport> Finish(StatusOr<RunReport> report);
   // Checks the plan hash and takes the backup (runner/src/run_safety.cc);
@@ -220,6 +222,8 @@ enum ExitCode : int {
   kExitNotConfirmed = 11,       // production pre-flight not confirmed (no terminal, no --yes)
   kExitLintFindings = 12,       // cairn lint found dangerous operations
   kExitUnauthenticated = 19,  // a cairn server refused the token or its role
+  kExitDrift = 13,            // the live schema differs from the ledger's fingerprint
+  kExitRehearsalFailed = 14,  // cairn rehearse found a failing or irreversible migration
   kExitInternal = 70,
 };
 
