@@ -67,6 +67,8 @@ json EventJson(const v1::Event& e) {
       j["migration_id"] = e.migration_started().migration_id();
       j["checksum"] = e.migration_started().checksum();
       j["direction"] = v1::Direction_Name(e.migration_started().direction());
+      j["storage_type"] = v1::StorageType_Name(e.migration_started().storage_type());
+      j["resumed"] = e.migration_started().resumed();
       break;
     case v1::Event::kMigrationCommitted:
       j["migration_id"] = e.migration_committed().migration_id();
@@ -85,6 +87,18 @@ json EventJson(const v1::Event& e) {
     case v1::Event::kRunFinished:
       j["outcome"] = v1::RunOutcome_Name(e.run_finished().outcome());
       break;
+    case v1::Event::kBatchApplied: {
+      const auto& b = e.batch_applied();
+      j["migration_id"] = b.migration_id();
+      j["cursor"] = b.cursor();
+      j["rows"] = b.rows();
+      j["batch_number"] = b.batch_number();
+      j["loop"] = b.loop();
+      j["batch_size"] = b.batch_size();
+      j["duration_micros"] = b.duration_micros();
+      j["direction"] = v1::Direction_Name(b.direction());
+      break;
+    }
     default:
       break;
   }

@@ -3,6 +3,7 @@
 #include <optional>
 #include <string>
 
+#include "batch_flags.h"
 #include "cli.h"
 #include "cli_output.h"
 
@@ -12,6 +13,7 @@ namespace {
 struct MigrateFlags {
   std::optional<std::string> to;
   bool allow_out_of_order = false;
+  BatchFlags batch;
 };
 
 CommandAction SetupMigrate(CLI::App* cmd) {
@@ -19,9 +21,11 @@ CommandAction SetupMigrate(CLI::App* cmd) {
   cmd->add_option("--to", f->to, "apply up to and including this migration id");
   cmd->add_flag("--allow-out-of-order", f->allow_out_of_order,
                 "apply pending files numbered below the current version");
+  f->batch.Add(cmd);
   return [f](CliContext& ctx) -> int {
     runner::RunnerOptions options = ctx.RunnerOptionsFromGlobals();
     options.allow_out_of_order = f->allow_out_of_order;
+    options.batch = f->batch.Prepare(ctx);
     int rc;
     auto runner = ctx.OpenRunner(options, &rc);
     if (!runner) return rc;
@@ -30,14 +34,14 @@ CommandAction SetupMigrate(CLI::App* cmd) {
     auto report = runner->Migrate(migrate);
     if (!report.ok()) return Fail(report.status());
     PrintRun(*report, /*up=*/true);
-    return report->outcome == v1::RUN_OUTCOME_FAILED ? runner::kExitMigrationFailed
-                                                     : runner::kExitOk;
+    return ExitForRun(*report);
   };
 }
 
 struct RollbackFlags {
   int steps = 1;
   std::optional<std::string> to;
+  BatchFlags batch;
 };
 
 CommandAction SetupRollback(CLI::App* cmd) {
@@ -46,9 +50,12 @@ CommandAction SetupRollback(CLI::App* cmd) {
                     ->capture_default_str();
   cmd->add_option("--to", f->to, "revert everything applied after this id (0: all)")
       ->excludes(steps);
+  f->batch.Add(cmd);
   return [f](CliContext& ctx) -> int {
     int rc;
-    auto runner = ctx.OpenRunner(ctx.RunnerOptionsFromGlobals(), &rc);
+    runner::RunnerOptions options = ctx.RunnerOptionsFromGlobals();
+    options.batch = f->batch.Prepare(ctx);
+    auto runner = ctx.OpenRunner(options, &rc);
     if (!runner) return rc;
     runner::RollbackOptions rollback;
     rollback.steps = f->steps;
@@ -56,8 +63,7 @@ CommandAction SetupRollback(CLI::App* cmd) {
     auto report = runner->Rollback(rollback);
     if (!report.ok()) return Fail(report.status());
     PrintRun(*report, /*up=*/false);
-    return report->outcome == v1::RUN_OUTCOME_FAILED ? runner::kExitMigrationFailed
-                                                     : runner::kExitOk;
+    return ExitForRun(*report);
   };
 }
 

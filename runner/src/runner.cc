@@ -10,6 +10,7 @@
 #include <map>
 #include <set>
 
+#include "batch.h"
 #include "cairn/ledger/hash.h"
 
 namespace cairn::runner {
@@ -94,6 +95,7 @@ Status Runner::Load(std::vector<Migration>* files, ledger::StreamState* state) {
   CAIRN_RETURN_IF_ERROR(read.status());  // file errors first: they name the file
   CAIRN_RETURN_IF_ERROR(replayed.status());
   *files = std::move(*read);
+  CAIRN_RETURN_IF_ERROR(internal::MergeRegisteredSteps(files));  // C++ data migrations
   *state = std::move(*replayed);
   return Status::Ok();
 }
@@ -134,6 +136,7 @@ StatusOr<RunReport> Runner::Migrate(const MigrateOptions& options) {
     }
     plan.push_back(&m);
   }
+  internal::AddDataRefusals(*conn_, plan, state, &refusals);
   if (!refusals.empty()) {
     return FailedPreconditionError(JoinLines(refusals));
   }
@@ -186,7 +189,9 @@ StatusOr<RunReport> Runner::Rollback(const RollbackOptions& options) {
     }
     if (!m.down) {
       refusals.push_back(m.path + ": migration " + id +
-                         " has no '-- cairn:down' section: it cannot be rolled back");
+                         (m.step ? " is irreversible (a data migration without a down step)"
+                                 : " has no '-- cairn:down' section") +
+                         ": it cannot be rolled back");
       continue;
     }
     plan.push_back(&m);
@@ -252,6 +257,14 @@ StatusOr<RunReport> Runner::Execute(v1::Direction direction,
 
   Status fatal;  // a failure of the machinery (not of a migration's SQL)
   for (const Migration* m : plan) {
+    if (internal::IsDataStep(*m, direction)) {  // batched: docs/data-migrations.md
+      internal::StepEnv env{*conn_, stream_, options_.batch, options_.open, reason,
+                            make_event,  begin,   append,         &expected_head};
+      CAIRN_ASSIGN_OR_RETURN(bool go_on, internal::RunDataStep(env, *m, direction, state, &report));
+      if (go_on) continue;
+      report.version_after = VersionAfter(state, report);
+      return report;
+    }
     const Section& section = up ? m->up : *m->down;
     v1::Event started = make_event();
     auto* ms = started.mutable_migration_started();

@@ -30,6 +30,17 @@ struct MigrationIdLess {
 enum class MigrationStatus { kApplied, kRolledBack, kFailed };
 std::string_view MigrationStatusName(MigrationStatus s);  // "applied", "rolled_back", "failed"
 
+// The committed batches of a batched data migration that has not finished
+// (docs/data-migrations.md, "Resuming"). Empty (active = false) otherwise.
+struct BatchProgress {
+  bool active = false;  // at least one BatchApplied since the attempt began
+  v1::Direction direction = v1::DIRECTION_UNSPECIFIED;
+  std::string checksum;                   // of the version whose batches these are
+  std::map<int32_t, std::string> cursor;  // loop -> last key committed
+  int64_t rows = 0;
+  int64_t batches = 0;  // the last batch_number
+};
+
 struct MigrationRecord {
   std::string id;
   std::string description;
@@ -48,6 +59,7 @@ struct MigrationRecord {
   std::string last_error;
   int32_t last_error_line = 0;
   int64_t failed_at = 0;
+  BatchProgress progress;
 };
 
 struct RunRecord {
@@ -85,6 +97,8 @@ class StateBuilder {
   StreamState state_;
   // Checksums of up migrations started but not yet committed or failed.
   std::map<std::string, std::string> pending_checksum_;
+  // Checksum and direction of the latest attempt per migration, for progress.
+  std::map<std::string, std::pair<std::string, v1::Direction>> attempt_;
 };
 
 // Reads the whole stream and folds it.

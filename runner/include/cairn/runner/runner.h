@@ -31,6 +31,7 @@
 #include "cairn/db/database.h"
 #include "cairn/ledger/state.h"
 #include "cairn/ledger/store.h"
+#include "cairn/runner/batch_options.h"
 #include "cairn/runner/migration.h"
 
 namespace cairn::runner {
@@ -41,6 +42,7 @@ struct RunnerOptions {
   bool allow_out_of_order = false;  // apply pending files numbered below the current version
   std::string command_line;         // recorded in RunStarted
   db::OpenOptions open;
+  BatchOptions batch;  // batched data migrations (docs/data-migrations.md)
 };
 
 struct MigrateOptions {
@@ -141,6 +143,7 @@ enum ExitCode : int {
   kExitDatabase = 4,
   kExitVerifyFailed = 5,
   kExitConflict = 6,
+  kExitInterrupted = 16,  // SIGINT/SIGTERM stopped a batched migration; migrate resumes
   kExitInternal = 70,
 };
 

@@ -1,0 +1,37 @@
+// Throttling and progress for batched data migrations, and the stop request
+// that SIGINT/SIGTERM turn into a clean stop after the current batch
+// (docs/data-migrations.md, "Throttling and progress" and "Stopping").
+#ifndef CAIRN_RUNNER_BATCH_OPTIONS_H_
+#define CAIRN_RUNNER_BATCH_OPTIONS_H_
+
+#include <cstdint>
+
+namespace cairn::runner {
+
+enum class ProgressMode { kAuto, kBar, kLog, kOff };
+
+struct BatchOptions {
+  int64_t batch_size = 0;       // 0: the directive's size= (C++ loops: 1000)
+  int64_t pause_ms = 0;         // sleep between batches, outside any transaction
+  int64_t target_batch_ms = 0;  // 0: fixed size; otherwise adapt (see AdaptBatchSize)
+  ProgressMode progress = ProgressMode::kAuto;
+};
+
+// The next batch size after a batch of `size` rows whose transaction took
+// `took_ms`, aiming at `target_ms`: clamp(round(size * target / max(took, 1)),
+// size / 2, size * 2), at least 1 and at most 1,000,000. With target_ms <= 0,
+// `size` unchanged.
+int64_t AdaptBatchSize(int64_t size, double took_ms, int64_t target_ms);
+
+// Makes the first SIGINT or SIGTERM request a stop (the runner finishes the
+// current batch, records RunFinished(INTERRUPTED) and returns); the handler
+// is then reset, so a second signal ends the process at once. Idempotent.
+void InstallStopSignalHandlers();
+// Async-signal-safe: what the handler calls.
+void RequestStop();
+bool StopRequested();
+void ClearStopRequest();
+
+}  // namespace cairn::runner
+
+#endif  // CAIRN_RUNNER_BATCH_OPTIONS_H_
