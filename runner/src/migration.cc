@@ -218,6 +218,7 @@ StatusOr<Migration> ParseMigration(std::string_view path, std::string_view file_
         std::string_view rest = TrimLeft(TrimRight(line));
         rest = rest.substr(rest.find("cairn:batch") + 11);
         CAIRN_ASSIGN_OR_RETURN(sec.batch, ParseBatchDirective(path, lineno, rest));
+        sec.sql.push_back('\n');  // keeps the section's lines aligned with the file's
         continue;
       }
       return FileError(path, lineno,

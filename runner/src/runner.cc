@@ -258,8 +258,8 @@ StatusOr<RunReport> Runner::Execute(v1::Direction direction,
   Status fatal;  // a failure of the machinery (not of a migration's SQL)
   for (const Migration* m : plan) {
     if (internal::IsDataStep(*m, direction)) {  // batched: docs/data-migrations.md
-      internal::StepEnv env{*conn_, stream_, options_.batch, options_.open, reason,
-                            make_event,  begin,   append,         &expected_head};
+      internal::StepEnv env{*conn_,     stream_, options_.batch, options_.open, reason,
+                            make_event, begin,   append,         &expected_head};
       CAIRN_ASSIGN_OR_RETURN(bool go_on, internal::RunDataStep(env, *m, direction, state, &report));
       if (go_on) continue;
       report.version_after = VersionAfter(state, report);

@@ -165,9 +165,10 @@ void ClearRegisteredDataMigrations();
 // "sha256:" + hex of SHA-256("cairn-cpp-step\n" + id + "\n" + name + "\n" + version).
 std::string DataMigrationChecksum(const DataMigration& step);
 
-#define CAIRN_DATA_MIGRATION(expr)                                                    \
+// Variadic so that a lambda with commas in it needs no extra parentheses.
+#define CAIRN_DATA_MIGRATION(...)                                                     \
   static const bool CAIRN_CONCAT_(cairn_data_migration_, __LINE__) [[maybe_unused]] = \
-      ::cairn::runner::RegisterDataMigration(expr)
+      ::cairn::runner::RegisterDataMigration(__VA_ARGS__)
 
 }  // namespace cairn::runner
 
