@@ -10,8 +10,9 @@ void BatchFlags::Add(CLI::App* cmd) {
       ->check(CLI::Range(int64_t{1}, int64_t{1000000}));
   cmd->add_option("--pause-ms", options.pause_ms, "pause between batches, in milliseconds")
       ->check(CLI::Range(int64_t{0}, int64_t{3600000}));
-  cmd->add_option("--target-batch-ms", options.target_batch_ms,
-                  "adapt the batch size so each batch transaction takes about this long")
+  cmd->add_option("--target-batch-ms", target_batch_ms,
+                  "adapt the batch size so each batch transaction takes about this long "
+                  "(default 50 unless --batch-size is given; 0: fixed size)")
       ->check(CLI::Range(int64_t{0}, int64_t{600000}));
   cmd->add_option("--progress", progress, "progress output: auto, bar, log or off")
       ->check(CLI::IsMember({"auto", "bar", "log", "off"}))
@@ -20,6 +21,9 @@ void BatchFlags::Add(CLI::App* cmd) {
 
 runner::BatchOptions BatchFlags::Prepare(const CliContext& ctx) const {
   runner::BatchOptions o = options;
+  o.target_batch_ms = target_batch_ms >= 0     ? target_batch_ms
+                      : options.batch_size > 0 ? 0
+                                               : kDefaultTargetBatchMs;
   o.progress = progress == "bar"   ? runner::ProgressMode::kBar
                : progress == "log" ? runner::ProgressMode::kLog
                : progress == "off" ? runner::ProgressMode::kOff

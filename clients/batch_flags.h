@@ -12,8 +12,13 @@
 
 namespace cairn::cli {
 
+// Without --batch-size and --target-batch-ms the size adapts towards
+// kDefaultTargetBatchMs; --batch-size alone fixes it.
+constexpr int64_t kDefaultTargetBatchMs = 50;
+
 struct BatchFlags {
   runner::BatchOptions options;
+  int64_t target_batch_ms = -1;  // -1: not given
   std::string progress = "auto";
 
   // Adds --batch-size, --pause-ms, --target-batch-ms and --progress to `cmd`.

@@ -13,7 +13,8 @@ enum class ProgressMode { kAuto, kBar, kLog, kOff };
 struct BatchOptions {
   int64_t batch_size = 0;       // 0: the directive's size= (C++ loops: 1000)
   int64_t pause_ms = 0;         // sleep between batches, outside any transaction
-  int64_t target_batch_ms = 0;  // 0: fixed size; otherwise adapt (see AdaptBatchSize)
+  int64_t target_batch_ms = 0;  // 0: fixed size; otherwise adapt (see AdaptBatchSize).
+                                // The CLI defaults it to 50 unless --batch-size is given.
   ProgressMode progress = ProgressMode::kAuto;
 };
 
