@@ -149,7 +149,7 @@ class ContextImpl : public DataContext {
   }
 
   Status CopyToCollection(const TableRef& from, std::string_view key, const CollectionRef& to,
-                          RowToDocument fn) override {
+                          DocumentFromRow fn) override {
     RowBatch batch;
     LoopDef def;
     CAIRN_RETURN_IF_ERROR(TableLoop(from, key, &batch, &def));
@@ -167,7 +167,7 @@ class ContextImpl : public DataContext {
 
   Status CopyToTable(const CollectionRef& from, const TableRef& to,
                      std::vector<std::string> columns, std::string key_column,
-                     DocumentToRow fn) override {
+                     RowFromDocument fn) override {
     std::vector<Document> batch;
     LoopDef def;
     CAIRN_RETURN_IF_ERROR(CollectionLoop(from, &batch, &def));

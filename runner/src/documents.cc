@@ -29,7 +29,7 @@ Status CheckDocument(std::string_view collection, const Document& doc) {
   return Status::Ok();
 }
 
-StatusOr<std::vector<Document>> ToDocuments(const std::vector<db::Row>& rows) {
+StatusOr<std::vector<Document>> DocumentsOf(const std::vector<db::Row>& rows) {
   std::vector<Document> out;
   out.reserve(rows.size());
   for (const db::Row& r : rows) {
@@ -127,7 +127,7 @@ StatusOr<std::optional<Document>> Get(db::Connection& conn, std::string_view col
       auto rows,
       conn.Query("SELECT id, body FROM " + Quoted(collection) + " WHERE id = $1", {db::Value(id)}));
   if (rows.empty()) return std::optional<Document>();
-  CAIRN_ASSIGN_OR_RETURN(auto found, ToDocuments(rows));
+  CAIRN_ASSIGN_OR_RETURN(auto found, DocumentsOf(rows));
   return std::optional<Document>(std::move(found[0]));
 }
 
@@ -149,7 +149,7 @@ StatusOr<std::vector<Document>> Find(db::Connection& conn, std::string_view coll
     params = {db::Value(path), value};
   }
   CAIRN_ASSIGN_OR_RETURN(auto rows, conn.Query(sql, params));
-  return ToDocuments(rows);
+  return DocumentsOf(rows);
 }
 
 StatusOr<std::vector<Document>> ReadAfter(db::Connection& conn, std::string_view collection,
@@ -158,7 +158,7 @@ StatusOr<std::vector<Document>> ReadAfter(db::Connection& conn, std::string_view
   CAIRN_ASSIGN_OR_RETURN(auto rows, conn.Query("SELECT id, body FROM " + Quoted(collection) +
                                                    " WHERE id > $1 ORDER BY id LIMIT $2",
                                                {db::Value(after), db::Value(limit)}));
-  return ToDocuments(rows);
+  return DocumentsOf(rows);
 }
 
 StatusOr<int64_t> Count(db::Connection& conn, std::string_view collection) {

@@ -80,8 +80,8 @@ class DataContext {
   using RowBatchFn = std::function<StatusOr<int64_t>(const RowBatch&, db::Connection& conn)>;
   using DocumentBatchFn =
       std::function<StatusOr<int64_t>(std::vector<Document>&, db::Connection& conn)>;
-  using RowToDocument = std::function<StatusOr<Document>(const RowBatch&, size_t row)>;
-  using DocumentToRow = std::function<StatusOr<db::Params>(const Document&)>;
+  using DocumentFromRow = std::function<StatusOr<Document>(const RowBatch&, size_t row)>;
+  using RowFromDocument = std::function<StatusOr<db::Params>(const Document&)>;
 
   virtual ~DataContext() = default;
 
@@ -125,12 +125,12 @@ class DataContext {
   // the destination, which records its own progress when it is not the
   // target (docs/data-migrations.md, "Moves").
   virtual Status CopyToCollection(const TableRef& from, std::string_view key,
-                                  const CollectionRef& to, RowToDocument fn) = 0;
+                                  const CollectionRef& to, DocumentFromRow fn) = 0;
   // `columns` are the destination's columns in the order fn returns values;
   // `key_column` is the one that identifies a row (the upsert's conflict target).
   virtual Status CopyToTable(const CollectionRef& from, const TableRef& to,
                              std::vector<std::string> columns, std::string key_column,
-                             DocumentToRow fn) = 0;
+                             RowFromDocument fn) = 0;
 };
 
 using StepFn = std::function<Status(DataContext&)>;
