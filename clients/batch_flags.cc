@@ -29,7 +29,7 @@ runner::BatchOptions BatchFlags::Prepare(const CliContext& ctx) const {
                : progress == "off" ? runner::ProgressMode::kOff
                                    : runner::ProgressMode::kAuto;
   if (ctx.quiet) o.progress = runner::ProgressMode::kOff;
-  runner::InstallStopSignalHandlers();
+  o.stop_on_signals = true;
   return o;
 }
 

@@ -23,8 +23,8 @@ struct BatchFlags {
 
   // Adds --batch-size, --pause-ms, --target-batch-ms and --progress to `cmd`.
   void Add(CLI::App* cmd);
-  // The options for a run (-q turns progress off), and SIGINT/SIGTERM set to
-  // stop after the current batch.
+  // The options for a run (-q turns progress off); SIGINT/SIGTERM stop a
+  // batched step after its current batch.
   runner::BatchOptions Prepare(const CliContext& ctx) const;
 };
 

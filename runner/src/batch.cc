@@ -113,14 +113,22 @@ int64_t AdaptBatchSize(int64_t size, double took_ms, int64_t target_ms) {
   return std::clamp<int64_t>(next, 1, 1000000);
 }
 
-void InstallStopSignalHandlers() {
+StopSignalScope::StopSignalScope(bool enabled) : enabled_(enabled) {
+  if (!enabled_) return;
   struct sigaction sa {};
   sa.sa_handler = OnStopSignal;
   sigemptyset(&sa.sa_mask);
   sa.sa_flags = SA_RESETHAND;  // a second signal gets the default action: the process ends
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGINT, &sa, &old_int_);
+  sigaction(SIGTERM, &sa, &old_term_);
 }
+
+StopSignalScope::~StopSignalScope() {
+  if (!enabled_) return;
+  sigaction(SIGINT, &old_int_, nullptr);
+  sigaction(SIGTERM, &old_term_, nullptr);
+}
+
 void RequestStop() { g_stop = 1; }
 bool StopRequested() { return g_stop != 0; }
 void ClearStopRequest() { g_stop = 0; }
@@ -337,6 +345,7 @@ StatusOr<bool> RunDataStep(StepEnv& env, const Migration& m, v1::Direction direc
     spdlog::warn("{} ({}): resuming after batch {} ({} rows done)", m.id, m.description,
                  progress.batches, progress.rows);
 
+  StopSignalScope signals(env.options.stop_on_signals);
   LoopEngine engine(env, m, direction, progress, storage_type);
   Status s;
   if (m.step) {

@@ -4,6 +4,8 @@
 #ifndef CAIRN_RUNNER_BATCH_OPTIONS_H_
 #define CAIRN_RUNNER_BATCH_OPTIONS_H_
 
+#include <signal.h>
+
 #include <cstdint>
 
 namespace cairn::runner {
@@ -16,6 +18,10 @@ struct BatchOptions {
   int64_t target_batch_ms = 0;  // 0: fixed size; otherwise adapt (see AdaptBatchSize).
                                 // The CLI defaults it to 50 unless --batch-size is given.
   ProgressMode progress = ProgressMode::kAuto;
+  // While a batched step runs, the first SIGINT or SIGTERM stops the run
+  // after the current batch (StopSignalScope). Outside batched steps the
+  // signals keep their usual effect.
+  bool stop_on_signals = false;
 };
 
 // The next batch size after a batch of `size` rows whose transaction took
@@ -24,10 +30,22 @@ struct BatchOptions {
 // `size` unchanged.
 int64_t AdaptBatchSize(int64_t size, double took_ms, int64_t target_ms);
 
-// Makes the first SIGINT or SIGTERM request a stop (the runner finishes the
-// current batch, records RunFinished(INTERRUPTED) and returns); the handler
-// is then reset, so a second signal ends the process at once. Idempotent.
-void InstallStopSignalHandlers();
+// While alive (and `enabled`), the first SIGINT or SIGTERM requests a stop
+// (the runner finishes the current batch, records RunFinished(INTERRUPTED)
+// and returns); the handler is then reset, so a second signal ends the
+// process at once. The previous handlers come back on destruction.
+class StopSignalScope {
+ public:
+  explicit StopSignalScope(bool enabled);
+  ~StopSignalScope();
+  StopSignalScope(const StopSignalScope&) = delete;
+  StopSignalScope& operator=(const StopSignalScope&) = delete;
+
+ private:
+  bool enabled_;
+  struct sigaction old_int_ {
+  }, old_term_{};
+};
 // Async-signal-safe: what the handler calls.
 void RequestStop();
 bool StopRequested();
