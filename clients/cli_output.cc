@@ -94,6 +94,8 @@ json EventJson(const v1::Event& e) {
       j["checksum"] = e.migration_started().checksum();
       j["direction"] = v1::Direction_Name(e.migration_started().direction());
       j["outside_transaction"] = e.migration_started().outside_transaction();
+      j["storage_type"] = v1::StorageType_Name(e.migration_started().storage_type());
+      j["resumed"] = e.migration_started().resumed();
       break;
     case v1::Event::kMigrationCommitted:
       j["migration_id"] = e.migration_committed().migration_id();
@@ -141,6 +143,18 @@ json EventJson(const v1::Event& e) {
       j["backup_run_id"] = e.backup_restored().backup_run_id();
       j["forced"] = e.backup_restored().forced();
       break;
+    case v1::Event::kBatchApplied: {
+      const auto& b = e.batch_applied();
+      j["migration_id"] = b.migration_id();
+      j["cursor"] = b.cursor();
+      j["rows"] = b.rows();
+      j["batch_number"] = b.batch_number();
+      j["loop"] = b.loop();
+      j["batch_size"] = b.batch_size();
+      j["duration_micros"] = b.duration_micros();
+      j["direction"] = v1::Direction_Name(b.direction());
+      break;
+    }
     default:
       break;
   }

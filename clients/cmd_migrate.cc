@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 
+#include "batch_flags.h"
 #include "cairn/runner/schema_ops.h"
 #include "cli.h"
 #include "cli_output.h"
@@ -48,7 +49,7 @@ struct RunFlags {
 
 int RunExit(const runner::RunReport& r) {
   if (r.compensation_failed) return runner::kExitCompensationFailed;
-  return r.outcome == v1::RUN_OUTCOME_FAILED ? runner::kExitMigrationFailed : runner::kExitOk;
+  return ExitForRun(r);  // failed, interrupted (batch_flags.cc) or ok
 }
 
 // Warns on drift (docs/schema-model.md); with `strict`, refuses (kExitDrift).
@@ -77,6 +78,7 @@ struct MigrateFlags {
   bool prepare = false;
   RunFlags run;
   bool strict = false;
+  BatchFlags batch;
 };
 
 CommandAction SetupMigrate(CLI::App* cmd) {
@@ -95,10 +97,12 @@ CommandAction SetupMigrate(CLI::App* cmd) {
                 "`cairn abort RUN` ends it");
   f->run.Add(cmd);
   cmd->add_flag("--strict", f->strict, "refuse to run when the schema has drifted from the ledger");
+  f->batch.Add(cmd);
   return [f](CliContext& ctx) -> int {
     auto options = f->run.Options(ctx);
     if (!options) return runner::kExitUsage;
     options->allow_out_of_order = f->allow_out_of_order;
+    options->batch = f->batch.Prepare(ctx);
     if (f->prepare && f->run.tx == v1::TRANSACTION_MODE_NONE)
       return Fail(
           InvalidArgumentError("--prepare needs one transaction: it cannot go with --tx none"));
@@ -135,6 +139,7 @@ struct RollbackFlags {
   int steps = 1;
   std::optional<std::string> to;
   RunFlags run;
+  BatchFlags batch;
 };
 
 CommandAction SetupRollback(CLI::App* cmd) {
@@ -144,10 +149,12 @@ CommandAction SetupRollback(CLI::App* cmd) {
   cmd->add_option("--to", f->to, "revert everything applied after this id (0: all)")
       ->excludes(steps);
   f->run.Add(cmd);
+  f->batch.Add(cmd);
   return [f](CliContext& ctx) -> int {
     auto options = f->run.Options(ctx);
     if (!options) return runner::kExitUsage;
     int rc;
+    options->batch = f->batch.Prepare(ctx);
     auto runner = ctx.OpenRunner(*options, &rc);
     if (!runner) return rc;
     runner::RollbackOptions rollback;

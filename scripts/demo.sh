@@ -11,7 +11,9 @@ cd "$ROOT"
 bash "$ROOT/scripts/build.sh"
 
 BUILD="${CAIRN_BUILD_DIR:-build}"
-CAIRN="$BUILD/clients/cairn"
+# campus_migrate is the cairn CLI plus the example's C++ data migration (0010);
+# the SQL files, including the batched backfill 0009, run the same either way.
+CAIRN="$BUILD/migrations/campus_migrate"
 DB="${CAIRN_DEMO_DB:-build/campus.db}"
 
 if [[ ! -x "$CAIRN" ]]; then

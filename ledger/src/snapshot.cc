@@ -14,11 +14,14 @@ namespace cairn::ledger {
 // snapshot.proto and to the two functions below (and kReplayVersion bumped),
 // or snapshots would silently drop it. The sizes are those of x86-64 libstdc++.
 #if defined(__x86_64__) && defined(__GLIBCXX__)
-static_assert(sizeof(MigrationRecord) == 296,
+static_assert(sizeof(MigrationRecord) == 400,
               "MigrationRecord changed: update snapshot.proto, ledger/src/snapshot.cc and "
               "kReplayVersion");
 static_assert(sizeof(RunRecord) == 96,
               "RunRecord changed: update snapshot.proto, ledger/src/snapshot.cc and "
+              "kReplayVersion");
+static_assert(sizeof(StateBuilder) == 344,
+              "StateBuilder changed: update snapshot.proto, ledger/src/snapshot.cc and "
               "kReplayVersion");
 static_assert(sizeof(StreamState) == 248,
               "StreamState changed: update snapshot.proto, ledger/src/snapshot.cc and "
@@ -50,6 +53,17 @@ std::string StateBuilder::SerializeSnapshot() const {
     m->set_last_error_line(r.last_error_line);
     m->set_failed_at(r.failed_at);
     m->set_baselined(r.baselined);
+    v1::BatchProgressSnapshot* bp = m->mutable_progress();
+    bp->set_active(r.progress.active);
+    bp->set_direction(r.progress.direction);
+    bp->set_checksum(r.progress.checksum);
+    for (const auto& [loop, cursor] : r.progress.cursor) {
+      v1::LoopCursor* c = bp->add_cursors();
+      c->set_loop(loop);
+      c->set_cursor(cursor);
+    }
+    bp->set_rows(r.progress.rows);
+    bp->set_batches(r.progress.batches);
   }
   for (const auto& id : state_.applied_order) snap.add_applied_order(id);
   snap.set_runs(state_.runs);
@@ -64,6 +78,12 @@ std::string StateBuilder::SerializeSnapshot() const {
     v1::PendingChecksum* p = snap.add_pending_checksums();
     p->set_migration_id(id);
     p->set_checksum(checksum);
+  }
+  for (const auto& [id, attempt] : attempt_) {
+    v1::AttemptSnapshot* a = snap.add_attempts();
+    a->set_migration_id(id);
+    a->set_checksum(attempt.first);
+    a->set_direction(attempt.second);
   }
   return snap.SerializeAsString();
 }
@@ -100,6 +120,12 @@ StatusOr<StateBuilder> StateBuilder::RestoreSnapshot(std::string_view bytes) {
     r.last_error_line = m.last_error_line();
     r.failed_at = m.failed_at();
     r.baselined = m.baselined();
+    r.progress.active = m.progress().active();
+    r.progress.direction = m.progress().direction();
+    r.progress.checksum = m.progress().checksum();
+    for (const auto& c : m.progress().cursors()) r.progress.cursor[c.loop()] = c.cursor();
+    r.progress.rows = m.progress().rows();
+    r.progress.batches = m.progress().batches();
     st.migrations.emplace_hint(st.migrations.end(), r.id, std::move(r));
   }
   st.applied_order.assign(snap.applied_order().begin(), snap.applied_order().end());
@@ -113,6 +139,8 @@ StatusOr<StateBuilder> StateBuilder::RestoreSnapshot(std::string_view bytes) {
   st.last_run.actor = run.actor();
   for (const auto& p : snap.pending_checksums())
     b.pending_checksum_[p.migration_id()] = p.checksum();
+  for (const auto& a : snap.attempts())
+    b.attempt_[a.migration_id()] = {a.checksum(), a.direction()};
   return b;
 }
 

@@ -102,6 +102,8 @@ void StateBuilder::Apply(const v1::Event& e) {
       r.file = m.file();
       r.storage_type = m.storage_type();
       if (m.direction() == v1::DIRECTION_UP) pending_checksum_[m.migration_id()] = m.checksum();
+      if (!m.resumed()) r.progress = BatchProgress{};
+      attempt_[m.migration_id()] = {m.checksum(), m.direction()};
       break;
     }
     case v1::Event::kMigrationCommitted: {
@@ -121,6 +123,7 @@ void StateBuilder::Apply(const v1::Event& e) {
         r.checksum = it->second;
         pending_checksum_.erase(it);
       }
+      r.progress = BatchProgress{};
       if (was_applied) remove_applied(r.id);  // keeps replay linear in the stream length
       state_.applied_order.push_back(r.id);
       break;
@@ -131,6 +134,7 @@ void StateBuilder::Apply(const v1::Event& e) {
       r.id = m.migration_id();
       r.status = MigrationStatus::kRolledBack;
       r.rolled_back_at = at;
+      r.progress = BatchProgress{};
       remove_applied(r.id);
       break;
     }
@@ -172,8 +176,27 @@ void StateBuilder::Apply(const v1::Event& e) {
         it->second.checksum = m.new_checksum();
       break;
     }
+    case v1::Event::kBatchApplied: {
+      // Folded into the unfinished attempt's progress (docs/data-migrations.md).
+      const auto& b = e.batch_applied();
+      MigrationRecord& r = state_.migrations[b.migration_id()];
+      if (r.id.empty()) {
+        r.id = b.migration_id();
+        r.status = MigrationStatus::kRolledBack;
+      }
+      BatchProgress& p = r.progress;
+      if (!p.active) {
+        p.active = true;
+        p.direction = b.direction();
+        if (auto it = attempt_.find(b.migration_id()); it != attempt_.end())
+          p.checksum = it->second.first;
+      }
+      p.cursor[b.loop()] = b.cursor();
+      p.rows += b.rows();
+      p.batches = b.batch_number();
+      break;
+    }
     case v1::Event::kBackupRestored:
-    case v1::Event::kBatchApplied:
     case v1::Event::BODY_NOT_SET:
       break;
   }

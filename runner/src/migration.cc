@@ -163,6 +163,18 @@ StatusOr<Migration> ParseMigration(std::string_view path, std::string_view file_
         m.down = Section{"", lineno + 1};
         continue;
       }
+      if (*d == "batch" && where != kPreamble) {
+        Section& sec = where == kUp ? m.up : *m.down;
+        bool only_comments = true;
+        for (auto l : Lines(sec.sql)) only_comments = only_comments && IsBlankOrComment(l);
+        if (sec.batch || !only_comments)
+          return FileError(path, lineno, "'-- cairn:batch' must be the first line of its section");
+        std::string_view rest = TrimLeft(TrimRight(line));
+        rest = rest.substr(rest.find("cairn:batch") + 11);
+        CAIRN_ASSIGN_OR_RETURN(sec.batch, ParseBatchDirective(path, lineno, rest));
+        sec.sql.push_back('\n');  // keeps the section's lines aligned with the file's
+        continue;
+      }
       if (auto handled = ParseOptionDirective(line, where == kPreamble, &m); handled) {
         if (!handled->ok()) return FileError(path, lineno, handled->message());
         continue;
@@ -228,6 +240,8 @@ StatusOr<Migration> ParseMigration(std::string_view path, std::string_view file_
       }
     }
   }
+  if (m.up.batch) CAIRN_RETURN_IF_ERROR(FinishBatchSection(path, &m.up));
+  if (m.down && m.down->batch) CAIRN_RETURN_IF_ERROR(FinishBatchSection(path, &*m.down));
   bool empty_up = true;
   for (auto l : Lines(m.up.sql)) empty_up = empty_up && IsBlankOrComment(l);
   if (empty_up) return FileError(path, up_directive_line, "the up section has no SQL");

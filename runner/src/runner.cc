@@ -10,6 +10,7 @@
 #include <map>
 #include <set>
 
+#include "batch.h"
 #include "cairn/ledger/hash.h"
 #include "cairn/runner/schema_ops.h"
 #include "tx_modes.h"
@@ -100,13 +101,31 @@ Status LoadBoth(StatusOr<Files> (*read_files)(const std::string&), const std::st
 }
 
 Status Runner::Load(std::vector<Migration>* files, ledger::StreamState* state) {
-  return LoadBoth(&LoadMigrations, options_.dir, *store_, stream_, files, state);
+  CAIRN_RETURN_IF_ERROR(LoadBoth(&LoadMigrations, options_.dir, *store_, stream_, files, state));
+  return internal::MergeRegisteredSteps(files);  // C++ data migrations
+}
+
+// The registered C++ data migrations (data_migration.h) as summaries, added
+// to those of the files. Id clashes are reported by the full path (Load).
+Status AddRegisteredSummaries(std::vector<MigrationSummary>* files) {
+  std::vector<Migration> steps;
+  CAIRN_RETURN_IF_ERROR(internal::MergeRegisteredSteps(&steps));
+  for (const Migration& m : steps) {
+    files->push_back(
+        MigrationSummary{m.id, m.name, m.description, m.file, m.path, m.checksum,
+                         m.down.has_value() || (m.step != nullptr && !m.step->irreversible)});
+  }
+  std::sort(files->begin(), files->end(), [](const MigrationSummary& a, const MigrationSummary& b) {
+    return ledger::CompareMigrationIds(a.id, b.id) < 0;
+  });
+  return Status::Ok();
 }
 
 std::optional<RunReport> Runner::NothingPending(const MigrateOptions& options) {
   std::vector<MigrationSummary> files;
   ledger::StreamState state;
-  if (!LoadBoth(&ScanMigrations, options_.dir, *store_, stream_, &files, &state).ok())
+  if (!LoadBoth(&ScanMigrations, options_.dir, *store_, stream_, &files, &state).ok() ||
+      !AddRegisteredSummaries(&files).ok())
     return std::nullopt;  // the full path reports the error
   bool to_known = !options.to;
   for (const MigrationSummary& m : files) {
@@ -187,6 +206,7 @@ StatusOr<MigratePlan> Runner::PlanMigrate(const MigrateOptions& options) {
     }
     plan.push_back(&m);
   }
+  internal::AddDataRefusals(*conn_, plan, state, &refusals);
   if (!refusals.empty()) {
     return FailedPreconditionError(JoinLines(refusals));
   }
@@ -238,7 +258,9 @@ StatusOr<RunReport> Runner::Rollback(const RollbackOptions& options) {
     }
     if (!m.down) {
       refusals.push_back(m.path + ": migration " + id +
-                         " has no '-- cairn:down' section: it cannot be rolled back");
+                         (m.step ? " is irreversible (a data migration without a down step)"
+                                 : " has no '-- cairn:down' section") +
+                         ": it cannot be rolled back");
       continue;
     }
     plan.push_back(&m);
@@ -290,6 +312,9 @@ StatusOr<RunReport> Runner::Execute(v1::Direction direction,
   req.lock_wait_micros = lock_wait_micros;
   req.command_line = options_.command_line;
   req.run_started_extra = run_started_extra_;
+  req.state = &state;
+  req.batch = options_.batch;
+  req.open = options_.open;
   run_started_extra_.Clear();
   RunContext ctx(*conn_, *store_, stream_, actor_, state.head.position, &report);
   CAIRN_RETURN_IF_ERROR(ExecuteRun(ctx, req));
@@ -302,6 +327,7 @@ StatusOr<StatusReport> Runner::GetStatus() {
   std::vector<MigrationSummary> files;
   CAIRN_RETURN_IF_ERROR(
       LoadBoth(&ScanMigrations, options_.dir, *store_, stream_, &files, &r.state));
+  CAIRN_RETURN_IF_ERROR(AddRegisteredSummaries(&files));
   r.stream = stream_;
   r.version = r.state.CurrentVersion();
   r.head = r.state.head;

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <thread>
 
+#include "batch.h"
 #include "cairn/runner/schema_ops.h"
 #include "directives.h"
 
@@ -41,6 +42,17 @@ class Strategy {
   virtual Status Run() = 0;
 
  protected:
+  // Batched data migrations commit batch by batch (docs/data-migrations.md):
+  // only --tx per-migration can run them.
+  Status RefuseDataSteps(const char* mode) const {
+    for (const Migration* m : req_.plan) {
+      if (internal::IsDataStep(*m, req_.direction))
+        return FailedPreconditionError(m->path + ": migration " + m->id +
+                                       " is a batched data migration, committed batch by batch: " +
+                                       mode + " cannot include it; run it with --tx per-migration");
+    }
+    return Status::Ok();
+  }
   std::vector<std::string>& done() {
     return req_.direction == v1::DIRECTION_UP ? ctx_.report().applied : ctx_.report().rolled_back;
   }
@@ -90,6 +102,21 @@ class PerMigration final : public Strategy {
   using Strategy::Strategy;
   Status Run() override {
     for (const Migration* m : req_.plan) {
+      if (internal::IsDataStep(*m, req_.direction)) {  // batched: docs/data-migrations.md
+        internal::StepEnv env{ctx_.conn(),
+                              ctx_.stream(),
+                              req_.batch,
+                              req_.open,
+                              req_.reason,
+                              [this] { return ctx_.NewEvent(); },
+                              [this] { return ctx_.Begin(); },
+                              [this](const v1::Event& e) { return ctx_.Append(e); },
+                              ctx_.mutable_head()};
+        CAIRN_ASSIGN_OR_RETURN(bool go_on, internal::RunDataStep(env, *m, req_.direction,
+                                                                 *req_.state, &ctx_.report()));
+        if (!go_on) return Status::Ok();  // the run's end is recorded
+        continue;
+      }
       std::string why;
       const bool outside = MustRunOutside(*m, req_.direction, &why);
       if (outside) spdlog::info("{} runs outside a transaction: {}", m->id, why);
@@ -110,6 +137,7 @@ class AllInOne final : public Strategy {
   Status Check() override {
     if (req_.prepare && ctx_.conn().backend() != db::Backend::kPostgres)
       return FailedPreconditionError("--prepare needs PostgreSQL (two-phase commit)");
+    CAIRN_RETURN_IF_ERROR(RefuseDataSteps(req_.prepare ? "--prepare" : "--tx all"));
     for (const Migration* m : req_.plan) {
       std::string why;
       if (MustRunOutside(*m, req_.direction, &why))
@@ -183,6 +211,7 @@ class NoTransaction final : public Strategy {
  public:
   using Strategy::Strategy;
   Status Check() override {
+    CAIRN_RETURN_IF_ERROR(RefuseDataSteps("--tx none"));
     const char* needed = req_.direction == v1::DIRECTION_UP ? "-- cairn:down" : "-- cairn:up";
     for (const Migration* m : req_.plan) {
       if (req_.direction == v1::DIRECTION_UP && !m->down)

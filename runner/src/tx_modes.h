@@ -28,6 +28,11 @@ struct ExecutionRequest {
   std::string command_line;
   // More RunStarted fields (plan hash, backup, environment: run_safety.cc).
   v1::RunStarted run_started_extra;
+  // For batched data migrations (batch.h): the replayed state the plan was
+  // made from, the batch settings, and how to open attached databases.
+  const ledger::StreamState* state = nullptr;
+  BatchOptions batch;
+  db::OpenOptions open;
 };
 
 // The outcome of running one section's SQL.
@@ -47,6 +52,9 @@ class RunContext {
 
   db::Connection& conn() { return conn_; }
   ledger::LedgerStore& store() { return store_; }
+  // The ledger head this run expects (for steps that append on their own).
+  int64_t* mutable_head() { return &head_; }
+  const std::string& stream() const { return stream_; }
   RunReport& report() { return *report_; }
   int server_version() const { return server_version_; }
 

@@ -30,6 +30,17 @@ struct MigrationIdLess {
 enum class MigrationStatus { kApplied, kRolledBack, kFailed };
 std::string_view MigrationStatusName(MigrationStatus s);  // "applied", "rolled_back", "failed"
 
+// The committed batches of a batched data migration that has not finished
+// (docs/data-migrations.md, "Resuming"). Empty (active = false) otherwise.
+struct BatchProgress {
+  bool active = false;  // at least one BatchApplied since the attempt began
+  v1::Direction direction = v1::DIRECTION_UNSPECIFIED;
+  std::string checksum;                   // of the version whose batches these are
+  std::map<int32_t, std::string> cursor;  // loop -> last key committed
+  int64_t rows = 0;
+  int64_t batches = 0;  // the last batch_number
+};
+
 struct MigrationRecord {
   std::string id;
   std::string description;
@@ -51,6 +62,7 @@ struct MigrationRecord {
   // Applied by a MigrationBaselined event (its SQL never ran here); cleared
   // when the migration is later committed by a run.
   bool baselined = false;
+  BatchProgress progress;
 };
 
 struct RunRecord {
@@ -79,7 +91,7 @@ struct StreamState {
 // Version of the replay rules: bump it whenever StateBuilder::Apply changes
 // what it derives from events, so that state snapshots built by older rules
 // are ignored (docs/caches.md).
-inline constexpr int64_t kReplayVersion = 2;
+inline constexpr int64_t kReplayVersion = 3;
 
 // Folds events, in position order, into a StreamState.
 class StateBuilder {
@@ -101,6 +113,8 @@ class StateBuilder {
   StreamState state_;
   // Checksums of up migrations started but not yet committed or failed.
   std::map<std::string, std::string> pending_checksum_;
+  // Checksum and direction of the latest attempt per migration, for progress.
+  std::map<std::string, std::pair<std::string, v1::Direction>> attempt_;
 };
 
 // Folds the stream. Starts from the stream's state snapshot when one is

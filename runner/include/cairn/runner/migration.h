@@ -26,10 +26,24 @@
 
 namespace cairn::runner {
 
+// A section's `-- cairn:batch table=T key=K [size=N]` directive
+// (docs/data-migrations.md): the section's one statement runs once per key
+// range (:after, :upto], each range in its own transaction.
+struct BatchSpec {
+  std::string table;
+  std::string key;
+  int64_t size = 1000;
+  int line = 0;           // 1-based file line of the directive
+  std::string bound_sql;  // the statement with :after -> $1 and :upto -> $2
+};
+
 struct Section {
   std::string sql;
   int first_line = 0;  // 1-based file line of the section's first line (after the directive)
+  std::optional<BatchSpec> batch;
 };
+
+struct DataMigration;  // data_migration.h
 
 struct Migration {
   std::string id;           // the number as written in the file name, e.g. "0007"
@@ -47,6 +61,8 @@ struct Migration {
   std::optional<std::chrono::milliseconds> lock_timeout;       // -- cairn:lock-timeout 5s
   std::optional<std::chrono::milliseconds> statement_timeout;  // -- cairn:statement-timeout 30s
   int lock_retries = 3;  // -- cairn:lock-retries N: retries after the lock timeout fires
+  // A registered C++ step instead of a file (data_migration.h); not owned.
+  const DataMigration* step = nullptr;
 };
 
 // "250ms", "5s", "2m", "1h" (a bare number is seconds). kInvalidArgument
@@ -64,6 +80,12 @@ std::string CanonicalChecksum(std::string_view contents);
 // Parses one file. `path` is used in messages.
 StatusOr<Migration> ParseMigration(std::string_view path, std::string_view file_name,
                                    std::string_view contents);
+
+// Parses the options of a `-- cairn:batch` line (the text after "cairn:batch").
+StatusOr<BatchSpec> ParseBatchDirective(std::string_view path, int line, std::string_view options);
+// Checks a batched section (one statement using :after and :upto) and sets
+// batch->bound_sql. Errors name the file and line.
+Status FinishBatchSection(std::string_view path, Section* section);
 
 // Reads every `*.sql` file in `dir` (not recursing), sorted by id. A `.sql`
 // file whose name is not NNNN_name.sql, two files with one number, or a file

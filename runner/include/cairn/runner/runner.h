@@ -40,6 +40,7 @@
 #include "cairn/ledger/state.h"
 #include "cairn/ledger/store.h"
 #include "cairn/runner/lock.h"
+#include "cairn/runner/batch_options.h"
 #include "cairn/runner/migration.h"
 
 namespace cairn::runner {
@@ -52,6 +53,7 @@ struct RunnerOptions {
   db::OpenOptions open;
   // How long Migrate and Rollback wait for another runner's lock (0: fail at once).
   std::chrono::milliseconds lock_timeout{60000};
+  BatchOptions batch;  // batched data migrations (docs/data-migrations.md)
 };
 
 struct MigrateOptions {
@@ -224,6 +226,7 @@ enum ExitCode : int {
   kExitUnauthenticated = 19,  // a cairn server refused the token or its role
   kExitDrift = 13,            // the live schema differs from the ledger's fingerprint
   kExitRehearsalFailed = 14,  // cairn rehearse found a failing or irreversible migration
+  kExitInterrupted = 16,  // SIGINT/SIGTERM stopped a batched migration; migrate resumes
   kExitInternal = 70,
 };
 
