@@ -4,12 +4,15 @@
 Usage:
   gen_migrations.py --kind full  --count 1000  --out DIR [--combined FILE] [--seed N]
   gen_migrations.py --kind small --count 10000 --out DIR [--combined FILE] [--seed N]
+  gen_migrations.py --kind rows  --count 10000 --out DIR [--combined FILE] [--seed N]
 
 kind "full": each migration creates table t_NNNN (id INTEGER PRIMARY KEY,
 name TEXT, created_at TEXT), an index on name and inserts 3 rows; the down
 section drops the index and the table.
 kind "small": each migration creates one tiny table (for status/history
-growth benchmarks).
+growth benchmarks: history and schema grow together).
+kind "rows": migration 1 creates one table, every later one inserts a row
+into it (history grows, the schema does not).
 
 --combined writes the same up sections as one plain SQL script, each wrapped
 in its own BEGIN; ... COMMIT; (one transaction per file), for `sqlite3 DB <
@@ -51,9 +54,20 @@ def small_migration(i, width, rng):
     return "create_s_%s" % n, up, down
 
 
+def rows_migration(i, width, rng):
+    n = str(i).zfill(width)
+    if i == 1:
+        return ("create_history_rows",
+                "CREATE TABLE history_rows (id INTEGER PRIMARY KEY, note TEXT);\n",
+                "DROP TABLE history_rows;\n")
+    up = "INSERT INTO history_rows (id, note) VALUES ({i}, 'row {n}');\n".format(i=i, n=n)
+    down = "DELETE FROM history_rows WHERE id = {i};\n".format(i=i)
+    return "insert_row_%s" % n, up, down
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--kind", choices=("full", "small"), required=True)
+    ap.add_argument("--kind", choices=("full", "small", "rows"), required=True)
     ap.add_argument("--count", type=int, required=True)
     ap.add_argument("--out", required=True, help="directory to (re)create")
     ap.add_argument("--combined", help="also write one plain SQL script here")
@@ -64,7 +78,7 @@ def main():
 
     rng = random.Random(args.seed)
     width = max(4, len(str(args.count)))
-    make = full_migration if args.kind == "full" else small_migration
+    make = {"full": full_migration, "small": small_migration, "rows": rows_migration}[args.kind]
     if os.path.isdir(args.out):
         shutil.rmtree(args.out)
     os.makedirs(args.out)

@@ -144,6 +144,13 @@ def targets(data):
             lines.append("| status grows far slower than history (10× history) on SQLite | "
                          "%.1f× slower at 10,000 than at 1,000 | %s |"
                          % (g, verdict(g < 3.0) + (" (grows faster than the history)" if g > 10 else "")))
+        r1 = median_of(rows, "cairn status (1,000 applied, one table)")
+        r10 = median_of(rows, "cairn status (10,000 applied, one table)")
+        if r1 and r10:
+            lines.append("| (same, history only: one table, 10,000 row inserts) | "
+                         "%.1f× (%s → %s), 10,000 %s 100 ms | %s |"
+                         % (r10 / r1, fmt(r1), fmt(r10), "under" if r10 < 0.1 else "over",
+                            verdict(r10 / r1 < 3.0 and r10 < 0.1)))
     rows = data.get("status-postgres.json")
     if rows:
         s1 = median_of(rows, "cairn status (1,000 applied)")

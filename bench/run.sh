@@ -70,6 +70,10 @@ python3 bench/gen_migrations.py --kind small --count 1000 --out "$GEN/small-1k" 
   --combined "$GEN/small-1k.sql" >&2
 python3 bench/gen_migrations.py --kind small --count 10000 --out "$GEN/small-10k" \
   --combined "$GEN/small-10k.sql" >&2
+python3 bench/gen_migrations.py --kind rows --count 1000 --out "$GEN/rows-1k" >&2
+python3 bench/gen_migrations.py --kind rows --count 10000 --out "$GEN/rows-10k" >&2
+# cairn's file checksum cache (docs/caches.md) lives with the results.
+export CAIRN_CACHE_DIR="$OUT/cache"
 
 # --- machine description ------------------------------------------------------
 {
@@ -145,6 +149,10 @@ for n in 1k 10k; do
     "'$CAIRN' --database 'sqlite:$d' --dir '$GEN/small-$n' migrate"
 done
 rm -f "$DB"/plain-*.db
+log "benchmark 2 setup (SQLite): 1,000 and 10,000 row-inserting migrations over one table"
+for n in 1k 10k; do
+  "$CAIRN" --quiet --database "sqlite:$DB/rows-$n.db" --dir "$GEN/rows-$n" migrate >/dev/null
+done
 log "benchmark 2 (SQLite): cairn status at 1,000 vs 10,000 applied"
 rounds --export-json "$OUT/status-sqlite.json" --no-shell --warmup 3 \
   --rounds "$STATUS_ROUNDS" --runs-per-round "$STATUS_RUNS_PER_ROUND" \
@@ -154,6 +162,10 @@ rounds --export-json "$OUT/status-sqlite.json" --no-shell --warmup 3 \
   "'$CAIRN' --database 'sqlite:$DB/status-10k.db' --dir '$GEN/small-10k' status" \
   --cmd "cairn migrate (no-op, 10,000 applied)" "" \
   "'$CAIRN' --database 'sqlite:$DB/status-10k.db' --dir '$GEN/small-10k' migrate" \
+  --cmd "cairn status (1,000 applied, one table)" "" \
+  "'$CAIRN' --database 'sqlite:$DB/rows-1k.db' --dir '$GEN/rows-1k' status" \
+  --cmd "cairn status (10,000 applied, one table)" "" \
+  "'$CAIRN' --database 'sqlite:$DB/rows-10k.db' --dir '$GEN/rows-10k' status" \
   --cmd "sqlite3: open + count ledger rows, 10,000 applied (floor)" "" \
   "sqlite3 '$DB/status-10k.db' 'SELECT count(*) FROM cairn_ledger'" \
   --cmd "phase: files only (10,000 files, empty database)" "" \
