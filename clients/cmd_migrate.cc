@@ -114,7 +114,11 @@ CommandAction SetupMigrate(CLI::App* cmd) {
     // Drift is checked when the run will change the schema (reading the
     // whole catalog would make a no-op migrate grow with the schema), and
     // always with --strict.
-    if (f->strict || !runner->NothingPending(migrate)) {
+    // The cheap nothing-pending answer is computed once and, when it holds,
+    // is the answer (a reviewed plan hash is always checked the long way).
+    std::optional<runner::RunReport> quick;
+    if (!f->plan_hash) quick = runner->NothingPending(migrate);
+    if (f->strict || !quick) {
       if (int drift = CheckDriftBeforeMigrate(*runner, f->strict); drift != runner::kExitOk)
         return drift;
     }
@@ -122,6 +126,10 @@ CommandAction SetupMigrate(CLI::App* cmd) {
     migrate.backup_dir = f->backup_dir;
     migrate.environment = EnvironmentName(f->env);
     if (f->dry_run) return ShowPlan(*runner, migrate, f->json);
+    if (quick) {  // nothing will run: no pre-flight, no backup, no lock
+      PrintRun(*quick, /*up=*/true);
+      return RunExit(*quick);
+    }
     if (migrate.environment == "production") {
       if (int pre = ProductionPreflight(*runner, migrate, f->yes); pre != runner::kExitOk)
         return pre;

@@ -326,13 +326,19 @@ Status ForEachMigrationFile(const std::string& dir,
 
 Status CheckUniqueIds(const std::string& dir, const std::vector<std::string>& ids,
                       const std::vector<std::string>& files) {
-  std::map<std::string, size_t, ledger::MigrationIdLess> seen;  // id -> index
-  for (size_t i = 0; i < ids.size(); ++i) {
-    auto [it, inserted] = seen.emplace(ids[i], i);
-    if (!inserted) {
-      return InvalidArgumentError(dir + (dir.empty() || dir.back() == '/' ? "" : "/") + files[i] +
-                                  ": duplicate migration number " + ids[i] + " (also " + dir + "/" +
-                                  files[it->second] + ")");
+  // Sorting indices by id (stably, so files keep name order among equal ids)
+  // puts duplicates side by side; names usually sort by id already.
+  std::vector<size_t> order(ids.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  auto by_id = [&](size_t a, size_t b) { return ledger::CompareMigrationIds(ids[a], ids[b]) < 0; };
+  if (!std::is_sorted(order.begin(), order.end(), by_id))
+    std::stable_sort(order.begin(), order.end(), by_id);
+  for (size_t k = 1; k < order.size(); ++k) {
+    const size_t first = order[k - 1], second = order[k];
+    if (ledger::CompareMigrationIds(ids[first], ids[second]) == 0) {
+      return InvalidArgumentError(dir + (dir.empty() || dir.back() == '/' ? "" : "/") +
+                                  files[second] + ": duplicate migration number " + ids[second] +
+                                  " (also " + dir + "/" + files[first] + ")");
     }
   }
   return Status::Ok();
@@ -353,9 +359,10 @@ StatusOr<std::vector<Migration>> LoadMigrations(const std::string& dir) {
         return Status::Ok();
       }));
   CAIRN_RETURN_IF_ERROR(internal::CheckUniqueIds(dir, ids, files));
-  std::sort(out.begin(), out.end(), [](const Migration& a, const Migration& b) {
+  auto by_id = [](const Migration& a, const Migration& b) {
     return ledger::CompareMigrationIds(a.id, b.id) < 0;
-  });
+  };
+  if (!std::is_sorted(out.begin(), out.end(), by_id)) std::sort(out.begin(), out.end(), by_id);
   return out;
 }
 

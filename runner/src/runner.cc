@@ -110,6 +110,7 @@ Status Runner::Load(std::vector<Migration>* files, ledger::StreamState* state) {
 Status AddRegisteredSummaries(std::vector<MigrationSummary>* files) {
   std::vector<Migration> steps;
   CAIRN_RETURN_IF_ERROR(internal::MergeRegisteredSteps(&steps));
+  if (steps.empty()) return Status::Ok();
   for (const Migration& m : steps) {
     files->push_back(
         MigrationSummary{m.id, m.name, m.description, m.file, m.path, m.checksum,
@@ -331,18 +332,16 @@ StatusOr<StatusReport> Runner::GetStatus() {
   r.stream = stream_;
   r.version = r.state.CurrentVersion();
   r.head = r.state.head;
-  std::map<std::string, const MigrationSummary*, ledger::MigrationIdLess> by_id;
-  for (const MigrationSummary& m : files) by_id[m.id] = &m;
-  // Walk files and ledger entries together, by id.
-  auto f = by_id.begin();
+  // Walk files (sorted by id, no duplicates) and ledger entries together.
+  auto f = files.begin();
   auto l = r.state.migrations.begin();
-  while (f != by_id.end() || l != r.state.migrations.end()) {
-    int c = f == by_id.end()                ? 1
+  while (f != files.end() || l != r.state.migrations.end()) {
+    int c = f == files.end()                ? 1
             : l == r.state.migrations.end() ? -1
-                                            : ledger::CompareMigrationIds(f->first, l->first);
+                                            : ledger::CompareMigrationIds(f->id, l->first);
     MigrationView v;
     if (c <= 0) {
-      const MigrationSummary& m = *f->second;
+      const MigrationSummary& m = *f;
       v.id = m.id;
       v.description = m.description;
       v.file = m.file;

@@ -198,9 +198,10 @@ StatusOr<std::vector<MigrationSummary>> ScanMigrations(const std::string& dir) {
   if (!cache_path.empty() && (dirty || keep.size() != cache.size()) &&
       !(keep.empty() && cache.empty()))
     WriteCache(cache_path, keep);
-  std::sort(out.begin(), out.end(), [](const MigrationSummary& a, const MigrationSummary& b) {
+  auto by_id = [](const MigrationSummary& a, const MigrationSummary& b) {
     return ledger::CompareMigrationIds(a.id, b.id) < 0;
-  });
+  };
+  if (!std::is_sorted(out.begin(), out.end(), by_id)) std::sort(out.begin(), out.end(), by_id);
   return out;
 }
 
