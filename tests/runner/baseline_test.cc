@@ -160,6 +160,53 @@ TEST_P(RunnerBaselineTest, AcceptChecksumMakesAChangedFileAcceptableAndIsRecorde
   EXPECT_EQ(Cairn(*tdb, {"verify"}).exit_code, 0);
 }
 
+// Fresh-database detection (StarPunk's sense): the schema a legacy database
+// already has is found by applying the migrations to a scratch database, and
+// exactly that prefix is stamped.
+TEST_P(RunnerBaselineTest, DetectStampsThePrefixTheSchemaAlreadyHas) {
+  auto tdb = TestDatabase::Create(GetParam());
+  if (!tdb) return;
+  WriteAll();
+  CreateLegacySchema(*tdb);
+  ProcessResult r = Cairn(*tdb, {"baseline", "--detect"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("baselined 0001\nbaselined 0002\n"));
+  std::vector<json> events = History(*tdb, dir_.path());
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[1]["source"], "cairn baseline --detect");
+  r = Cairn(*tdb, {"migrate"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("applied 0004\napplied 0005\n"));
+  auto conn = tdb->Connect();
+  auto rows = conn->Query("SELECT count(*) FROM users");
+  ASSERT_TRUE(rows.ok());
+  EXPECT_EQ((*rows)[0][0].AsInt(), 1);  // the legacy data is untouched
+}
+
+TEST_P(RunnerBaselineTest, DetectOnAPartlyMigratedLegacyDatabaseReportsAndWritesNothing) {
+  auto tdb = TestDatabase::Create(GetParam());
+  if (!tdb) return;
+  WriteAll();
+  CreateLegacySchema(*tdb);
+  {
+    auto conn = tdb->Connect();
+    // 0004's table, but with a column the migration never had.
+    ASSERT_TRUE(conn->Execute("CREATE TABLE grades (user_id INTEGER, extra TEXT)").ok());
+  }
+  ProcessResult r = Cairn(*tdb, {"baseline", "--detect"});
+  EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
+  EXPECT_THAT(r.err, HasSubstr("no prefix of the migrations"));
+  EXPECT_THAT(r.err, HasSubstr("closest: the schema after"));
+  EXPECT_THAT(r.err, HasSubstr("extra"));
+  EXPECT_TRUE(History(*tdb, dir_.path()).empty());
+  // An empty database has nothing to detect.
+  auto empty = TestDatabase::Create(GetParam());
+  ASSERT_TRUE(empty);
+  r = RunCairn(empty->url(), dir_.path(), {"baseline", "--detect"});
+  EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
+  EXPECT_THAT(r.err, HasSubstr("no tables"));
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, RunnerBaselineTest,
                          ::testing::Values(db::Backend::kSqlite, db::Backend::kPostgres),
                          BackendParamName);
