@@ -12,6 +12,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "cairn/ledger/export.h"
 #include "cairn/ledger/hash.h"
 #include "cairn/ledger/records.h"
 #include "cairn/ledger/state.h"
@@ -50,23 +51,6 @@ void FillRecord(const std::string& target, const StoredRecord& r, bool decode,
     } else {
       out->clear_event();
     }
-  }
-}
-
-std::string BodyMigrationId(const v1::Event& e) {
-  switch (e.body_case()) {
-    case v1::Event::kMigrationStarted:
-      return e.migration_started().migration_id();
-    case v1::Event::kBatchApplied:
-      return e.batch_applied().migration_id();
-    case v1::Event::kMigrationCommitted:
-      return e.migration_committed().migration_id();
-    case v1::Event::kMigrationRolledBack:
-      return e.migration_rolled_back().migration_id();
-    case v1::Event::kMigrationFailed:
-      return e.migration_failed().migration_id();
-    default:
-      return "";
   }
 }
 
@@ -190,7 +174,7 @@ class LedgerServiceImpl final : public v1::Ledger::Service {
               v1::Event e;
               if (!e.ParseFromString(r.record)) return true;
               if (!req->run_id().empty() && e.run_id() != req->run_id()) return true;
-              if (!req->migration_id().empty() && BodyMigrationId(e) != req->migration_id())
+              if (!req->migration_id().empty() && ledger::BodyMigrationId(e) != req->migration_id())
                 return true;
             }
             FillRecord(target->name(), r, !req->raw_only(), resp->add_records());
