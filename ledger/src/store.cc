@@ -71,6 +71,11 @@ BEGIN SELECT RAISE(ABORT, 'cairn: DELETE on cairn_ledger_meta is not allowed'); 
     // BEGIN IMMEDIATE already holds the database's write lock.
     return Status::Ok();
   }
+  Status InsertLocked(std::string_view stream, const std::vector<SealedRow>& rows,
+                      bool /*notify*/) override {
+    db::Params params;
+    return conn_.Execute(MultiRowInsert(stream, rows, 1, &params), params).status();
+  }
   std::string_view TableExistsQuery() const override {
     return "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'cairn_ledger'";
   }
@@ -132,24 +137,117 @@ CREATE TRIGGER cairn_ledger_meta_no_truncate BEFORE TRUNCATE ON cairn_ledger_met
   }
 
   Status LockStream(std::string_view stream) override {
-    std::string digest = Sha256(stream);
-    int32_t key =
-        static_cast<int32_t>((static_cast<uint32_t>(static_cast<uint8_t>(digest[0])) << 24) |
-                             (static_cast<uint32_t>(static_cast<uint8_t>(digest[1])) << 16) |
-                             (static_cast<uint32_t>(static_cast<uint8_t>(digest[2])) << 8) |
-                             static_cast<uint32_t>(static_cast<uint8_t>(digest[3])));
     return conn_
         .Execute("SELECT pg_advisory_xact_lock(1667328370, $1::int4)",
-                 {Value(static_cast<int64_t>(key))})
+                 {Value(static_cast<int64_t>(StreamLockKey(stream)))})
         .status()
         .Annotate("cannot lock the ledger stream");
   }
   std::string_view TableExistsQuery() const override {
     return "SELECT CASE WHEN to_regclass('cairn_ledger') IS NULL THEN 0 ELSE 1 END";
   }
+  Status InsertLocked(std::string_view stream, const std::vector<SealedRow>& rows,
+                      bool notify) override {
+    // One round trip: the lock CTE is joined into the INSERT's source, so it
+    // is held before the first row goes in; the NOTIFY is sent only if this
+    // transaction commits.
+    db::Params params{Value(static_cast<int64_t>(StreamLockKey(stream)))};
+    std::string sql =
+        "WITH lock AS (SELECT pg_advisory_xact_lock(1667328370, $1::int4) IS NULL AS held), "
+        "ins AS (" +
+        MultiRowInsert(stream, rows, 2, &params, " SELECT v.* FROM lock, ") + " RETURNING 1) ";
+    sql += notify ? "SELECT pg_notify('cairn_ledger', $2) FROM (SELECT count(*) FROM ins) c"
+                  : "SELECT count(*) FROM ins";
+    return conn_.Query(sql, params).status();
+  }
 };
 
 }  // namespace
+
+std::string LedgerStore::MultiRowInsert(std::string_view stream, const std::vector<SealedRow>& rows,
+                                        int first_param, db::Params* params,
+                                        std::string_view source_prefix) {
+  const bool select = !source_prefix.empty();
+  std::string sql =
+      "INSERT INTO cairn_ledger (stream, position, event_id, event_type, recorded_at, record, "
+      "prev_hash, hash)";
+  sql += select ? source_prefix : std::string_view(" ");
+  sql += select ? "(VALUES " : "VALUES ";
+  int n = first_param;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const SealedRow& r = rows[i];
+    sql += i == 0 ? "(" : ", (";
+    // PostgreSQL types a VALUES list from its first row; cast that one.
+    static constexpr const char* kCasts[] = {"::text",   "::bigint", "::text",  "::text",
+                                             "::bigint", "::bytea",  "::bytea", "::bytea"};
+    for (int c = 0; c < 8; ++c) {
+      if (c > 0) sql += ", ";
+      sql += "$" + std::to_string(n++);
+      if (select && i == 0) sql += kCasts[c];
+    }
+    sql += ")";
+    params->insert(params->end(),
+                   {Value(stream), Value(r.position), Value(r.event_id), Value(r.event_type),
+                    Value(r.recorded_at), Value(Bytes{r.record}), Value(Bytes{r.prev_hash}),
+                    Value(Bytes{r.hash})});
+  }
+  if (select)
+    sql += ") AS v(stream, position, event_id, event_type, recorded_at, record, prev_hash, hash)";
+  return sql;
+}
+
+int32_t LedgerStore::StreamLockKey(std::string_view stream) {
+  std::string digest = Sha256(stream);
+  return static_cast<int32_t>((static_cast<uint32_t>(static_cast<uint8_t>(digest[0])) << 24) |
+                              (static_cast<uint32_t>(static_cast<uint8_t>(digest[1])) << 16) |
+                              (static_cast<uint32_t>(static_cast<uint8_t>(digest[2])) << 8) |
+                              static_cast<uint32_t>(static_cast<uint8_t>(digest[3])));
+}
+
+StatusOr<Head> LedgerStore::AppendAt(const Head& expected, std::vector<v1::Event> events) {
+  if (!conn_.in_transaction())
+    return FailedPreconditionError("ledger append needs an open transaction");
+  if (events.empty()) return expected;
+  const std::string stream = events.front().stream();
+  if (stream.empty()) return InvalidArgumentError("event has no stream");
+  std::vector<SealedRow> rows;
+  rows.reserve(events.size());
+  Head head = expected;
+  for (v1::Event& event : events) {
+    if (event.stream() != stream) return InvalidArgumentError("AppendAt spans two streams");
+    if (event.body_case() == v1::Event::BODY_NOT_SET)
+      return InvalidArgumentError("event has no body");
+    if (event.event_id().empty()) event.set_event_id(NewUuid());
+    if (!event.has_recorded_at()) MicrosToTimestamp(NowMicros(), event.mutable_recorded_at());
+    SealedRow r;
+    r.position = head.position + 1;
+    event.set_position(r.position);
+    event.set_prev_hash(head.hash);
+    event.clear_hash();
+    if (!event.SerializeToString(&r.record)) return InternalError("cannot serialize event");
+    r.hash = RecordHash(stream, r.position, head.hash, r.record);
+    r.prev_hash = head.hash;
+    r.event_id = event.event_id();
+    r.event_type = EventTypeName(event);
+    r.recorded_at = TimestampToMicros(event.recorded_at());
+    head = Head{r.position, r.hash};
+    rows.push_back(std::move(r));
+  }
+  Status s = InsertLocked(stream, rows, notify_);
+  if (!s.ok()) {
+    // A position already taken is another writer's append (the primary key
+    // on stream and position); a repeated caller-chosen event_id stays
+    // kAlreadyExists.
+    if (s.code() == StatusCode::kAlreadyExists && s.message().find("event_id") == std::string::npos)
+      return AbortedError("another writer appended to stream '" + stream +
+                          "' (its head is past position " + std::to_string(expected.position) +
+                          ", which this run expected)");
+    return s.Annotate("cannot append to the ledger");
+  }
+  // Keep Append's per-transaction head in step, should it be used next.
+  if (locked_serial_ == conn_.transaction_serial() && locked_stream_ == stream) locked_head_ = head;
+  return head;
+}
 
 std::string EventTypeName(const v1::Event& event) {
   if (event.body_case() == v1::Event::BODY_NOT_SET) return "";

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "batch.h"
+#include "cairn/ledger/hash.h"
 #include "cairn/runner/schema_ops.h"
 #include "directives.h"
 
@@ -421,10 +422,14 @@ Status RunContext::Append(const v1::Event& e) {
     CAIRN_RETURN_IF_ERROR(StampSchema(conn_, &stamped));
     CAIRN_ASSIGN_OR_RETURN(auto r, store_.Append(stamped));
     head_ = r.position;
+    head_hash_ = r.hash;
+    head_hash_position_ = r.position;
     return Status::Ok();
   }
   CAIRN_ASSIGN_OR_RETURN(auto r, store_.Append(e));
   head_ = r.position;
+  head_hash_ = r.hash;
+  head_hash_position_ = r.position;
   return Status::Ok();
 }
 
@@ -529,6 +534,40 @@ StepResult RunContext::ApplyOne(const Migration& m, v1::Direction d, const std::
       return fatal(s.Annotate("migration " + m.id +
                               " ran outside a transaction but its outcome "
                               "could not be recorded; the ledger shows it as started"));
+    return r;
+  }
+  if (head_hash_position_ == head_) {
+    // Fast path: BEGIN, the SQL, then both events in one statement that
+    // takes the stream lock; a writer that appended meanwhile makes that
+    // statement collide on its position (kAborted), and the transaction,
+    // SQL included, rolls back.
+    v1::Event started = Started(m, d, false);
+    ledger::MicrosToTimestamp(ledger::NowMicros(), started.mutable_recorded_at());
+    bool moved = false;  // another writer appended: stop the run, as Begin would
+    {
+      auto tx = conn_.Begin();
+      if (!tx.ok()) return fatal(tx.status());
+      r = RunSql(m, section);
+      if (r.status.ok()) {
+        auto head = store_.AppendAt({head_, head_hash_}, {started, Done(m, d, r, reason)});
+        Status s = head.status();
+        moved = s.code() == StatusCode::kAborted;
+        if (s.ok()) s = (*tx)->Commit();
+        if (s.ok()) {
+          head_ = head->position;
+          head_hash_ = head->hash;
+          head_hash_position_ = head->position;
+        } else {
+          r.status = s;
+          r.where = db::ScriptFailure{};
+        }
+      }
+    }
+    if (!r.status.ok()) {
+      head_ = head_before;
+      if (moved || r.status.code() == StatusCode::kUnavailable)
+        return fatal(r.status.Annotate("migration " + m.id));
+    }
     return r;
   }
   {

@@ -93,6 +93,12 @@ class RunContext {
   std::string stream_;
   v1::Actor actor_;
   int64_t head_;
+  // The hash at position head_hash_position_, learnt from this run's own
+  // appends. When it is the hash of head_, ApplyOne appends a migration's
+  // two events with one LedgerStore::AppendAt after its SQL (fewer round
+  // trips); otherwise (a step appended on its own) it checks the head first.
+  std::string head_hash_;
+  int64_t head_hash_position_ = -1;
   RunReport* report_;
   int server_version_ = 0;
 };

@@ -55,6 +55,51 @@ TEST(ParseDatabaseUrlTest, SqliteInMemory) {
   EXPECT_EQ(u.database_name, "memory");
 }
 
+TEST(ParseDatabaseUrlTest, SqliteJournalModeOption) {
+  CAIRN_ASSERT_OK_AND_ASSIGN(auto d, ParseDatabaseUrl("sqlite:campus.db"));
+  EXPECT_EQ(d.sqlite_journal_mode, "wal");
+  CAIRN_ASSERT_OK_AND_ASSIGN(auto k, ParseDatabaseUrl("sqlite:data/campus.db?journal_mode=KEEP"));
+  EXPECT_EQ(k.sqlite_path, "data/campus.db");
+  EXPECT_EQ(k.database_name, "campus");
+  EXPECT_EQ(k.sqlite_journal_mode, "keep");
+  // Any other '?' is part of the file name, as before.
+  CAIRN_ASSERT_OK_AND_ASSIGN(auto q, ParseDatabaseUrl("sqlite:what?.db"));
+  EXPECT_EQ(q.sqlite_path, "what?.db");
+  auto bad = ParseDatabaseUrl("sqlite:campus.db?journal_mode=memory");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(bad.status().message().find("journal_mode 'memory'"), std::string::npos);
+}
+
+// A SQLite target is opened in WAL mode with full sync (docs/sqlite.md)
+// unless its URL keeps the file's own mode; the mode stays in the file.
+TEST(SqliteJournalModeTest, WalByDefaultAndKeepLeavesTheFileAlone) {
+  TempDir dir;
+  auto journal_mode = [](db::Connection& c) {
+    auto rows = c.Query("PRAGMA journal_mode");
+    return rows.ok() && !rows->empty() ? (*rows)[0][0].AsText() : std::string("?");
+  };
+  {
+    CAIRN_ASSERT_OK_AND_ASSIGN(
+        auto url, ParseDatabaseUrl("sqlite:" + dir.File("kept.db") + "?journal_mode=keep"));
+    CAIRN_ASSERT_OK_AND_ASSIGN(auto c, db::Connection::Open(url));
+    ASSERT_TRUE(c->Execute("CREATE TABLE t (x)").ok());
+    EXPECT_EQ(journal_mode(*c), "delete");
+  }
+  {
+    CAIRN_ASSERT_OK_AND_ASSIGN(auto url, ParseDatabaseUrl("sqlite:" + dir.File("kept.db")));
+    CAIRN_ASSERT_OK_AND_ASSIGN(auto c, db::Connection::Open(url));
+    EXPECT_EQ(journal_mode(*c), "wal");
+    auto sync = c->Query("PRAGMA synchronous");
+    ASSERT_TRUE(sync.ok());
+    EXPECT_EQ((*sync)[0][0].AsInt(), 2);  // FULL: every commit is durable
+  }
+  CAIRN_ASSERT_OK_AND_ASSIGN(
+      auto url, ParseDatabaseUrl("sqlite:" + dir.File("kept.db") + "?journal_mode=keep"));
+  CAIRN_ASSERT_OK_AND_ASSIGN(auto c, db::Connection::Open(url));
+  EXPECT_EQ(journal_mode(*c), "wal");  // persistent in the file
+}
+
 TEST(ParseDatabaseUrlTest, PostgresWithEverything) {
   const std::string url =
       "postgres://alice:s3cret@db.example.com:5433/campus?sslmode=require&application_name=x";
@@ -557,6 +602,47 @@ TEST_P(DatabaseTest, ExecuteScriptInsideTransactionRollsBackWithIt) {
     EXPECT_EQ(Count("s"), 2);
   }
   EXPECT_FALSE(conn_->Query("SELECT count(*) FROM s").ok()) << "the table was rolled back";
+}
+
+// Inside a transaction PostgreSQL receives the whole script in one round
+// trip; the failing statement must still be named exactly, whether it fails
+// while running (found by replaying behind a savepoint) or the server refuses
+// the whole string while parsing (found from its LINE context).
+TEST_P(DatabaseTest, ExecuteScriptInsideTransactionNamesTheFailingStatement) {
+  SKIP_WITHOUT_DATABASE();
+  CAIRN_ASSERT_OK(conn_->Execute("CREATE TABLE s (a INTEGER PRIMARY KEY)"));
+  const std::string runtime =
+      "INSERT INTO s VALUES (1);\n"
+      "INSERT INTO s VALUES (2); INSERT INTO s VALUES (1);\n"
+      "INSERT INTO s VALUES (4);\n";
+  const std::string syntax =
+      "INSERT INTO s VALUES (1);\n"
+      "-- a comment\n"
+      "INSERT INTO s VALUES (2); INSERT INTO s VALUES (3) oops;\n"
+      "INSERT INTO s VALUES (4);\n";
+  for (const bool parse_error : {false, true}) {
+    const std::string& script = parse_error ? syntax : runtime;
+    SCOPED_TRACE(script);
+    CAIRN_ASSERT_OK_AND_ASSIGN(auto tx, conn_->Begin());
+    int64_t executed = -1;
+    db::ScriptFailure failure;
+    Status s = conn_->ExecuteScript(script, &executed, &failure);
+    ASSERT_FALSE(s.ok());
+    EXPECT_EQ(executed, 2);
+    EXPECT_EQ(failure.statement_index, 2u);
+    const std::string text =
+        parse_error ? "INSERT INTO s VALUES (3) oops" : "INSERT INTO s VALUES (1)";
+    EXPECT_EQ(failure.statement, text);
+    EXPECT_EQ(failure.offset, script.find(text, script.find('\n')));
+    EXPECT_FALSE(failure.message.empty());
+  }
+  CAIRN_ASSERT_OK_AND_ASSIGN(auto tx, conn_->Begin());
+  int64_t executed = -1;
+  CAIRN_ASSERT_OK(conn_->ExecuteScript("INSERT INTO s VALUES (7);\n-- c\nINSERT INTO s VALUES (8)",
+                                       &executed, nullptr));
+  EXPECT_EQ(executed, 2);
+  CAIRN_ASSERT_OK(tx->Commit());
+  EXPECT_EQ(Count("s"), 2);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, DatabaseTest,

@@ -217,7 +217,7 @@ TEST(RunnerLockPostgresTest, CreateIndexConcurrentlyWhileAnotherRunnerWaits) {
   auto gate = tdb->Connect();
   ASSERT_TRUE(gate->Execute("SELECT pg_advisory_lock(4242)").ok());
   Child first(CairnArgv(*tdb, dir.path(), {"migrate"}));
-  ASSERT_TRUE(WaitFor([&] { return Sessions(*gate, "SELECT pg_advisory_lock(4242)%") > 0; }));
+  ASSERT_TRUE(WaitFor([&] { return Sessions(*gate, "%SELECT pg_advisory_lock(4242)%") > 0; }));
   Child second(CairnArgv(*tdb, dir.path(), {"-v", "migrate", "--lock-timeout", "60s"}));
   ASSERT_TRUE(WaitFor([&] { return Sessions(*gate, "%pg_try_advisory_lock%") > 0; }));
   ASSERT_TRUE(gate->Execute("SELECT pg_advisory_unlock(4242)").ok());

@@ -1,5 +1,6 @@
 #include "cairn/db/database.h"
 
+#include <cctype>
 #include <charconv>
 #include <cstdio>
 
@@ -65,12 +66,15 @@ StatusOr<std::unique_ptr<Connection>> Connection::Open(const DatabaseUrl& url,
 
 StatusOr<std::unique_ptr<Transaction>> Connection::Begin() {
   if (in_transaction_) return FailedPreconditionError("a transaction is already open");
-  auto r = Execute(BeginStatement());
-  if (!r.ok()) return r.status().Annotate("cannot begin transaction");
+  if (Status s = StartTransaction(); !s.ok()) return s.Annotate("cannot begin transaction");
   in_transaction_ = true;
   ++transaction_serial_;
   return std::unique_ptr<Transaction>(new Transaction(*this));
 }
+
+Status Connection::StartTransaction() { return Execute(BeginStatement()).status(); }
+
+Status Connection::EndTransaction(std::string_view verb) { return Execute(verb).status(); }
 
 Transaction::~Transaction() {
   if (open_) (void)Rollback();
@@ -78,11 +82,10 @@ Transaction::~Transaction() {
 
 Status Transaction::Commit() {
   if (!open_) return FailedPreconditionError("transaction is not open");
-  auto r = conn_.Execute("COMMIT");
-  if (!r.ok()) {
+  if (Status s = conn_.EndTransaction("COMMIT"); !s.ok()) {
     // A failed COMMIT leaves nothing committed; make sure the session is clean.
     (void)Rollback();
-    return r.status().Annotate("commit failed");
+    return s.Annotate("commit failed");
   }
   open_ = false;
   conn_.in_transaction_ = false;
@@ -93,8 +96,7 @@ Status Transaction::Rollback() {
   if (!open_) return Status::Ok();
   open_ = false;
   conn_.in_transaction_ = false;
-  auto r = conn_.Execute("ROLLBACK");
-  return r.ok() ? Status::Ok() : r.status();
+  return conn_.EndTransaction("ROLLBACK");
 }
 
 namespace {
@@ -203,6 +205,20 @@ StatusOr<DatabaseUrl> ParseSqlite(std::string_view url, std::string_view rest) {
   DatabaseUrl out;
   out.backend = Backend::kSqlite;
   if (rest.substr(0, 2) == "//") rest.remove_prefix(2);  // sqlite://rel, sqlite:///abs
+  // A trailing ?journal_mode=X is an option, not part of the path; any other
+  // '?' stays in the file name as before.
+  constexpr std::string_view kJournal = "?journal_mode=";
+  if (auto q = rest.rfind(kJournal); q != std::string_view::npos) {
+    std::string mode(rest.substr(q + kJournal.size()));
+    for (char& c : mode) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (mode != "wal" && mode != "delete" && mode != "truncate" && mode != "persist" &&
+        mode != "keep") {
+      return InvalidArgumentError("database URL '" + std::string(url) + "': journal_mode '" + mode +
+                                  "' is not one of wal, delete, truncate, persist, keep");
+    }
+    out.sqlite_journal_mode = mode;
+    rest = rest.substr(0, q);
+  }
   if (rest.empty()) {
     return InvalidArgumentError("database URL '" + std::string(url) +
                                 "': missing file path after 'sqlite:'");

@@ -2,6 +2,7 @@
 // and becomes a Status. Transactions are plain BEGIN/COMMIT statements so the
 // same Connection can also run autocommit statements and, later, two-phase
 // commit; each call uses a short-lived pqxx::nontransaction.
+#include <optional>
 #include <pqxx/pqxx>
 #include <string>
 
@@ -91,10 +92,97 @@ class PostgresConnection final : public Connection {
                        ScriptFailure* failure) override {
     if (executed) *executed = 0;
     std::vector<SqlStatement> stmts = SplitSqlStatements(script);
+    if (in_transaction() && stmts.size() > 1) {
+      // Inside a transaction the whole script goes as one simple query: one
+      // round trip instead of one per statement. It runs behind a savepoint
+      // so that, should it fail, the statements can be replayed one by one
+      // below to name the failing one (PostgreSQL reports no index).
+      // The prefixes sent before the script contain no newline, so the
+      // server's "LINE n" is line n of the script.
+      std::string detail;
+      Status s = Run(
+          [&] {
+            pqxx::nontransaction n(*c_);
+            Exec(n,
+                 "SAVEPOINT cairn_script; " + std::string(script) +
+                     "\n;RELEASE SAVEPOINT cairn_script",
+                 {});
+          },
+          &detail);
+      if (s.ok()) {
+        if (executed) *executed = static_cast<int64_t>(stmts.size());
+        return s;
+      }
+      if (s.code() == StatusCode::kUnavailable) return s;
+      Status back = Run([&] {
+        pqxx::nontransaction n(*c_);
+        n.exec("ROLLBACK TO SAVEPOINT cairn_script");
+      });
+      if (!back.ok()) {
+        // Nothing ran: the server refused the whole string while parsing it,
+        // and names the place in its LINE context.
+        if (auto i = StatementAt(script, stmts, detail); i && failure) {
+          failure->statement_index = *i;
+          failure->offset = stmts[*i].offset;
+          failure->statement = std::string(stmts[*i].text);
+          failure->message = s.message();
+          if (executed) *executed = static_cast<int64_t>(*i);
+        }
+        return s;
+      }
+      Status replay = RunEach(stmts, executed, failure);
+      if (!replay.ok()) return replay;
+      // The replay succeeded where the script failed (a statement whose
+      // outcome depends on time or concurrency): report the first failure.
+      if (failure) {
+        failure->statement_index = 0;
+        failure->offset = stmts[0].offset;
+        failure->statement = std::string(stmts[0].text);
+        failure->message = s.message();
+      }
+      return s;
+    }
+    return RunEach(stmts, executed, failure);
+  }
+
+  // The statement of `stmts` that the server's error `detail` points at, from
+  // its "LINE n: text" context and the caret under it; nullopt without one.
+  static std::optional<size_t> StatementAt(std::string_view script,
+                                           const std::vector<SqlStatement>& stmts,
+                                           const std::string& detail) {
+    auto at = detail.find("\nLINE ");
+    if (at == std::string::npos || stmts.empty()) return std::nullopt;
+    size_t line = 0, p = at + 6;
+    while (p < detail.size() && detail[p] >= '0' && detail[p] <= '9')
+      line = line * 10 + static_cast<size_t>(detail[p++] - '0');
+    if (line == 0 || detail.compare(p, 2, ": ") != 0) return std::nullopt;
+    const size_t text_start = p + 2;  // column 0 of the quoted line
+    size_t column = 0;
+    if (detail.compare(text_start, 3, "...") != 0) {  // a cut line has no usable column
+      size_t eol = detail.find('\n', text_start);
+      size_t caret = eol == std::string::npos ? eol : detail.find('^', eol);
+      if (caret != std::string::npos) column = caret - (eol + 1) - (text_start - (at + 1));
+    }
+    size_t offset = 0;  // byte offset of the line in the script
+    for (size_t l = 1; l < line && offset < script.size(); ++l) {
+      size_t nl = script.find('\n', offset);
+      if (nl == std::string_view::npos) return std::nullopt;
+      offset = nl + 1;
+    }
+    size_t eol = script.find('\n', offset);
+    offset = std::min(offset + column, eol == std::string_view::npos ? script.size() : eol);
+    size_t i = 0;
+    while (i + 1 < stmts.size() && stmts[i + 1].offset <= offset) ++i;
+    return i;
+  }
+
+  // Runs `stmts` one round trip each, stopping at the first failure.
+  Status RunEach(const std::vector<SqlStatement>& stmts, int64_t* executed,
+                 ScriptFailure* failure) {
     for (size_t i = 0; i < stmts.size(); ++i) {
       Status s = Run([&] {
         pqxx::nontransaction n(*c_);
-        n.exec(std::string(stmts[i].text));
+        Exec(n, stmts[i].text, {});
       });
       if (!s.ok()) {
         if (failure) {
@@ -126,9 +214,27 @@ class PostgresConnection final : public Connection {
 
  protected:
   std::string_view BeginStatement() const override { return "BEGIN"; }
+  Status StartTransaction() override {
+    pending_begin_ = true;
+    return Status::Ok();
+  }
+  Status EndTransaction(std::string_view verb) override {
+    if (pending_begin_) {  // nothing ran: there is no transaction on the server
+      pending_begin_ = false;
+      return Status::Ok();
+    }
+    return Execute(verb, {}).status();
+  }
 
  private:
-  static pqxx::result Exec(pqxx::transaction_base& t, std::string_view sql, const Params& params) {
+  // Every statement goes through here: it first sends a deferred BEGIN, in
+  // the same simple query when the statement has no parameters.
+  pqxx::result Exec(pqxx::transaction_base& t, std::string_view sql, const Params& params) {
+    if (pending_begin_) {
+      pending_begin_ = false;
+      if (params.empty()) return t.exec("BEGIN; " + std::string(sql));
+      t.exec("BEGIN");
+    }
     if (params.empty()) return t.exec(std::string(sql));
     std::vector<std::string> text(params.size());
     std::vector<const char*> ptrs(params.size(), nullptr);
@@ -174,12 +280,15 @@ class PostgresConnection final : public Connection {
     return out;
   }
 
+  // Runs `fn`, turning libpqxx exceptions into a Status (first line of the
+  // message); `detail`, if given, receives a server error's whole text.
   template <typename Fn>
-  Status Run(Fn&& fn) {
+  Status Run(Fn&& fn, std::string* detail = nullptr) {
     try {
       fn();
       return Status::Ok();
     } catch (const pqxx::sql_error& e) {
+      if (detail) *detail = e.what();
       return Status(CodeForSqlState(e.sqlstate()), FirstLine(e.what()));
     } catch (const pqxx::broken_connection& e) {
       return UnavailableError("connection to PostgreSQL lost: " + FirstLine(e.what()));
@@ -191,6 +300,7 @@ class PostgresConnection final : public Connection {
   }
 
   std::unique_ptr<pqxx::connection> c_;
+  bool pending_begin_ = false;  // Begin() was called; BEGIN not sent yet
 };
 
 }  // namespace

@@ -44,6 +44,8 @@ std::string_view BackendName(Backend backend);
 
 // A parsed database URL.
 //   sqlite:PATH, sqlite://PATH, sqlite:///ABSOLUTE/PATH, sqlite::memory:
+//     optionally followed by ?journal_mode=wal|delete|truncate|persist|keep
+//     (default wal; see docs/sqlite.md)
 //   postgres://[user[:password]@]host[:port]/dbname[?param=value&...]
 //   postgresql://... (same)
 struct DatabaseUrl {
@@ -53,6 +55,9 @@ struct DatabaseUrl {
   std::string database_name;  // SQLite: file name without directory and extension;
                               // PostgreSQL: the database name
   std::string redacted;       // the URL with any password replaced by "***", for messages
+  // SQLite: the journal mode Open sets ("wal", "delete", "truncate",
+  // "persist"), or "keep" to leave the file's own mode alone.
+  std::string sqlite_journal_mode = "wal";
 };
 
 // Parses `url`. Errors are kInvalidArgument and name the part that is wrong.
@@ -199,6 +204,12 @@ class Connection {
  protected:
   explicit Connection(DatabaseUrl url) : url_(std::move(url)) {}
   virtual std::string_view BeginStatement() const = 0;
+  // Start and end a transaction on the server. The defaults execute
+  // BeginStatement() and `verb` ("COMMIT" or "ROLLBACK"). PostgreSQL defers
+  // its BEGIN to the transaction's first statement, sent in the same round
+  // trip; a transaction that ran no statement then sends nothing at all.
+  virtual Status StartTransaction();
+  virtual Status EndTransaction(std::string_view verb);
 
  private:
   friend class Transaction;

@@ -90,6 +90,18 @@ class LedgerStore {
   // duplicate = true; with different content, kAlreadyExists.
   StatusOr<AppendResult> Append(v1::Event event);
 
+  // The runner's fast path: appends `events`, in order, right after
+  // `expected`, the head the caller already knows (from its replay or its own
+  // last append), with ONE statement that also takes the stream's append lock
+  // (and sends NOTIFY on PostgreSQL when enabled). Fills event_id and
+  // recorded_at if unset; there is no idempotency lookup, so events that may
+  // be retried go through Append. The connection must have a transaction
+  // open. If the stream's head is no longer `expected` (another writer
+  // appended first) the insert collides with that writer's position:
+  // kAborted, nothing appended, and on PostgreSQL the caller's transaction is
+  // aborted too. Returns the new head.
+  StatusOr<Head> AppendAt(const Head& expected, std::vector<v1::Event> events);
+
   StatusOr<Head> GetHead(std::string_view stream);
 
   // Takes the stream's append lock for the rest of the open transaction and
@@ -150,6 +162,25 @@ class LedgerStore {
   // Serializes appenders of `stream` until the current transaction ends.
   virtual Status LockStream(std::string_view stream) = 0;
   virtual std::string_view TableExistsQuery() const = 0;
+  // One row of cairn_ledger, sealed (hashed) and ready to insert.
+  struct SealedRow {
+    int64_t position = 0;
+    std::string event_id, event_type, record, prev_hash, hash;
+    int64_t recorded_at = 0;
+  };
+  // Inserts `rows` of `stream` in one statement that first takes the
+  // stream's append lock (and notifies listeners when `notify`).
+  virtual Status InsertLocked(std::string_view stream, const std::vector<SealedRow>& rows,
+                              bool notify) = 0;
+  // "INSERT INTO cairn_ledger (...)" + `source_prefix` + "(VALUES ($k, ...),
+  // ...) AS v(...)" (or plain "VALUES ..." when `source_prefix` is empty),
+  // with placeholders numbered from `first_param`; appends the values to
+  // `params` in the same order.
+  static std::string MultiRowInsert(std::string_view stream, const std::vector<SealedRow>& rows,
+                                    int first_param, db::Params* params,
+                                    std::string_view source_prefix = {});
+  // The advisory-lock key of `stream` on PostgreSQL (first 4 bytes of its SHA-256).
+  static int32_t StreamLockKey(std::string_view stream);
 
   db::Connection& conn_;
 
