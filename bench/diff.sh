@@ -90,7 +90,7 @@ done
 DIFF_CMD="$CAIRN -q --database $BASE/live diff --schema $OUT/desired.sql"
 log "first cairn diff (creates the ledger tables; output kept in up.sql)"
 $DIFF_CMD >"$OUT/up.sql"
-grep -c '^-- ' "$OUT/up.sql" >"$OUT/up-steps.txt" || true
+grep -v '^-- up:' "$OUT/up.sql" | grep -c '^-- ' >"$OUT/up-steps.txt" || true
 if [[ "$CHECK" == 1 ]]; then
   log "check: up.sql applied to a copy of live leaves no difference"
   "${PSQL[@]}" "$ADMIN" -c "CREATE DATABASE live_check TEMPLATE live"

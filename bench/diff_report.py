@@ -20,7 +20,7 @@ def gbench(path):
     for b in json.load(open(path))["benchmarks"]:
         if b.get("run_type") != "iteration":
             continue
-        name = b["run_name"]
+        name = b["run_name"].split("/iterations:")[0]
         scale = {"ms": 1.0, "us": 1e-3, "ns": 1e-6, "s": 1e3}[b["time_unit"]]
         e = out.setdefault(name, {"real": [], "cpu": [], "counters": {}})
         e["real"].append(b["real_time"] * scale)

@@ -281,7 +281,7 @@ StatusOr<Model> IntrospectPostgres(db::Connection& conn) {
           filter + "AND co.contype IN ('p', 'u', 'c', 'f')"));
   // Key columns come as attribute numbers, named here from the columns read
   // above: a per-constraint lookup in pg_attribute costs the server more than
-  // the rest of the query (BENCHMARKS.md, "Schema introspection and diff").
+  // the rest of the query (BENCHMARKS.md, section 5).
   // Referenced tables outside the model (another tool's, cairn's own) are
   // looked up in one more query.
   std::vector<int64_t> foreign;
