@@ -10,6 +10,7 @@ PACKAGES=(
   libprotobuf-dev protobuf-compiler libgrpc++-dev protobuf-compiler-grpc
   libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev
+  libbenchmark-dev   # Google Benchmark: bench/schema_bench.cc (bench/diff.sh)
   libssl-dev libcli11-dev nlohmann-json3-dev
   postgresql python3 hyperfine
   chromium   # headless browser that opens `cairn report` pages in the tests and benchmark

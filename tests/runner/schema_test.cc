@@ -147,6 +147,45 @@ TEST_P(RunnerSchemaTest, PostgresEnumsArraysAndOtherSchemas) {
   EXPECT_EQ(t.FindColumn("mood")->enum_type, "app.mood");
 }
 
+// Key columns keep their declared order (not the table's), survive dropped
+// columns before them, and are named even when the referenced table is not
+// in the model (cairn_* tables are left out of it).
+TEST_P(RunnerSchemaTest, KeyColumnsInKeyOrderAcrossDroppedColumnsAndOutsideTables) {
+  if (!conn_) return;
+  Exec(
+      "CREATE TABLE cairn_outside (a INTEGER NOT NULL, b INTEGER NOT NULL, PRIMARY KEY (b, a));\n"
+      "CREATE TABLE parent (gone INTEGER, x INTEGER NOT NULL, y INTEGER NOT NULL, "
+      "  PRIMARY KEY (y, x));\n"
+      "CREATE TABLE child (gone INTEGER, p INTEGER, q INTEGER, o1 INTEGER, o2 INTEGER, "
+      "  UNIQUE (q, p), FOREIGN KEY (q, p) REFERENCES parent (y, x), "
+      "  FOREIGN KEY (o2, o1) REFERENCES cairn_outside (b, a));\n");
+  if (pg()) Exec("ALTER TABLE parent DROP COLUMN gone; ALTER TABLE child DROP COLUMN gone;");
+  Model m = Live();
+  ASSERT_EQ(m.tables.size(), 2u) << schema::Canonical(m);
+  for (const auto& c : m.tables.at(T("parent")).constraints)
+    if (c.kind == schema::ConstraintKind::kPrimaryKey)
+      EXPECT_EQ(c.columns, (std::vector<std::string>{"y", "x"}));
+  int fks = 0, uniques = 0;
+  for (const auto& c : m.tables.at(T("child")).constraints) {
+    if (c.kind == schema::ConstraintKind::kUnique) {
+      ++uniques;
+      EXPECT_EQ(c.columns, (std::vector<std::string>{"q", "p"}));
+    }
+    if (c.kind != schema::ConstraintKind::kForeignKey) continue;
+    ++fks;
+    if (c.ref_table == T("parent")) {
+      EXPECT_EQ(c.columns, (std::vector<std::string>{"q", "p"}));
+      EXPECT_EQ(c.ref_columns, (std::vector<std::string>{"y", "x"}));
+    } else {
+      EXPECT_EQ(c.ref_table, T("cairn_outside"));
+      EXPECT_EQ(c.columns, (std::vector<std::string>{"o2", "o1"}));
+      EXPECT_EQ(c.ref_columns, (std::vector<std::string>{"b", "a"}));
+    }
+  }
+  EXPECT_EQ(fks, 2);
+  EXPECT_EQ(uniques, 1);
+}
+
 TEST_P(RunnerSchemaTest, CanonicalFormIgnoresColumnOrder) {
   if (!conn_) return;
   EXPECT_EQ(schema::Canonical(Desired("CREATE TABLE t (a INTEGER, b TEXT);")),

@@ -237,6 +237,7 @@ StatusOr<Model> IntrospectPostgres(db::Connection& conn) {
           "LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
           "WHERE " +
           filter + "AND a.attnum > 0 AND NOT a.attisdropped ORDER BY 1, 3"));
+  std::map<std::pair<int64_t, int>, std::string> attname;  // (table oid, attnum) -> name
   for (const auto& r : cols) {
     Column c;
     c.name = r[1].AsText();
@@ -261,25 +262,46 @@ StatusOr<Model> IntrospectPostgres(db::Connection& conn) {
         c.default_expr.reset();
       }
     }
+    attname[{r[0].AsInt(), c.position}] = c.name;
     m.tables[key_of[r[0].AsInt()]].columns.push_back(std::move(c));
   }
   CAIRN_ASSIGN_OR_RETURN(
       auto cons,
       conn.Query(
           "SELECT co.conrelid::bigint, co.conname, co.contype::text, "
-          "pg_get_constraintdef(co.oid, true), "
-          "array_to_string(ARRAY(SELECT a.attname FROM unnest(co.conkey) WITH ORDINALITY k(n, o) "
-          "JOIN pg_attribute a ON a.attrelid = co.conrelid AND a.attnum = k.n ORDER BY k.o), "
-          "chr(1)), coalesce(fn.nspname, ''), coalesce(fc.relname, ''), "
-          "array_to_string(ARRAY(SELECT a.attname FROM unnest(co.confkey) WITH ORDINALITY k(n, o) "
-          "JOIN pg_attribute a ON a.attrelid = co.confrelid AND a.attnum = k.n ORDER BY k.o), "
-          "chr(1)), co.confupdtype::text, co.confdeltype::text FROM" +
+          "pg_get_constraintdef(co.oid, true), coalesce(array_to_string(co.conkey, ','), ''), "
+          "coalesce(fn.nspname, ''), coalesce(fc.relname, ''), co.confrelid::bigint, "
+          "coalesce(array_to_string(co.confkey, ','), ''), co.confupdtype::text, "
+          "co.confdeltype::text FROM" +
           from +
           "JOIN pg_constraint co ON co.conrelid = c.oid "
           "LEFT JOIN pg_class fc ON fc.oid = co.confrelid "
           "LEFT JOIN pg_namespace fn ON fn.oid = fc.relnamespace "
           "WHERE " +
           filter + "AND co.contype IN ('p', 'u', 'c', 'f')"));
+  // Key columns come as attribute numbers, named here from the columns read
+  // above: a per-constraint lookup in pg_attribute costs the server more than
+  // the rest of the query (BENCHMARKS.md, section 5).
+  // Referenced tables outside the model (another tool's, cairn's own) are
+  // looked up in one more query.
+  std::vector<int64_t> foreign;
+  for (const auto& r : cons)
+    if (r[2].AsText() == "f" && !key_of.count(r[7].AsInt())) foreign.push_back(r[7].AsInt());
+  if (!foreign.empty()) {
+    std::string oids;
+    for (int64_t oid : foreign) oids += (oids.empty() ? "{" : ",") + std::to_string(oid);
+    CAIRN_ASSIGN_OR_RETURN(
+        auto extra, conn.Query("SELECT attrelid::bigint, attnum::int, attname FROM pg_attribute "
+                               "WHERE attrelid = ANY($1::oid[]) AND attnum > 0",
+                               {db::Value(oids + "}")}));
+    for (const auto& r : extra)
+      attname[{r[0].AsInt(), static_cast<int>(r[1].AsInt())}] = r[2].AsText();
+  }
+  auto names = [&](int64_t rel, const std::string& nums) {
+    std::vector<std::string> out;
+    for (const std::string& n : SplitOn(nums, ',')) out.push_back(attname[{rel, std::stoi(n)}]);
+    return out;
+  };
   for (const auto& r : cons) {
     Constraint c;
     c.name = r[1].AsText();
@@ -289,12 +311,12 @@ StatusOr<Model> IntrospectPostgres(db::Connection& conn) {
              : type == "f" ? ConstraintKind::kForeignKey
                            : ConstraintKind::kCheck;
     c.expression = r[3].AsText();
-    c.columns = SplitOn(r[4].AsText(), '\x01');
+    c.columns = names(r[0].AsInt(), r[4].AsText());
     if (c.kind == ConstraintKind::kForeignKey) {
       c.ref_table = Qualify(r[5].AsText(), r[6].AsText());
-      c.ref_columns = SplitOn(r[7].AsText(), '\x01');
-      c.on_update = FkAction(r[8].AsText());
-      c.on_delete = FkAction(r[9].AsText());
+      c.ref_columns = names(r[7].AsInt(), r[8].AsText());
+      c.on_update = FkAction(r[9].AsText());
+      c.on_delete = FkAction(r[10].AsText());
     }
     if (c.kind == ConstraintKind::kCheck) c.columns.clear();
     m.tables[key_of[r[0].AsInt()]].constraints.push_back(std::move(c));
