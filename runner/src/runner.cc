@@ -48,6 +48,7 @@ std::string VersionAfter(const ledger::StreamState& before, const RunReport& rep
   std::set<std::string> reverted(report.rolled_back.begin(), report.rolled_back.end());
   std::string best;
   auto consider = [&](const std::string& id) {
+    if (ledger::IsRepeatableMigrationId(id)) return;  // never the version (docs/formats.md)
     if (best.empty() || ledger::CompareMigrationIds(id, best) > 0) best = id;
   };
   for (const std::string& id : before.applied_order)

@@ -29,11 +29,17 @@ const char kCreateLog[] = "CREATE TABLE adopt_log (step VARCHAR(40));\n";
 // Flyway's checksum, computed here with zlib: CRC32 over each line's bytes
 // without its line break, as a signed 32-bit number.
 int32_t ZlibFlywayChecksum(const std::string& text) {
+  // Lines end at "\n", "\r\n" or a lone "\r", as Java's readLine has it.
   uLong crc = crc32(0L, Z_NULL, 0);
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    crc = crc32(crc, reinterpret_cast<const Bytef*>(line.data()), static_cast<uInt>(line.size()));
+  size_t start = 0;
+  for (size_t i = 0; i <= text.size(); ++i) {
+    const bool end = i == text.size();
+    if (!end && text[i] != '\n' && text[i] != '\r') continue;
+    if (end && start == i) break;  // no empty line after a final line break
+    crc = crc32(crc, reinterpret_cast<const Bytef*>(text.data() + start),
+                static_cast<uInt>(i - start));
+    if (!end && text[i] == '\r' && i + 1 < text.size() && text[i + 1] == '\n') ++i;
+    start = i + 1;
   }
   return static_cast<int32_t>(static_cast<uint32_t>(crc));
 }
