@@ -224,6 +224,21 @@ TEST_P(RunnerAdoptTest, DirtyGolangMigrateTableIsRefused) {
   EXPECT_EQ(Count("SELECT count(*) FROM schema_migrations WHERE version = 2"), 1);
 }
 
+TEST_P(RunnerAdoptTest, VersionWithoutAFileIsRefused) {
+  if (!tdb_) return;
+  Write("20240101000001_create_log.sql",
+        std::string("-- migrate:up\n") + kCreateLog + "-- migrate:down\nDROP TABLE adopt_log;\n");
+  Exec(std::string(kCreateLog) +
+       "CREATE TABLE schema_migrations (version VARCHAR(128) PRIMARY KEY);\n"
+       "INSERT INTO schema_migrations (version) VALUES ('20240101000001');\n"
+       "INSERT INTO schema_migrations (version) VALUES ('20240101000009');\n");
+  ProcessResult r = Cairn({"adopt"});  // the layout is detected
+  EXPECT_EQ(r.exit_code, 20) << r.out << r.err;
+  EXPECT_THAT(r.err, HasSubstr("records version 20240101000009 but no migration file"));
+  EXPECT_EQ(LinesStartingWith(r.err, "cairn: error:").size(), 1u) << r.err;
+  EXPECT_EQ(LedgerRows(*tdb_), 0);
+}
+
 // Flyway's table as Flyway creates it on each backend.
 std::string FlywayTable(bool pg) {
   return std::string(
