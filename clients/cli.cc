@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "cairn/runner/formats.h"
 #include "cairn/runner/plan.h"
 
 namespace cairn::cli {
@@ -29,6 +30,7 @@ int ExitFor(const Status& s, bool connecting) {
   if (s.ok()) return runner::kExitOk;
   if (connecting) return runner::kExitDatabase;
   if (runner::IsPlanChanged(s)) return runner::kExitPlanChanged;
+  if (runner::IsAdoptRefused(s)) return runner::kExitAdoptRefused;
   switch (s.code()) {
     case StatusCode::kInvalidArgument:
     case StatusCode::kFailedPrecondition:
@@ -96,6 +98,11 @@ int CliMain(int argc, char** argv) {
   app.add_option("--lock-timeout", ctx.lock_timeout,
                  "how long migrate/rollback wait for another runner (e.g. 30s; 0: fail at once)")
       ->capture_default_str();
+  std::string format;
+  app.add_option("--format", format,
+                 "layout of --dir: cairn, dbmate, golang-migrate, flyway or diesel "
+                 "(default: cairn, or the other tool's layout detected; docs/formats.md)")
+      ->check(CLI::IsMember(runner::FormatNames()));
   app.add_flag("--verbose,-v", ctx.verbose, "log each step in detail");
   app.add_flag("--quiet,-q", ctx.quiet, "log only errors");
 
@@ -106,6 +113,11 @@ int CliMain(int argc, char** argv) {
   for (const CommandSpec& spec : commands) {
     CLI::App* sub = app.add_subcommand(spec.name, spec.help);
     actions.emplace_back(sub, spec.setup(sub));
+    // The global --format may also follow the command (`cairn migrate --format
+    // flyway`) unless the command has a --format of its own (export's).
+    if (sub->get_option_no_throw("--format") == nullptr)
+      sub->add_option("--format", format, "layout of --dir (as the global --format)")
+          ->check(CLI::IsMember(runner::FormatNames()));
   }
 
   try {
@@ -135,6 +147,7 @@ int CliMain(int argc, char** argv) {
     ctx.command_line += (i > 1 ? " " : "") + arg;
   }
 
+  if (!format.empty()) runner::UseFormat(ctx.dir, *runner::ParseFormat(format));
   for (auto& [sub, action] : actions) {
     if (sub->parsed()) return action(ctx);
   }

@@ -96,6 +96,7 @@ json EventJson(const v1::Event& e) {
       j["outside_transaction"] = e.migration_started().outside_transaction();
       j["storage_type"] = v1::StorageType_Name(e.migration_started().storage_type());
       j["resumed"] = e.migration_started().resumed();
+      j["repeatable"] = e.migration_started().repeatable();
       break;
     case v1::Event::kMigrationCommitted:
       j["migration_id"] = e.migration_committed().migration_id();
@@ -128,6 +129,10 @@ json EventJson(const v1::Event& e) {
       j["checksum"] = e.migration_baselined().checksum();
       j["source"] = e.migration_baselined().source();
       j["reason"] = e.migration_baselined().reason();
+      j["original_checksum"] = e.migration_baselined().original_checksum();
+      if (e.migration_baselined().has_original_applied_at())
+        j["original_applied_at"] = cairn::ledger::FormatMicros(
+            cairn::ledger::TimestampToMicros(e.migration_baselined().original_applied_at()));
       break;
     case v1::Event::kChecksumAccepted:
       j["migration_id"] = e.checksum_accepted().migration_id();

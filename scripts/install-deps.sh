@@ -17,6 +17,27 @@ PACKAGES=(
   libtomlplusplus-dev python3-grpcio python3-protobuf openssl
 )
 
+# dbmate ships its Go binary in its npm package; the adopt tests
+# (tests/runner/adopt_test.cc) run it from build-deps/npm. npm itself comes
+# with Node.js (Debian's npm package, or NodeSource's nodejs). Failing to
+# install dbmate is not fatal here: those tests then fail loudly under
+# CAIRN_REQUIRE_PG=1.
+install_dbmate() {
+  local root prefix
+  root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+  prefix="$root/build-deps/npm"
+  if compgen -G "$prefix/node_modules/@dbmate/*/bin/dbmate" >/dev/null; then return 0; fi
+  if ! command -v npm >/dev/null 2>&1; then
+    echo "install-deps: npm missing, dbmate not installed" >&2
+    return 0
+  fi
+  echo "install-deps: installing dbmate from npm into $prefix"
+  mkdir -p "$prefix"
+  npm install --prefix "$prefix" --no-audit --no-fund dbmate >&2 ||
+    echo "install-deps: npm install dbmate failed" >&2
+}
+trap install_dbmate EXIT
+
 missing=()
 for pkg in "${PACKAGES[@]}"; do
   status="$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)"

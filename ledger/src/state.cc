@@ -18,6 +18,8 @@ bool AllDigits(std::string_view s) {
 
 }  // namespace
 
+bool IsRepeatableMigrationId(std::string_view id) { return id.substr(0, 3) == "R__"; }
+
 int CompareMigrationIds(std::string_view a, std::string_view b) {
   if (AllDigits(a) && AllDigits(b)) {
     auto strip = [](std::string_view s) {
@@ -29,6 +31,23 @@ int CompareMigrationIds(std::string_view a, std::string_view b) {
     if (x.size() != y.size()) return x.size() < y.size() ? -1 : 1;
     int c = x.compare(y);
     if (c != 0) return c < 0 ? -1 : 1;
+    return 0;
+  }
+  // Dotted versions (Flyway's "1.1", docs/formats.md): component by component
+  // as numbers, a missing component counting as 0.
+  auto dotted = [](std::string_view s) {
+    if (s.empty() || s.front() == '.' || s.back() == '.' || s.find("..") != s.npos) return false;
+    return std::all_of(s.begin(), s.end(),
+                       [](char c) { return c == '.' || (c >= '0' && c <= '9'); });
+  };
+  if (dotted(a) && dotted(b)) {
+    while (!a.empty() || !b.empty()) {
+      size_t da = std::min(a.find('.'), a.size()), db = std::min(b.find('.'), b.size());
+      int c = CompareMigrationIds(da == 0 ? "0" : a.substr(0, da), db == 0 ? "0" : b.substr(0, db));
+      if (c != 0) return c;
+      a.remove_prefix(std::min(da + 1, a.size()));
+      b.remove_prefix(std::min(db + 1, b.size()));
+    }
     return 0;
   }
   int c = a.compare(b);
@@ -54,7 +73,8 @@ bool StreamState::IsApplied(const std::string& id) const {
 
 std::string StreamState::CurrentVersion() const {
   for (auto it = migrations.rbegin(); it != migrations.rend(); ++it)
-    if (it->second.status == MigrationStatus::kApplied) return it->first;
+    if (it->second.status == MigrationStatus::kApplied && !IsRepeatableMigrationId(it->first))
+      return it->first;
   return "";
 }
 

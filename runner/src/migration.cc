@@ -15,6 +15,7 @@
 #include "cairn/ledger/hash.h"
 #include "cairn/ledger/state.h"
 #include "directives.h"
+#include "formats/dispatch.h"
 #include "migration_dir.h"
 
 namespace cairn::runner {
@@ -346,7 +347,8 @@ Status CheckUniqueIds(const std::string& dir, const std::vector<std::string>& id
 
 }  // namespace internal
 
-StatusOr<std::vector<Migration>> LoadMigrations(const std::string& dir) {
+namespace {
+StatusOr<std::vector<Migration>> LoadCairnMigrations(const std::string& dir) {
   std::vector<Migration> out;
   std::vector<std::string> ids, files;
   CAIRN_RETURN_IF_ERROR(internal::ForEachMigrationFile(
@@ -364,6 +366,13 @@ StatusOr<std::vector<Migration>> LoadMigrations(const std::string& dir) {
   };
   if (!std::is_sorted(out.begin(), out.end(), by_id)) std::sort(out.begin(), out.end(), by_id);
   return out;
+}
+}  // namespace
+
+StatusOr<std::vector<Migration>> LoadMigrations(const std::string& dir) {
+  // Other tools' folders (docs/formats.md).
+  return internal::ReadWithFormats<Migration>(
+      dir, [&] { return LoadCairnMigrations(dir); }, [](Migration m) { return m; });
 }
 
 StatusOr<std::string> CreateMigrationFile(const std::string& dir, std::string_view raw_name) {

@@ -3,6 +3,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "cairn/ledger/hash.h"
 
 namespace cairn::runner {
@@ -43,6 +45,29 @@ std::string NearestIds(const std::vector<Migration>& files, const std::string& i
   return out;
 }
 
+StatusOr<BaselineReport> AppendBaselined(Runner& runner, const BaselineOptions& options,
+                                         const std::vector<const Migration*>& chosen,
+                                         const ledger::StreamState& state);
+
+// Baseline of an explicit set of ids (adopters).
+StatusOr<BaselineReport> BaselineIds(Runner& runner, const BaselineOptions& options,
+                                     const std::vector<Migration>& files,
+                                     const ledger::StreamState& state) {
+  std::vector<const Migration*> chosen;
+  for (const std::string& id : options.ids) {
+    auto f =
+        std::find_if(files.begin(), files.end(), [&](const Migration& m) { return m.id == id; });
+    if (f == files.end())
+      return NotFoundError("baseline " + id + ": no migration file has that id in " +
+                           runner.options().dir + "; " + NearestIds(files, id));
+    if (state.IsApplied(id))
+      return FailedPreconditionError("baseline " + id + ": already applied on stream " +
+                                     runner.stream() + "; nothing was written");
+    chosen.push_back(&*f);
+  }
+  return AppendBaselined(runner, options, chosen, state);
+}
+
 }  // namespace
 
 StatusOr<BaselineReport> Baseline(Runner& runner, const BaselineOptions& options) {
@@ -50,6 +75,7 @@ StatusOr<BaselineReport> Baseline(Runner& runner, const BaselineOptions& options
   CAIRN_ASSIGN_OR_RETURN(std::vector<Migration> files, LoadMigrations(runner.options().dir));
   CAIRN_ASSIGN_OR_RETURN(ledger::StreamState state,
                          ledger::ReplayStream(runner.store(), runner.stream()));
+  if (!options.ids.empty()) return BaselineIds(runner, options, files, state);
   if (!state.applied_order.empty()) {
     return FailedPreconditionError(
         "baseline: stream " + runner.stream() + " already has " +
@@ -63,11 +89,25 @@ StatusOr<BaselineReport> Baseline(Runner& runner, const BaselineOptions& options
     return NotFoundError("baseline --to " + options.to + ": no migration file has that id in " +
                          runner.options().dir + "; " + NearestIds(files, options.to));
   }
+  std::vector<const Migration*> chosen;
+  for (const Migration& m : files) {
+    if (ledger::CompareMigrationIds(m.id, options.to) > 0) break;
+    chosen.push_back(&m);
+  }
+  return AppendBaselined(runner, options, chosen, state);
+}
+
+namespace {
+
+// One MigrationBaselined event per chosen migration, in one transaction.
+StatusOr<BaselineReport> AppendBaselined(Runner& runner, const BaselineOptions& options,
+                                         const std::vector<const Migration*>& chosen,
+                                         const ledger::StreamState& state) {
   BaselineReport report;
   report.run_id = ledger::NewUuid();
   std::vector<v1::Event> events;
-  for (const Migration& m : files) {
-    if (ledger::CompareMigrationIds(m.id, options.to) > 0) break;
+  for (const Migration* mp : chosen) {
+    const Migration& m = *mp;
     v1::Event e;
     auto* b = e.mutable_migration_baselined();
     b->set_migration_id(m.id);
@@ -91,6 +131,8 @@ StatusOr<BaselineReport> Baseline(Runner& runner, const BaselineOptions& options
                runner.stream());
   return report;
 }
+
+}  // namespace
 
 StatusOr<AcceptChecksumReport> AcceptChecksum(Runner& runner, const std::string& id,
                                               const std::string& reason) {

@@ -48,6 +48,7 @@ std::string VersionAfter(const ledger::StreamState& before, const RunReport& rep
   std::set<std::string> reverted(report.rolled_back.begin(), report.rolled_back.end());
   std::string best;
   auto consider = [&](const std::string& id) {
+    if (ledger::IsRepeatableMigrationId(id)) return;  // never the version (docs/formats.md)
     if (best.empty() || ledger::CompareMigrationIds(id, best) > 0) best = id;
   };
   for (const std::string& id : before.applied_order)
@@ -181,7 +182,7 @@ StatusOr<MigratePlan> Runner::PlanMigrate(const MigrateOptions& options) {
     auto it = state.migrations.find(m.id);
     if (it == state.migrations.end() || it->second.status != ledger::MigrationStatus::kApplied)
       continue;
-    if (!it->second.checksum.empty() && it->second.checksum != m.checksum) {
+    if (!it->second.checksum.empty() && it->second.checksum != m.checksum && !m.repeatable) {
       refusals.push_back(m.path + ": migration " + m.id +
                          " was changed after it was applied (applied " + it->second.checksum +
                          ", file now " + m.checksum + ")");
@@ -197,7 +198,10 @@ StatusOr<MigratePlan> Runner::PlanMigrate(const MigrateOptions& options) {
   const std::string version = state.CurrentVersion();
   std::vector<const Migration*> plan;
   for (const Migration& m : files) {
-    if (state.IsApplied(m.id)) continue;
+    // A repeatable script runs again when its checksum changed (docs/formats.md).
+    if (state.IsApplied(m.id) &&
+        !(m.repeatable && state.migrations.at(m.id).checksum != m.checksum))
+      continue;
     if (options.to && ledger::CompareMigrationIds(m.id, *options.to) > 0) continue;
     if (!version.empty() && ledger::CompareMigrationIds(m.id, version) < 0 &&
         !options_.allow_out_of_order) {
@@ -231,12 +235,14 @@ StatusOr<RunReport> Runner::Rollback(const RollbackOptions& options) {
     if (*options.to != "0" && !by_id.count(*options.to) && !state.migrations.count(*options.to))
       return FailedPreconditionError("--to " + *options.to + ": no migration has that number");
     for (auto it = order.rbegin(); it != order.rend(); ++it)
-      if (ledger::CompareMigrationIds(*it, *options.to) > 0) targets.push_back(*it);
+      if (ledger::CompareMigrationIds(*it, *options.to) > 0 &&
+          !ledger::IsRepeatableMigrationId(*it))  // never rolled back (docs/formats.md)
+        targets.push_back(*it);
   } else {
     if (options.steps < 1) return InvalidArgumentError("--steps must be at least 1");
     for (auto it = order.rbegin();
          it != order.rend() && static_cast<int>(targets.size()) < options.steps; ++it)
-      targets.push_back(*it);
+      if (!ledger::IsRepeatableMigrationId(*it)) targets.push_back(*it);
   }
   std::vector<std::string> refusals;
   std::vector<const Migration*> plan;
@@ -363,7 +369,7 @@ StatusOr<StatusReport> Runner::GetStatus() {
       if (c > 0)
         v.state = "missing";
       else if (!v.record->checksum.empty() && v.record->checksum != v.file_checksum)
-        v.state = "changed";
+        v.state = ledger::IsRepeatableMigrationId(v.id) ? "pending" : "changed";  // runs again
       else
         v.state = "applied";
     } else {

@@ -17,6 +17,7 @@
 #include "cairn/ledger/hash.h"
 #include "cairn/ledger/state.h"
 #include "cairn/runner/migration.h"
+#include "formats/dispatch.h"
 #include "migration_dir.h"
 
 namespace cairn::runner {
@@ -152,7 +153,8 @@ MigrationSummary Summarize(const Migration& m) {
 
 }  // namespace
 
-StatusOr<std::vector<MigrationSummary>> ScanMigrations(const std::string& dir) {
+namespace {
+StatusOr<std::vector<MigrationSummary>> ScanCairnMigrations(const std::string& dir) {
   const std::string cache_path = CachePath(dir);
   const Cache cache = cache_path.empty() ? Cache{} : ReadCache(cache_path);
   const int64_t now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -203,6 +205,15 @@ StatusOr<std::vector<MigrationSummary>> ScanMigrations(const std::string& dir) {
   };
   if (!std::is_sorted(out.begin(), out.end(), by_id)) std::sort(out.begin(), out.end(), by_id);
   return out;
+}
+
+}  // namespace
+
+StatusOr<std::vector<MigrationSummary>> ScanMigrations(const std::string& dir) {
+  // Other tools' folders (docs/formats.md) are read in full, without the cache.
+  return internal::ReadWithFormats<MigrationSummary>(
+      dir, [&] { return ScanCairnMigrations(dir); },
+      [](const Migration& m) { return Summarize(m); });
 }
 
 }  // namespace cairn::runner

@@ -360,6 +360,7 @@ v1::Event RunContext::Started(const Migration& m, v1::Direction d, bool outside)
   ms->set_storage_type(v1::STORAGE_TYPE_TABLE);
   ms->set_file(m.file);
   ms->set_outside_transaction(outside);
+  ms->set_repeatable(m.repeatable);
   return e;
 }
 

@@ -19,8 +19,12 @@
 namespace cairn::ledger {
 
 // Orders migration ids by number when both are all digits ("9" < "0010"),
-// otherwise as byte strings.
+// component by component when both are dotted numbers ("1.9" < "1.10",
+// "1" = "1.0"; Flyway's versions, docs/formats.md), otherwise as byte strings.
 int CompareMigrationIds(std::string_view a, std::string_view b);
+// Flyway's repeatable scripts have ids "R__<description>" (docs/formats.md):
+// they may be applied many times and never count as the current version.
+bool IsRepeatableMigrationId(std::string_view id);
 struct MigrationIdLess {
   bool operator()(const std::string& a, const std::string& b) const {
     return CompareMigrationIds(a, b) < 0;
@@ -84,7 +88,8 @@ struct StreamState {
   RunRecord last_run;
 
   bool IsApplied(const std::string& id) const;
-  // The highest applied migration id; empty when none is applied.
+  // The highest applied migration id, repeatable scripts aside; empty when
+  // none is applied.
   std::string CurrentVersion() const;
 };
 

@@ -61,6 +61,9 @@ struct Migration {
   std::optional<std::chrono::milliseconds> lock_timeout;       // -- cairn:lock-timeout 5s
   std::optional<std::chrono::milliseconds> statement_timeout;  // -- cairn:statement-timeout 30s
   int lock_retries = 3;  // -- cairn:lock-retries N: retries after the lock timeout fires
+  // A Flyway repeatable script (docs/formats.md): runs again whenever its
+  // checksum changes, after the versioned migrations; never rolled back.
+  bool repeatable = false;
   // A registered C++ step instead of a file (data_migration.h); not owned.
   const DataMigration* step = nullptr;
 };

@@ -35,6 +35,10 @@ struct BaselineOptions {
     std::string checksum;
   };
   std::map<std::string, Original> originals;
+  // Adopters (formats.h): when not empty, exactly these ids are baselined
+  // instead of every file up to `to` (which is then only recorded). Each must
+  // be a file's id and not applied; other applied migrations do not refuse.
+  std::vector<std::string> ids;
 };
 
 struct BaselineReport {
@@ -47,7 +51,8 @@ struct BaselineReport {
 // without running it: one MigrationBaselined event per migration, all in one
 // transaction (with the file's current checksum, so later changes to the
 // file are caught like any applied migration's). Refusals, nothing written:
-//  - kFailedPrecondition if any migration is already applied on the target;
+//  - kFailedPrecondition if any migration is already applied on the target
+//    (with `ids`: if one of those is);
 //  - kNotFound if no file has id `to` (the message names the nearest ids);
 //  - file errors from LoadMigrations.
 // kAborted if another writer appended to the stream meanwhile.

@@ -227,6 +227,7 @@ enum ExitCode : int {
   kExitDrift = 13,            // the live schema differs from the ledger's fingerprint
   kExitRehearsalFailed = 14,  // cairn rehearse found a failing or irreversible migration
   kExitInterrupted = 16,  // SIGINT/SIGTERM stopped a batched migration; migrate resumes
+  kExitAdoptRefused = 20,  // cairn adopt: the other tool's table shows a dirty/failed entry
   kExitInternal = 70,
 };
 

@@ -1,0 +1,37 @@
+// Internal: the hook LoadMigrations and ScanMigrations share to read other
+// tools' folders (docs/formats.md, "Choosing the format").
+#ifndef CAIRN_RUNNER_SRC_FORMATS_DISPATCH_H_
+#define CAIRN_RUNNER_SRC_FORMATS_DISPATCH_H_
+
+#include <string>
+#include <vector>
+
+#include "cairn/runner/formats.h"
+
+namespace cairn::runner::internal {
+
+// Reads `dir` with `read_cairn` unless a foreign format is chosen for it, or
+// cairn's reader fails or finds nothing and the folder is another tool's;
+// then reads it with LoadFormat and converts each migration with `convert`.
+template <typename T, typename ReadCairn, typename Convert>
+StatusOr<std::vector<T>> ReadWithFormats(const std::string& dir, ReadCairn read_cairn,
+                                         Convert convert) {
+  auto foreign = [&](Format f) -> StatusOr<std::vector<T>> {
+    CAIRN_ASSIGN_OR_RETURN(std::vector<Migration> files, LoadFormat(dir, f));
+    std::vector<T> out;
+    out.reserve(files.size());
+    for (Migration& m : files) out.push_back(convert(std::move(m)));
+    return out;
+  };
+  CAIRN_ASSIGN_OR_RETURN(std::optional<Format> chosen, ForeignFormatFor(dir, false));
+  if (chosen) return foreign(*chosen);
+  StatusOr<std::vector<T>> cairn = read_cairn();
+  if (cairn.ok() && !cairn->empty()) return cairn;
+  CAIRN_ASSIGN_OR_RETURN(std::optional<Format> detected, ForeignFormatFor(dir, true));
+  if (detected) return foreign(*detected);
+  return cairn;
+}
+
+}  // namespace cairn::runner::internal
+
+#endif  // CAIRN_RUNNER_SRC_FORMATS_DISPATCH_H_
