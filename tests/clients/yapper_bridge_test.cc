@@ -58,6 +58,41 @@ class YapperBridgeTest : public ::testing::TestWithParam<db::Backend> {
     return rows.ok() && !rows->empty() ? (*rows)[0][0].AsInt() : -1;
   }
 
+  // `cairn --stream campus ARGS` on the target; its exit code.
+  int Runner(std::vector<std::string> args) {
+    args.insert(args.begin(), {"--stream", "campus"});
+    return RunCairn(target_->url(), dir_.path(), args).exit_code;
+  }
+  // A migration that fails, run while the bridge follows.
+  void FailingMigration() {
+    WriteFile(dir_.File("0041_bad.sql"), "-- cairn:up\nCREATE TABLE nope (;\n");
+    EXPECT_EQ(Runner({"migrate"}), 1);
+  }
+  // The target's ledger head.
+  int64_t LedgerHead() {
+    auto tc = target_->Connect();
+    auto head = ledger::LedgerStore::For(*tc)->GetHead("campus");
+    return head.ok() ? head->position : -1;
+  }
+
+  // Once the bridge reached position 9: SIGKILLs it (checking, with
+  // check_mid_stream, that the ledger was ahead of it), starts `restart` in its
+  // place, waits for the runner `migrate` to succeed. Returns the bridge's
+  // position at the kill.
+  int64_t KillAndRestart(std::unique_ptr<Child>* bridge, const std::vector<std::string>& restart,
+                         Child& migrate, bool check_mid_stream = false) {
+    EXPECT_TRUE(WaitFor([&] { return BridgePosition() >= 9; }));
+    (*bridge)->Kill(SIGKILL);
+    EXPECT_EQ((*bridge)->Wait().signal, SIGKILL);
+    const int64_t at_kill = BridgePosition();
+    if (check_mid_stream)
+      EXPECT_LT(at_kill, LedgerHead()) << "the bridge was not killed mid-stream";
+    *bridge = std::make_unique<Child>(restart);
+    ProcessResult m = migrate.Wait();
+    EXPECT_EQ(m.exit_code, 0) << m.err;
+    return at_kill;
+  }
+
   // Every mappable ledger event is in Yapper's events table exactly once, in
   // ledger order, with its description, and fanned out to the subscribers.
   void ExpectExactlyOnce() {
@@ -145,27 +180,14 @@ TEST_P(YapperBridgeTest, KilledAndRestartedMidStreamDeliversEveryEventExactlyOnc
       std::vector<std::string>{CairnBinary(), "--database", target_->url(), "--dir", dir_.path(),
                                "--stream", "campus", "migrate"});
   auto bridge = std::make_unique<Child>(BridgeArgv({"--batch", "1", "--poll-ms", "5"}));
-  ASSERT_TRUE(WaitFor([&] { return BridgePosition() >= 9; }));
-  bridge->Kill(SIGKILL);
-  ProcessResult killed = bridge->Wait();
-  EXPECT_EQ(killed.signal, SIGKILL);
-  const int64_t at_kill = BridgePosition();
-  bridge = std::make_unique<Child>(BridgeArgv({"--batch", "3", "--poll-ms", "5"}));
-  ProcessResult m = migrate->Wait();
-  ASSERT_EQ(m.exit_code, 0) << m.err;
+  const int64_t at_kill =
+      KillAndRestart(&bridge, BridgeArgv({"--batch", "3", "--poll-ms", "5"}), *migrate);
   // A rollback, and a migration that fails, while the bridge follows.
-  ASSERT_EQ(
-      RunCairn(target_->url(), dir_.path(), {"--stream", "campus", "rollback", "--steps", "2"})
-          .exit_code,
-      0);
-  WriteFile(dir_.File("0041_bad.sql"), "-- cairn:up\nCREATE TABLE nope (;\n");
-  ASSERT_EQ(RunCairn(target_->url(), dir_.path(), {"--stream", "campus", "migrate"}).exit_code, 1);
-
-  auto tc = target_->Connect();
-  auto store = ledger::LedgerStore::For(*tc);
-  CAIRN_ASSERT_OK_AND_ASSIGN(auto head, store->GetHead("campus"));
-  EXPECT_LT(at_kill, head.position);
-  ASSERT_TRUE(WaitFor([&] { return BridgePosition() == head.position; }));
+  ASSERT_EQ(Runner({"rollback", "--steps", "2"}), 0);
+  FailingMigration();
+  const int64_t head = LedgerHead();
+  EXPECT_LT(at_kill, head);
+  ASSERT_TRUE(WaitFor([&] { return BridgePosition() == head; }));
   bridge->Kill(SIGTERM);
   bridge->Wait();
 
@@ -197,9 +219,7 @@ TEST_P(YapperBridgeTest, ThroughServerSurvivesBridgeAndServerKills) {
   // another process while it runs. 300 more subscribers make each Yapper
   // transaction (an event and its fan-out) take long enough for the kill to
   // land mid-stream.
-  ASSERT_EQ(RunCairn(target_->url(), dir_.path(), {"--stream", "campus", "migrate", "--to", "0020"})
-                .exit_code,
-            0);
+  ASSERT_EQ(Runner({"migrate", "--to", "0020"}), 0);
   {
     auto y = yapper_->Connect();
     // SQLite: WAL, so that polling the position never waits behind the
@@ -213,30 +233,14 @@ TEST_P(YapperBridgeTest, ThroughServerSurvivesBridgeAndServerKills) {
     }
     CAIRN_ASSERT_OK(tx->Commit());
   }
-  auto head_now = [&] {
-    auto tc = target_->Connect();
-    auto head = ledger::LedgerStore::For(*tc)->GetHead("campus");
-    return head.ok() ? head->position : -1;
-  };
   auto bridge = std::make_unique<Child>(argv({"--batch", "1"}));
   auto migrate = std::make_unique<Child>(
       std::vector<std::string>{CairnBinary(), "--database", target_->url(), "--dir", dir_.path(),
                                "--stream", "campus", "migrate"});
-  ASSERT_TRUE(WaitFor([&] { return BridgePosition() >= 9; }));
-  bridge->Kill(SIGKILL);
-  ProcessResult killed = bridge->Wait();
-  EXPECT_EQ(killed.signal, SIGKILL);
-  const int64_t at_kill = BridgePosition();
-  EXPECT_LT(at_kill, head_now()) << "the bridge was not killed mid-stream";
-  bridge = std::make_unique<Child>(argv({"--batch", "3"}));
-  ProcessResult m = migrate->Wait();
-  ASSERT_EQ(m.exit_code, 0) << m.err;
+  const int64_t at_kill = KillAndRestart(&bridge, argv({"--batch", "3"}), *migrate, true);
   // A rollback while the restarted bridge follows; it catches up.
-  ASSERT_EQ(
-      RunCairn(target_->url(), dir_.path(), {"--stream", "campus", "rollback", "--steps", "1"})
-          .exit_code,
-      0);
-  const int64_t before_restart = head_now();
+  ASSERT_EQ(Runner({"rollback", "--steps", "1"}), 0);
+  const int64_t before_restart = LedgerHead();
   ASSERT_TRUE(WaitFor([&] { return BridgePosition() == before_restart; }))
       << BridgePosition() << " of " << before_restart;
 
@@ -244,23 +248,16 @@ TEST_P(YapperBridgeTest, ThroughServerSurvivesBridgeAndServerKills) {
   // the same port and the running bridge resumes; then a failing migration.
   const int port = server.port();
   server.Kill(SIGKILL);
-  ASSERT_EQ(
-      RunCairn(target_->url(), dir_.path(), {"--stream", "campus", "rollback", "--steps", "1"})
-          .exit_code,
-      0);
+  ASSERT_EQ(Runner({"rollback", "--steps", "1"}), 0);
   ASSERT_TRUE(server.Start(port));
-  WriteFile(dir_.File("0041_bad.sql"), "-- cairn:up\nCREATE TABLE nope (;\n");
-  ASSERT_EQ(RunCairn(target_->url(), dir_.path(), {"--stream", "campus", "migrate"}).exit_code, 1);
-
-  auto tc = target_->Connect();
-  auto store = ledger::LedgerStore::For(*tc);
-  CAIRN_ASSERT_OK_AND_ASSIGN(auto head, store->GetHead("campus"));
-  EXPECT_LT(at_kill, head.position);
-  const bool caught_up = WaitFor([&] { return BridgePosition() == head.position; });
+  FailingMigration();
+  const int64_t head = LedgerHead();
+  EXPECT_LT(at_kill, head);
+  const bool caught_up = WaitFor([&] { return BridgePosition() == head; });
   const int64_t reached = BridgePosition();
   bridge->Kill(SIGTERM);
   ProcessResult stopped = bridge->Wait();
-  ASSERT_TRUE(caught_up) << reached << " of " << head.position << "; bridge: " << stopped.err;
+  ASSERT_TRUE(caught_up) << reached << " of " << head << "; bridge: " << stopped.err;
   EXPECT_EQ(stopped.exit_code, 0) << stopped.err;
   ExpectExactlyOnce();
 
@@ -280,7 +277,7 @@ TEST_P(YapperBridgeTest, ThroughServerSurvivesBridgeAndServerKills) {
   EXPECT_EQ(unreachable.exit_code, 4) << unreachable.err;
   EXPECT_TRUE(one_error_line(unreachable)) << unreachable.err;
   EXPECT_NE(unreachable.err.find(server.address()), std::string::npos) << unreachable.err;
-  EXPECT_EQ(BridgePosition(), head.position);
+  EXPECT_EQ(BridgePosition(), head);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, YapperBridgeTest,
