@@ -11,6 +11,8 @@
 
 #include "cairn/ledger/export.h"
 #include "cairn/ledger/hash.h"
+#include "remote_options.h"
+#include "remote_sources.h"
 
 namespace cairn::cli {
 namespace {
@@ -21,6 +23,7 @@ struct ExportOptions {
   bool all_streams = false;
   std::string out;
   std::string key;
+  RemoteFlags remote;
 };
 
 // Writes to FILE through a temporary file renamed over it on success, or to
@@ -73,6 +76,41 @@ class OutputFile {
   std::string path_, tmp_;
 };
 
+// export --server: the same writer, fed by the server's Export RPC.
+int RunRemoteExport(const CliContext& ctx, const ExportOptions& o, ledger::ExportFormat format,
+                    const ledger::SigningKey* key) {
+  int rc = 0;
+  auto client = o.remote.Connect(&rc);
+  if (!client) return rc;
+  const std::string server = "server " + o.remote.server;
+  v1::ExportRequest request;
+  if (!o.all_streams) {
+    // A named stream goes to Export as is (an exporter token suffices);
+    // finding the server's only stream takes ListStreams (a reader's call).
+    request.set_stream(o.stream.empty() ? ctx.stream : o.stream);
+    if (request.stream().empty()) {
+      auto info = ResolveStream(*client, "");
+      if (!info.ok()) return Fail(info.status().Annotate(server));
+      request.set_target(info->target());
+      request.set_stream(info->stream());
+    }
+  }
+  const std::string origin = "grpc://" + o.remote.server;
+  OutputFile out;
+  if (Status s = out.Open(o.out); !s.ok()) return Fail(s);
+  auto writer = ledger::NewExportWriter(
+      format, [&](std::string_view b) { return out.Write(b); }, key, origin, ledger::NowMicros());
+  if (!writer.ok()) return Fail(writer.status());
+  auto n = ExportThroughServer(*client, request, **writer);
+  if (!n.ok()) return Fail(n.status().Annotate(server));
+  if (Status s = out.Commit(); !s.ok()) return Fail(s);
+  if (!ctx.quiet && !o.out.empty()) {
+    std::fprintf(stderr, "exported %lld record(s) from %s to %s\n", static_cast<long long>(*n),
+                 server.c_str(), o.out.c_str());
+  }
+  return runner::kExitOk;
+}
+
 int RunExport(CliContext& ctx, const ExportOptions& o) {
   auto format = ledger::ParseExportFormat(o.format);
   if (!format.ok()) {
@@ -93,6 +131,7 @@ int RunExport(CliContext& ctx, const ExportOptions& o) {
     if (!k.ok()) return Fail(k.status().Annotate("--key"));
     key.emplace(std::move(*k));
   }
+  if (!o.remote.server.empty()) return RunRemoteExport(ctx, o, *format, key ? &*key : nullptr);
   int rc = 0;
   CliContext scoped = ctx;
   if (!o.stream.empty()) scoped.stream = o.stream;
@@ -205,6 +244,7 @@ CAIRN_REGISTER_COMMAND(
       cmd->add_flag("--all-streams", o->all_streams, "export every stream of the database");
       cmd->add_option("--out", o->out, "write to FILE (default: stdout)");
       cmd->add_option("--key", o->key, "Ed25519 private key (PEM) that signs a bundle");
+      o->remote.Add(cmd);
       return [o](CliContext& ctx) { return RunExport(ctx, *o); };
     });
 

@@ -1,15 +1,21 @@
 // cairn report --out FILE.html: the ledger as one self-contained HTML page
-// for auditors (docs/report.md). Reads the database; writes only FILE.
+// for auditors (docs/report.md). Reads the database, a `cairn serve`
+// (--server), or a signed bundle (--bundle/--pubkey, which alongside a
+// database or server only fills the signature slot); writes only FILE.
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "cli.h"
+#include "remote_options.h"
+#include "remote_sources.h"
+#include "report/bundle_source.h"
 #include "report/html_report.h"
 #include "report/report_model.h"
 
@@ -25,6 +31,8 @@ struct ReportArgs {
   std::vector<std::string> streams;
   bool all_streams = false;
   std::string title;
+  RemoteFlags remote;
+  std::string bundle, pubkey;
 };
 
 // Writes `contents` to `path` through a temporary file in the same directory
@@ -46,7 +54,18 @@ Status WriteFileAtomically(const std::string& path, const std::string& contents)
   return Status::Ok();
 }
 
-int RunReport(const ReportArgs& args, CliContext& ctx) {
+int Store(StatusOr<report::Report> built, report::Report* out) {
+  if (!built.ok()) return Fail(built.status());
+  *out = std::move(*built);
+  return runner::kExitOk;
+}
+
+// Each Build* function folds the events of one source into *out and
+// returns 0, or prints one error line and returns the exit code.
+
+// The events read from the database directly.
+int BuildDirect(const ReportArgs& args, CliContext& ctx, const report::ReportOptions& opts,
+                report::Report* out) {
   runner::RunnerOptions options = ctx.RunnerOptionsFromGlobals();
   int rc;
   auto runner = ctx.OpenRunner(options, &rc);
@@ -63,27 +82,63 @@ int RunReport(const ReportArgs& args, CliContext& ctx) {
   }
 
   report::LedgerEventSource source(runner->store(), streams, runner->connection().url().redacted);
-  report::ReportOptions report_options;
-  report_options.title = args.title;
-  report_options.tool_version = "cairn " CAIRN_VERSION_STRING;
-  auto built = report::BuildReport(source, report_options);
-  if (!built.ok()) return Fail(built.status());
-  const std::string html = report::RenderHtml(*built);
+  return Store(report::BuildReport(source, opts), out);
+}
+
+// The events read through `cairn serve`: ReadStream and Verify. The streams
+// are resolved first, which also checks the address and the token.
+int BuildRemote(const ReportArgs& args, const CliContext& ctx, const report::ReportOptions& opts,
+                report::Report* out) {
+  int rc;
+  auto client = args.remote.Connect(&rc);
+  if (!client) return rc;
+  const std::string server = "server " + args.remote.server;
+  std::vector<ServedStream> streams;
+  if (args.all_streams) {
+    auto listed = client->ListStreams();
+    if (!listed.ok()) return Fail(listed.status().Annotate(server));
+    for (const auto& s : listed->streams()) streams.push_back({s.target(), s.stream()});
+  } else {
+    std::vector<std::string> names = args.streams;
+    if (names.empty()) names.push_back(ctx.stream);  // empty: the server's only stream
+    for (const std::string& name : names) {
+      auto info = ResolveStream(*client, name);
+      if (!info.ok()) return Fail(info.status().Annotate(server));
+      streams.push_back({info->target(), info->stream()});
+    }
+  }
+  ServerReportSource source(*client, streams, "grpc://" + args.remote.server);
+  return Store(report::BuildReport(source, opts), out);
+}
+
+// The events of a signed bundle alone, offline.
+int BuildFromBundle(const ReportArgs& args, const ledger::PublicKey& key,
+                    const report::ReportOptions& opts, report::Report* out) {
+  auto source = report::BundleEventSource::Open(args.bundle, key);
+  if (!source.ok()) return Fail(source.status());
+  if (int rc = Store(report::BuildReport(**source, opts), out); rc != 0) return rc;
+  (*source)->Check(out);
+  return runner::kExitOk;
+}
+
+// Renders, writes and reports `r`; returns the exit code.
+int WriteReport(const ReportArgs& args, const CliContext& ctx, const report::Report& r) {
+  const std::string html = report::RenderHtml(r);
   if (Status s = WriteFileAtomically(args.out, html); !s.ok()) return Fail(s);
 
   if (!ctx.quiet)
     std::printf("wrote %s: %zu migration(s), %lld event(s), %zu target(s), %zu bytes\n",
-                args.out.c_str(), built->migrations.size(),
-                static_cast<long long>(built->total_events), built->targets.size(), html.size());
+                args.out.c_str(), r.migrations.size(), static_cast<long long>(r.total_events),
+                r.targets.size(), html.size());
   int exit_code = runner::kExitOk;
-  for (const report::TargetSummary& t : built->targets) {
+  for (const report::TargetSummary& t : r.targets) {
     if (!t.read_error.empty()) {
       std::fprintf(stderr, "cairn: error: stream %s: history incomplete: %s\n", t.name.c_str(),
                    t.read_error.c_str());
       exit_code = runner::kExitDatabase;
     }
   }
-  for (const report::TargetSummary& t : built->targets) {
+  for (const report::TargetSummary& t : r.targets) {
     if (!t.verified) {
       std::fprintf(stderr, "cairn: error: stream %s: the chain could not be verified: %s\n",
                    t.name.c_str(), t.verify_error.c_str());
@@ -97,7 +152,42 @@ int RunReport(const ReportArgs& args, CliContext& ctx) {
       exit_code = runner::kExitVerifyFailed;
     }
   }
+  if (r.bundle == report::BundleCheck::kInvalid) {
+    std::fprintf(stderr, "cairn: error: signature INVALID: %s (the report shows it)\n",
+                 r.bundle_detail.c_str());
+    exit_code = runner::kExitVerifyFailed;
+  }
   return exit_code;
+}
+
+int RunReport(const ReportArgs& args, CliContext& ctx) {
+  std::optional<ledger::PublicKey> key;
+  if (!args.bundle.empty()) {
+    auto k = ledger::PublicKey::LoadPem(args.pubkey);
+    if (!k.ok()) return Fail(k.status().Annotate("--pubkey"));
+    key = std::move(*k);
+  }
+  report::ReportOptions opts;
+  opts.title = args.title;
+  opts.tool_version = "cairn " CAIRN_VERSION_STRING;
+  report::Report r;
+  int rc;
+  if (!args.remote.server.empty()) {
+    rc = BuildRemote(args, ctx, opts, &r);
+  } else if (key && ctx.database.empty()) {
+    rc = BuildFromBundle(args, *key, opts, &r);
+  } else {
+    rc = BuildDirect(args, ctx, opts, &r);
+  }
+  if (rc != runner::kExitOk) return rc;
+  if (key && r.bundle == report::BundleCheck::kNotChecked) {
+    // Beside a database or server: the bundle's signature in the header.
+    auto verdict = report::CheckBundle(args.bundle, *key);
+    if (!verdict.ok()) return Fail(verdict.status());
+    r.bundle = verdict->check;
+    r.bundle_detail = verdict->detail;
+  }
+  return WriteReport(args, ctx, r);
 }
 
 CommandAction SetupReport(CLI::App* cmd) {
@@ -108,6 +198,13 @@ CommandAction SetupReport(CLI::App* cmd) {
   cmd->add_flag("--all-streams", args->all_streams, "report on every stream in the database")
       ->excludes("--stream");
   cmd->add_option("--title", args->title, "the page title (default: names the targets)");
+  args->remote.Add(cmd);
+  auto* bundle = cmd->add_option(
+      "--bundle", args->bundle,
+      "a signed bundle: its signature goes in the header; alone (no database), also its events");
+  cmd->add_option("--pubkey", args->pubkey, "the bundle signer's Ed25519 public key (PEM)")
+      ->needs(bundle);
+  bundle->needs("--pubkey");
   return [args](CliContext& ctx) -> int { return RunReport(*args, ctx); };
 }
 

@@ -1,9 +1,13 @@
-// cairn yapper-bridge --yapper URL: emits the target's ledger events into
-// Yapper's tables (docs/yapper-bridge.md), exactly once across restarts.
+// cairn yapper-bridge --yapper URL [--server ADDR]: emits a ledger's events
+// into Yapper's tables (docs/yapper-bridge.md), exactly once across restarts.
+// With --server the events come from a `cairn serve` subscription; without,
+// from the target's database. Both feed the same YapperBridge::Run.
 #include <csignal>
 #include <cstdio>
 
 #include "cmd_export.h"
+#include "remote_options.h"
+#include "subscription_source.h"
 #include "yapper_bridge.h"
 
 namespace cairn::cli {
@@ -13,6 +17,8 @@ std::atomic<bool> g_stop{false};
 void OnSignal(int) { g_stop.store(true); }
 
 struct BridgeCommandOptions {
+  RemoteFlags remote;
+  std::string target;
   std::string yapper;
   int batch = 100;
   bool once = false;
@@ -24,29 +30,47 @@ int RunBridge(CliContext& ctx, const BridgeCommandOptions& o) {
     std::fprintf(stderr, "cairn: error: --batch and --poll-ms must be at least 1\n");
     return runner::kExitUsage;
   }
+  // One mapping, two sources: whichever source, the same bridge maps and
+  // persists the events.
+  auto run = [&](EventSource& source) -> int {
+    auto bridge = YapperBridge::Open(o.yapper, source.key());
+    if (!bridge.ok()) return Fail(bridge.status().Annotate("--yapper"), /*connecting=*/true);
+    std::signal(SIGTERM, OnSignal);
+    std::signal(SIGINT, OnSignal);
+    BridgeOptions options;
+    options.batch = o.batch;
+    options.once = o.once;
+    options.wait = std::chrono::milliseconds(500);
+    options.stop = &g_stop;
+    auto written = (*bridge)->Run(source, options);
+    if (!written.ok()) return Fail(written.status());
+    auto position = (*bridge)->Position();
+    if (!position.ok()) return Fail(position.status());
+    if (!ctx.quiet) {
+      std::printf("stream %s: %lld Yapper event(s) written, bridged up to position %lld\n",
+                  source.key().c_str(), static_cast<long long>(*written),
+                  static_cast<long long>(*position));
+    }
+    return runner::kExitOk;
+  };
   int rc = 0;
-  auto target = OpenLedgerOf(ctx, "", &rc);
-  if (!target) return rc;
-  auto bridge = YapperBridge::Open(o.yapper, target->stream);
-  if (!bridge.ok()) return Fail(bridge.status().Annotate("--yapper"), /*connecting=*/true);
-  LedgerEventSource source(*target->conn, target->stream, std::chrono::milliseconds(o.poll_ms));
-  std::signal(SIGTERM, OnSignal);
-  std::signal(SIGINT, OnSignal);
-  BridgeOptions options;
-  options.batch = o.batch;
-  options.once = o.once;
-  options.wait = std::chrono::milliseconds(500);
-  options.stop = &g_stop;
-  auto written = (*bridge)->Run(source, options);
-  if (!written.ok()) return Fail(written.status());
-  auto position = (*bridge)->Position();
-  if (!position.ok()) return Fail(position.status());
-  if (!ctx.quiet) {
-    std::printf("stream %s: %lld Yapper event(s) written, bridged up to position %lld\n",
-                target->stream.c_str(), static_cast<long long>(*written),
-                static_cast<long long>(*position));
+  if (o.remote.server.empty()) {
+    auto target = OpenLedgerOf(ctx, "", &rc);
+    if (!target) return rc;
+    LedgerEventSource source(*target->conn, target->stream, std::chrono::milliseconds(o.poll_ms));
+    return run(source);
   }
-  return runner::kExitOk;
+  // Through the server: ListStreams checks the address, the token and the
+  // stream before Yapper's database is touched.
+  auto client_options = o.remote.Options();
+  if (!client_options.ok()) return Fail(client_options.status());
+  auto client = o.remote.Connect(&rc);
+  if (!client) return rc;
+  auto info = ResolveStream(*client, ctx.stream, o.target);
+  if (!info.ok()) return Fail(info.status().Annotate("server " + o.remote.server));
+  SubscriptionEventSource source(*client_options, info->stream(), info->target(),
+                                 static_cast<size_t>(std::max(o.batch * 4, 256)));
+  return run(source);
 }
 
 CommandAction BridgeSetup(CLI::App* cmd) {
@@ -56,8 +80,12 @@ CommandAction BridgeSetup(CLI::App* cmd) {
   cmd->add_option("--batch", o->batch, "ledger events per Yapper transaction")
       ->capture_default_str();
   cmd->add_flag("--once", o->once, "stop when caught up instead of following the ledger");
-  cmd->add_option("--poll-ms", o->poll_ms, "how often to look for new events")
+  cmd->add_option("--poll-ms", o->poll_ms,
+                  "how often to look for new events in the database (without --server)")
       ->capture_default_str();
+  o->remote.Add(cmd);
+  cmd->add_option("--target", o->target,
+                  "with --server: the served target, to follow a stream before its first event");
   return [o](CliContext& ctx) { return RunBridge(ctx, *o); };
 }
 

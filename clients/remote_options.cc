@@ -64,25 +64,44 @@ void PrintHistoryEvent(const v1::Event& e, bool json_out) {
   }
 }
 
+StatusOr<v1::StreamInfo> ResolveStream(client::LedgerClient& client, const std::string& stream,
+                                       const std::string& target) {
+  CAIRN_ASSIGN_OR_RETURN(auto streams, client.ListStreams());
+  std::vector<const v1::StreamInfo*> found;
+  std::string names;
+  for (const auto& s : streams.streams()) {
+    names += (names.empty() ? "" : ", ") + s.stream();
+    if ((stream.empty() || s.stream() == stream) && (target.empty() || s.target() == target))
+      found.push_back(&s);
+  }
+  if (found.size() == 1) return *found[0];
+  if (stream.empty()) {
+    return InvalidArgumentError("--stream: the server has " + std::to_string(found.size()) +
+                                " streams; name one (" + names + ")");
+  }
+  if (found.size() > 1) {
+    return InvalidArgumentError("--stream " + stream +
+                                ": several targets hold it; name one with --target");
+  }
+  if (!target.empty()) {
+    v1::StreamInfo info;  // not created yet: followed from its first event
+    info.set_target(target);
+    info.set_stream(stream);
+    return info;
+  }
+  return NotFoundError("--stream " + stream + ": the server has no such stream (it has: " +
+                       (names.empty() ? std::string("none") : names) + ")");
+}
+
 int RemoteHistory(const RemoteFlags& flags, const std::string& stream, bool json_out) {
   int rc;
   auto c = flags.Connect(&rc);
   if (!c) return rc;
+  auto info = ResolveStream(*c, stream);
+  if (!info.ok()) return Fail(info.status().Annotate("server " + flags.server));
   v1::ReadStreamRequest req;
-  req.set_stream(stream);
-  if (stream.empty()) {
-    auto streams = c->ListStreams();
-    if (!streams.ok()) return Fail(streams.status().Annotate("server " + flags.server));
-    if (streams->streams_size() != 1) {
-      std::string names;
-      for (const auto& s : streams->streams()) names += (names.empty() ? "" : ", ") + s.stream();
-      return Fail(InvalidArgumentError("--stream: the server has " +
-                                       std::to_string(streams->streams_size()) +
-                                       " streams; name one (" + names + ")"));
-    }
-    req.set_stream(streams->streams(0).stream());
-    req.set_target(streams->streams(0).target());
-  }
+  req.set_stream(info->stream());
+  req.set_target(info->target());
   req.set_limit(1000);
   Status s = c->ReadAll(req, [&](const v1::LedgerRecord& r) {
     PrintHistoryEvent(r.event(), json_out);

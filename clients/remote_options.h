@@ -24,6 +24,14 @@ struct RemoteFlags {
   std::unique_ptr<client::LedgerClient> Connect(int* exit_code) const;
 };
 
+// Which served stream a command means, asked with ListStreams (so it also
+// tells whether the server is reachable and accepts the token). `stream`
+// empty: the server's only stream (INVALID_ARGUMENT naming them when there
+// are several). A stream no target holds yet is accepted only with `target`
+// set (following it before its first event); otherwise NOT_FOUND.
+StatusOr<v1::StreamInfo> ResolveStream(client::LedgerClient& client, const std::string& stream,
+                                       const std::string& target = "");
+
 // `history --server`: reads a stream from the server and prints it like
 // `history`. An empty stream name picks the server's only stream.
 int RemoteHistory(const RemoteFlags& flags, const std::string& stream, bool json_out);

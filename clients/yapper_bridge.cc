@@ -62,6 +62,15 @@ StatusOr<std::vector<v1::Event>> LedgerEventSource::Next(int64_t after, int max,
   }
 }
 
+StatusOr<std::optional<v1::Event>> LedgerEventSource::At(int64_t position) {
+  std::optional<v1::Event> out;
+  CAIRN_RETURN_IF_ERROR(store_->Read(stream_, position, 1, [&](const v1::Event& e) {
+    if (e.position() == position) out = e;
+    return false;
+  }));
+  return out;
+}
+
 void YapperMapper::Remember(const v1::Event& e) {
   if (e.body_case() != v1::Event::kMigrationStarted) return;
   // Only the latest start of each migration in a run matters; forget the
@@ -231,8 +240,8 @@ StatusOr<int64_t> YapperBridge::Run(EventSource& source, const BridgeOptions& op
   if (position > 0) {
     // The event at the stored position may be the migration_started whose
     // outcome comes next: remember it for the outcome's description.
-    CAIRN_ASSIGN_OR_RETURN(auto before, source.Next(position - 1, 1, std::chrono::milliseconds(0)));
-    for (const auto& e : before) mapper_.Remember(e);
+    CAIRN_ASSIGN_OR_RETURN(auto before, source.At(position));
+    if (before) mapper_.Remember(*before);
   }
   int64_t written = 0;
   while (!(options.stop && options.stop->load())) {

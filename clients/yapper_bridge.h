@@ -33,7 +33,9 @@
 namespace cairn::cli {
 
 // Where the bridge reads ledger events from. Implementations: the target's
-// ledger read directly (LedgerEventSource); a gRPC subscription (later).
+// ledger read directly (LedgerEventSource); a subscription to `cairn serve`
+// (SubscriptionEventSource, subscription_source.h). The bridge maps and
+// persists what either delivers the same way.
 class EventSource {
  public:
   virtual ~EventSource() = default;
@@ -44,6 +46,9 @@ class EventSource {
   // its hash. Waits up to `timeout` for the first; returns none on timeout.
   virtual StatusOr<std::vector<v1::Event>> Next(int64_t after, int max,
                                                 std::chrono::milliseconds timeout) = 0;
+  // The event at `position` (>= 1), read now without waiting; nothing when
+  // the stream does not reach it.
+  virtual StatusOr<std::optional<v1::Event>> At(int64_t position) = 0;
 };
 
 // Reads one stream of a ledger through `conn` (which must outlive it),
@@ -55,6 +60,7 @@ class LedgerEventSource final : public EventSource {
   std::string key() const override { return stream_; }
   StatusOr<std::vector<v1::Event>> Next(int64_t after, int max,
                                         std::chrono::milliseconds timeout) override;
+  StatusOr<std::optional<v1::Event>> At(int64_t position) override;
 
  private:
   std::unique_ptr<ledger::LedgerStore> store_;

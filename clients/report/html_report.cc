@@ -174,6 +174,15 @@ std::string VerifyBanner(const Report& r) {
     }
     out += "</div>";
   }
+  if (r.bundle == BundleCheck::kInvalid) {
+    out +=
+        "<div class=\"banner bad\" role=\"alert\" data-bundle=\"invalid\"><strong>BUNDLE "
+        "SIGNATURE INVALID</strong>The verification bundle does not verify against the given "
+        "public key: " +
+        HtmlEscape(r.bundle_detail) +
+        ". Its records cannot be trusted as the signer's: they were changed after signing, or "
+        "signed by another key.</div>";
+  }
   for (const TargetSummary& t : r.targets) {
     if (t.read_error.empty()) continue;
     out +=
@@ -219,10 +228,10 @@ std::string BundleLine(const Report& r) {
       out += "<span data-bundle=\"not-checked\">not checked</span>";
       break;
     case BundleCheck::kValid:
-      out += "<span data-bundle=\"valid\" class=\"res-ok\">valid</span>";
+      out += "<span data-bundle=\"valid\" class=\"res-ok\">signature valid</span>";
       break;
     case BundleCheck::kInvalid:
-      out += "<span data-bundle=\"invalid\" class=\"res-bad\">INVALID</span>";
+      out += "<span data-bundle=\"invalid\" class=\"res-bad\">signature INVALID</span>";
       break;
   }
   out += " <span class=\"muted\">(" +

@@ -290,6 +290,11 @@ StatusOr<std::unique_ptr<ExportWriter>> NewBundleWriter(ByteSink sink, const Sig
 }
 
 StatusOr<BundleReport> VerifyBundle(std::FILE* in, const PublicKey& key) {
+  return VerifyBundle(in, key, BundleObserver{});
+}
+
+StatusOr<BundleReport> VerifyBundle(std::FILE* in, const PublicKey& key,
+                                    const BundleObserver& observer) {
   FrameReader reader(in);
   BundleReport report;
   std::string magic;
@@ -321,6 +326,7 @@ StatusOr<BundleReport> VerifyBundle(std::FILE* in, const PublicKey& key) {
       report.streams.push_back(BundleStream{payload, 0, {}});
       current = &report.streams.back();
       last = Head{0, GenesisHash()};
+      if (observer.on_stream) observer.on_stream(payload);
     } else if (tag == 'R') {
       if (!current) return malformed("record outside a stream");
       if (payload.size() < 8 + 2 * kHashSize) return malformed("record frame too short");
@@ -346,6 +352,15 @@ StatusOr<BundleReport> VerifyBundle(std::FILE* in, const PublicKey& key) {
       }
       last = Head{position, std::string(hash)};
       ++current->records;
+      if (observer.on_record) {
+        StoredRecord r;
+        r.stream = current->name;
+        r.position = position;
+        r.prev_hash = std::string(prev);
+        r.hash = last.hash;
+        r.record = std::string(record);
+        observer.on_record(r);
+      }
     } else if (tag == 'H') {
       if (!current) return malformed("head outside a stream");
       if (payload.size() != 8 + kHashSize) return malformed("head frame of the wrong size");
@@ -357,6 +372,7 @@ StatusOr<BundleReport> VerifyBundle(std::FILE* in, const PublicKey& key) {
                              ", the records end at position " + std::to_string(last.position));
       }
       current->head = last;
+      if (observer.on_stream_end) observer.on_stream_end(*current);
       current = nullptr;
     } else if (tag == 'G') {
       if (current) return malformed("signature inside a stream");

@@ -21,6 +21,7 @@
 #include "cairn/ledger/store.h"
 #include "tests/ledger/ledger_test_util.h"
 #include "tests/runner/runner_test_util.h"
+#include "tests/service/service_test_util.h"
 
 #ifndef CAIRN_ARTIFACT_DIR
 #error "CAIRN_ARTIFACT_DIR must name the directory for kept screenshots"
@@ -217,6 +218,17 @@ class ClientsReportBrowserTest : public ::testing::TestWithParam<db::Backend> {
     ASSERT_EQ(*changed, 1);
   }
 
+  // WriteHistory, a key pair (key, key.pub) and the ledger exported as the
+  // signed bundle a.bundle.
+  void WriteHistoryAndBundle() {
+    ASSERT_NO_FATAL_FAILURE(WriteHistory());
+    ASSERT_EQ(RunProcess({CairnBinary(), "keygen", "--out", dir_.File("key")}).exit_code, 0);
+    ASSERT_EQ(Cairn({"export", "--format", "bundle", "--key", dir_.File("key"), "--out",
+                     dir_.File("a.bundle")})
+                  .exit_code,
+              0);
+  }
+
   std::string DumpDom(const std::string& html) {
     TempDir profile;
     ProcessResult r = Chromium(chromium_, profile, {"--dump-dom"}, html);
@@ -329,6 +341,128 @@ TEST_P(ClientsReportBrowserTest, ChromiumShowsATamperedLedgerProminently) {
   auto rows = MigrationRows(dom);
   EXPECT_THAT(rows["0001"], HasSubstr("create userz"));
   EXPECT_THAT(rows["0001"], HasSubstr("class=\"untrusted\""));
+}
+
+// The page with the two things that differ between two runs over the same
+// events blanked: where the events came from and when it was generated.
+std::string WithoutSourceAndTime(const std::string& html) {
+  static const std::regex source(R"(<dt>Source</dt><dd>[^<]*</dd>)");
+  static const std::regex generated(R"(<dt>Generated</dt><dd>[^<]*)");
+  return std::regex_replace(std::regex_replace(html, source, "<dt>Source</dt><dd></dd>"), generated,
+                            "<dt>Generated</dt><dd>");
+}
+
+TEST_P(ClientsReportBrowserTest, ChromiumShowsTheSamePageThroughTheServer) {
+  if (!tdb_) return;
+  ASSERT_NO_FATAL_FAILURE(WriteHistory());
+  ServerProcess server({"--database", tdb_->url(), "--tokens-file", WriteTokens(dir_)});
+  ASSERT_TRUE(server.Start());
+  const std::string direct = dir_.File("direct.html"), remote = dir_.File("remote.html");
+  ProcessResult d = Cairn({"report", "--out", direct});
+  ASSERT_EQ(d.exit_code, 0) << d.err;
+  ProcessResult r = RunProcess({CairnBinary(), "report", "--out", remote, "--stream", stream_,
+                                "--server", server.address(), "--token", kReaderToken},
+                               {{"DATABASE_URL", ""}});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("wrote " + remote + ": 4 migration(s)"));
+  // The same page, but for the source line and the generation time.
+  const std::string remote_html = ReadFileOrDie(remote);
+  EXPECT_THAT(remote_html, HasSubstr("<dt>Source</dt><dd>grpc://" + server.address() + "</dd>"));
+  EXPECT_EQ(WithoutSourceAndTime(remote_html), WithoutSourceAndTime(ReadFileOrDie(direct)));
+
+  const std::string dom = DumpDom(remote);
+  auto rows = MigrationRows(dom);
+  ASSERT_EQ(rows.size(), 4u) << dom.substr(0, 20000);
+  EXPECT_EQ(rows, MigrationRows(DumpDom(direct)));
+  EXPECT_THAT(dom, HasSubstr("<tr data-verify=\"ok\">"));
+  EXPECT_THAT(dom, HasSubstr("data-bundle=\"not-checked\""));
+
+  // Refused: a wrong token, a server that is gone. One line each.
+  auto one_line = [](const ProcessResult& p) {
+    return Count(p.err, "\n") == 1 && p.err.rfind("cairn: error: ", 0) == 0;
+  };
+  ProcessResult denied = RunProcess({CairnBinary(), "report", "--out", dir_.File("x.html"),
+                                     "--server", server.address(), "--token", "wrong"},
+                                    {{"DATABASE_URL", ""}});
+  EXPECT_EQ(denied.exit_code, 19) << denied.err;
+  EXPECT_TRUE(one_line(denied)) << denied.err;
+  server.Kill(SIGKILL);
+  ProcessResult down = RunProcess({CairnBinary(), "report", "--out", dir_.File("x.html"),
+                                   "--server", server.address(), "--token", kReaderToken},
+                                  {{"DATABASE_URL", ""}});
+  EXPECT_EQ(down.exit_code, 4) << down.err;
+  EXPECT_TRUE(one_line(down)) << down.err;
+  EXPECT_FALSE(std::filesystem::exists(dir_.File("x.html")));
+}
+
+TEST_P(ClientsReportBrowserTest, ChromiumShowsAValidBundleSignature) {
+  if (!tdb_) return;
+  ASSERT_NO_FATAL_FAILURE(WriteHistoryAndBundle());
+  const std::string direct = dir_.File("direct.html");
+  ASSERT_EQ(Cairn({"report", "--out", direct}).exit_code, 0);
+  const auto direct_rows = MigrationRows(DumpDom(direct));
+
+  // From the bundle alone, offline: the same rows, the chain, the signature.
+  const std::string alone = dir_.File("bundle.html");
+  ProcessResult r = RunProcess({CairnBinary(), "report", "--out", alone, "--bundle",
+                                dir_.File("a.bundle"), "--pubkey", dir_.File("key.pub")},
+                               {{"DATABASE_URL", ""}});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::string dom = DumpDom(alone);
+  EXPECT_THAT(dom, HasSubstr("<span data-bundle=\"valid\" class=\"res-ok\">signature valid"));
+  EXPECT_THAT(dom, Not(HasSubstr("BUNDLE SIGNATURE INVALID")));
+  EXPECT_THAT(dom, HasSubstr("<tr data-verify=\"ok\">"));
+  EXPECT_EQ(MigrationRows(dom), direct_rows);
+  EXPECT_THAT(dom, HasSubstr("<dt>Source</dt><dd>bundle " + dir_.File("a.bundle")));
+
+  // Beside the database: the database's events, the bundle's signature.
+  const std::string beside = dir_.File("beside.html");
+  r = Cairn({"report", "--out", beside, "--bundle", dir_.File("a.bundle"), "--pubkey",
+             dir_.File("key.pub")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  dom = DumpDom(beside);
+  EXPECT_THAT(dom, HasSubstr("data-bundle=\"valid\""));
+  EXPECT_EQ(MigrationRows(dom), direct_rows);
+}
+
+TEST_P(ClientsReportBrowserTest, ChromiumShowsAnInvalidBundleProminently) {
+  if (!tdb_) return;
+  ASSERT_NO_FATAL_FAILURE(WriteHistoryAndBundle());
+  // One changed record: 0001's description in its MigrationStarted (position 2).
+  std::string bytes = ReadFileOrDie(dir_.File("a.bundle"));
+  size_t at = bytes.find("create users");
+  ASSERT_NE(at, std::string::npos);
+  bytes[at + 11] = 'z';
+  WriteFile(dir_.File("changed.bundle"), bytes);
+
+  auto expect_banner = [&](const std::string& dom) {
+    size_t banner = dom.find("<div class=\"banner bad\" role=\"alert\" data-bundle=\"invalid\">");
+    ASSERT_NE(banner, std::string::npos) << dom.substr(0, 4000);
+    EXPECT_LT(banner, dom.find("<h1>"));  // before the title, like the tamper banner
+    EXPECT_THAT(dom.substr(banner, 600), HasSubstr("BUNDLE SIGNATURE INVALID"));
+    EXPECT_THAT(dom.substr(banner, 600), HasSubstr("position 2: hash mismatch"));
+    EXPECT_THAT(dom,
+                HasSubstr("<span data-bundle=\"invalid\" class=\"res-bad\">signature INVALID"));
+    EXPECT_THAT(dom, Not(HasSubstr("signature valid")));
+  };
+  const std::string alone = dir_.File("alone.html");
+  ProcessResult r = RunProcess({CairnBinary(), "report", "--out", alone, "--bundle",
+                                dir_.File("changed.bundle"), "--pubkey", dir_.File("key.pub")},
+                               {{"DATABASE_URL", ""}});
+  EXPECT_EQ(r.exit_code, 5) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("signature INVALID"));
+  std::string dom = DumpDom(alone);
+  ASSERT_NO_FATAL_FAILURE(expect_banner(dom));
+  // The bundle's chain breaks at the changed record; what came before shows.
+  EXPECT_THAT(dom, HasSubstr("FAILED at position 2: hash mismatch"));
+
+  const std::string beside = dir_.File("beside.html");
+  r = Cairn({"report", "--out", beside, "--bundle", dir_.File("changed.bundle"), "--pubkey",
+             dir_.File("key.pub")});
+  EXPECT_EQ(r.exit_code, 5) << r.err;
+  dom = DumpDom(beside);
+  ASSERT_NO_FATAL_FAILURE(expect_banner(dom));
+  EXPECT_THAT(dom, HasSubstr("<tr data-verify=\"ok\">"));  // the database itself is intact
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ClientsReportBrowserTest,

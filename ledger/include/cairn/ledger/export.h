@@ -126,6 +126,19 @@ struct BundleReport {
 // and the problem; kNotFound / kUnavailable when it cannot be read.
 StatusOr<BundleReport> VerifyBundle(std::FILE* in, const PublicKey& key);
 
+// What VerifyBundle has checked so far, told as it reads (a report built
+// from a bundle): each call comes once its frame passed its checks, so
+// after a failure the calls made cover exactly what verified. The records
+// carry stream, position, prev_hash, hash and record; the other fields are
+// empty (decode `record` for them). Any member may be unset.
+struct BundleObserver {
+  std::function<void(const std::string& stream)> on_stream;       // an S frame
+  std::function<void(const StoredRecord& record)> on_record;      // an R frame
+  std::function<void(const BundleStream& stream)> on_stream_end;  // an H frame
+};
+StatusOr<BundleReport> VerifyBundle(std::FILE* in, const PublicKey& key,
+                                    const BundleObserver& observer);
+
 // The pieces of the formats, exposed for tests and for other writers.
 std::string Base64(std::string_view bytes);
 // The CloudEvent of one record as a single-line JSON object (no newline).
