@@ -132,8 +132,18 @@ StatusOr<Model> LoadDesiredSchema(const db::DatabaseUrl& like, std::string_view 
                               .Execute("SET synchronous_commit = off")
                               .status()
                               .Annotate("preparing " + scratch->description()));
+  db::Connection& conn = scratch->connection();
+  // First as one transaction: on PostgreSQL the whole file then goes in one
+  // round trip and one commit. Should anything fail (including a statement
+  // that refuses to run in a transaction), it all rolls back and the file is
+  // run again statement by statement, which reports the failure exactly.
+  {
+    CAIRN_ASSIGN_OR_RETURN(auto tx, conn.Begin());
+    if (conn.ExecuteScript(text, nullptr, nullptr).ok() && tx->Commit().ok())
+      return Introspect(conn);
+  }
   db::ScriptFailure failure;
-  Status s = scratch->connection().ExecuteScript(text, nullptr, &failure);
+  Status s = conn.ExecuteScript(text, nullptr, &failure);
   if (!s.ok())
     return InvalidArgumentError(std::string(path) + ":" +
                                 std::to_string(LineAt(text, failure.offset)) + ": " +
