@@ -155,7 +155,19 @@ int Latency(const std::map<std::string, std::string>& a) {
       lat_us.insert(lat_us.end(), mine.begin(), mine.end());
     });
   }
-  while (caught_up.load() < subs) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  // Bounded: a subscription that never catches up is a failure to report,
+  // not a reason to hang the benchmark.
+  const auto caught_up_by = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (caught_up.load() < subs) {
+    if (std::chrono::steady_clock::now() > caught_up_by) {
+      std::printf(
+          "{\"mode\":\"latency\",\"error\":\"%d of %d subscribers caught up within 60 s\"}\n",
+          caught_up.load(), subs);
+      std::fflush(stdout);
+      std::_Exit(3);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
 
   // Paced appends: event k is due at start + k / rate.
   std::atomic<int64_t> next{0}, failed{0};
