@@ -32,21 +32,6 @@ std::string_view TrimLeft(std::string_view s) {
   return s;
 }
 
-// Splits into lines, accepting LF, CRLF and CR.
-std::vector<std::string_view> Lines(std::string_view s) {
-  std::vector<std::string_view> out;
-  size_t start = 0;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '\n' || s[i] == '\r') {
-      out.push_back(s.substr(start, i - start));
-      if (s[i] == '\r' && i + 1 < s.size() && s[i + 1] == '\n') ++i;
-      start = i + 1;
-    }
-  }
-  if (start < s.size()) out.push_back(s.substr(start));
-  return out;
-}
-
 bool IsBlankOrComment(std::string_view line) {
   line = TrimLeft(TrimRight(line));
   return line.empty() || line.substr(0, 2) == "--";
@@ -114,7 +99,7 @@ Status FileError(std::string_view path, int line, std::string_view what) {
 }  // namespace
 
 std::string CanonicalChecksum(std::string_view contents) {
-  std::vector<std::string_view> lines = Lines(contents);
+  std::vector<std::string_view> lines = internal::SplitLines(contents);
   while (!lines.empty() && TrimRight(lines.back()).empty()) lines.pop_back();
   std::string canon;
   canon.reserve(contents.size());
@@ -139,7 +124,7 @@ StatusOr<Migration> ParseMigration(std::string_view path, std::string_view file_
   std::replace(m.description.begin(), m.description.end(), '_', ' ');
   m.checksum = CanonicalChecksum(contents);
 
-  std::vector<std::string_view> lines = Lines(contents);
+  std::vector<std::string_view> lines = internal::SplitLines(contents);
   enum { kPreamble, kUp, kDown } where = kPreamble;
   int up_directive_line = 0;
   for (size_t i = 0; i < lines.size(); ++i) {
@@ -167,7 +152,8 @@ StatusOr<Migration> ParseMigration(std::string_view path, std::string_view file_
       if (*d == "batch" && where != kPreamble) {
         Section& sec = where == kUp ? m.up : *m.down;
         bool only_comments = true;
-        for (auto l : Lines(sec.sql)) only_comments = only_comments && IsBlankOrComment(l);
+        for (auto l : internal::SplitLines(sec.sql))
+          only_comments = only_comments && IsBlankOrComment(l);
         if (sec.batch || !only_comments)
           return FileError(path, lineno, "'-- cairn:batch' must be the first line of its section");
         std::string_view rest = TrimLeft(TrimRight(line));
@@ -244,7 +230,7 @@ StatusOr<Migration> ParseMigration(std::string_view path, std::string_view file_
   if (m.up.batch) CAIRN_RETURN_IF_ERROR(FinishBatchSection(path, &m.up));
   if (m.down && m.down->batch) CAIRN_RETURN_IF_ERROR(FinishBatchSection(path, &*m.down));
   bool empty_up = true;
-  for (auto l : Lines(m.up.sql)) empty_up = empty_up && IsBlankOrComment(l);
+  for (auto l : internal::SplitLines(m.up.sql)) empty_up = empty_up && IsBlankOrComment(l);
   if (empty_up) return FileError(path, up_directive_line, "the up section has no SQL");
   return m;
 }
@@ -343,6 +329,21 @@ Status CheckUniqueIds(const std::string& dir, const std::vector<std::string>& id
     }
   }
   return Status::Ok();
+}
+
+// Splits into lines, accepting LF, CRLF and CR (migration_dir.h).
+std::vector<std::string_view> SplitLines(std::string_view s) {
+  std::vector<std::string_view> out;
+  size_t start = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '\n' || s[i] == '\r') {
+      out.push_back(s.substr(start, i - start));
+      if (s[i] == '\r' && i + 1 < s.size() && s[i + 1] == '\n') ++i;
+      start = i + 1;
+    }
+  }
+  if (start < s.size()) out.push_back(s.substr(start));
+  return out;
 }
 
 }  // namespace internal

@@ -30,6 +30,9 @@ Status ForEachMigrationFile(const std::string& dir,
 Status CheckUniqueIds(const std::string& dir, const std::vector<std::string>& ids,
                       const std::vector<std::string>& files);
 
+// Splits `s` into lines, accepting LF, CRLF and CR line ends.
+std::vector<std::string_view> SplitLines(std::string_view s);
+
 }  // namespace cairn::runner::internal
 
 #endif  // CAIRN_RUNNER_SRC_MIGRATION_DIR_H_

@@ -79,20 +79,6 @@ StatusOr<std::string> ReadFile(const std::string& dir, const std::string& name) 
   return text;
 }
 
-std::vector<std::string_view> SplitLines(std::string_view s) {
-  std::vector<std::string_view> out;
-  size_t start = 0;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '\n' || s[i] == '\r') {
-      out.push_back(s.substr(start, i - start));
-      if (s[i] == '\r' && i + 1 < s.size() && s[i + 1] == '\n') ++i;
-      start = i + 1;
-    }
-  }
-  if (start < s.size()) out.push_back(s.substr(start));
-  return out;
-}
-
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
@@ -151,7 +137,7 @@ StatusOr<Migration> FromTwoFiles(const std::string& id, const std::string& name,
   o.two_files = true;
   o.up_path = up_path;
   o.down_path = down_path;
-  o.up_lines = static_cast<int>(SplitLines(up_text).size());
+  o.up_lines = static_cast<int>(internal::SplitLines(up_text).size());
   std::string up = WithNewline(up_text);
   // The down marker is at line up_lines + 2, as MapError expects.
   std::string synth = "-- cairn:up\n" + up;
@@ -213,7 +199,7 @@ StatusOr<std::vector<Migration>> LoadDbmate(const std::string& dir, const std::v
     std::string synth;
     bool no_tx = false, seen_up = false;
     int lineno = 0;
-    for (std::string_view line : SplitLines(text)) {
+    for (std::string_view line : internal::SplitLines(text)) {
       ++lineno;
       std::string marker, options;
       if (DbmateMarker(line, &marker, &options)) {
@@ -405,7 +391,7 @@ StatusOr<std::vector<Migration>> LoadDiesel(const std::string& dir, const std::v
                                         down ? Join(sub, "down.sql") : "", down));
     if (has("metadata.toml")) {
       CAIRN_ASSIGN_OR_RETURN(std::string meta, ReadFile(sub, "metadata.toml"));
-      for (std::string_view line : SplitLines(meta)) {
+      for (std::string_view line : internal::SplitLines(meta)) {
         std::string compact;
         for (char c : line)
           if (!std::isspace(static_cast<unsigned char>(c))) compact.push_back(c);
@@ -486,7 +472,7 @@ StatusOr<Format> DetectFormat(const std::string& dir) {
     } else {
       auto text = ReadFile(dir, e.name);
       if (!text.ok()) continue;
-      for (std::string_view line : SplitLines(*text)) {
+      for (std::string_view line : internal::SplitLines(*text)) {
         std::string marker, options;
         if (DbmateMarker(line, &marker, &options) && marker == "up") {
           f = Format::kDbmate;
@@ -550,7 +536,7 @@ int32_t FlywayChecksum(std::string_view contents) {
   }();
   uint32_t crc = 0xFFFFFFFFu;
   bool first = true;
-  for (std::string_view line : SplitLines(contents)) {
+  for (std::string_view line : internal::SplitLines(contents)) {
     if (first && line.substr(0, 3) == "\xEF\xBB\xBF") line.remove_prefix(3);
     first = false;
     for (unsigned char c : line) crc = table[(crc ^ c) & 0xFF] ^ (crc >> 8);
