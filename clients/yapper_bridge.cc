@@ -23,19 +23,6 @@ const char* DirectionName(v1::Direction d) {
   }
 }
 
-const char* StorageName(v1::StorageType t) {
-  switch (t) {
-    case v1::STORAGE_TYPE_TABLE:
-      return "table";
-    case v1::STORAGE_TYPE_DOCUMENT:
-      return "document";
-    case v1::STORAGE_TYPE_OBJECT:
-      return "object";
-    default:
-      return "";
-  }
-}
-
 std::string Time(const google::protobuf::Timestamp& ts) {
   return ledger::FormatMicros(ledger::TimestampToMicros(ts));
 }
@@ -135,7 +122,7 @@ std::optional<YapperEvent> YapperMapper::Map(const v1::Event& e) {
   if (started) {
     const auto& ms = started->migration_started();
     data["description"] = ms.description();
-    data["storage_type"] = StorageName(ms.storage_type());
+    data["storage_type"] = ledger::StorageTypeName(ms.storage_type());
     data["started_at"] = Time(started->recorded_at());
     if (direction == v1::DIRECTION_UNSPECIFIED) direction = ms.direction();
   } else {

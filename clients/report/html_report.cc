@@ -4,6 +4,7 @@
 #include <ctime>
 #include <set>
 
+#include "cairn/ledger/export.h"
 #include "cairn/ledger/hash.h"
 #include "charts.h"
 
@@ -242,19 +243,6 @@ std::string BundleLine(const Report& r) {
   return out;
 }
 
-const char* StorageName(v1::StorageType t) {
-  switch (t) {
-    case v1::STORAGE_TYPE_TABLE:
-      return "table";
-    case v1::STORAGE_TYPE_DOCUMENT:
-      return "document";
-    case v1::STORAGE_TYPE_OBJECT:
-      return "object";
-    default:
-      return "";
-  }
-}
-
 std::string StateLabel(const std::string& state) {
   return state == "rolled_back" ? "rolled back" : state;
 }
@@ -312,8 +300,8 @@ std::string MigrationTable(const Report& r) {
       out += "<div class=\"e\">" + HtmlEscape(where) + ":" + Int(m.error_line) + ": " +
              HtmlEscape(m.error) + "</div>";
     }
-    out += "</td><td>" + std::string(StorageName(m.storage_type)) + "</td><td class=\"s-" +
-           m.state + "\">" + StateLabel(m.state) + "</td><td class=\"w\">" +
+    out += "</td><td>" + std::string(ledger::StorageTypeName(m.storage_type)) +
+           "</td><td class=\"s-" + m.state + "\">" + StateLabel(m.state) + "</td><td class=\"w\">" +
            FormatTime(m.applied_at) + "</td><td class=\"w\">" + FormatTime(m.rolled_back_at) +
            "</td><td>" + HtmlEscape(m.applied_by);
     if (!m.rolled_back_by.empty() && m.rolled_back_by != m.applied_by)

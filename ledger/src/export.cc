@@ -358,6 +358,19 @@ std::string Base64(std::string_view in) {
   return out;
 }
 
+const char* StorageTypeName(v1::StorageType t) {
+  switch (t) {
+    case v1::STORAGE_TYPE_TABLE:
+      return "table";
+    case v1::STORAGE_TYPE_DOCUMENT:
+      return "document";
+    case v1::STORAGE_TYPE_OBJECT:
+      return "object";
+    default:
+      return "";
+  }
+}
+
 std::string BodyMigrationId(const v1::Event& e) {
   switch (e.body_case()) {
     case v1::Event::kMigrationStarted:

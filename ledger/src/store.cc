@@ -204,6 +204,21 @@ int32_t LedgerStore::StreamLockKey(std::string_view stream) {
                               static_cast<uint32_t>(static_cast<uint8_t>(digest[3])));
 }
 
+StatusOr<LedgerStore::SealedRow> LedgerStore::Seal(v1::Event& event, const Head& head) {
+  SealedRow r;
+  r.position = head.position + 1;
+  event.set_position(r.position);
+  event.set_prev_hash(head.hash);
+  event.clear_hash();
+  if (!event.SerializeToString(&r.record)) return InternalError("cannot serialize event");
+  r.hash = RecordHash(event.stream(), r.position, head.hash, r.record);
+  r.prev_hash = head.hash;
+  r.event_id = event.event_id();
+  r.event_type = EventTypeName(event);
+  r.recorded_at = TimestampToMicros(event.recorded_at());
+  return r;
+}
+
 StatusOr<Head> LedgerStore::AppendAt(const Head& expected, std::vector<v1::Event> events) {
   if (!conn_.in_transaction())
     return FailedPreconditionError("ledger append needs an open transaction");
@@ -219,17 +234,7 @@ StatusOr<Head> LedgerStore::AppendAt(const Head& expected, std::vector<v1::Event
       return InvalidArgumentError("event has no body");
     if (event.event_id().empty()) event.set_event_id(NewUuid());
     if (!event.has_recorded_at()) MicrosToTimestamp(NowMicros(), event.mutable_recorded_at());
-    SealedRow r;
-    r.position = head.position + 1;
-    event.set_position(r.position);
-    event.set_prev_hash(head.hash);
-    event.clear_hash();
-    if (!event.SerializeToString(&r.record)) return InternalError("cannot serialize event");
-    r.hash = RecordHash(stream, r.position, head.hash, r.record);
-    r.prev_hash = head.hash;
-    r.event_id = event.event_id();
-    r.event_type = EventTypeName(event);
-    r.recorded_at = TimestampToMicros(event.recorded_at());
+    CAIRN_ASSIGN_OR_RETURN(SealedRow r, Seal(event, head));
     head = Head{r.position, r.hash};
     rows.push_back(std::move(r));
   }
@@ -357,31 +362,19 @@ StatusOr<AppendResult> LedgerStore::Append(v1::Event event) {
     return AppendResult{existing[0][0].AsInt(), existing[0][2].AsBytes(), true};
   }
 
-  const int64_t position = head.position + 1;
-  const std::string& prev = head.hash;
-  event.set_position(position);
-  event.set_prev_hash(prev);
-  event.clear_hash();
-  std::string record;
-  if (!event.SerializeToString(&record)) return InternalError("cannot serialize event");
-  std::string hash = RecordHash(stream, position, prev, record);
-  CAIRN_RETURN_IF_ERROR(
-      conn_
-          .Execute("INSERT INTO cairn_ledger (stream, position, event_id, event_type, recorded_at, "
-                   "record, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                   {Value(stream), Value(position), Value(event.event_id()),
-                    Value(EventTypeName(event)), Value(TimestampToMicros(event.recorded_at())),
-                    Value(Bytes{record}), Value(Bytes{prev}), Value(Bytes{hash})})
-          .status()
-          .Annotate("cannot append to the ledger"));
+  CAIRN_ASSIGN_OR_RETURN(SealedRow row, Seal(event, head));
+  db::Params params;
+  CAIRN_RETURN_IF_ERROR(conn_.Execute(MultiRowInsert(stream, {row}, 1, &params), params)
+                            .status()
+                            .Annotate("cannot append to the ledger"));
   if (notify_ && conn_.backend() == db::Backend::kPostgres) {
     // Wakes `cairn serve` (db::ChangeWatcher) when, and only if, this commits.
     CAIRN_RETURN_IF_ERROR(conn_.Execute("SELECT pg_notify('cairn_ledger', $1)", {Value(stream)})
                               .status()
                               .Annotate("cannot notify ledger listeners"));
   }
-  locked_head_ = Head{position, hash};
-  return AppendResult{position, hash, false};
+  locked_head_ = Head{row.position, row.hash};
+  return AppendResult{row.position, row.hash, false};
 }
 
 Status LedgerStore::Read(std::string_view stream, int64_t from_position, int64_t limit,

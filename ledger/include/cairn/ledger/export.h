@@ -146,6 +146,10 @@ StatusOr<std::string> CloudEventJson(const StoredRecord& record);
 // The body's migration_id, or "" for bodies without one (run events).
 std::string BodyMigrationId(const v1::Event& e);
 
+// The lower-case name of a storage type ("table", "document", "object"), as
+// exports, reports and the Yapper bridge show it; "" when unspecified.
+const char* StorageTypeName(v1::StorageType t);
+
 }  // namespace cairn::ledger
 
 #endif  // CAIRN_LEDGER_EXPORT_H_

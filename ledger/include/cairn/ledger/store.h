@@ -168,6 +168,9 @@ class LedgerStore {
     std::string event_id, event_type, record, prev_hash, hash;
     int64_t recorded_at = 0;
   };
+  // Gives `event` the position after `head` and its prev_hash, and returns
+  // its row: the serialized record and its hash (docs/ledger-format.md).
+  static StatusOr<SealedRow> Seal(v1::Event& event, const Head& head);
   // Inserts `rows` of `stream` in one statement that first takes the
   // stream's append lock (and notifies listeners when `notify`).
   virtual Status InsertLocked(std::string_view stream, const std::vector<SealedRow>& rows,
