@@ -9,6 +9,7 @@
 
 #include "cairn/runner/formats.h"
 #include "cairn/runner/plan.h"
+#include "net_exec.h"
 
 namespace cairn::cli {
 namespace {
@@ -87,6 +88,7 @@ std::unique_ptr<runner::Runner> CliContext::OpenRunner(const runner::RunnerOptio
 }
 
 int CliMain(int argc, char** argv) {
+  SetCommandLine(argc, argv);
   CLI::App app{"cairn: database migrations recorded in a tamper-evident ledger"};
   app.require_subcommand(1);
   CliContext ctx;
@@ -125,6 +127,11 @@ int CliMain(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     int rc = app.exit(e);
     return rc == 0 ? runner::kExitOk : runner::kExitUsage;
+  }
+  // Parsed here, so a usage error is reported without starting cairn-net.
+  if (CliIsLocal()) {
+    for (auto& [sub, action] : actions)
+      if (sub->parsed() && NeedsNetwork(*sub)) return RunInCairnNet();
   }
 
   auto logger = spdlog::stderr_color_mt("cairn");

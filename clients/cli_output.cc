@@ -204,4 +204,16 @@ void PrintRun(const RunReport& r, bool up) {
               r.version_after.empty() ? "(none)" : r.version_after.c_str(), r.run_id.c_str());
 }
 
+void PrintHistoryEvent(const v1::Event& e, bool json_out) {
+  if (json_out) {
+    std::printf("%s\n", EventJson(e).dump().c_str());
+  } else {
+    std::printf(
+        "%6lld  %s  %-21s %-14s %s\n", static_cast<long long>(e.position()),
+        cairn::ledger::FormatMicros(cairn::ledger::TimestampToMicros(e.recorded_at())).c_str(),
+        cairn::ledger::EventTypeName(e).c_str(), (e.actor().user()).c_str(),
+        EventSummary(e).c_str());
+  }
+}
+
 }  // namespace cairn::cli

@@ -14,6 +14,9 @@ namespace cairn::cli {
 std::string EventSummary(const v1::Event& e);
 // The event as a JSON object (the format of `history --json`).
 nlohmann::json EventJson(const v1::Event& e);
+
+// Prints one event as `history` does (a table row, or a JSON line).
+void PrintHistoryEvent(const v1::Event& e, bool json_out);
 // Prints what a migrate (up) or rollback run did; failures go to stderr.
 void PrintRun(const runner::RunReport& r, bool up);
 

@@ -11,8 +11,12 @@
 
 #include "cairn/ledger/export.h"
 #include "cairn/ledger/hash.h"
+#include "net_exec.h"
+#include "remote_flags.h"
+#if !CAIRN_CLI_LOCAL
 #include "remote_options.h"
 #include "remote_sources.h"
+#endif
 
 namespace cairn::cli {
 namespace {
@@ -76,6 +80,13 @@ class OutputFile {
   std::string path_, tmp_;
 };
 
+#if CAIRN_CLI_LOCAL
+// The `cairn` executable hands --server to cairn-net (net_exec.h).
+int RunRemoteExport(const CliContext&, const ExportOptions&, ledger::ExportFormat,
+                    const ledger::SigningKey*) {
+  return RunInCairnNet();
+}
+#else
 // export --server: the same writer, fed by the server's Export RPC.
 int RunRemoteExport(const CliContext& ctx, const ExportOptions& o, ledger::ExportFormat format,
                     const ledger::SigningKey* key) {
@@ -110,6 +121,7 @@ int RunRemoteExport(const CliContext& ctx, const ExportOptions& o, ledger::Expor
   }
   return runner::kExitOk;
 }
+#endif  // CAIRN_CLI_LOCAL
 
 int RunExport(CliContext& ctx, const ExportOptions& o) {
   auto format = ledger::ParseExportFormat(o.format);

@@ -6,7 +6,11 @@
 #include "cairn/ledger/store.h"
 #include "cli.h"
 #include "cli_output.h"
+#include "net_exec.h"
+#include "remote_flags.h"
+#if !CAIRN_CLI_LOCAL
 #include "remote_options.h"
+#endif
 
 namespace cairn::cli {
 namespace {
@@ -94,7 +98,11 @@ CommandAction HistorySetup(CLI::App* cmd) {
   CommandAction local = View("print one JSON object per line", ShowHistory)(cmd);
   return [remote, local, cmd](CliContext& ctx) -> int {
     if (remote->server.empty()) return local(ctx);
+#if CAIRN_CLI_LOCAL
+    return RunInCairnNet();
+#else
     return RemoteHistory(*remote, ctx.stream, cmd->count("--json") > 0);
+#endif
   };
 }
 

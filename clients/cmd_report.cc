@@ -13,8 +13,12 @@
 #include <vector>
 
 #include "cli.h"
+#include "net_exec.h"
+#include "remote_flags.h"
+#if !CAIRN_CLI_LOCAL
 #include "remote_options.h"
 #include "remote_sources.h"
+#endif
 #include "report/bundle_source.h"
 #include "report/html_report.h"
 #include "report/report_model.h"
@@ -85,6 +89,13 @@ int BuildDirect(const ReportArgs& args, CliContext& ctx, const report::ReportOpt
   return Store(report::BuildReport(source, opts), out);
 }
 
+#if CAIRN_CLI_LOCAL
+// The `cairn` executable hands --server to cairn-net (net_exec.h).
+int BuildRemote(const ReportArgs&, const CliContext&, const report::ReportOptions&,
+                report::Report*) {
+  return RunInCairnNet();
+}
+#else
 // The events read through `cairn serve`: ReadStream and Verify. The streams
 // are resolved first, which also checks the address and the token.
 int BuildRemote(const ReportArgs& args, const CliContext& ctx, const report::ReportOptions& opts,
@@ -111,6 +122,7 @@ int BuildRemote(const ReportArgs& args, const CliContext& ctx, const report::Rep
   return Store(report::BuildReport(source, opts), out);
 }
 
+#endif  // CAIRN_CLI_LOCAL
 // The events of a signed bundle alone, offline.
 int BuildFromBundle(const ReportArgs& args, const ledger::PublicKey& key,
                     const report::ReportOptions& opts, report::Report* out) {

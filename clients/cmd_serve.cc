@@ -1,17 +1,24 @@
 // cairn serve: serves the ledgers of one or more targets over gRPC
 // (docs/service.md). Targets come from repeated --database options and/or a
 // TOML config file (--config, format in docs/service.md).
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cli.h"
+#include "net_exec.h"
+
+#if !CAIRN_CLI_LOCAL
 #include <signal.h>
 #include <toml++/toml.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
-#include <memory>
 #include <thread>
 
 #include "cairn/service/ledger_service.h"
-#include "cli.h"
+#endif
 
 namespace cairn::cli {
 namespace {
@@ -26,6 +33,10 @@ struct ServeFlags {
   int64_t queue = 1024;
 };
 
+#if CAIRN_CLI_LOCAL
+// The `cairn` executable hands serving to cairn-net (net_exec.h).
+int RunServe(const ServeFlags&, CliContext&) { return RunInCairnNet(); }
+#else
 // Reads the TOML config file into `o` (flags given on the command line win).
 Status LoadConfig(const std::string& path, service::ServerOptions* o, ServeFlags* f) {
   // Debian's toml++ is built with exceptions; none leaves this function.
@@ -117,6 +128,7 @@ int RunServe(ServeFlags f, CliContext& ctx) {
   stopper.join();
   return runner::kExitOk;
 }
+#endif  // CAIRN_CLI_LOCAL
 
 }  // namespace
 

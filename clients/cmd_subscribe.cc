@@ -4,7 +4,12 @@
 #include <memory>
 
 #include "cli.h"
+#include "cli_output.h"
+#include "net_exec.h"
+#include "remote_flags.h"
+#if !CAIRN_CLI_LOCAL
 #include "remote_options.h"
+#endif
 
 namespace cairn::cli {
 namespace {
@@ -19,6 +24,10 @@ struct SubscribeFlags {
   bool until_caught_up = false;
 };
 
+#if CAIRN_CLI_LOCAL
+// The `cairn` executable hands subscribing to cairn-net (net_exec.h).
+int RunSubscribe(const SubscribeFlags&, CliContext&) { return RunInCairnNet(); }
+#else
 int RunSubscribe(const SubscribeFlags& f, CliContext& ctx) {
   if (f.remote.server.empty()) return Fail(InvalidArgumentError("--server: required"));
   if (f.from < 0) return Fail(InvalidArgumentError("--from: must not be negative"));
@@ -47,6 +56,7 @@ int RunSubscribe(const SubscribeFlags& f, CliContext& ctx) {
   if (!s.ok()) return Fail(s.Annotate("server " + f.remote.server));
   return runner::kExitOk;
 }
+#endif  // CAIRN_CLI_LOCAL
 
 }  // namespace
 

@@ -6,8 +6,12 @@
 #include <cstdio>
 
 #include "cmd_export.h"
+#include "net_exec.h"
+#include "remote_flags.h"
+#if !CAIRN_CLI_LOCAL
 #include "remote_options.h"
 #include "subscription_source.h"
+#endif
 #include "yapper_bridge.h"
 
 namespace cairn::cli {
@@ -60,6 +64,9 @@ int RunBridge(CliContext& ctx, const BridgeCommandOptions& o) {
     LedgerEventSource source(*target->conn, target->stream, std::chrono::milliseconds(o.poll_ms));
     return run(source);
   }
+#if CAIRN_CLI_LOCAL
+  return RunInCairnNet();  // the `cairn` executable hands --server over (net_exec.h)
+#else
   // Through the server: ListStreams checks the address, the token and the
   // stream before Yapper's database is touched.
   auto client_options = o.remote.Options();
@@ -71,6 +78,7 @@ int RunBridge(CliContext& ctx, const BridgeCommandOptions& o) {
   SubscriptionEventSource source(*client_options, info->stream(), info->target(),
                                  static_cast<size_t>(std::max(o.batch * 4, 256)));
   return run(source);
+#endif
 }
 
 CommandAction BridgeSetup(CLI::App* cmd) {

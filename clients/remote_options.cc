@@ -10,15 +10,6 @@
 
 namespace cairn::cli {
 
-void RemoteFlags::Add(CLI::App* cmd) {
-  cmd->add_option("--server", server, "address of a `cairn serve` (host:port)");
-  cmd->add_option("--token", token, "bearer token (default: $CAIRN_TOKEN)");
-  cmd->add_option("--token-file", token_file, "file whose first line is the bearer token");
-  cmd->add_option("--tls-ca", tls_ca, "PEM file of the CA that signed the server's certificate");
-  cmd->add_option("--tls-cert", tls_cert, "PEM client certificate, for mutual TLS");
-  cmd->add_option("--tls-key", tls_key, "PEM key of --tls-cert");
-}
-
 StatusOr<client::ClientOptions> RemoteFlags::Options() const {
   client::ClientOptions o;
   o.address = server;
@@ -50,18 +41,6 @@ std::unique_ptr<client::LedgerClient> RemoteFlags::Connect(int* exit_code) const
   }
   *exit_code = runner::kExitOk;
   return std::move(*c);
-}
-
-void PrintHistoryEvent(const v1::Event& e, bool json_out) {
-  if (json_out) {
-    std::printf("%s\n", EventJson(e).dump().c_str());
-  } else {
-    std::printf(
-        "%6lld  %s  %-21s %-14s %s\n", static_cast<long long>(e.position()),
-        cairn::ledger::FormatMicros(cairn::ledger::TimestampToMicros(e.recorded_at())).c_str(),
-        cairn::ledger::EventTypeName(e).c_str(), (e.actor().user()).c_str(),
-        EventSummary(e).c_str());
-  }
 }
 
 StatusOr<v1::StreamInfo> ResolveStream(client::LedgerClient& client, const std::string& stream,
