@@ -36,7 +36,9 @@
 #   PEERS_NOOP_RUNS       runs per round for the no-op rows                (3)
 #   PEERS_SKIP_PG=1       SQLite only
 #   PEERS_SKIP_SQLITE=1   PostgreSQL only
-#   PEERS_TOOLS           subset, e.g. "cairn dbmate"  (default: all four)
+#   PEERS_TOOLS           subset, e.g. "cairn dbmate"  (default: all four);
+#                         cairn_all adds cairn with --tx all (one transaction
+#                         for the whole run), reported in a column of its own
 #   PEERS_N1, PEERS_N2    the two sizes (200, 1000): smaller ones for a smoke test
 #   BENCH_SKIP_BUILD=1    use build-bench/clients/cairn as it is
 #   PEERS_CAIRN=PATH      time this cairn binary instead (no build)
@@ -140,6 +142,10 @@ tool_cmd() {
     # cairn's default stream is the database's name.
     cairn:up | cairn:noop) echo "'$CAIRN' -q --database '$T_CAIRN' --stream bench --dir '$w/cairn' migrate" ;;
     cairn:down) echo "'$CAIRN' -q --database '$T_CAIRN' --stream bench --dir '$w/cairn' rollback --steps $K" ;;
+    # The same files in one transaction for the whole run (docs/transactions.md):
+    # what Flyway calls group = true and Alembic transaction_per_migration = False.
+    cairn_all:up | cairn_all:noop) echo "'$CAIRN' -q --database '$T_CAIRN' --stream bench --dir '$w/cairn' migrate --tx all" ;;
+    cairn_all:down) echo "'$CAIRN' -q --database '$T_CAIRN' --stream bench --dir '$w/cairn' rollback --steps $K --tx all" ;;
     dbmate:up | dbmate:noop) echo "'$DBMATE' --url '$T_DBMATE' --migrations-dir '$w/dbmate' --no-dump-schema up" ;;
     dbmate:down) echo "for i in \$(seq $K); do '$DBMATE' --url '$T_DBMATE' --migrations-dir '$w/dbmate' --no-dump-schema rollback >/dev/null || exit 1; done" ;;
     sqitch:up | sqitch:noop) echo "cd '$w/sqitch' && sqitch --quiet deploy '$T_SQITCH'" ;;
