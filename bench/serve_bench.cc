@@ -137,6 +137,9 @@ int Latency(const std::map<std::string, std::string>& a) {
       p.request.set_stream(stream);
       p.request.set_from_end(true);
       p.request.set_raw_only(true);
+      // The silence watchdog (on with reconnect) retries a call the server
+      // never answers instead of leaving the subscriber waiting forever.
+      p.reconnect = true;
       std::vector<int64_t> mine;
       mine.reserve(static_cast<size_t>(total));
       client::SubscribeHandlers h;

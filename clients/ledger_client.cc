@@ -39,6 +39,7 @@ void Remember(const google::protobuf::RepeatedPtrField<v1::StreamPosition>& posi
 std::chrono::milliseconds SilenceTimeout(const SubscribeParams& params,
                                          const v1::SubscribeRequest& req) {
   if (params.silence_timeout.count() != 0) return params.silence_timeout;
+  if (!params.reconnect) return std::chrono::milliseconds(0);
   const int interval_ms =
       req.checkpoint_interval_ms() <= 0 ? 1000 : std::max(req.checkpoint_interval_ms(), 10);
   return std::max(std::chrono::milliseconds(5 * int64_t{interval_ms}),
@@ -178,7 +179,9 @@ Status LedgerClient::Subscribe(const SubscribeParams& params, const SubscribeHan
   bool first = true;
   SubscribeStats unused;
   SubscribeStats& stats = params.stats ? *params.stats : unused;
-  SilenceWatchdog watchdog(SilenceTimeout(params, params.request));
+  const auto silence_base = SilenceTimeout(params, params.request);
+  SilenceWatchdog watchdog(silence_base);
+  bool widened = false;  // the bound grew after a silent call
   for (;;) {
     v1::SubscribeRequest req = params.request;
     if (req.max_batch() == 0) req.set_max_batch(kDefaultSubscribeBatch);
@@ -234,6 +237,10 @@ Status LedgerClient::Subscribe(const SubscribeParams& params, const SubscribeHan
     while (!stop && (watchdog.Reading(), reader->Read(&resp))) {
       watchdog.Idle();
       Bump(&stats.responses);
+      if (widened) {
+        watchdog.set_timeout(silence_base);  // the server answers again
+        widened = false;
+      }
       backoff = std::chrono::milliseconds(50);
       switch (resp.item_case()) {
         case v1::SubscribeResponse::kRecord:
@@ -277,11 +284,14 @@ Status LedgerClient::Subscribe(const SubscribeParams& params, const SubscribeHan
     if (stop) return Status::Ok();
     Status s = service::FromGrpcStatus(st);
     if (silent) {
-      // The call (maybe its connection) is stuck: retry on a new connection.
+      // The call (maybe its connection) is stuck: retry on a new connection,
+      // giving a server that is only slow under load more time each round.
       Bump(&stats.silence_cancels);
-      s = UnavailableError("no message from the server for " +
-                           std::to_string(watchdog.timeout().count()) +
+      const auto bound = watchdog.timeout();
+      s = UnavailableError("no message from the server for " + std::to_string(bound.count()) +
                            " ms (not even a checkpoint): cancelled the subscription");
+      watchdog.set_timeout(std::min(bound * 2, silence_base * 8));
+      widened = true;
       channel_ = make_channel_();
       stub_ = v1::Ledger::NewStub(channel_);
     }

@@ -79,9 +79,12 @@ struct SubscribeParams {
   bool reconnect = false;
   std::chrono::milliseconds max_backoff{1000};
   // Silence watchdog: a call that receives no message at all for this long
-  // while the client waits in Read is cancelled and ends UNAVAILABLE ("no
+  // while the client waits for one is cancelled and ends UNAVAILABLE ("no
   // message from the server for N ms"), which `reconnect` retries on a new
-  // connection. 0: max(5 x the checkpoint interval, 5 s); negative: off.
+  // connection, doubling the bound after each silent call (up to 8 times)
+  // until a message arrives. 0: max(5 x the checkpoint interval, 5 s) with
+  // `reconnect`, off without it (a single call waits as long as gRPC
+  // does); positive: this bound, also without `reconnect`; negative: off.
   std::chrono::milliseconds silence_timeout{0};
   SubscribeStats* stats = nullptr;  // optional; must outlive the call
 };

@@ -45,6 +45,16 @@ void SilenceWatchdog::Disarm() {
   reading_ = false;
 }
 
+void SilenceWatchdog::set_timeout(std::chrono::milliseconds timeout) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (thread_.joinable() && timeout.count() > 0) timeout_ = timeout;
+}
+
+std::chrono::milliseconds SilenceWatchdog::timeout() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return timeout_;
+}
+
 bool SilenceWatchdog::fired() {
   std::lock_guard<std::mutex> lock(mu_);
   return fired_;

@@ -47,12 +47,15 @@ class SilenceWatchdog {
   void Disarm();
   // True when the watchdog cancelled the armed call since the last Arm.
   bool fired();
-  std::chrono::milliseconds timeout() const { return timeout_; }
+  // The bound applies from the next Reading() on; ignored when the
+  // watchdog was built without one.
+  void set_timeout(std::chrono::milliseconds timeout);
+  std::chrono::milliseconds timeout();
 
  private:
   void Run();
 
-  const std::chrono::milliseconds timeout_;
+  std::chrono::milliseconds timeout_;
   std::mutex mu_;
   std::condition_variable cv_;
   grpc::ClientContext* ctx_ = nullptr;
