@@ -18,7 +18,7 @@ constexpr const char* kStream = "feed";
 
 // Appends `n` events to kStream in one transaction, as another process
 // than the server (a runner, a forwarder) would.
-void AppendDirect(const TestDatabase& tdb, int n) {
+void AppendDirect(const TestDatabase& tdb, int n, size_t pad = 0) {
   auto conn = tdb.Connect();
   auto store = ledger::LedgerStore::For(*conn);
   ASSERT_TRUE(store->EnsureSchema().ok());
@@ -27,7 +27,8 @@ void AppendDirect(const TestDatabase& tdb, int n) {
   for (int i = 0; i < n; ++i) {
     v1::Event e;
     e.set_stream(kStream);
-    e.mutable_run_started()->set_command_line("cairn migrate #" + std::to_string(i));
+    e.mutable_run_started()->set_command_line("cairn migrate #" + std::to_string(i) +
+                                              std::string(pad, 'x'));
     auto r = store->Append(std::move(e));
     ASSERT_TRUE(r.ok()) << r.status().ToString();
   }
@@ -64,6 +65,7 @@ class RawSubscription {
 struct Received {
   std::vector<int64_t> positions;
   int singles = 0, batches = 0, largest = 0, checkpoints = 0;
+  size_t largest_bytes = 0;  // encoded size of the largest batch's records
   bool caught_up = false;
   int64_t caught_up_at = -1;
 
@@ -80,6 +82,7 @@ struct Received {
           ++batches;
           EXPECT_GT(resp.batch().records_size(), 0) << "an empty batch";
           largest = std::max(largest, resp.batch().records_size());
+          largest_bytes = std::max(largest_bytes, resp.batch().ByteSizeLong());
           for (const auto& r : resp.batch().records()) positions.push_back(r.position());
           break;
         case v1::SubscribeResponse::kCaughtUp:
@@ -208,6 +211,30 @@ TEST(ServiceBatchCompatTest, UnsetOrOneMaxBatchGetsSingleRecords) {
     EXPECT_EQ(got.batches, 0);
     EXPECT_EQ(got.singles, 300);
   }
+}
+
+// Large records: a batch stops growing at 1 MiB, whatever max_batch says.
+TEST(ServiceBatchCompatTest, BatchesStopAtOneMebibyte) {
+  auto tdb = TestDatabase::Create(db::Backend::kSqlite);
+  if (!tdb) return;
+  TempDir dir;
+  constexpr int kRecords = 300;
+  AppendDirect(*tdb, kRecords, 8000);  // ~16 KB per record with the decoded event
+  auto server = StartServer(*tdb, dir);
+  ASSERT_TRUE(server);
+  auto reader = server->Client(kReaderToken);
+  v1::SubscribeRequest req;
+  req.set_stream(kStream);
+  req.set_from_start(true);
+  req.set_max_batch(1000);
+  RawSubscription raw(*reader, req);
+  Received got;
+  got.ReadUntil(raw, kRecords, true);
+  ExpectPositions(got.positions, kRecords);
+  EXPECT_GE(got.batches, 3) << "4.8 MB of records in fewer than 3 batches";
+  EXPECT_GT(got.largest, 1);
+  EXPECT_LE(got.largest_bytes, size_t{1} << 20);
+  EXPECT_GT(got.largest_bytes, size_t{512} << 10) << "batches were cut far below 1 MiB";
 }
 
 TEST(ServiceBatchCompatTest, MaxBatchOutOfRangeIsInvalidArgument) {

@@ -2,6 +2,7 @@
 // through ToGrpcStatus (grpc_status.cc), the only cairn -> gRPC mapping.
 #include "cairn/service/ledger_service.h"
 
+#include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/util/message_differencer.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
@@ -488,7 +489,9 @@ class LedgerServiceImpl final : public v1::Ledger::Service {
   Status AddToBatch(Subscription& sub, const Target* t, const StoredRecord& r) {
     v1::LedgerRecord rec;
     FillRecord(t->name(), r, sub.decode, &rec);
-    const size_t size = rec.ByteSizeLong();
+    // Its share of the batch's encoded size: tag, length and the record.
+    const size_t body = rec.ByteSizeLong();
+    const size_t size = 1 + google::protobuf::io::CodedOutputStream::VarintSize64(body) + body;
     if (sub.pending_bytes > 0 && sub.pending_bytes + size > kMaxBatchBytes)
       CAIRN_RETURN_IF_ERROR(Flush(sub));
     *sub.pending.mutable_batch()->add_records() = std::move(rec);
@@ -549,8 +552,7 @@ class LedgerServiceImpl final : public v1::Ledger::Service {
                                   std::to_string(kMaxSubscribeBatch));
     const auto interval = std::chrono::milliseconds(
         req.checkpoint_interval_ms() == 0 ? 1000 : std::max(req.checkpoint_interval_ms(), 10));
-    Subscription sub{ctx, writer, !req.raw_only(), {}};
-    sub.max_batch = std::max(req.max_batch(), 1);
+    Subscription sub{ctx, writer, !req.raw_only(), {}, std::max(req.max_batch(), 1), {}, 0};
     std::vector<Target*> targets;
     if (!req.stream().empty()) {
       // A stream that does not exist yet may be followed in a named target.
