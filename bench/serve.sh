@@ -5,7 +5,10 @@
 #  2. delivery latency p50/p99 to 100 subscribers at 1,000 events/s.
 # Builds into build-bench/ (Release), starts a throwaway PostgreSQL.
 # Env: EVENTS (default 2000), SUBSCRIBERS (100), RATE (1000), DURATION (5 seconds), ROUNDS (3),
-# CAIRN_BENCH_BUILD (an existing, configured build directory to use instead).
+# CAIRN_BENCH_BUILD (an existing, configured build directory to use instead),
+# LATENCY_ONLY=1 (skip the append part), MAX_BATCHES (default "0": the
+# subscribers' max_batch values to compare; 1 = one record per response,
+# 0 = the client's default batches).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
@@ -58,6 +61,7 @@ stop_server() {
 }
 
 for backend in sqlite postgres; do
+  [[ "${LATENCY_ONLY:-0}" == 1 ]] && break
   for round in $(seq 1 "$ROUNDS"); do
     if [[ $backend == sqlite ]]; then url="sqlite:$WORK/bench-$round.db"; else url="$(new_pg_db "$round")"; fi
     direct="$("$BENCH" direct --database "$url" --events "$EVENTS")"
@@ -69,13 +73,16 @@ for backend in sqlite postgres; do
   done
 done
 
+# Rounds interleave the max_batch values, so load drifts hit each alike.
 for backend in postgres sqlite; do
   for round in $(seq 1 "$ROUNDS"); do
-    if [[ $backend == sqlite ]]; then url="sqlite:$WORK/lat-$round.db"; else url="$(new_pg_db "lat$round")"; fi
-    start_server "$url"
-    lat="$("$BENCH" latency --server "127.0.0.1:$PORT" --token "$TOKEN" --subscribers "$SUBSCRIBERS" \
-      --rate "$RATE" --seconds "$DURATION" --threads 16)" || true
-    stop_server
-    echo "{\"backend\":\"$backend\",\"round\":$round,\"latency\":$lat}"
+    for mb in ${MAX_BATCHES:-0}; do
+      if [[ $backend == sqlite ]]; then url="sqlite:$WORK/lat-$mb-$round.db"; else url="$(new_pg_db "lat${mb}_$round")"; fi
+      start_server "$url"
+      lat="$("$BENCH" latency --server "127.0.0.1:$PORT" --token "$TOKEN" --subscribers "$SUBSCRIBERS" \
+        --rate "$RATE" --seconds "$DURATION" --threads 16 --max-batch "$mb")" || true
+      stop_server
+      echo "{\"backend\":\"$backend\",\"round\":$round,\"max_batch\":$mb,\"load\":\"$(cut -d' ' -f1-3 /proc/loadavg)\",\"latency\":$lat}"
+    done
   done
 done

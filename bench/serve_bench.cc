@@ -110,6 +110,9 @@ int Latency(const std::map<std::string, std::string>& a) {
   const int64_t rate = Int(a, "--rate", 1000);
   const int64_t seconds = Int(a, "--seconds", 5);
   const int threads = static_cast<int>(Int(a, "--threads", 8));
+  // 0: the client's default (batches of 256); 1: one record per response.
+  const int max_batch = static_cast<int>(Int(a, "--max-batch", 0));
+  std::atomic<int64_t> responses{0}, batched{0};
   const int64_t total = rate * seconds;
   const std::string stream = "bench-latency-" + ledger::NewUuid().substr(0, 8);
 
@@ -137,6 +140,12 @@ int Latency(const std::map<std::string, std::string>& a) {
       p.request.set_stream(stream);
       p.request.set_from_end(true);
       p.request.set_raw_only(true);
+      p.request.set_max_batch(max_batch);
+      client::SubscribeStats stats;
+      p.stats = &stats;
+      // The silence watchdog (on with reconnect) retries a call the server
+      // never answers instead of leaving the subscriber waiting forever.
+      p.reconnect = true;
       std::vector<int64_t> mine;
       mine.reserve(static_cast<size_t>(total));
       client::SubscribeHandlers h;
@@ -151,6 +160,8 @@ int Latency(const std::map<std::string, std::string>& a) {
         return true;
       };
       (void)clients[i]->Subscribe(p, h);
+      responses += stats.responses.load();
+      batched += stats.batches.load();
       std::lock_guard<std::mutex> lock(mu);
       lat_us.insert(lat_us.end(), mine.begin(), mine.end());
     });
@@ -200,10 +211,12 @@ int Latency(const std::map<std::string, std::string>& a) {
   std::printf(
       "{\"mode\":\"latency\",\"subscribers\":%d,\"rate\":%lld,\"events\":%lld,"
       "\"achieved_rate\":%.1f,\"deliveries\":%zu,\"expected\":%lld,\"failed\":%lld,"
-      "\"p50_ms\":%.2f,\"p99_ms\":%.2f,\"max_ms\":%.2f}\n",
+      "\"p50_ms\":%.2f,\"p99_ms\":%.2f,\"max_ms\":%.2f,\"max_batch\":%d,"
+      "\"responses\":%lld,\"batch_responses\":%lld}\n",
       subs, static_cast<long long>(rate), static_cast<long long>(total), total / append_s,
       lat_us.size(), static_cast<long long>(total * subs), static_cast<long long>(failed.load()),
-      pct(0.50), pct(0.99), pct(1.0));
+      pct(0.50), pct(0.99), pct(1.0), max_batch, static_cast<long long>(responses.load()),
+      static_cast<long long>(batched.load()));
   return 0;
 }
 

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "cairn/service/grpc_status.h"
+#include "silence_watchdog.h"
 
 namespace cairn::client {
 namespace {
@@ -32,6 +33,21 @@ void Remember(const google::protobuf::RepeatedPtrField<v1::StreamPosition>& posi
     int64_t& pos = (*delivered)[{p.target(), p.stream()}];
     pos = std::max(pos, p.position());
   }
+}
+
+// The watchdog bound for `req` (SubscribeParams::silence_timeout).
+std::chrono::milliseconds SilenceTimeout(const SubscribeParams& params,
+                                         const v1::SubscribeRequest& req) {
+  if (params.silence_timeout.count() != 0) return params.silence_timeout;
+  if (!params.reconnect) return std::chrono::milliseconds(0);
+  const int interval_ms =
+      req.checkpoint_interval_ms() <= 0 ? 1000 : std::max(req.checkpoint_interval_ms(), 10);
+  return std::max(std::chrono::milliseconds(5 * int64_t{interval_ms}),
+                  std::chrono::milliseconds(5000));
+}
+
+void Bump(std::atomic<int64_t>* counter, int64_t by = 1) {
+  counter->fetch_add(by, std::memory_order_relaxed);
 }
 
 }  // namespace
@@ -67,12 +83,15 @@ StatusOr<std::unique_ptr<LedgerClient>> LedgerClient::Connect(const ClientOption
   // Each client its own connection: one client's unread stream (HTTP/2 flow
   // control) then never stalls another's.
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-  auto channel = grpc::CreateCustomChannel(options.address, creds, args);
-  return std::unique_ptr<LedgerClient>(new LedgerClient(std::move(channel), options.token));
+  ChannelFactory make_channel = [address = options.address, creds, args] {
+    return grpc::CreateCustomChannel(address, creds, args);
+  };
+  return std::unique_ptr<LedgerClient>(new LedgerClient(std::move(make_channel), options.token));
 }
 
-LedgerClient::LedgerClient(std::shared_ptr<grpc::Channel> channel, std::string token)
-    : channel_(std::move(channel)),
+LedgerClient::LedgerClient(ChannelFactory make_channel, std::string token)
+    : make_channel_(std::move(make_channel)),
+      channel_(make_channel_()),
       stub_(v1::Ledger::NewStub(channel_)),
       token_(std::move(token)) {}
 
@@ -158,8 +177,14 @@ Status LedgerClient::Subscribe(const SubscribeParams& params, const SubscribeHan
   std::map<PositionKey, int64_t> delivered;  // last position delivered per stream
   auto backoff = std::chrono::milliseconds(50);
   bool first = true;
+  SubscribeStats unused;
+  SubscribeStats& stats = params.stats ? *params.stats : unused;
+  const auto silence_base = SilenceTimeout(params, params.request);
+  SilenceWatchdog watchdog(silence_base);
+  bool widened = false;  // the bound grew after a silent call
   for (;;) {
     v1::SubscribeRequest req = params.request;
+    if (req.max_batch() == 0) req.set_max_batch(kDefaultSubscribeBatch);
     std::map<PositionKey, int64_t> resume = delivered;
     if (params.resume_from) {
       for (const auto& p : params.resume_from()) {
@@ -192,18 +217,46 @@ Status LedgerClient::Subscribe(const SubscribeParams& params, const SubscribeHan
       if (cancelled_) return CancelledError("subscription cancelled");
       active_ = &ctx;
     }
+    Bump(&stats.connections);
+    watchdog.Arm(&ctx);
+    // Starting the call blocks until the request is sent (the connection
+    // is up): that counts as waiting too.
+    watchdog.Reading();
     auto reader = stub_->Subscribe(&ctx, req);
     v1::SubscribeResponse resp;
     bool stop = false;
-    while (!stop && reader->Read(&resp)) {
+    // Hands one record to on_record unless it was delivered before a
+    // reconnection; false when the handler asks to stop.
+    auto deliver = [&](const v1::LedgerRecord& r) {
+      int64_t& last = delivered[{r.target(), r.stream()}];
+      if (r.position() <= last) return true;
+      last = r.position();
+      Bump(&stats.records);
+      return handlers.on_record(r);
+    };
+    while (!stop && (watchdog.Reading(), reader->Read(&resp))) {
+      watchdog.Idle();
+      Bump(&stats.responses);
+      if (widened) {
+        watchdog.set_timeout(silence_base);  // the server answers again
+        widened = false;
+      }
       backoff = std::chrono::milliseconds(50);
       switch (resp.item_case()) {
-        case v1::SubscribeResponse::kRecord: {
-          const auto& r = resp.record();
-          int64_t& last = delivered[{r.target(), r.stream()}];
-          if (r.position() <= last) break;  // already delivered before a reconnection
-          last = r.position();
-          if (!handlers.on_record(r)) stop = true;
+        case v1::SubscribeResponse::kRecord:
+          if (!deliver(resp.record())) stop = true;
+          break;
+        case v1::SubscribeResponse::kBatch: {
+          const auto& records = resp.batch().records();
+          Bump(&stats.batches);
+          if (records.size() > stats.largest_batch.load(std::memory_order_relaxed))
+            stats.largest_batch.store(records.size(), std::memory_order_relaxed);
+          for (const auto& r : records) {
+            if (!deliver(r)) {
+              stop = true;
+              break;
+            }
+          }
           break;
         }
         case v1::SubscribeResponse::kCaughtUp:
@@ -218,8 +271,11 @@ Status LedgerClient::Subscribe(const SubscribeParams& params, const SubscribeHan
           break;
       }
     }
+    watchdog.Idle();
     if (stop) ctx.TryCancel();
     grpc::Status st = reader->Finish();
+    watchdog.Disarm();
+    const bool silent = watchdog.fired();
     {
       std::lock_guard<std::mutex> lock(mu_);
       active_ = nullptr;
@@ -227,6 +283,18 @@ Status LedgerClient::Subscribe(const SubscribeParams& params, const SubscribeHan
     }
     if (stop) return Status::Ok();
     Status s = service::FromGrpcStatus(st);
+    if (silent) {
+      // The call (maybe its connection) is stuck: retry on a new connection,
+      // giving a server that is only slow under load more time each round.
+      Bump(&stats.silence_cancels);
+      const auto bound = watchdog.timeout();
+      s = UnavailableError("no message from the server for " + std::to_string(bound.count()) +
+                           " ms (not even a checkpoint): cancelled the subscription");
+      watchdog.set_timeout(std::min(bound * 2, silence_base * 8));
+      widened = true;
+      channel_ = make_channel_();
+      stub_ = v1::Ledger::NewStub(channel_);
+    }
     if (s.ok()) s = UnavailableError("the server ended the subscription");
     if (!params.reconnect || s.code() != StatusCode::kUnavailable) return s;
     std::this_thread::sleep_for(backoff);

@@ -14,7 +14,11 @@
 //
 // Records reach on_record in position order per stream, each exactly once
 // per Subscribe call, also across reconnections (the client resumes after
-// the last record it delivered, or where resume_from says). Errors are the
+// the last record it delivered, or where resume_from says). The client asks
+// for batched delivery (max_batch 256) unless the request sets max_batch,
+// and hands batched records to on_record one at a time. A silence watchdog
+// cancels a call that receives nothing, not even a checkpoint, for
+// silence_timeout, and reconnects (docs/service.md, "Client library"). Errors are the
 // server's status codes (cairn::StatusCode equals the gRPC code).
 // Thread safety: one call at a time per client, except Cancel().
 #ifndef CAIRN_CLIENTS_LEDGER_CLIENT_H_
@@ -22,7 +26,9 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -48,6 +54,20 @@ struct ClientOptions {
 // The first line of `path`, trimmed: a token file.
 StatusOr<std::string> ReadTokenFile(const std::string& path);
 
+// Counters of one Subscribe call, updated as it runs (readable from any
+// thread), for monitoring and tests.
+struct SubscribeStats {
+  std::atomic<int64_t> responses{0};        // SubscribeResponse messages received
+  std::atomic<int64_t> batches{0};          // of which RecordBatch items
+  std::atomic<int64_t> largest_batch{0};    // records in the largest batch received
+  std::atomic<int64_t> records{0};          // records handed to on_record
+  std::atomic<int64_t> connections{0};      // calls started: 1 + reconnections
+  std::atomic<int64_t> silence_cancels{0};  // calls the silence watchdog cancelled
+};
+
+// max_batch the client asks for when the request leaves it 0.
+inline constexpr int32_t kDefaultSubscribeBatch = 256;
+
 struct SubscribeParams {
   v1::SubscribeRequest request;
   // Called before every connection; returns the positions already processed
@@ -58,6 +78,15 @@ struct SubscribeParams {
   // Reconnect with backoff when the server is unavailable (restarting).
   bool reconnect = false;
   std::chrono::milliseconds max_backoff{1000};
+  // Silence watchdog: a call that receives no message at all for this long
+  // while the client waits for one is cancelled and ends UNAVAILABLE ("no
+  // message from the server for N ms"), which `reconnect` retries on a new
+  // connection, doubling the bound after each silent call (up to 8 times)
+  // until a message arrives. 0: max(5 x the checkpoint interval, 5 s) with
+  // `reconnect`, off without it (a single call waits as long as gRPC
+  // does); positive: this bound, also without `reconnect`; negative: off.
+  std::chrono::milliseconds silence_timeout{0};
+  SubscribeStats* stats = nullptr;  // optional; must outlive the call
 };
 
 struct SubscribeHandlers {
@@ -88,12 +117,16 @@ class LedgerClient {
   // Ends a running Subscribe from another thread.
   void Cancel();
 
+  // The current connection's stub (Subscribe replaces it after a silence
+  // timeout: do not keep the reference across a Subscribe call).
   v1::Ledger::Stub& stub() { return *stub_; }
   // Adds the bearer token to a context, for calls made on stub() directly.
   void Prepare(grpc::ClientContext* ctx) const;
 
  private:
-  LedgerClient(std::shared_ptr<grpc::Channel> channel, std::string token);
+  using ChannelFactory = std::function<std::shared_ptr<grpc::Channel>()>;
+  LedgerClient(ChannelFactory make_channel, std::string token);
+  ChannelFactory make_channel_;  // a new connection, after a silent call
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::Ledger::Stub> stub_;
   std::string token_;

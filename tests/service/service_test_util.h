@@ -73,6 +73,10 @@ class ServerProcess {
     child_.reset();
   }
   bool Alive() const { return child_ && ::kill(child_->pid(), 0) == 0; }
+  // Sends `sig` without waiting (SIGSTOP, SIGCONT).
+  void Signal(int sig) {
+    if (child_) ::kill(child_->pid(), sig);
+  }
   int port() const { return port_; }
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
   const ProcessResult& last_result() const { return last_; }

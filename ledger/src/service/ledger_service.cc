@@ -2,6 +2,7 @@
 // through ToGrpcStatus (grpc_status.cc), the only cairn -> gRPC mapping.
 #include "cairn/service/ledger_service.h"
 
+#include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/util/message_differencer.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
@@ -33,6 +34,11 @@ constexpr int64_t kMaxScan = 20000;
 // Records a subscriber reads from the store at a time (its memory bound
 // while catching up; the pooled connection is released before sending).
 constexpr int64_t kCatchUpBatch = 256;
+// Batched subscriptions (SubscribeRequest.max_batch, docs/service.md): the
+// largest max_batch accepted, and the encoded size at which a batch stops
+// growing.
+constexpr int32_t kMaxSubscribeBatch = 1000;
+constexpr size_t kMaxBatchBytes = size_t{1} << 20;
 
 void FillRecord(const std::string& target, const StoredRecord& r, bool decode,
                 v1::LedgerRecord* out) {
@@ -440,6 +446,11 @@ class LedgerServiceImpl final : public v1::Ledger::Service {
     grpc::ServerWriter<v1::SubscribeResponse>* writer;
     bool decode;
     std::map<StreamKey, int64_t> last;  // last position sent per stream
+    // Batching (max_batch > 1): records wait in `pending` until Flush(),
+    // which runs before anything else is written and before every wait.
+    int32_t max_batch = 1;
+    v1::SubscribeResponse pending;
+    size_t pending_bytes = 0;
   };
 
   // Sends every record of `key` after sub.last[key], reading from the store
@@ -463,10 +474,40 @@ class LedgerServiceImpl final : public v1::Ledger::Service {
   }
 
   Status Send(Subscription& sub, const Target* t, const StoredRecord& r) {
+    if (sub.max_batch > 1) return AddToBatch(sub, t, r);
     v1::SubscribeResponse out;
     FillRecord(t->name(), r, sub.decode, out.mutable_record());
     if (!sub.writer->Write(out)) return CancelledError("subscriber went away");
     sub.last[{t, r.stream}] = r.position;
+    return Status::Ok();
+  }
+
+  // Adds a record to the pending batch, sending the batch first when the
+  // record would take it past kMaxBatchBytes and after when it is full.
+  // sub.last advances now: nothing that reports positions is written
+  // before the batch (Flush), and a failed write ends the subscription.
+  Status AddToBatch(Subscription& sub, const Target* t, const StoredRecord& r) {
+    v1::LedgerRecord rec;
+    FillRecord(t->name(), r, sub.decode, &rec);
+    // Its share of the batch's encoded size: tag, length and the record.
+    const size_t body = rec.ByteSizeLong();
+    const size_t size = 1 + google::protobuf::io::CodedOutputStream::VarintSize64(body) + body;
+    if (sub.pending_bytes > 0 && sub.pending_bytes + size > kMaxBatchBytes)
+      CAIRN_RETURN_IF_ERROR(Flush(sub));
+    *sub.pending.mutable_batch()->add_records() = std::move(rec);
+    sub.pending_bytes += size;
+    sub.last[{t, r.stream}] = r.position;
+    if (sub.pending.batch().records_size() >= sub.max_batch) return Flush(sub);
+    return Status::Ok();
+  }
+
+  // Sends the pending batch, if any.
+  Status Flush(Subscription& sub) {
+    if (!sub.pending.has_batch()) return Status::Ok();
+    const bool ok = sub.writer->Write(sub.pending);
+    sub.pending.Clear();
+    sub.pending_bytes = 0;
+    if (!ok) return CancelledError("subscriber went away");
     return Status::Ok();
   }
 
@@ -506,9 +547,12 @@ class LedgerServiceImpl final : public v1::Ledger::Service {
       return InvalidArgumentError("after_position: must not be negative");
     if (!req.stream().empty() && req.after_positions_size() > 0)
       return InvalidArgumentError("after_positions: only for subscriptions to every stream");
+    if (req.max_batch() < 0 || req.max_batch() > kMaxSubscribeBatch)
+      return InvalidArgumentError("max_batch: must be between 0 and " +
+                                  std::to_string(kMaxSubscribeBatch));
     const auto interval = std::chrono::milliseconds(
         req.checkpoint_interval_ms() == 0 ? 1000 : std::max(req.checkpoint_interval_ms(), 10));
-    Subscription sub{ctx, writer, !req.raw_only(), {}};
+    Subscription sub{ctx, writer, !req.raw_only(), {}, std::max(req.max_batch(), 1), {}, 0};
     std::vector<Target*> targets;
     if (!req.stream().empty()) {
       // A stream that does not exist yet may be followed in a named target.
@@ -562,6 +606,7 @@ class LedgerServiceImpl final : public v1::Ledger::Service {
       }
     } detacher{targets, box};
     CAIRN_RETURN_IF_ERROR(CatchUpAll(sub, targets, req.stream()));
+    CAIRN_RETURN_IF_ERROR(Flush(sub));
     {
       v1::SubscribeResponse out;
       FillPositions(sub, out.mutable_caught_up()->mutable_positions());
@@ -598,6 +643,7 @@ class LedgerServiceImpl final : public v1::Ledger::Service {
           CAIRN_RETURN_IF_ERROR(CatchUp(sub, t, d.rec->stream));  // a gap: re-read
         }
       }
+      CAIRN_RETURN_IF_ERROR(Flush(sub));  // all this re-read found, before waiting again
       if (std::chrono::steady_clock::now() >= next_checkpoint) {
         v1::SubscribeResponse out;
         FillPositions(sub, out.mutable_checkpoint()->mutable_positions());

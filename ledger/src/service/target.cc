@@ -189,14 +189,18 @@ void Target::Scan(Session& session) {
   bool more = false;
   for (auto& [stream, last] : tail) {
     int64_t got = 0;
+    std::vector<std::shared_ptr<const ledger::StoredRecord>> found;
     Status s = ledger::ReadRecords(
         session.store(), {.stream = stream, .from_position = last + 1, .limit = kScanBatch},
         [&](const ledger::StoredRecord& r) {
           ++got;
           last = r.position;
-          Publish(std::make_shared<const ledger::StoredRecord>(r));
+          found.push_back(std::make_shared<const ledger::StoredRecord>(r));
           return true;
         });
+    // Everything this read found reaches each mailbox at once, so a batched
+    // subscriber can send it in one response (docs/service.md).
+    if (!found.empty()) Publish(found);
     if (!s.ok()) {
       spdlog::warn("target {}: cannot read stream {}: {}", name_, stream, s.ToString());
       session.Discard();
@@ -212,23 +216,26 @@ void Target::Scan(Session& session) {
   if (more) kicked_ = true;
 }
 
-void Target::Publish(const std::shared_ptr<const ledger::StoredRecord>& rec) {
+void Target::Publish(const std::vector<std::shared_ptr<const ledger::StoredRecord>>& recs) {
   std::vector<std::shared_ptr<Mailbox>> boxes;
   {
     std::lock_guard<std::mutex> lock(hub_mu_);
     boxes = boxes_;
   }
+  const std::string& stream = recs.front()->stream;  // one stream per call
   for (const auto& box : boxes) {
-    if (!box->stream.empty() && box->stream != rec->stream) continue;
+    if (!box->stream.empty() && box->stream != stream) continue;
     std::lock_guard<std::mutex> lock(box->mu);
-    if (box->overflowed || box->closed) continue;
-    if (box->queue.size() >= queue_capacity_) {
-      // Never block the hub on a slow reader: drop its queue; it re-reads
-      // from the store, where nothing is ever lost.
-      box->overflowed = true;
-      box->queue.clear();
-    } else {
-      box->queue.push_back({this, rec});
+    for (const auto& rec : recs) {
+      if (box->overflowed || box->closed) break;
+      if (box->queue.size() >= queue_capacity_) {
+        // Never block the hub on a slow reader: drop its queue; it re-reads
+        // from the store, where nothing is ever lost.
+        box->overflowed = true;
+        box->queue.clear();
+      } else {
+        box->queue.push_back({this, rec});
+      }
     }
     box->cv.notify_all();
   }

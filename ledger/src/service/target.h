@@ -89,7 +89,9 @@ class Target {
   void Release(std::unique_ptr<db::Connection> conn, bool discard);
   void HubLoop();
   void Scan(Session& session);
-  void Publish(const std::shared_ptr<const ledger::StoredRecord>& rec);
+  // Pushes records of one stream, in position order, to every mailbox that
+  // wants them, waking each mailbox once.
+  void Publish(const std::vector<std::shared_ptr<const ledger::StoredRecord>>& recs);
 
   const std::string name_;
   const db::DatabaseUrl url_;
