@@ -78,13 +78,17 @@ int ShowHistory(runner::Runner& runner, bool json_out) {
 }
 
 // A read-only view with a --json flag: opens the target, then calls show.
-CommandSetup View(const char* json_help, int (*show)(runner::Runner&, bool json)) {
-  return [json_help, show](CLI::App* cmd) -> CommandAction {
+// `files`: show reads the migration folder first (prefetch_files).
+CommandSetup View(const char* json_help, int (*show)(runner::Runner&, bool json),
+                  bool files = false) {
+  return [json_help, show, files](CLI::App* cmd) -> CommandAction {
     auto json_out = std::make_shared<bool>(false);
     cmd->add_flag("--json", *json_out, json_help);
-    return [json_out, show](CliContext& ctx) -> int {
+    return [json_out, show, files](CliContext& ctx) -> int {
       int rc;
-      auto runner = ctx.OpenRunner(ctx.RunnerOptionsFromGlobals(), &rc);
+      runner::RunnerOptions options = ctx.RunnerOptionsFromGlobals();
+      options.prefetch_files = files;
+      auto runner = ctx.OpenRunner(options, &rc);
       if (!runner) return rc;
       return show(*runner, *json_out);
     };
@@ -109,7 +113,7 @@ CommandAction HistorySetup(CLI::App* cmd) {
 }  // namespace
 
 CAIRN_REGISTER_COMMAND(status, "show applied and pending migrations", 30,
-                       View("print JSON", ShowStatus));
+                       View("print JSON", ShowStatus, /*files=*/true));
 CAIRN_REGISTER_COMMAND(history, "show the ledger's events", 40, HistorySetup);
 
 }  // namespace cairn::cli

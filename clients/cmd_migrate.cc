@@ -103,6 +103,7 @@ CommandAction SetupMigrate(CLI::App* cmd) {
     if (!options) return runner::kExitUsage;
     options->allow_out_of_order = f->allow_out_of_order;
     options->batch = f->batch.Prepare(ctx);
+    options->prefetch_files = !f->plan_hash;  // NothingPending reads the folder first
     if (f->prepare && f->run.tx == v1::TRANSACTION_MODE_NONE)
       return Fail(
           InvalidArgumentError("--prepare needs one transaction: it cannot go with --tx none"));

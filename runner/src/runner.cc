@@ -61,9 +61,20 @@ std::string VersionAfter(const ledger::StreamState& before, const RunReport& rep
 
 StatusOr<std::unique_ptr<Runner>> Runner::Open(const std::string& database_url,
                                                RunnerOptions options) {
+  std::future<StatusOr<std::vector<MigrationSummary>>> prefetch;
+  if (options.prefetch_files)
+    prefetch = std::async(std::launch::async, &ScanMigrations, options.dir);
+  // On an error below, the future's destructor waits for the read to end.
   CAIRN_ASSIGN_OR_RETURN(db::DatabaseUrl url, db::ParseDatabaseUrl(database_url));
   CAIRN_ASSIGN_OR_RETURN(auto conn, db::Connection::Open(url, options.open));
-  return std::make_unique<Runner>(std::move(conn), std::move(options));
+  auto runner = std::make_unique<Runner>(std::move(conn), std::move(options));
+  runner->prefetched_ = std::move(prefetch);
+  return runner;
+}
+
+std::future<StatusOr<std::vector<MigrationSummary>>> Runner::ScanInBackground() {
+  if (prefetched_.valid()) return std::move(prefetched_);
+  return std::async(std::launch::async, &ScanMigrations, options_.dir);
 }
 
 Runner::Runner(std::unique_ptr<db::Connection> conn, RunnerOptions options)
@@ -75,25 +86,20 @@ Runner::Runner(std::unique_ptr<db::Connection> conn, RunnerOptions options)
 
 Runner::~Runner() = default;
 
-// Reads the files (system calls) and replays the ledger (database reads and
-// decoding) at once: they are independent. The file reader touches no shared
-// state; the connection stays on this thread.
+// Replays the ledger (database reads and decoding) while `loaded` reads the
+// files (system calls) on another thread: they are independent. The file
+// reader touches no shared state; the connection stays on this thread.
 template <typename Files>
-Status LoadBoth(StatusOr<Files> (*read_files)(const std::string&), const std::string& dir,
-                ledger::LedgerStore& store, const std::string& stream, Files* files,
-                ledger::StreamState* state) {
+Status LoadBoth(std::future<StatusOr<Files>> loaded, ledger::LedgerStore& store,
+                const std::string& stream, Files* files, ledger::StreamState* state) {
   const auto t0 = std::chrono::steady_clock::now();
   auto ms_since = [t0] {
     return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   };
-  auto loaded = std::async(std::launch::async, [&] {
-    auto files = read_files(dir);
-    spdlog::debug("files read in {:.1f} ms", ms_since());
-    return files;
-  });
   auto replayed = ledger::ReplayStream(store, stream);
   spdlog::debug("ledger replayed in {:.1f} ms", ms_since());
   auto read = loaded.get();
+  spdlog::debug("files read {:.1f} ms after the replay began", ms_since());
   CAIRN_RETURN_IF_ERROR(read.status());  // file errors first: they name the file
   CAIRN_RETURN_IF_ERROR(replayed.status());
   *files = std::move(*read);
@@ -102,7 +108,8 @@ Status LoadBoth(StatusOr<Files> (*read_files)(const std::string&), const std::st
 }
 
 Status Runner::Load(std::vector<Migration>* files, ledger::StreamState* state) {
-  CAIRN_RETURN_IF_ERROR(LoadBoth(&LoadMigrations, options_.dir, *store_, stream_, files, state));
+  CAIRN_RETURN_IF_ERROR(LoadBoth(std::async(std::launch::async, &LoadMigrations, options_.dir),
+                                 *store_, stream_, files, state));
   return internal::MergeRegisteredSteps(files);  // C++ data migrations
 }
 
@@ -126,7 +133,7 @@ Status AddRegisteredSummaries(std::vector<MigrationSummary>* files) {
 std::optional<RunReport> Runner::NothingPending(const MigrateOptions& options) {
   std::vector<MigrationSummary> files;
   ledger::StreamState state;
-  if (!LoadBoth(&ScanMigrations, options_.dir, *store_, stream_, &files, &state).ok() ||
+  if (!LoadBoth(ScanInBackground(), *store_, stream_, &files, &state).ok() ||
       !AddRegisteredSummaries(&files).ok())
     return std::nullopt;  // the full path reports the error
   bool to_known = !options.to;
@@ -332,8 +339,7 @@ StatusOr<RunReport> Runner::Execute(v1::Direction direction,
 StatusOr<StatusReport> Runner::GetStatus() {
   StatusReport r;
   std::vector<MigrationSummary> files;
-  CAIRN_RETURN_IF_ERROR(
-      LoadBoth(&ScanMigrations, options_.dir, *store_, stream_, &files, &r.state));
+  CAIRN_RETURN_IF_ERROR(LoadBoth(ScanInBackground(), *store_, stream_, &files, &r.state));
   CAIRN_RETURN_IF_ERROR(AddRegisteredSummaries(&files));
   r.stream = stream_;
   r.version = r.state.CurrentVersion();

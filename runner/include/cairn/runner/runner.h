@@ -30,6 +30,7 @@
 #define CAIRN_RUNNER_RUNNER_H_
 
 #include <chrono>
+#include <future>
 #include <memory>
 #include <optional>
 #include <string>
@@ -39,8 +40,8 @@
 #include "cairn/db/database.h"
 #include "cairn/ledger/state.h"
 #include "cairn/ledger/store.h"
-#include "cairn/runner/lock.h"
 #include "cairn/runner/batch_options.h"
+#include "cairn/runner/lock.h"
 #include "cairn/runner/migration.h"
 
 namespace cairn::runner {
@@ -54,6 +55,12 @@ struct RunnerOptions {
   // How long Migrate and Rollback wait for another runner's lock (0: fail at once).
   std::chrono::milliseconds lock_timeout{60000};
   BatchOptions batch;  // batched data migrations (docs/data-migrations.md)
+  // Open starts reading `dir` (ScanMigrations) on another thread before it
+  // connects, and the first GetStatus or NothingPending uses that result:
+  // the folder is read while the database opens (SQLite parses its schema
+  // then). For commands that ask one of those first; errors are reported
+  // when the result is used, exactly as without it.
+  bool prefetch_files = false;
 };
 
 struct MigrateOptions {
@@ -200,9 +207,14 @@ class Runner {
                               bool prepare = false, int64_t lock_wait_micros = 0);
   StatusOr<RunReport> EndPrepared(const std::string& run_id, bool commit);
 
+  // The folder's summaries read on another thread: Open's prefetch the first
+  // time (RunnerOptions::prefetch_files), a new read after that.
+  std::future<StatusOr<std::vector<MigrationSummary>>> ScanInBackground();
+
   std::unique_ptr<db::Connection> conn_;
   std::unique_ptr<ledger::LedgerStore> store_;
   RunnerOptions options_;
+  std::future<StatusOr<std::vector<MigrationSummary>>> prefetched_;
   std::string stream_;
   v1::Actor actor_;
   // Fields PrepareRun adds to the next RunStarted (plan hash, backup).
@@ -223,11 +235,11 @@ enum ExitCode : int {
   kExitPlanChanged = 10,        // --plan-hash differs from the current plan
   kExitNotConfirmed = 11,       // production pre-flight not confirmed (no terminal, no --yes)
   kExitLintFindings = 12,       // cairn lint found dangerous operations
-  kExitUnauthenticated = 19,  // a cairn server refused the token or its role
-  kExitDrift = 13,            // the live schema differs from the ledger's fingerprint
-  kExitRehearsalFailed = 14,  // cairn rehearse found a failing or irreversible migration
-  kExitInterrupted = 16,  // SIGINT/SIGTERM stopped a batched migration; migrate resumes
-  kExitAdoptRefused = 20,  // cairn adopt: the other tool's table shows a dirty/failed entry
+  kExitUnauthenticated = 19,    // a cairn server refused the token or its role
+  kExitDrift = 13,              // the live schema differs from the ledger's fingerprint
+  kExitRehearsalFailed = 14,    // cairn rehearse found a failing or irreversible migration
+  kExitInterrupted = 16,        // SIGINT/SIGTERM stopped a batched migration; migrate resumes
+  kExitAdoptRefused = 20,       // cairn adopt: the other tool's table shows a dirty/failed entry
   kExitInternal = 70,
 };
 
