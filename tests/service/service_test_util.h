@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -110,7 +111,8 @@ class Collector {
       client::SubscribeHandlers h;
       h.on_record = [this](const v1::LedgerRecord& r) {
         if (delay_us_ > 0) std::this_thread::sleep_for(std::chrono::microseconds(delay_us_));
-        std::lock_guard<std::mutex> lock(mu_);
+        std::unique_lock<std::mutex> lock(mu_);
+        released_.wait(lock, [this] { return !held_; });
         records_.push_back(r);
         return true;
       };
@@ -127,7 +129,21 @@ class Collector {
     });
   }
   ~Collector() { Stop(); }
+  // Hold: the handler blocks before storing the next record, as a consumer
+  // that stopped reading; Release lets it go on.
+  void Hold() {
+    std::lock_guard<std::mutex> lock(mu_);
+    held_ = true;
+  }
+  void Release() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      held_ = false;
+    }
+    released_.notify_all();
+  }
   void Stop() {
+    Release();
     if (thread_.joinable()) {
       client_->Cancel();
       thread_.join();
@@ -150,6 +166,8 @@ class Collector {
   std::unique_ptr<client::LedgerClient> client_;
   int delay_us_;
   std::mutex mu_;
+  std::condition_variable released_;
+  bool held_ = false;  // guarded by mu_
   std::vector<v1::LedgerRecord> records_;
   std::atomic<bool> caught_up_{false}, done_{false};
   std::atomic<int> checkpoints_{0};

@@ -100,10 +100,9 @@ TEST(ServiceSlowSubscriberTest, SlowSubscriberDelaysNoOneAndMissesNothing) {
 
   constexpr int kFast = 49, kRound = 150;
   int64_t appended = 0;
-  // Appends one round of large events; returns the time until every fast
-  // subscriber had all of them.
+  // Appends one round of large events and waits until every fast
+  // subscriber has all of them.
   auto round = [&](std::vector<std::unique_ptr<Collector>>& fast) {
-    const auto start = std::chrono::steady_clock::now();
     for (int i = 0; i < kRound; ++i) {
       v1::AppendRequest req;
       req.set_target("slowtest");
@@ -120,7 +119,6 @@ TEST(ServiceSlowSubscriberTest, SlowSubscriberDelaysNoOneAndMissesNothing) {
           return true;
         },
         60000));
-    return std::chrono::steady_clock::now() - start;
   };
 
   std::vector<std::unique_ptr<Collector>> fast;
@@ -131,8 +129,7 @@ TEST(ServiceSlowSubscriberTest, SlowSubscriberDelaysNoOneAndMissesNothing) {
   for (int i = 0; i < kFast; ++i)
     fast.push_back(std::make_unique<Collector>(server.Client(kReaderToken), params));
   // 49 connections subscribing at once can take long on a loaded 2-core CI
-  // machine (it once took over 30 s there); the timing claim is the ratio
-  // between the two rounds below, not this.
+  // machine (it once took over 30 s there).
   ASSERT_TRUE(WaitFor(
       [&] {
         for (auto& c : fast)
@@ -140,18 +137,23 @@ TEST(ServiceSlowSubscriberTest, SlowSubscriberDelaysNoOneAndMissesNothing) {
         return true;
       },
       120000));
-  const auto control = round(fast);
+  round(fast);
 
-  // 10 ms per record: 300 records of 3 KB take the slow reader three
-  // seconds, far longer than a round; its queue (8) overflows at once.
-  Collector slow(server.Client(kReaderToken), params, 10000);
-  const auto with_slow = round(fast);
-  EXPECT_LT(with_slow, 3 * control + std::chrono::milliseconds(1500))
-      << "control " << std::chrono::duration_cast<std::chrono::milliseconds>(control).count()
-      << " ms, with a slow subscriber "
-      << std::chrono::duration_cast<std::chrono::milliseconds>(with_slow).count() << " ms";
-  EXPECT_LT(slow.count(), static_cast<size_t>(appended)) << "the slow subscriber was not slow";
-
+  // A subscriber that stops reading altogether: its handler blocks, so its
+  // queue (8) overflows at once. The others must still get the whole round
+  // while it has not moved: that they are not held back by it is shown by
+  // the order of events, not by comparing durations, which a loaded 2-core
+  // machine makes unreliable. Then it reads again, 2 ms per record, and
+  // must catch up from the store with nothing lost.
+  Collector slow(server.Client(kReaderToken), params, 2000);
+  ASSERT_TRUE(WaitFor([&] { return slow.caught_up(); }, 120000));
+  slow.Hold();
+  const size_t slow_before = slow.count();  // at most one more can slip in
+  round(fast);
+  EXPECT_LE(slow.count(), slow_before + 1) << "the held subscriber was not held";
+  EXPECT_LT(static_cast<int64_t>(slow.count()), appended)
+      << "the others finished only after the held subscriber had everything";
+  slow.Release();
   ASSERT_TRUE(WaitFor([&] { return static_cast<int64_t>(slow.count()) >= appended; }, 60000));
   slow.Stop();
   ExpectContiguous(slow.records(), appended);
