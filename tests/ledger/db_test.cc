@@ -718,5 +718,34 @@ TEST(OpenTest, SqliteCreatesMissingFileAndInMemoryWorks) {
   EXPECT_EQ(rows[0][0].AsInt(), 42);
 }
 
+// The session settings made at connect time (one round trip): the
+// application name from the options, percent-encoded into the URL unless
+// the URL names its own, and client_min_messages.
+TEST(PostgresSessionTest, ApplicationNameAndSettingsAreInPlace) {
+  auto tdb = TestDatabase::Create(Backend::kPostgres);
+  if (!tdb) return;
+  auto url = ParseDatabaseUrl(tdb->url());
+  ASSERT_TRUE(url.ok()) << url.status().ToString();
+  db::OpenOptions options;
+  options.application_name = "cairn test/1 & x=y%";
+  auto conn = db::Connection::Open(*url, options);
+  ASSERT_TRUE(conn.ok()) << conn.status().ToString();
+  auto rows = (*conn)->Query(
+      "SELECT current_setting('application_name'), current_setting('client_min_messages')");
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  EXPECT_EQ((*rows)[0][0].AsText(), "cairn test/1 & x=y%");
+  EXPECT_EQ((*rows)[0][1].AsText(), "warning");
+
+  const std::string own = tdb->url() + (tdb->url().find('?') == std::string::npos ? "?" : "&") +
+                          "application_name=mine";
+  auto own_url = ParseDatabaseUrl(own);
+  ASSERT_TRUE(own_url.ok()) << own_url.status().ToString();
+  auto conn2 = db::Connection::Open(*own_url, options);
+  ASSERT_TRUE(conn2.ok()) << conn2.status().ToString();
+  rows = (*conn2)->Query("SELECT current_setting('application_name')");
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  EXPECT_EQ((*rows)[0][0].AsText(), "mine");
+}
+
 }  // namespace
 }  // namespace cairn::testing
