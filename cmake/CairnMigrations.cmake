@@ -1,9 +1,10 @@
 # cairn_add_migrations(NAME SOURCES file.cc...)
 #
 # Builds a runner binary NAME whose sources register C++ data migrations
-# (cairn/runner/data_migration.h). The binary links the cairn_cli object
-# library, so it is the whole `cairn` command line plus those steps: SQL files
-# in --dir and the registered steps share one numbering and one plan
+# (cairn/runner/data_migration.h). The binary links the cairn_cli_base and
+# cairn_cli object libraries (network commands and PostgreSQL backend
+# included), so it is the whole `cairn` command line plus those steps: SQL
+# files in --dir and the registered steps share one numbering and one plan
 # (docs/data-migrations.md).
 function(cairn_add_migrations name)
   cmake_parse_arguments(M "" "" "SOURCES" ${ARGN})
