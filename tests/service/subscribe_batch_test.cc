@@ -339,6 +339,19 @@ TEST(ServiceWatchdogTest, SilentServerIsRetriedWithReconnect) {
   EXPECT_EQ(result.code(), StatusCode::kCancelled) << result.ToString();
 }
 
+// A reconnecting subscription to kStream from the start, with the given
+// checkpoint interval and silence bound, counting into `stats`.
+client::SubscribeParams Watched(int checkpoint_ms, int silence_ms, client::SubscribeStats* stats) {
+  client::SubscribeParams params;
+  params.request.set_stream(kStream);
+  params.request.set_from_start(true);
+  params.request.set_checkpoint_interval_ms(checkpoint_ms);
+  params.silence_timeout = std::chrono::milliseconds(silence_ms);
+  params.reconnect = true;
+  params.stats = stats;
+  return params;
+}
+
 // The server is stopped (SIGSTOP) under a live subscription: its socket
 // stays open but nothing arrives. The watchdog reconnects until the server
 // runs again (SIGCONT); records committed meanwhile arrive once, in order.
@@ -350,13 +363,7 @@ TEST(ServiceWatchdogTest, StoppedServerIsReconnectedWithoutLossOrDuplicates) {
   auto server = StartServer(*tdb, dir);
   ASSERT_TRUE(server);
   client::SubscribeStats stats;
-  client::SubscribeParams params;
-  params.request.set_stream(kStream);
-  params.request.set_from_start(true);
-  params.request.set_checkpoint_interval_ms(50);
-  params.silence_timeout = std::chrono::milliseconds(600);
-  params.reconnect = true;
-  params.stats = &stats;
+  client::SubscribeParams params = Watched(50, 600, &stats);
   Collector sub(server->Client(kReaderToken), params);
   ASSERT_TRUE(WaitFor([&] { return sub.caught_up() && sub.count() == 100; }));
 
@@ -385,13 +392,7 @@ TEST(ServiceWatchdogTest, HealthyIdleSubscriptionIsNotDisturbed) {
   auto server = StartServer(*tdb, dir);
   ASSERT_TRUE(server);
   client::SubscribeStats stats;
-  client::SubscribeParams params;
-  params.request.set_stream(kStream);
-  params.request.set_from_start(true);
-  params.request.set_checkpoint_interval_ms(100);
-  params.silence_timeout = std::chrono::milliseconds(1000);
-  params.reconnect = true;
-  params.stats = &stats;
+  client::SubscribeParams params = Watched(100, 1000, &stats);
   Collector sub(server->Client(kReaderToken), params);
   ASSERT_TRUE(WaitFor([&] { return sub.caught_up(); }));
   // 30 checkpoints at 100 ms: three watchdog periods of idleness.
