@@ -1,7 +1,12 @@
 // State snapshots: a cached fold of a stream, checked against the chain
 // before use (docs/caches.md).
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/wire_format_lite.h>
+
 #include <algorithm>
+#include <limits>
 #include <optional>
+#include <type_traits>
 
 #include "cairn/db/database.h"
 #include "cairn/ledger/hash.h"
@@ -88,59 +93,260 @@ std::string StateBuilder::SerializeSnapshot() const {
   return snap.SerializeAsString();
 }
 
-StatusOr<StateBuilder> StateBuilder::RestoreSnapshot(std::string_view bytes) {
-  v1::StateSnapshot snap;
-  if (!snap.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())))
-    return DataLossError("state snapshot does not decode");
-  if (snap.replay_version() != kReplayVersion)
-    return DataLossError("state snapshot was built by replay rules version " +
-                         std::to_string(snap.replay_version()) + ", this cairn uses " +
-                         std::to_string(kReplayVersion));
-  StateBuilder b(snap.stream());
-  StreamState& st = b.state_;
-  st.head = Head{snap.position(), snap.head_hash()};
-  for (const auto& m : snap.migrations()) {
-    if (m.status() < 0 || m.status() > static_cast<int32_t>(MigrationStatus::kFailed))
-      return DataLossError("state snapshot has an unknown migration status");
-    MigrationRecord r;
-    r.id = m.id();
-    r.description = m.description();
-    r.checksum = m.checksum();
-    r.file = m.file();
-    r.storage_type = m.storage_type();
-    r.status = static_cast<MigrationStatus>(m.status());
-    r.applied_at = m.applied_at();
-    r.rolled_back_at = m.rolled_back_at();
-    r.applied_by = m.applied_by();
-    r.applied_run_id = m.applied_run_id();
-    r.applied_position = m.applied_position();
-    r.duration_micros = m.duration_micros();
-    r.times_applied = m.times_applied();
-    r.last_error = m.last_error();
-    r.last_error_line = m.last_error_line();
-    r.failed_at = m.failed_at();
-    r.baselined = m.baselined();
-    r.progress.active = m.progress().active();
-    r.progress.direction = m.progress().direction();
-    r.progress.checksum = m.progress().checksum();
-    for (const auto& c : m.progress().cursors()) r.progress.cursor[c.loop()] = c.cursor();
-    r.progress.rows = m.progress().rows();
-    r.progress.batches = m.progress().batches();
-    st.migrations.emplace_hint(st.migrations.end(), r.id, std::move(r));
+// Decoding reads the wire format straight into the builder's records. Going
+// through the generated StateSnapshot message would allocate every string
+// twice, which at 10,000 migrations was a fifth of `cairn status`
+// (BENCHMARKS.md). The rules are protobuf's: fields in any order, a singular
+// field seen twice keeps its last value, embedded messages merge, unknown
+// fields and fields of an unexpected wire type are skipped, and a field left
+// out has proto3's default. SerializeSnapshot above stays on the generated
+// code; tests/ledger/snapshot_codec_test.cc holds the two to each other.
+namespace {
+
+using google::protobuf::io::CodedInputStream;
+using WireFormat = google::protobuf::internal::WireFormatLite;
+
+bool Skip(CodedInputStream& in, uint32_t tag) { return WireFormat::SkipField(&in, tag); }
+
+bool ReadText(CodedInputStream& in, uint32_t tag, std::string* out) {
+  if (WireFormat::GetTagWireType(tag) != WireFormat::WIRETYPE_LENGTH_DELIMITED)
+    return Skip(in, tag);
+  uint32_t size = 0;
+  return in.ReadVarint32(&size) && in.ReadString(out, static_cast<int>(size));
+}
+
+// int32, int64, bool and enum fields: varints, truncated like protobuf does.
+template <typename T>
+bool ReadNumber(CodedInputStream& in, uint32_t tag, T* out) {
+  if (WireFormat::GetTagWireType(tag) != WireFormat::WIRETYPE_VARINT) return Skip(in, tag);
+  uint64_t v = 0;
+  if (!in.ReadVarint64(&v)) return false;
+  if constexpr (std::is_same_v<T, bool>) {
+    *out = v != 0;
+  } else if constexpr (std::is_enum_v<T>) {
+    *out = static_cast<T>(static_cast<int32_t>(v));
+  } else {
+    *out = static_cast<T>(v);
   }
-  st.applied_order.assign(snap.applied_order().begin(), snap.applied_order().end());
-  st.runs = snap.runs();
-  const auto& run = snap.last_run();
-  st.last_run.run_id = run.run_id();
-  st.last_run.direction = run.direction();
-  st.last_run.started_at = run.started_at();
-  st.last_run.finished_at = run.finished_at();
-  st.last_run.outcome = run.outcome();
-  st.last_run.actor = run.actor();
-  for (const auto& p : snap.pending_checksums())
-    b.pending_checksum_[p.migration_id()] = p.checksum();
-  for (const auto& a : snap.attempts())
-    b.attempt_[a.migration_id()] = {a.checksum(), a.direction()};
+  return true;
+}
+
+// Reads an embedded message, calling field(tag) for each of its fields.
+template <typename F>
+bool ReadMessage(CodedInputStream& in, uint32_t tag, F&& field) {
+  if (WireFormat::GetTagWireType(tag) != WireFormat::WIRETYPE_LENGTH_DELIMITED)
+    return Skip(in, tag);
+  uint32_t size = 0;
+  if (!in.ReadVarint32(&size)) return false;
+  const CodedInputStream::Limit limit = in.PushLimit(static_cast<int>(size));
+  bool ok = true;
+  while (ok) {
+    const uint32_t t = in.ReadTag();
+    if (t == 0) break;
+    ok = field(t);
+  }
+  ok = ok && in.BytesUntilLimit() == 0;
+  in.PopLimit(limit);
+  return ok;
+}
+
+int FieldOf(uint32_t tag) { return WireFormat::GetTagFieldNumber(tag); }
+
+bool ReadProgress(CodedInputStream& in, uint32_t tag, BatchProgress* p) {
+  return ReadMessage(in, tag, [&](uint32_t t) {
+    switch (FieldOf(t)) {
+      case 1:
+        return ReadNumber(in, t, &p->active);
+      case 2:
+        return ReadNumber(in, t, &p->direction);
+      case 3:
+        return ReadText(in, t, &p->checksum);
+      case 4: {
+        int32_t loop = 0;
+        std::string cursor;
+        if (!ReadMessage(in, t, [&](uint32_t c) {
+              switch (FieldOf(c)) {
+                case 1:
+                  return ReadNumber(in, c, &loop);
+                case 2:
+                  return ReadText(in, c, &cursor);
+                default:
+                  return Skip(in, c);
+              }
+            }))
+          return false;
+        if (WireFormat::GetTagWireType(t) == WireFormat::WIRETYPE_LENGTH_DELIMITED)
+          p->cursor[loop] = std::move(cursor);
+        return true;
+      }
+      case 5:
+        return ReadNumber(in, t, &p->rows);
+      case 6:
+        return ReadNumber(in, t, &p->batches);
+      default:
+        return Skip(in, t);
+    }
+  });
+}
+
+bool ReadMigration(CodedInputStream& in, uint32_t tag, MigrationRecord* r, int32_t* status) {
+  return ReadMessage(in, tag, [&](uint32_t t) {
+    switch (FieldOf(t)) {
+      case 1:
+        return ReadText(in, t, &r->id);
+      case 2:
+        return ReadText(in, t, &r->description);
+      case 3:
+        return ReadText(in, t, &r->checksum);
+      case 4:
+        return ReadText(in, t, &r->file);
+      case 5:
+        return ReadNumber(in, t, &r->storage_type);
+      case 6:
+        return ReadNumber(in, t, status);
+      case 7:
+        return ReadNumber(in, t, &r->applied_at);
+      case 8:
+        return ReadNumber(in, t, &r->rolled_back_at);
+      case 9:
+        return ReadText(in, t, &r->applied_by);
+      case 10:
+        return ReadText(in, t, &r->applied_run_id);
+      case 11:
+        return ReadNumber(in, t, &r->applied_position);
+      case 12:
+        return ReadNumber(in, t, &r->duration_micros);
+      case 13:
+        return ReadNumber(in, t, &r->times_applied);
+      case 14:
+        return ReadText(in, t, &r->last_error);
+      case 15:
+        return ReadNumber(in, t, &r->last_error_line);
+      case 16:
+        return ReadNumber(in, t, &r->failed_at);
+      case 17:
+        return ReadNumber(in, t, &r->baselined);
+      case 18:
+        return ReadProgress(in, t, &r->progress);
+      default:
+        return Skip(in, t);
+    }
+  });
+}
+
+}  // namespace
+
+StatusOr<StateBuilder> StateBuilder::RestoreSnapshot(std::string_view bytes) {
+  const Status undecodable = DataLossError("state snapshot does not decode");
+  if (bytes.size() > static_cast<size_t>(std::numeric_limits<int>::max())) return undecodable;
+  CodedInputStream in(reinterpret_cast<const uint8_t*>(bytes.data()),
+                      static_cast<int>(bytes.size()));
+  int64_t replay_version = 0;
+  bool bad_status = false;
+  StateBuilder b("");
+  StreamState& st = b.state_;
+  st.head = Head{};  // a field the bytes leave out is proto3's default, not genesis
+  RunRecord& run = st.last_run;
+  bool ok = true;
+  while (ok) {
+    const uint32_t t = in.ReadTag();
+    if (t == 0) break;
+    switch (FieldOf(t)) {
+      case 1:
+        ok = ReadNumber(in, t, &replay_version);
+        break;
+      case 2:
+        ok = ReadText(in, t, &st.stream);
+        break;
+      case 3:
+        ok = ReadNumber(in, t, &st.head.position);
+        break;
+      case 4:
+        ok = ReadText(in, t, &st.head.hash);
+        break;
+      case 5: {
+        MigrationRecord r;
+        r.storage_type = v1::STORAGE_TYPE_UNSPECIFIED;  // proto3's default, not the struct's
+        int32_t status = 0;
+        ok = ReadMigration(in, t, &r, &status);
+        if (ok && WireFormat::GetTagWireType(t) == WireFormat::WIRETYPE_LENGTH_DELIMITED) {
+          if (status < 0 || status > static_cast<int32_t>(MigrationStatus::kFailed))
+            bad_status = true;
+          r.status = static_cast<MigrationStatus>(status);
+          std::string id = r.id;
+          st.migrations.emplace_hint(st.migrations.end(), std::move(id), std::move(r));
+        }
+        break;
+      }
+      case 6:
+        if (WireFormat::GetTagWireType(t) == WireFormat::WIRETYPE_LENGTH_DELIMITED) {
+          ok = ReadText(in, t, &st.applied_order.emplace_back());
+        } else {
+          ok = Skip(in, t);
+        }
+        break;
+      case 7:
+        ok = ReadNumber(in, t, &st.runs);
+        break;
+      case 8:
+        ok = ReadMessage(in, t, [&](uint32_t f) {
+          switch (FieldOf(f)) {
+            case 1:
+              return ReadText(in, f, &run.run_id);
+            case 2:
+              return ReadNumber(in, f, &run.direction);
+            case 3:
+              return ReadNumber(in, f, &run.started_at);
+            case 4:
+              return ReadNumber(in, f, &run.finished_at);
+            case 5:
+              return ReadNumber(in, f, &run.outcome);
+            case 6:
+              return ReadText(in, f, &run.actor);
+            default:
+              return Skip(in, f);
+          }
+        });
+        break;
+      case 9:
+      case 10: {
+        const bool pending = FieldOf(t) == 9;
+        std::string id, checksum;
+        v1::Direction direction = v1::DIRECTION_UNSPECIFIED;
+        ok = ReadMessage(in, t, [&](uint32_t f) {
+          switch (FieldOf(f)) {
+            case 1:
+              return ReadText(in, f, &id);
+            case 2:
+              return ReadText(in, f, &checksum);
+            case 3:
+              if (!pending) return ReadNumber(in, f, &direction);
+              return Skip(in, f);
+            default:
+              return Skip(in, f);
+          }
+        });
+        if (!ok || WireFormat::GetTagWireType(t) != WireFormat::WIRETYPE_LENGTH_DELIMITED) break;
+        if (pending) {
+          b.pending_checksum_.insert_or_assign(b.pending_checksum_.end(), std::move(id),
+                                               std::move(checksum));
+        } else {
+          b.attempt_.insert_or_assign(b.attempt_.end(), std::move(id),
+                                      std::make_pair(std::move(checksum), direction));
+        }
+        break;
+      }
+      default:
+        ok = Skip(in, t);
+        break;
+    }
+  }
+  if (!ok || in.CurrentPosition() != static_cast<int>(bytes.size())) return undecodable;
+  if (replay_version != kReplayVersion)
+    return DataLossError("state snapshot was built by replay rules version " +
+                         std::to_string(replay_version) + ", this cairn uses " +
+                         std::to_string(kReplayVersion));
+  if (bad_status) return DataLossError("state snapshot has an unknown migration status");
   return b;
 }
 
@@ -178,7 +384,7 @@ StatusOr<std::optional<StoredSnapshot>> LoadStored(LedgerStore& store, std::stri
   s.position = rows[0][0].AsInt();
   s.head_hash = rows[0][1].AsBytes();
   s.replay = rows[0][2].AsInt();
-  s.state = rows[0][3].AsBytes();
+  s.state = rows[0][3].ReleaseBytes();
   return std::optional<StoredSnapshot>(std::move(s));
 }
 

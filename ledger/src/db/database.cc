@@ -58,6 +58,16 @@ const std::string& Value::AsBytes() const {
   return kEmpty;
 }
 
+std::string Value::ReleaseBytes() {
+  std::string out;
+  if (auto* b = std::get_if<Bytes>(&v_))
+    out = std::move(b->data);
+  else if (auto* s = std::get_if<std::string>(&v_))
+    out = std::move(*s);
+  v_ = std::monostate();
+  return out;
+}
+
 StatusOr<std::unique_ptr<Connection>> Connection::Open(const DatabaseUrl& url,
                                                        const OpenOptions& options) {
   if (url.backend == Backend::kSqlite) return OpenSqlite(url, options);

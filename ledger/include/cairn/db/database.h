@@ -99,6 +99,8 @@ class Value {
   double AsDouble() const;
   std::string AsText() const;
   const std::string& AsBytes() const;
+  // AsBytes() moved out, for large values; leaves NULL behind.
+  std::string ReleaseBytes();
 
  private:
   std::variant<std::monostate, int64_t, double, std::string, Bytes> v_;
@@ -109,6 +111,7 @@ using Params = std::vector<Value>;
 struct Row {
   std::vector<Value> values;
   const Value& operator[](size_t i) const { return values.at(i); }
+  Value& operator[](size_t i) { return values.at(i); }
   size_t size() const { return values.size(); }
 };
 
