@@ -311,8 +311,8 @@ Status ForEachMigrationFile(const std::string& dir,
   return status;
 }
 
-Status CheckUniqueIds(const std::string& dir, const std::vector<std::string>& ids,
-                      const std::vector<std::string>& files) {
+Status CheckUniqueIds(const std::string& dir, const std::vector<std::string_view>& ids,
+                      const std::vector<std::string_view>& files) {
   // Sorting indices by id (stably, so files keep name order among equal ids)
   // puts duplicates side by side; names usually sort by id already.
   std::vector<size_t> order(ids.size());
@@ -324,8 +324,9 @@ Status CheckUniqueIds(const std::string& dir, const std::vector<std::string>& id
     const size_t first = order[k - 1], second = order[k];
     if (ledger::CompareMigrationIds(ids[first], ids[second]) == 0) {
       return InvalidArgumentError(dir + (dir.empty() || dir.back() == '/' ? "" : "/") +
-                                  files[second] + ": duplicate migration number " + ids[second] +
-                                  " (also " + dir + "/" + files[first] + ")");
+                                  std::string(files[second]) + ": duplicate migration number " +
+                                  std::string(ids[second]) + " (also " + dir + "/" +
+                                  std::string(files[first]) + ")");
     }
   }
   return Status::Ok();
@@ -351,16 +352,18 @@ std::vector<std::string_view> SplitLines(std::string_view s) {
 namespace {
 StatusOr<std::vector<Migration>> LoadCairnMigrations(const std::string& dir) {
   std::vector<Migration> out;
-  std::vector<std::string> ids, files;
   CAIRN_RETURN_IF_ERROR(internal::ForEachMigrationFile(
       dir, [&](int dir_fd, const std::string& name, const std::string& path) -> Status {
         CAIRN_ASSIGN_OR_RETURN(std::string text, internal::ReadFileAt(dir_fd, name, path));
         CAIRN_ASSIGN_OR_RETURN(Migration m, ParseMigration(path, name, text));
-        ids.push_back(m.id);
-        files.push_back(name);
         out.push_back(std::move(m));
         return Status::Ok();
       }));
+  std::vector<std::string_view> ids, files;
+  for (const Migration& m : out) {
+    ids.push_back(m.id);
+    files.push_back(m.file);
+  }
   CAIRN_RETURN_IF_ERROR(internal::CheckUniqueIds(dir, ids, files));
   auto by_id = [](const Migration& a, const Migration& b) {
     return ledger::CompareMigrationIds(a.id, b.id) < 0;

@@ -27,8 +27,8 @@ Status ForEachMigrationFile(const std::string& dir,
                                                        const std::string& path)>& visit);
 
 // Error naming both files when two of `files` (parallel to `ids`) share an id.
-Status CheckUniqueIds(const std::string& dir, const std::vector<std::string>& ids,
-                      const std::vector<std::string>& files);
+Status CheckUniqueIds(const std::string& dir, const std::vector<std::string_view>& ids,
+                      const std::vector<std::string_view>& files);
 
 // Splits `s` into lines, accepting LF, CRLF and CR line ends.
 std::vector<std::string_view> SplitLines(std::string_view s);

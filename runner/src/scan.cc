@@ -116,8 +116,10 @@ Cache ReadCache(const std::string& path) {
 }
 
 // Best effort: a cache that cannot be written only costs time next run.
-void WriteCache(const std::string& path,
-                const std::vector<std::pair<std::string, CacheEntry>>& entries) {
+// Writes the entries of `kept` (iterators into the cache read at the start)
+// and then `fresh`.
+void WriteCache(const std::string& path, const std::vector<Cache::const_iterator>& kept,
+                const std::vector<std::pair<std::string, CacheEntry>>& fresh) {
   std::error_code ec;
   std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
   if (ec) return;
@@ -126,10 +128,12 @@ void WriteCache(const std::string& path,
     std::ofstream out(tmp, std::ios::trunc);
     if (!out) return;
     out << kHeader << '\n';
-    for (const auto& [name, e] : entries) {
+    auto write = [&](const std::string& name, const CacheEntry& e) {
       out << e.key.inode << ' ' << e.key.size << ' ' << e.key.mtime_ns << ' ' << e.key.ctime_ns
           << ' ' << (e.has_down ? 1 : 0) << ' ' << e.sha256_hex << ' ' << name << '\n';
-    }
+    };
+    for (const auto& it : kept) write(it->first, it->second);
+    for (const auto& [name, e] : fresh) write(name, e);
     out.flush();
     if (!out) {
       std::filesystem::remove(tmp, ec);
@@ -161,8 +165,12 @@ StatusOr<std::vector<MigrationSummary>> ScanCairnMigrations(const std::string& d
                              std::chrono::system_clock::now().time_since_epoch())
                              .count();
   std::vector<MigrationSummary> out;
-  std::vector<std::string> ids, files;
-  std::vector<std::pair<std::string, CacheEntry>> keep;
+  out.reserve(cache.size());
+  // What the cache will hold if it must be rewritten: the entries still
+  // valid, by reference (copying them would double the scan's allocations),
+  // and the files read in full.
+  std::vector<Cache::const_iterator> kept;
+  std::vector<std::pair<std::string, CacheEntry>> fresh;
   bool dirty = false;
   CAIRN_RETURN_IF_ERROR(internal::ForEachMigrationFile(
       dir, [&](int dir_fd, const std::string& name, const std::string& path) -> Status {
@@ -179,7 +187,7 @@ StatusOr<std::vector<MigrationSummary>> ScanCairnMigrations(const std::string& d
           m.path = path;
           m.checksum = std::string(kChecksumPrefix) + hit->second.sha256_hex;
           m.has_down = hit->second.has_down;
-          keep.emplace_back(name, hit->second);
+          kept.push_back(hit);
         } else {
           // Not cached, or changed: read and parse it like LoadMigrations.
           CAIRN_ASSIGN_OR_RETURN(std::string text, internal::ReadFileAt(dir_fd, name, path));
@@ -187,19 +195,24 @@ StatusOr<std::vector<MigrationSummary>> ScanCairnMigrations(const std::string& d
           m = Summarize(full);
           dirty = true;
           if (stat_ok && key.mtime_ns < now_ns - kRacyNanos && key.ctime_ns < now_ns - kRacyNanos) {
-            keep.emplace_back(
+            fresh.emplace_back(
                 name, CacheEntry{key, m.has_down, m.checksum.substr(kChecksumPrefix.size())});
           }
         }
-        ids.push_back(m.id);
-        files.push_back(name);
         out.push_back(std::move(m));
         return Status::Ok();
       }));
+  std::vector<std::string_view> ids, files;
+  ids.reserve(out.size());
+  files.reserve(out.size());
+  for (const MigrationSummary& m : out) {
+    ids.push_back(m.id);
+    files.push_back(m.file);
+  }
   CAIRN_RETURN_IF_ERROR(internal::CheckUniqueIds(dir, ids, files));
-  if (!cache_path.empty() && (dirty || keep.size() != cache.size()) &&
-      !(keep.empty() && cache.empty()))
-    WriteCache(cache_path, keep);
+  const size_t keep = kept.size() + fresh.size();
+  if (!cache_path.empty() && (dirty || keep != cache.size()) && !(keep == 0 && cache.empty()))
+    WriteCache(cache_path, kept, fresh);
   auto by_id = [](const MigrationSummary& a, const MigrationSummary& b) {
     return ledger::CompareMigrationIds(a.id, b.id) < 0;
   };
