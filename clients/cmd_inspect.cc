@@ -20,6 +20,8 @@ using nlohmann::json;
 int ShowStatus(runner::Runner& runner, bool json_out) {
   auto r = runner.GetStatus();
   if (!r.ok()) return Fail(r.status());
+  const std::string target = runner.connection().url().redacted;
+  runner.CloseInBackground();
   if (json_out) {
     json j;
     j["stream"] = r->stream;
@@ -45,8 +47,7 @@ int ShowStatus(runner::Runner& runner, bool json_out) {
     }
     std::printf("%s\n", j.dump(2).c_str());
   } else {
-    std::printf("target:  %s (%s)\n", r->stream.c_str(),
-                runner.connection().url().redacted.c_str());
+    std::printf("target:  %s (%s)\n", r->stream.c_str(), target.c_str());
     std::printf("version: %s\n", r->version.empty() ? "(none)" : r->version.c_str());
     std::printf("ledger:  %lld event(s), head %s\n", static_cast<long long>(r->head.position),
                 r->head.position ? cairn::ledger::ToHex(r->head.hash).substr(0, 16).c_str() : "-");

@@ -84,7 +84,17 @@ Runner::Runner(std::unique_ptr<db::Connection> conn, RunnerOptions options)
       stream_(options_.stream.empty() ? conn_->url().database_name : options_.stream),
       actor_(CurrentActor()) {}
 
-Runner::~Runner() = default;
+Runner::~Runner() {
+  if (closing_.joinable()) closing_.join();
+}
+
+void Runner::CloseInBackground() {
+  if (conn_ == nullptr || closing_.joinable()) return;
+  closing_ = std::thread([store = std::move(store_), conn = std::move(conn_)]() mutable {
+    store.reset();  // refers to the connection
+    conn.reset();
+  });
+}
 
 // Replays the ledger (database reads and decoding) while `loaded` reads the
 // files (system calls) on another thread: they are independent. The file
@@ -344,6 +354,7 @@ StatusOr<StatusReport> Runner::GetStatus() {
   r.stream = stream_;
   r.version = r.state.CurrentVersion();
   r.head = r.state.head;
+  r.migrations.reserve(std::max(files.size(), r.state.migrations.size()));
   // Walk files (sorted by id, no duplicates) and ledger entries together.
   auto f = files.begin();
   auto l = r.state.migrations.begin();
@@ -353,11 +364,11 @@ StatusOr<StatusReport> Runner::GetStatus() {
                                             : ledger::CompareMigrationIds(f->id, l->first);
     MigrationView v;
     if (c <= 0) {
-      const MigrationSummary& m = *f;
-      v.id = m.id;
-      v.description = m.description;
-      v.file = m.file;
-      v.file_checksum = m.checksum;
+      MigrationSummary& m = *f;  // not read again: its strings move
+      v.id = std::move(m.id);
+      v.description = std::move(m.description);
+      v.file = std::move(m.file);
+      v.file_checksum = std::move(m.checksum);
       v.has_down = m.has_down;
     }
     if (c >= 0) {

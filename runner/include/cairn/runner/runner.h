@@ -34,6 +34,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "cairn/base/status.h"
@@ -173,6 +174,13 @@ class Runner {
   // Files and ledger side by side. Writes nothing.
   StatusOr<StatusReport> GetStatus();
 
+  // Closes the connection on another thread and returns at once, for a
+  // command that has read all it needs: closing SQLite frees the parsed
+  // schema, 7 ms for 20,000 tables and indexes, which can overlap printing.
+  // Reports already returned stay valid; nothing else may be called after
+  // this but the destructor, which waits for the close.
+  void CloseInBackground();
+
   // Calls fn with every event of the target's stream.
   Status History(const std::function<bool(const v1::Event&)>& fn);
 
@@ -219,6 +227,7 @@ class Runner {
   v1::Actor actor_;
   // Fields PrepareRun adds to the next RunStarted (plan hash, backup).
   v1::RunStarted run_started_extra_;
+  std::thread closing_;  // CloseInBackground's
 };
 
 // Exit status shared by the CLI and documented in the README.
