@@ -3,6 +3,7 @@
 #include "cairn/ledger/hash.h"
 
 #include <chrono>
+#include <ctime>
 #include <regex>
 #include <set>
 #include <string>
@@ -141,6 +142,32 @@ TEST(FormatMicrosTest, NegativeTimesCountBackFromTheEpoch) {
   EXPECT_EQ(ledger::FormatMicros(-1), "1969-12-31T23:59:59.999999Z");
   EXPECT_EQ(ledger::FormatMicros(-1000000), "1969-12-31T23:59:59.000000Z");
   EXPECT_EQ(ledger::FormatMicros(-1500000), "1969-12-31T23:59:58.500000Z");
+}
+
+TEST(FormatMicrosTest, YearsKeepFourDigitsAndGrowPastThem) {
+  EXPECT_EQ(ledger::FormatMicros(-62135596800000000), "0001-01-01T00:00:00.000000Z");
+  EXPECT_EQ(ledger::FormatMicros(-59006361600000000), "0100-03-01T00:00:00.000000Z");  // no Feb 29
+  EXPECT_EQ(ledger::FormatMicros(951782400000000), "2000-02-29T00:00:00.000000Z");
+  EXPECT_EQ(ledger::FormatMicros(253402300799999999), "9999-12-31T23:59:59.999999Z");
+  EXPECT_EQ(ledger::FormatMicros(253402300800000000), "10000-01-01T00:00:00.000000Z");
+}
+
+// The civil-date arithmetic agrees with the C library's gmtime_r for every
+// third day from year 1000 to 9999 (strftime does not pad years below 1000).
+TEST(FormatMicrosTest, AgreesWithGmtimeForEveryDay) {
+  int mismatches = 0;
+  for (int64_t day = -354285; day <= 2932896; day += 3) {
+    const int64_t secs = day * 86400 + (day * 7919 % 86400 + 86400) % 86400;
+    std::time_t t = static_cast<std::time_t>(secs);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char want[64];
+    std::strftime(want, sizeof want, "%Y-%m-%dT%H:%M:%S.000000Z", &tm);
+    if (ledger::FormatMicros(secs * 1000000) != want && ++mismatches <= 3)
+      ADD_FAILURE() << "day " << day << ": " << ledger::FormatMicros(secs * 1000000) << " vs "
+                    << want;
+  }
+  EXPECT_EQ(mismatches, 0);
 }
 
 TEST(NowMicrosTest, FollowsTheSystemClock) {
