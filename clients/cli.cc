@@ -91,6 +91,9 @@ int CliMain(int argc, char** argv) {
   SetCommandLine(argc, argv);
   CLI::App app{"cairn: database migrations recorded in a tamper-evident ledger"};
   app.require_subcommand(1);
+  // Global options may also follow the command (`cairn status -d sqlite:x.db`),
+  // as in dbmate and Flyway; a command's own option of the same name wins.
+  app.fallthrough();
   CliContext ctx;
   if (const char* env = std::getenv("DATABASE_URL")) ctx.database = env;
   app.add_option("--database,-d", ctx.database,

@@ -646,5 +646,24 @@ INSTANTIATE_TEST_SUITE_P(Backends, RunnerCliTest,
                          ::testing::Values(db::Backend::kSqlite, db::Backend::kPostgres),
                          BackendParamName);
 
+// Global options may come before or after the command, like dbmate's and
+// Flyway's; an option nobody defines is still a usage error.
+TEST(RunnerCliSqliteTest, GlobalOptionsMayFollowTheCommand) {
+  auto tdb = TestDatabase::Create(db::Backend::kSqlite);
+  ASSERT_TRUE(tdb);
+  TempDir dir;
+  WriteFile(dir.File("0001_items.sql"),
+            "-- cairn:up\nCREATE TABLE items (id INTEGER);\n-- cairn:down\nDROP TABLE items;\n");
+  ProcessResult r =
+      RunProcess({CairnBinary(), "migrate", "--database", tdb->url(), "--dir", dir.path(), "-q"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  r = RunProcess({CairnBinary(), "--dir", dir.path(), "status", "--json", "-d", tdb->url()});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(json::parse(r.out)["version"], "0001");
+  r = RunProcess({CairnBinary(), "status", "-d", tdb->url(), "--dir", dir.path(), "--no-such"});
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;  // usage (README)
+  EXPECT_THAT(r.err, HasSubstr("--no-such"));
+}
+
 }  // namespace
 }  // namespace cairn::testing
