@@ -132,6 +132,12 @@ class TargetFolder {
         report_.failures.push_back(std::move(row));
         break;
       }
+      case v1::Event::kMigrationBaselined:
+        touch(e.migration_baselined().migration_id());
+        break;
+      case v1::Event::kChecksumAccepted:
+        touch(e.checksum_accepted().migration_id());
+        break;
       case v1::Event::BODY_NOT_SET:
         break;
     }

@@ -283,6 +283,33 @@ TEST(ClientsReportRender, TamperedChainPutsABannerFirst) {
   EXPECT_THAT(RowOf(html, "0002"), HasSubstr("class=\"untrusted\""));
 }
 
+// A baseline or an accepted checksum is an event about its migration too:
+// after the break, the migration's row cannot be trusted either.
+TEST(ClientsReportRender, BaselinesAndAcceptedChecksumsAfterTheBreakAreUntrusted) {
+  MemorySource src;
+  Recorder rec(src);
+  rec.StartRun(kT0, v1::DIRECTION_UP);
+  rec.Started(kT0, "0001", "a");
+  rec.Committed(kT0 + 1, "0001", 5);
+  rec.Started(kT0 + 2, "0002", "b");
+  rec.Committed(kT0 + 3, "0002", 5);
+  rec.Started(kT0 + 4, "0003", "c");
+  rec.Committed(kT0 + 5, "0003", 5);
+  rec.FinishRun(kT0 + 6, v1::RUN_OUTCOME_SUCCEEDED);                         // position 8
+  rec.Add(kT0 + 7).mutable_checksum_accepted()->set_migration_id("0001");    // 9
+  rec.Add(kT0 + 8).mutable_migration_baselined()->set_migration_id("0002");  // 10
+  src.verify.ok = false;
+  src.verify.first_bad_position = 9;
+  src.verify.problem = "hash mismatch";
+  src.verify.head.position = 10;
+  auto built = BuildReport(src, ReportOptions{});
+  ASSERT_TRUE(built.ok());
+  std::string html = RenderHtml(*built);
+  EXPECT_THAT(RowOf(html, "0001"), HasSubstr("class=\"untrusted\""));
+  EXPECT_THAT(RowOf(html, "0002"), HasSubstr("class=\"untrusted\""));
+  EXPECT_THAT(RowOf(html, "0003"), Not(HasSubstr("untrusted")));
+}
+
 TEST(ClientsReportRender, UnreadableHistoryIsShownNotHidden) {
   MemorySource src;
   Recorder rec(src);
