@@ -89,6 +89,18 @@ class Recorder {
   std::string run_id_;
 };
 
+// One run applying `ids`, each started and committed: positions 1 to
+// 1 + 2 * ids.size(), and one more for the RunFinished if `finish`.
+void ApplyInOneRun(Recorder& rec, const std::vector<std::string>& ids, bool finish) {
+  rec.StartRun(kT0, v1::DIRECTION_UP);
+  int64_t at = kT0;
+  for (const std::string& id : ids) {
+    rec.Started(at++, id, "create " + id);
+    rec.Committed(at++, id, 5);
+  }
+  if (finish) rec.FinishRun(at, v1::RUN_OUTCOME_SUCCEEDED);
+}
+
 // Everything a table row of `id` renders, or "" when there is none.
 std::string RowOf(const std::string& html, const std::string& id) {
   std::regex row("<tr data-t=\"\\d+\" data-o=\"[a-z_]+\" data-d=\"-?\\d+\"[^>]*><td class=\"w\">" +
@@ -260,11 +272,7 @@ TEST(ClientsReportRender, LedgerStringsAreEscapedEverywhere) {
 TEST(ClientsReportRender, TamperedChainPutsABannerFirst) {
   MemorySource src;
   Recorder rec(src);
-  rec.StartRun(kT0, v1::DIRECTION_UP);
-  rec.Started(kT0, "0001", "a");
-  rec.Committed(kT0 + 1, "0001", 5);
-  rec.Started(kT0 + 2, "0002", "b");
-  rec.Committed(kT0 + 3, "0002", 5);
+  ApplyInOneRun(rec, {"0001", "0002"}, /*finish=*/false);
   src.verify.ok = false;
   src.verify.first_bad_position = 4;
   src.verify.problem = "hash mismatch";
@@ -288,14 +296,7 @@ TEST(ClientsReportRender, TamperedChainPutsABannerFirst) {
 TEST(ClientsReportRender, BaselinesAndAcceptedChecksumsAfterTheBreakAreUntrusted) {
   MemorySource src;
   Recorder rec(src);
-  rec.StartRun(kT0, v1::DIRECTION_UP);
-  rec.Started(kT0, "0001", "a");
-  rec.Committed(kT0 + 1, "0001", 5);
-  rec.Started(kT0 + 2, "0002", "b");
-  rec.Committed(kT0 + 3, "0002", 5);
-  rec.Started(kT0 + 4, "0003", "c");
-  rec.Committed(kT0 + 5, "0003", 5);
-  rec.FinishRun(kT0 + 6, v1::RUN_OUTCOME_SUCCEEDED);                         // position 8
+  ApplyInOneRun(rec, {"0001", "0002", "0003"}, /*finish=*/true);             // positions 1 to 8
   rec.Add(kT0 + 7).mutable_checksum_accepted()->set_migration_id("0001");    // 9
   rec.Add(kT0 + 8).mutable_migration_baselined()->set_migration_id("0002");  // 10
   src.verify.ok = false;
