@@ -142,16 +142,21 @@ class SqliteConnection final : public Connection {
   Status ExecuteScript(std::string_view script, int64_t* executed,
                        ScriptFailure* failure) override {
     if (executed) *executed = 0;
-    const char* base = script.data();
+    // SQLite copies the text it is given unless it ends in a NUL counted in
+    // its length: passing the rest of an unterminated script to every
+    // prepare would copy it once per statement (quadratic). One terminated
+    // copy, and the NUL counted, prepares in place.
+    const std::string terminated(script);
+    const char* base = terminated.data();
     const char* p = base;
-    const char* end = base + script.size();
+    const char* end = base + terminated.size();
     size_t index = 0;
     while (p < end) {
       sqlite3_stmt* raw = nullptr;
       const char* tail = nullptr;
-      int rc = sqlite3_prepare_v2(db_, p, static_cast<int>(end - p), &raw, &tail);
+      int rc = sqlite3_prepare_v2(db_, p, static_cast<int>(end - p) + 1, &raw, &tail);
       StmtGuard g{raw};
-      if (rc != SQLITE_OK) return ScriptError(rc, script, p, end, index, failure);
+      if (rc != SQLITE_OK) return ScriptError(rc, terminated, p, end, index, failure);
       if (raw == nullptr) {  // only whitespace or comments remained
         p = tail;
         continue;
@@ -159,7 +164,7 @@ class SqliteConnection final : public Connection {
       StartClock();
       while ((rc = sqlite3_step(raw)) == SQLITE_ROW) {
       }
-      if (rc != SQLITE_DONE) return ScriptError(rc, script, p, tail, index, failure);
+      if (rc != SQLITE_DONE) return ScriptError(rc, terminated, p, tail, index, failure);
       ++index;
       if (executed) ++*executed;
       p = tail;
