@@ -1,14 +1,20 @@
 #include "cairn/db/sql_splitter.h"
 
+#include <algorithm>
 #include <cctype>
 
 namespace cairn::db {
 namespace {
 
-bool IsIdentStart(char c) {
-  return std::isalpha(static_cast<unsigned char>(c)) || c == '_' || (c & 0x80);
+// ASCII classes (what <cctype> answers in the "C" locale, which cairn never
+// leaves), inline: the splitter runs over every byte of every migration.
+constexpr bool IsAsciiAlpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+constexpr bool IsAsciiDigit(char c) { return c >= '0' && c <= '9'; }
+constexpr bool IsSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
 }
-bool IsIdentChar(char c) { return IsIdentStart(c) || std::isdigit(static_cast<unsigned char>(c)); }
+bool IsIdentStart(char c) { return IsAsciiAlpha(c) || c == '_' || (c & 0x80); }
+bool IsIdentChar(char c) { return IsIdentStart(c) || IsAsciiDigit(c); }
 
 // Returns the index just past a dollar-quote opening tag at s[i] ('$'), or 0.
 size_t DollarTagEnd(std::string_view s, size_t i) {
@@ -76,7 +82,7 @@ std::vector<SqlToken> TokenizeSql(std::string_view s) {
     const bool next_is = i + 1 < s.size();
     if ((c == '-' && next_is && s[i + 1] == '-') || (c == '/' && next_is && s[i + 1] == '*')) {
       push(SqlTokenKind::kComment, i, SkipComment(s, i));
-    } else if (std::isspace(static_cast<unsigned char>(c))) {
+    } else if (IsSpace(c)) {
       ++i;
     } else if (c == '\'' || c == '"') {
       push(c == '"' ? SqlTokenKind::kIdentifier : SqlTokenKind::kString, i,
@@ -102,18 +108,26 @@ std::vector<SqlToken> TokenizeSql(std::string_view s) {
   return out;
 }
 
-std::vector<SqlStatement> SplitSqlStatements(std::string_view s) {
+namespace {
+
+// The splitter proper. With `at_end` false the text may stop in the middle of
+// a statement: only statements ended by a ';' are returned, and `*consumed`
+// is set just past the last such ';'. Everything the lexer decides before a
+// ';' depends only on the bytes before it, so the statements found in a
+// prefix are exactly those the whole text has there.
+std::vector<SqlStatement> Split(std::string_view s, bool at_end, size_t* consumed) {
   std::vector<SqlStatement> out;
   size_t start = std::string_view::npos;  // first significant char of current statement
   size_t i = 0;
+  size_t done = 0;
   auto mark = [&](size_t at) {
     if (start == std::string_view::npos) start = at;
   };
-  auto finish = [&](size_t end) {
+  auto finish = [&](size_t end, size_t next) {
     if (start != std::string_view::npos) {
       size_t e = end;
-      while (e > start && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
-      out.push_back({start, s.substr(start, e - start)});
+      while (e > start && IsSpace(s[e - 1])) --e;
+      out.push_back({start, s.substr(start, e - start), next});
     }
     start = std::string_view::npos;
   };
@@ -139,13 +153,14 @@ std::vector<SqlStatement> SplitSqlStatements(std::string_view s) {
       }
       continue;
     }
-    if (std::isspace(static_cast<unsigned char>(c))) {
+    if (IsSpace(c)) {
       ++i;
       continue;
     }
     if (c == ';') {
-      finish(i);
+      finish(i, i + 1);
       ++i;
+      done = i;
       continue;
     }
     mark(i);
@@ -170,8 +185,57 @@ std::vector<SqlStatement> SplitSqlStatements(std::string_view s) {
     }
     ++i;
   }
-  finish(s.size());
+  if (at_end) {
+    finish(s.size(), s.size());
+    done = s.size();
+  }
+  if (consumed != nullptr) *consumed = done;
+  size_t line = 1, pos = 0;
+  for (SqlStatement& st : out) {
+    line += static_cast<size_t>(std::count(s.begin() + pos, s.begin() + st.offset, '\n'));
+    pos = st.offset;
+    st.line = line;
+  }
   return out;
+}
+
+}  // namespace
+
+std::vector<SqlStatement> SplitSqlStatements(std::string_view s) {
+  return Split(s, /*at_end=*/true, nullptr);
+}
+
+void SqlStatementStream::Feed(std::string_view text, const Sink& sink) {
+  buffer_.append(text);
+  if (buffer_.size() >= next_scan_) Scan(/*at_end=*/false, sink);
+}
+
+void SqlStatementStream::Finish(const Sink& sink) {
+  Scan(/*at_end=*/true, sink);
+  buffer_.clear();
+}
+
+std::string_view SqlStatementStream::Text(size_t from, size_t to) const {
+  from = std::max(from, base_);
+  to = std::max(to, from);
+  return std::string_view(buffer_).substr(from - base_, to - from);
+}
+
+void SqlStatementStream::Scan(bool at_end, const Sink& sink) {
+  size_t consumed = 0;
+  std::vector<SqlStatement> found = Split(buffer_, at_end, &consumed);
+  for (SqlStatement& st : found) {
+    st.offset += base_;
+    st.end += base_;
+    st.line += line_base_ - 1;
+    sink(st);
+  }
+  line_base_ += static_cast<size_t>(std::count(buffer_.begin(), buffer_.begin() + consumed, '\n'));
+  buffer_.erase(0, consumed);
+  base_ += consumed;
+  // The unfinished statement is scanned again when more text comes; waiting
+  // until the buffer has doubled keeps a huge statement linear.
+  next_scan_ = std::max(scan_bytes_, 2 * buffer_.size());
 }
 
 }  // namespace cairn::db
