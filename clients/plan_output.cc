@@ -31,44 +31,91 @@ std::string EnvironmentName(const std::optional<std::string>& flag) {
   return env ? env : "";
 }
 
+namespace {
+
+// Prints the plan as it is walked, in the layout of nlohmann's dump(2)
+// (keys in order), so that a plan over a file of GBs streams.
+class JsonPlanPrinter final : public runner::PlanSink {
+ public:
+  void BeginMigration(const runner::PlannedMigration& m) override {
+    EndMigration();
+    std::printf("%s\n    {\n", any_migration_ ? "," : "");
+    std::printf("      \"checksum\": %s,\n", json(m.checksum).dump().c_str());
+    std::printf("      \"description\": %s,\n", json(m.description).dump().c_str());
+    std::printf("      \"file\": %s,\n", json(m.file).dump().c_str());
+    std::printf("      \"has_down\": %s,\n", m.has_down ? "true" : "false");
+    std::printf("      \"id\": %s,\n", json(m.id).dump().c_str());
+    std::printf("      \"statements\": [");
+    any_migration_ = open_ = true;
+    any_statement_ = false;
+  }
+  void Statement(const runner::PlannedStatement& st) override {
+    std::printf("%s\n        {\n          \"line\": %d,\n          \"sql\": %s\n        }",
+                any_statement_ ? "," : "", st.line, json(st.text).dump().c_str());
+    any_statement_ = true;
+  }
+  // Closes the last migration and the list.
+  void Finish() {
+    EndMigration();
+    std::printf(any_migration_ ? "\n  ],\n" : "],\n");
+  }
+
+ private:
+  void EndMigration() {
+    if (!open_) return;
+    std::printf(any_statement_ ? "\n      ]\n    }" : "]\n    }");
+    open_ = false;
+  }
+  bool any_migration_ = false, open_ = false, any_statement_ = false;
+};
+
+class TextPlanPrinter final : public runner::PlanSink {
+ public:
+  void BeginMigration(const runner::PlannedMigration& m) override {
+    std::printf("\n-- %s %s (%s) %s\n", m.id.c_str(), m.description.c_str(), m.file.c_str(),
+                m.checksum.c_str());
+    n_ = 0;
+  }
+  void Statement(const runner::PlannedStatement& st) override {
+    std::printf("-- statement %zu, line %d\n%s;\n", ++n_, st.line, st.text.c_str());
+  }
+
+ private:
+  size_t n_ = 0;
+};
+
+}  // namespace
+
 int ShowPlan(runner::Runner& runner, const runner::MigrateOptions& options, bool json_out) {
   auto planned = runner.PlanMigrate(options);
   if (!planned.ok()) return Fail(planned.status());
-  runner::ReviewedPlan plan =
-      runner::MakeReviewedPlan(runner.stream(), v1::DIRECTION_UP, planned->steps);
+  const std::vector<runner::Migration>& steps = planned->steps;
   const std::string before = planned->state.CurrentVersion();
+  StatusOr<std::string> hash(std::string{});
   if (json_out) {
-    json j = {{"stream", plan.stream},
-              {"direction", "up"},
-              {"version_before", before},
-              {"plan_hash", plan.hash},
-              {"migrations", json::array()}};
-    for (const auto& m : plan.migrations) {
-      json jm = {{"id", m.id},
-                 {"description", m.description},
-                 {"file", m.file},
-                 {"checksum", m.checksum},
-                 {"has_down", m.has_down},
-                 {"statements", json::array()}};
-      for (const auto& s : m.statements)
-        jm["statements"].push_back({{"line", s.line}, {"sql", s.text}});
-      j["migrations"].push_back(jm);
-    }
-    std::printf("%s\n", j.dump(2).c_str());
+    std::printf("{\n  \"direction\": \"up\",\n  \"migrations\": [");
+    JsonPlanPrinter printer;
+    hash = runner::WalkPlan(runner.stream(), v1::DIRECTION_UP, steps, &printer);
+    if (!hash.ok()) return Fail(hash.status());
+    printer.Finish();
+    std::printf("  \"plan_hash\": %s,\n  \"stream\": %s,\n  \"version_before\": %s\n}\n",
+                json(*hash).dump().c_str(), json(runner.stream()).dump().c_str(),
+                json(before).dump().c_str());
   } else {
-    std::printf("plan for stream %s: %zu migration(s), version %s -> %s\n", plan.stream.c_str(),
-                plan.migrations.size(), before.empty() ? "(none)" : before.c_str(),
-                plan.migrations.empty() ? (before.empty() ? "(none)" : before.c_str())
-                                        : plan.migrations.back().id.c_str());
-    for (const auto& m : plan.migrations) {
-      std::printf("\n-- %s %s (%s) %s\n", m.id.c_str(), m.description.c_str(), m.file.c_str(),
-                  m.checksum.c_str());
-      size_t n = 0;
-      for (const auto& s : m.statements)
-        std::printf("-- statement %zu, line %d\n%s;\n", ++n, s.line, s.text.c_str());
-    }
-    std::printf("\nplan hash: %s\n", plan.hash.c_str());
+    std::printf(
+        "plan for stream %s: %zu migration(s), version %s -> %s\n", runner.stream().c_str(),
+        steps.size(), before.empty() ? "(none)" : before.c_str(),
+        steps.empty() ? (before.empty() ? "(none)" : before.c_str()) : steps.back().id.c_str());
+    TextPlanPrinter printer;
+    hash = runner::WalkPlan(runner.stream(), v1::DIRECTION_UP, steps, &printer);
+    if (!hash.ok()) return Fail(hash.status());
+    std::printf("\nplan hash: %s\n", hash->c_str());
   }
+  runner::ReviewedPlan plan;
+  plan.stream = runner.stream();
+  for (const runner::Migration& m : steps)
+    plan.migrations.push_back({m.id, m.description, m.file, m.checksum, m.down.has_value(), {}});
+  plan.hash = *hash;
   WarnMissingDowns(plan);
   if (options.expected_plan_hash) {
     auto want = runner::NormalizePlanHash(*options.expected_plan_hash);
@@ -81,8 +128,8 @@ int ShowPlan(runner::Runner& runner, const runner::MigrateOptions& options, bool
 int ProductionPreflight(runner::Runner& runner, const runner::MigrateOptions& options, bool yes) {
   auto planned = runner.PlanMigrate(options);
   if (!planned.ok()) return Fail(planned.status());
-  runner::ReviewedPlan plan =
-      runner::MakeReviewedPlan(runner.stream(), v1::DIRECTION_UP, planned->steps);
+  runner::ReviewedPlan plan = runner::MakeReviewedPlan(runner.stream(), v1::DIRECTION_UP,
+                                                       planned->steps, /*with_statements=*/false);
   std::printf("pre-flight: environment %s, target %s (%s)\n", options.environment.c_str(),
               runner.stream().c_str(), runner.connection().url().redacted.c_str());
   std::printf("pre-flight: %zu pending migration(s), plan hash %s\n", plan.migrations.size(),

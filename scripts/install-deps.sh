@@ -12,7 +12,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev
   libbenchmark-dev   # Google Benchmark: bench/schema_bench.cc (bench/diff.sh)
   libssl-dev libcli11-dev nlohmann-json3-dev
-  postgresql python3 hyperfine
+  postgresql python3 hyperfine time
   chromium   # headless browser that opens `cairn report` pages in the tests and benchmark
   libtomlplusplus-dev python3-grpcio python3-protobuf openssl
 )

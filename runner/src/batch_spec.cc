@@ -116,9 +116,7 @@ Status FinishBatchSection(std::string_view path, Section* section) {
   std::vector<db::SqlStatement> statements = db::SplitSqlStatements(section->sql);
   if (statements.empty()) return At(path, spec.line, "cairn:batch section has no statement");
   if (statements.size() > 1) {
-    int line = section->first_line;
-    for (size_t i = 0; i < statements[1].offset; ++i)
-      if (section->sql[i] == '\n') ++line;
+    const int line = section->first_line + static_cast<int>(statements[1].line) - 1;
     return At(path, line,
               "a batched section holds exactly one statement; put other statements in a "
               "migration of their own");

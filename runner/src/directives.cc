@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "cairn/db/sql_splitter.h"
+#include "source/section_text.h"
 
 namespace cairn::runner {
 namespace {
@@ -104,15 +105,22 @@ std::optional<Status> ParseOptionDirective(std::string_view line, bool in_header
 std::string NoTransactionReason(const Migration& m, const Section& section, db::Backend backend,
                                 int server_version) {
   if (m.no_transaction) return "'-- cairn:no-transaction'";
-  for (const db::SqlStatement& st : db::SplitSqlStatements(section.sql)) {
-    std::string kind = RefusedInTransaction(SqlWords(st.text), backend, server_version);
-    if (kind.empty()) continue;
-    int line = section.first_line;
-    for (size_t i = 0; i < st.offset && i < section.sql.size(); ++i)
-      if (section.sql[i] == '\n') ++line;
-    return kind + " at line " + std::to_string(line);
+  if (section.facts.known) {  // what the parse found
+    for (const auto& [line, words] : section.facts.outside_candidates) {
+      std::string kind = RefusedInTransaction(words, backend, server_version);
+      if (!kind.empty()) return kind + " at line " + std::to_string(line);
+    }
+    return "";
   }
-  return "";
+  std::string reason;
+  // A read error surfaces again, with its message, when the section runs.
+  (void)source::ForEachStatement(m, section, [&](const db::SqlStatement& st) {
+    std::string kind = RefusedInTransaction(SqlWords(st.text), backend, server_version);
+    if (kind.empty()) return true;
+    reason = kind + " at line " + std::to_string(st.line);
+    return false;
+  });
+  return reason;
 }
 
 }  // namespace cairn::runner

@@ -10,6 +10,8 @@
 #include <cstring>
 #include <functional>
 #include <map>
+#include <memory>
+#include <mutex>
 
 #include "cairn/db/sql_splitter.h"
 #include "cairn/ledger/hash.h"
@@ -17,16 +19,13 @@
 #include "directives.h"
 #include "formats/dispatch.h"
 #include "migration_dir.h"
+#include "source/file_text.h"
+#include "source/section_text.h"
 
 namespace cairn::runner {
 namespace {
 
-std::string_view TrimRight(std::string_view s) {
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' ||
-                        s.back() == '\f' || s.back() == '\v'))
-    s.remove_suffix(1);
-  return s;
-}
+using source::TrimRight;
 std::string_view TrimLeft(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   return s;
@@ -99,140 +98,323 @@ Status FileError(std::string_view path, int line, std::string_view what) {
 }  // namespace
 
 std::string CanonicalChecksum(std::string_view contents) {
-  std::vector<std::string_view> lines = internal::SplitLines(contents);
-  while (!lines.empty() && TrimRight(lines.back()).empty()) lines.pop_back();
-  std::string canon;
-  canon.reserve(contents.size());
-  for (auto l : lines) {
-    canon.append(TrimRight(l));
-    canon.push_back('\n');
-  }
-  return "sha256:" + ledger::ToHex(ledger::Sha256(canon));
+  source::CanonicalHasher hasher;
+  (void)source::ForEachLine(contents, [&](const source::Line& l) {
+    hasher.AddLine(l.text);
+    return Status::Ok();
+  });
+  return hasher.Finish();
 }
 
-StatusOr<Migration> ParseMigration(std::string_view path, std::string_view file_name,
-                                   std::string_view contents) {
-  Migration m;
-  if (!internal::ParseFileName(file_name, &m.id, &m.name)) {
-    return FileError(path, 0,
-                     "migration file names must look like NNNN_name.sql (digits, '_', then "
-                     "letters, digits, '_' or '-')");
-  }
-  m.file = std::string(file_name);
-  m.path = std::string(path);
-  m.description = m.name;
-  std::replace(m.description.begin(), m.description.end(), '_', ' ');
-  m.checksum = CanonicalChecksum(contents);
+namespace {
 
-  std::vector<std::string_view> lines = internal::SplitLines(contents);
-  enum { kPreamble, kUp, kDown } where = kPreamble;
-  int up_directive_line = 0;
-  for (size_t i = 0; i < lines.size(); ++i) {
-    const int lineno = static_cast<int>(i) + 1;
-    std::string_view line = lines[i];
+// One pass over the lines of a cairn migration file: directives, sections,
+// the canonical checksum and each section's statements, line by line, so a
+// file of any size is parsed in one read. Sections are kept in memory when
+// `keep_sql` (small files); otherwise only their place in the file and a
+// digest of their text are kept (source/section_text.h).
+class CairnFileParser {
+ public:
+  CairnFileParser(std::string_view path, bool keep_sql) : path_(path), keep_all_(keep_sql) {}
+
+  Status Start(std::string_view file_name) {
+    if (!internal::ParseFileName(file_name, &m_.id, &m_.name)) {
+      return FileError(path_, 0,
+                       "migration file names must look like NNNN_name.sql (digits, '_', then "
+                       "letters, digits, '_' or '-')");
+    }
+    m_.file = std::string(file_name);
+    m_.path = std::string(path_);
+    m_.description = m_.name;
+    std::replace(m_.description.begin(), m_.description.end(), '_', ' ');
+    return Status::Ok();
+  }
+
+  Status AddLine(const source::Line& l) {
+    hasher_.AddLine(l.text);
+    end_ = l.next;
+    const int lineno = l.number;
+    std::string_view line = l.text;
     // A lint-ignore comment (docs/lint.md) stays an ordinary SQL comment.
     if (auto d = Directive(line); d && *d != "lint-ignore") {
       if (*d == "up") {
-        if (where != kPreamble)
-          return FileError(path, lineno, "second '-- cairn:up' (one up section per file)");
-        where = kUp;
-        up_directive_line = lineno;
-        m.up.first_line = lineno + 1;
-        continue;
+        if (where_ != kPreamble)
+          return FileError(path_, lineno, "second '-- cairn:up' (one up section per file)");
+        where_ = kUp;
+        up_directive_line_ = lineno;
+        OpenSection(&m_.up, lineno + 1, l.next);
+        return Status::Ok();
       }
       if (*d == "down") {
-        if (where == kPreamble)
-          return FileError(path, lineno, "'-- cairn:down' before '-- cairn:up'");
-        if (where == kDown)
-          return FileError(path, lineno, "second '-- cairn:down' (one down section per file)");
-        where = kDown;
-        m.down = Section{"", lineno + 1};
-        continue;
+        if (where_ == kPreamble)
+          return FileError(path_, lineno, "'-- cairn:down' before '-- cairn:up'");
+        if (where_ == kDown)
+          return FileError(path_, lineno, "second '-- cairn:down' (one down section per file)");
+        CloseSection(l.begin);
+        where_ = kDown;
+        m_.down.emplace();
+        OpenSection(&*m_.down, lineno + 1, l.next);
+        return Status::Ok();
       }
-      if (*d == "batch" && where != kPreamble) {
-        Section& sec = where == kUp ? m.up : *m.down;
-        bool only_comments = true;
-        for (auto l : internal::SplitLines(sec.sql))
-          only_comments = only_comments && IsBlankOrComment(l);
-        if (sec.batch || !only_comments)
-          return FileError(path, lineno, "'-- cairn:batch' must be the first line of its section");
+      if (*d == "batch" && where_ != kPreamble) {
+        Section& sec = *open_.sec;
+        if (sec.batch || open_.has_sql)
+          return FileError(path_, lineno, "'-- cairn:batch' must be the first line of its section");
         std::string_view rest = TrimLeft(TrimRight(line));
         rest = rest.substr(rest.find("cairn:batch") + 11);
-        CAIRN_ASSIGN_OR_RETURN(sec.batch, ParseBatchDirective(path, lineno, rest));
-        sec.sql.push_back('\n');  // keeps the section's lines aligned with the file's
-        continue;
+        CAIRN_ASSIGN_OR_RETURN(sec.batch, ParseBatchDirective(path_, lineno, rest));
+        open_.keep = true;  // a batched section is one statement, run with bound keys
+        AddText("", /*directive=*/true, &l);  // keeps the section's lines aligned with the file's
+        return Status::Ok();
       }
-      if (auto handled = ParseOptionDirective(line, where == kPreamble, &m); handled) {
-        if (!handled->ok()) return FileError(path, lineno, handled->message());
-        continue;
+      if (auto handled = ParseOptionDirective(line, where_ == kPreamble, &m_); handled) {
+        if (!handled->ok()) return FileError(path_, lineno, handled->message());
+        return Status::Ok();
       }
-      return FileError(path, lineno,
+      return FileError(path_, lineno,
                        "unknown directive 'cairn:" + std::string(*d) +
                            "' (expected '-- cairn:up' or '-- cairn:down')");
     }
-    switch (where) {
-      case kPreamble:
-        if (!IsBlankOrComment(line))
-          return FileError(path, lineno, "SQL before '-- cairn:up'; put it in the up section");
-        break;
-      case kUp:
-        m.up.sql.append(line);
-        m.up.sql.push_back('\n');
-        break;
-      case kDown:
-        m.down->sql.append(line);
-        m.down->sql.push_back('\n');
-        break;
+    if (where_ == kPreamble) {
+      if (!IsBlankOrComment(line))
+        return FileError(path_, lineno, "SQL before '-- cairn:up'; put it in the up section");
+      return Status::Ok();
+    }
+    if (!open_.has_sql && !IsBlankOrComment(line)) {
+      open_.has_sql = true;
+      if (where_ == kUp) up_has_sql_ = true;
+    }
+    AddText(line, /*directive=*/false, &l);
+    return Status::Ok();
+  }
+
+  StatusOr<Migration> Finish() {
+    if (where_ == kPreamble) return FileError(path_, 0, "missing '-- cairn:up' section");
+    CloseSection(end_);
+    m_.checksum = hasher_.Finish();
+    // cairn wraps each section in its own transaction (with the ledger
+    // events); a COMMIT inside would split the change from its events.
+    if (!tx_control_.ok()) return tx_control_;
+    if (m_.up.batch) CAIRN_RETURN_IF_ERROR(FinishBatchSection(path_, &m_.up));
+    if (m_.down && m_.down->batch) CAIRN_RETURN_IF_ERROR(FinishBatchSection(path_, &*m_.down));
+    if (!up_has_sql_) return FileError(path_, up_directive_line_, "the up section has no SQL");
+    return std::move(m_);
+  }
+
+ private:
+  struct OpenSection_ {
+    Section* sec = nullptr;
+    std::unique_ptr<db::SqlStatementStream> split;
+    source::BlockTracker blocks;
+    std::unique_ptr<ledger::Sha256Stream> text_digest;        // of the text (sections on file)
+    std::unique_ptr<ledger::Sha256Stream> statements_digest;  // SectionFacts::statements_sha256
+    std::string pending;  // text not yet passed to the splitter and the digest
+    std::string scratch;
+    size_t last_cut = 0;  // offset of the current group's start
+    bool keep = false;
+    bool has_sql = false;
+    bool raw_is_text = true;
+    bool line_ended = true;  // the last line had a line end in the file
+  };
+
+  void OpenSection(Section* sec, int first_line, uint64_t begin) {
+    open_ = OpenSection_{};
+    open_.sec = sec;
+    open_.split = std::make_unique<db::SqlStatementStream>();
+    open_.statements_digest = std::make_unique<ledger::Sha256Stream>();
+    open_.keep = keep_all_;
+    if (!keep_all_) open_.text_digest = std::make_unique<ledger::Sha256Stream>();
+    sec->first_line = first_line;
+    sec->extent.begin = begin;
+  }
+
+  // `raw_line` is the line's bytes in the file with their line end (for
+  // SectionExtent::raw_is_text); `line` the text without it.
+  void AddText(std::string_view line, bool directive, const source::Line* raw) {
+    Section& sec = *open_.sec;
+    // Until the first SQL line a section may still turn out to be batched,
+    // so its comments are kept.
+    const bool keep = open_.keep || !open_.has_sql;
+    if (keep) {
+      sec.sql.append(line);
+      sec.sql.push_back('\n');
+    } else if (!sec.sql.empty()) {
+      sec.sql.clear();
+      sec.sql.shrink_to_fit();
+    }
+    if (raw != nullptr) {
+      const uint64_t ends = raw->next - raw->begin - raw->text.size();  // bytes of line end
+      open_.line_ended = ends > 0;
+      if (directive || ends > 1 || line.find('\r') != std::string_view::npos ||
+          (ends == 1 && raw->text.data()[raw->text.size()] != '\n'))
+        open_.raw_is_text = false;
+    }
+    open_.pending.append(line);
+    open_.pending.push_back('\n');
+    if (open_.pending.size() >= kFeedBytes) Flush();
+  }
+
+  void Flush() {
+    if (open_.text_digest) open_.text_digest->Update(open_.pending);
+    open_.split->Feed(open_.pending, [this](const db::SqlStatement& st) { TakeStatement(st); });
+    open_.pending.clear();
+  }
+
+  void CloseSection(uint64_t end) {
+    if (open_.sec == nullptr) return;
+    Flush();
+    open_.split->Finish([this](const db::SqlStatement& st) { TakeStatement(st); });
+    Section& sec = *open_.sec;
+    sec.extent.end = end;
+    sec.facts.known = true;
+    sec.facts.statements_sha256 = open_.statements_digest->Finish();
+    if (!open_.keep) {
+      sec.extent.on_file = true;
+      sec.extent.text_sha256 = open_.text_digest->Finish();
+      sec.extent.raw_is_text = open_.raw_is_text && open_.line_ended;
+      sec.sql.clear();
+      sec.sql.shrink_to_fit();
+    }
+    open_ = OpenSection_{};
+  }
+
+  // Everything the parse learns of one statement (SectionFacts), and the
+  // transaction-control check.
+  void TakeStatement(const db::SqlStatement& st) {
+    Section& sec = *open_.sec;
+    SectionFacts& facts = sec.facts;
+    ++facts.statements;
+    source::AddToStatementsDigest(st.text, open_.statements_digest.get(), &open_.scratch);
+    const int line = sec.first_line + static_cast<int>(st.line) - 1;
+    const bool in_body = open_.blocks.InBody(st.text);
+    const std::string& word = open_.blocks.first_word();
+    // A group ends after the first statement that reaches the size, outside
+    // a block body; the next group starts right after its ';'.
+    if (st.end - open_.last_cut >= execute_group_bytes_ && !open_.blocks.open()) {
+      std::string_view rest = open_.split->Text(st.offset, st.end);
+      const int end_line = line + static_cast<int>(std::count(rest.begin(), rest.end(), '\n'));
+      facts.cuts.push_back({st.end, end_line});
+      open_.last_cut = st.end;
+    }
+    if (in_body) return;
+    if (word == "VACUUM" || word == "CREATE" || word == "DROP" || word == "REINDEX" ||
+        word == "ALTER") {
+      std::vector<std::string> words = Words(st.text);
+      const bool maybe = word == "VACUUM" || std::any_of(words.begin(), words.end(), [](auto& w) {
+                           return w == "CONCURRENTLY" || w == "DATABASE" || w == "TABLESPACE" ||
+                                  w == "SYSTEM" || w == "VALUE";
+                         });
+      if (maybe) facts.outside_candidates.emplace_back(line, std::move(words));
+      return;
+    }
+    CheckTransactionControl(st, word, line);
+  }
+
+  // Transaction control inside a section. Inside a block body (SQLite:
+  // CREATE TRIGGER ... BEGIN ...; END; PostgreSQL: CREATE FUNCTION ... BEGIN
+  // ATOMIC ...; END;) the splitter sees the body's statements and the
+  // closing END as statements of their own; they are not transaction control.
+  void CheckTransactionControl(const db::SqlStatement& st, const std::string& word, int line) {
+    if (!tx_control_.ok()) return;
+    if (word != "BEGIN" && word != "COMMIT" && word != "END" && word != "ROLLBACK" &&
+        word != "START")
+      return;
+    const std::vector<std::string> words = Words(st.text);
+    if (words.empty()) return;
+    const bool start_tx =
+        word == "START" && std::find(words.begin(), words.end(), "TRANSACTION") != words.end();
+    // ROLLBACK TO [SAVEPOINT] x stays inside the transaction.
+    const bool rollback_to = word == "ROLLBACK" && words.size() > 1 && words[1] == "TO";
+    if (word == "BEGIN" || word == "COMMIT" || word == "END" ||
+        (word == "ROLLBACK" && !rollback_to) || start_tx) {
+      tx_control_ = FileError(path_, line,
+                              "transaction control statement '" + word +
+                                  "': cairn runs each migration in its own transaction together "
+                                  "with its ledger events; remove it");
     }
   }
-  if (where == kPreamble) return FileError(path, 0, "missing '-- cairn:up' section");
-  // cairn wraps each section in its own transaction (with the ledger events);
-  // a COMMIT inside would split the change from its events.
-  for (const Section* sec : {&m.up, m.down ? &*m.down : nullptr}) {
-    if (sec == nullptr) continue;
-    // Inside a block body (SQLite: CREATE TRIGGER ... BEGIN ...; END;
-    // PostgreSQL: CREATE FUNCTION ... BEGIN ATOMIC ...; END;) the splitter
-    // sees the body's statements and the closing END as statements of their
-    // own; they are not transaction control.
-    bool in_block = false;
-    for (const db::SqlStatement& st : db::SplitSqlStatements(sec->sql)) {
-      const std::vector<std::string> words = Words(st.text);
-      if (words.empty()) continue;
-      const std::string& word = words[0];
-      auto has = [&](std::string_view w) {
-        return std::find(words.begin(), words.end(), w) != words.end();
-      };
-      if (in_block) {
-        if (word == "END") in_block = false;
-        continue;
-      }
-      if (word == "CREATE") {
-        auto b = std::find(words.begin(), words.end(), "BEGIN");
-        in_block =
-            b != words.end() && (has("TRIGGER") || (b + 1 != words.end() && b[1] == "ATOMIC"));
-        continue;
-      }
-      const bool start_tx = word == "START" && has("TRANSACTION");
-      // ROLLBACK TO [SAVEPOINT] x stays inside the transaction.
-      const bool rollback_to = word == "ROLLBACK" && words.size() > 1 && words[1] == "TO";
-      if (word == "BEGIN" || word == "COMMIT" || word == "END" ||
-          (word == "ROLLBACK" && !rollback_to) || start_tx) {
-        int line = sec->first_line;
-        for (size_t i = 0; i < st.offset; ++i)
-          if (sec->sql[i] == '\n') ++line;
-        return FileError(path, line,
-                         "transaction control statement '" + word +
-                             "': cairn runs each migration in its own transaction together with "
-                             "its ledger events; remove it");
-      }
+
+  static constexpr size_t kFeedBytes = 1 << 16;
+  size_t execute_group_bytes_ = source::kGroupBytes;
+  std::string_view path_;
+  bool keep_all_;
+  Migration m_;
+  enum { kPreamble, kUp, kDown } where_ = kPreamble;
+  int up_directive_line_ = 0;
+  bool up_has_sql_ = false;
+  uint64_t end_ = 0;
+  source::CanonicalHasher hasher_;
+  OpenSection_ open_;
+  Status tx_control_;
+};
+
+}  // namespace
+
+StatusOr<Migration> ParseMigration(std::string_view path, std::string_view file_name,
+                                   std::string_view contents) {
+  CairnFileParser parser(path, /*keep_sql=*/true);
+  CAIRN_RETURN_IF_ERROR(parser.Start(file_name));
+  CAIRN_RETURN_IF_ERROR(
+      source::ForEachLine(contents, [&](const source::Line& l) { return parser.AddLine(l); }));
+  return parser.Finish();
+}
+
+namespace internal {
+
+StatusOr<Migration> ParseMigrationAt(int dir_fd, const std::string& open_name,
+                                     const std::string& name, const std::string& path,
+                                     size_t keep_in_memory) {
+  struct stat st {};
+  CAIRN_ASSIGN_OR_RETURN(int fd, OpenRegularAt(dir_fd, open_name, path, &st));
+  if (static_cast<uint64_t>(st.st_size) <= keep_in_memory) {
+    CAIRN_ASSIGN_OR_RETURN(std::string text, ReadAndClose(fd, st, path));
+    return ParseMigration(path, name, text);
+  }
+  // A large file is parsed once per process: `migrate` scans the folder
+  // (ScanMigrations) and then loads it, and both may need the parse. The
+  // parse is reused while the file's stat information is unchanged; its
+  // sections are read back later against their digests anyway.
+  struct Remembered {
+    dev_t dev;
+    ino_t ino;
+    off_t size;
+    timespec mtime, ctime;
+    Migration m;
+  };
+  static std::mutex mu;
+  static std::map<std::string, Remembered> parsed;
+  auto same = [&](const Remembered& r) {
+    return r.dev == st.st_dev && r.ino == st.st_ino && r.size == st.st_size &&
+           r.mtime.tv_sec == st.st_mtim.tv_sec && r.mtime.tv_nsec == st.st_mtim.tv_nsec &&
+           r.ctime.tv_sec == st.st_ctim.tv_sec && r.ctime.tv_nsec == st.st_ctim.tv_nsec;
+  };
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    if (auto it = parsed.find(path); it != parsed.end() && same(it->second)) {
+      ::close(fd);
+      return it->second.m;
     }
   }
-  if (m.up.batch) CAIRN_RETURN_IF_ERROR(FinishBatchSection(path, &m.up));
-  if (m.down && m.down->batch) CAIRN_RETURN_IF_ERROR(FinishBatchSection(path, &*m.down));
-  bool empty_up = true;
-  for (auto l : internal::SplitLines(m.up.sql)) empty_up = empty_up && IsBlankOrComment(l);
-  if (empty_up) return FileError(path, up_directive_line, "the up section has no SQL");
+  CairnFileParser parser(path, /*keep_sql=*/false);
+  Status s = parser.Start(name);
+  if (s.ok())
+    s = source::ForEachFileLine(fd, path, 0, UINT64_MAX, 1,
+                                [&](const source::Line& l) { return parser.AddLine(l); });
+  ::close(fd);
+  CAIRN_RETURN_IF_ERROR(s);
+  CAIRN_ASSIGN_OR_RETURN(Migration m, parser.Finish());
+  std::lock_guard<std::mutex> lock(mu);
+  parsed[path] = Remembered{st.st_dev, st.st_ino, st.st_size, st.st_mtim, st.st_ctim, m};
   return m;
+}
+
+}  // namespace internal
+
+StatusOr<Migration> ParseMigrationFile(const std::string& path, size_t keep_in_memory) {
+  const size_t slash = path.rfind('/');
+  return internal::ParseMigrationAt(AT_FDCWD, path,
+                                    slash == std::string::npos ? path : path.substr(slash + 1),
+                                    path, keep_in_memory);
 }
 
 namespace internal {
@@ -252,20 +434,30 @@ bool ParseFileName(std::string_view name, std::string* id, std::string* rest) {
   return true;
 }
 
-StatusOr<std::string> ReadFileAt(int dir_fd, const std::string& name, const std::string& path) {
+StatusOr<int> OpenRegularAt(int dir_fd, const std::string& name, const std::string& path,
+                            struct stat* st) {
   int fd = ::openat(dir_fd, name.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return InvalidArgumentError(path + ": cannot read: " + std::strerror(errno));
-  std::string out;
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) {
+  if (::fstat(fd, st) != 0) {
     int e = errno;
     ::close(fd);
     return InvalidArgumentError(path + ": cannot read: " + std::strerror(e));
   }
-  if (!S_ISREG(st.st_mode)) {
+  if (!S_ISREG(st->st_mode)) {
     ::close(fd);
     return InvalidArgumentError(path + ": not a regular file");
   }
+  return fd;
+}
+
+StatusOr<std::string> ReadFileAt(int dir_fd, const std::string& name, const std::string& path) {
+  struct stat st {};
+  CAIRN_ASSIGN_OR_RETURN(int fd, OpenRegularAt(dir_fd, name, path, &st));
+  return ReadAndClose(fd, st, path);
+}
+
+StatusOr<std::string> ReadAndClose(int fd, const struct stat& st, const std::string& path) {
+  std::string out;
   out.resize(static_cast<size_t>(st.st_size));
   size_t got = 0;
   for (;;) {
@@ -354,8 +546,8 @@ StatusOr<std::vector<Migration>> LoadCairnMigrations(const std::string& dir) {
   std::vector<Migration> out;
   CAIRN_RETURN_IF_ERROR(internal::ForEachMigrationFile(
       dir, [&](int dir_fd, const std::string& name, const std::string& path) -> Status {
-        CAIRN_ASSIGN_OR_RETURN(std::string text, internal::ReadFileAt(dir_fd, name, path));
-        CAIRN_ASSIGN_OR_RETURN(Migration m, ParseMigration(path, name, text));
+        CAIRN_ASSIGN_OR_RETURN(
+            Migration m, internal::ParseMigrationAt(dir_fd, name, name, path, kKeepInMemoryBytes));
         out.push_back(std::move(m));
         return Status::Ok();
       }));

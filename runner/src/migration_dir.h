@@ -3,18 +3,28 @@
 #ifndef CAIRN_RUNNER_SRC_MIGRATION_DIR_H_
 #define CAIRN_RUNNER_SRC_MIGRATION_DIR_H_
 
+#include <sys/stat.h>
+
 #include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "cairn/base/status.h"
+#include "cairn/runner/migration.h"
 
 namespace cairn::runner::internal {
 
 // Splits "0007_add_x.sql" into id "0007" and name "add_x"; false when the
 // name is not NNNN_name.sql.
 bool ParseFileName(std::string_view name, std::string* id, std::string* rest);
+
+// Opens `name` (relative to `dir_fd`) for reading, checking that it is a
+// regular file; sets *st. Errors name `path`.
+StatusOr<int> OpenRegularAt(int dir_fd, const std::string& name, const std::string& path,
+                            struct stat* st);
+// Reads the whole of the open file `fd` (whose fstat is `st`) and closes it.
+StatusOr<std::string> ReadAndClose(int fd, const struct stat& st, const std::string& path);
 
 // Reads a file relative to an open directory: openat, fstat, one read, close.
 // (Loading 10,000 migrations is dominated by system calls, not by parsing.)
@@ -29,6 +39,14 @@ Status ForEachMigrationFile(const std::string& dir,
 // Error naming both files when two of `files` (parallel to `ids`) share an id.
 Status CheckUniqueIds(const std::string& dir, const std::vector<std::string_view>& ids,
                       const std::vector<std::string_view>& files);
+
+// Parses the file `open_name` (relative to `dir_fd`), named `name`, as
+// ParseMigration does: files of at most `keep_in_memory` bytes are read whole;
+// larger ones are read in blocks and keep their sections in the file
+// (Section::extent).
+StatusOr<Migration> ParseMigrationAt(int dir_fd, const std::string& open_name,
+                                     const std::string& name, const std::string& path,
+                                     size_t keep_in_memory);
 
 // Splits `s` into lines, accepting LF, CRLF and CR line ends.
 std::vector<std::string_view> SplitLines(std::string_view s);

@@ -4,6 +4,7 @@
 
 #include "cairn/db/sql_splitter.h"
 #include "cairn/ledger/hash.h"
+#include "source/section_text.h"
 
 namespace cairn::runner {
 namespace {
@@ -19,55 +20,95 @@ void PutStr(std::string* out, std::string_view s) {
   out->append(s);
 }
 
-// Trailing spaces and tabs removed from every line (docs/plans.md).
-std::string CanonicalStatement(std::string_view text) {
-  std::string out;
-  size_t start = 0;
-  while (start <= text.size()) {
-    size_t nl = text.find('\n', start);
-    std::string_view line = text.substr(start, nl == std::string_view::npos ? nl : nl - start);
-    while (!line.empty() && (line.back() == ' ' || line.back() == '\t' || line.back() == '\r'))
-      line.remove_suffix(1);
-    out.append(line);
-    if (nl == std::string_view::npos) break;
-    out.push_back('\n');
-    start = nl + 1;
-  }
-  return out;
+// str(x) of docs/plans.md.
+void PutBytes(std::string* out, std::string_view raw) { out->append(raw); }
+
+// The statements of a section that no parse described (a hand-made Section):
+// their count and digest, as the parser computes them.
+Status DescribeStatements(const Migration& m, const Section& section, int64_t* count,
+                          std::string* sha256) {
+  ledger::Sha256Stream digest;
+  std::string scratch;
+  int64_t n = 0;
+  CAIRN_RETURN_IF_ERROR(source::ForEachStatement(m, section, [&](const db::SqlStatement& st) {
+    source::AddToStatementsDigest(st.text, &digest, &scratch);
+    ++n;
+    return true;
+  }));
+  *count = n;
+  *sha256 = digest.Finish();
+  return Status::Ok();
 }
 
 }  // namespace
 
-ReviewedPlan MakeReviewedPlan(std::string_view stream, v1::Direction direction,
-                              const std::vector<Migration>& steps) {
-  ReviewedPlan plan;
-  plan.stream = std::string(stream);
-  plan.direction = direction;
+StatusOr<std::string> WalkPlan(std::string_view stream, v1::Direction direction,
+                               const std::vector<Migration>& steps, PlanSink* sink) {
+  // The bytes of CanonicalPlanBytes, from what the parse recorded of each
+  // section (SectionFacts): hashing a plan reads no file.
+  std::string bytes("cairn-plan-v2");
+  bytes.push_back('\0');
+  PutStr(&bytes, stream);
+  PutStr(&bytes, direction == v1::DIRECTION_DOWN ? "down" : "up");
+  PutU32(&bytes, static_cast<uint32_t>(steps.size()));
+  static const std::string kNoStatements = ledger::Sha256("");
   for (const Migration& m : steps) {
+    PutStr(&bytes, m.id);
+    PutStr(&bytes, m.checksum);
+    const Section* section =
+        direction == v1::DIRECTION_DOWN ? (m.down ? &*m.down : nullptr) : &m.up;
+    int64_t count = 0;
+    std::string digest = kNoStatements;
+    if (section != nullptr && section->facts.known) {
+      count = section->facts.statements;
+      digest = section->facts.statements_sha256;
+    } else if (section != nullptr) {
+      CAIRN_RETURN_IF_ERROR(DescribeStatements(m, *section, &count, &digest));
+    }
+    PutU32(&bytes, static_cast<uint32_t>(count));
+    PutBytes(&bytes, digest);
+    if (sink == nullptr) continue;
     PlannedMigration pm;
     pm.id = m.id;
     pm.description = m.description;
     pm.file = m.file;
     pm.checksum = m.checksum;
     pm.has_down = m.down.has_value();
-    const Section* section =
-        direction == v1::DIRECTION_DOWN ? (m.down ? &*m.down : nullptr) : &m.up;
-    if (section != nullptr) {
-      for (const db::SqlStatement& st : db::SplitSqlStatements(section->sql)) {
-        int line = section->first_line;
-        for (size_t i = 0; i < st.offset; ++i)
-          if (section->sql[i] == '\n') ++line;
-        pm.statements.push_back({line, CanonicalStatement(st.text)});
-      }
-    }
-    plan.migrations.push_back(std::move(pm));
+    sink->BeginMigration(pm);
+    if (section == nullptr) continue;
+    // The statements shown are read back from the same text the parse
+    // described (a changed file fails the read).
+    CAIRN_RETURN_IF_ERROR(source::ForEachStatement(m, *section, [&](const db::SqlStatement& st) {
+      sink->Statement({static_cast<int>(st.line), source::CanonicalStatement(st.text)});
+      return true;
+    }));
   }
-  plan.hash = ledger::ToHex(ledger::Sha256(CanonicalPlanBytes(plan)));
+  return ledger::ToHex(ledger::Sha256(bytes));
+}
+
+ReviewedPlan MakeReviewedPlan(std::string_view stream, v1::Direction direction,
+                              const std::vector<Migration>& steps, bool with_statements) {
+  struct Collect : PlanSink {
+    ReviewedPlan* plan;
+    bool statements;
+    void BeginMigration(const PlannedMigration& m) override { plan->migrations.push_back(m); }
+    void Statement(const PlannedStatement& s) override {
+      if (statements) plan->migrations.back().statements.push_back(s);
+    }
+  };
+  ReviewedPlan plan;
+  plan.stream = std::string(stream);
+  plan.direction = direction;
+  Collect collect;
+  collect.plan = &plan;
+  collect.statements = with_statements;
+  auto hash = WalkPlan(stream, direction, steps, &collect);
+  plan.hash = hash.ok() ? *hash : std::string(64, '0');
   return plan;
 }
 
 std::string CanonicalPlanBytes(const ReviewedPlan& plan) {
-  std::string out("cairn-plan-v1");
+  std::string out("cairn-plan-v2");
   out.push_back('\0');
   PutStr(&out, plan.stream);
   PutStr(&out, plan.direction == v1::DIRECTION_DOWN ? "down" : "up");
@@ -76,7 +117,9 @@ std::string CanonicalPlanBytes(const ReviewedPlan& plan) {
     PutStr(&out, m.id);
     PutStr(&out, m.checksum);
     PutU32(&out, static_cast<uint32_t>(m.statements.size()));
-    for (const PlannedStatement& s : m.statements) PutStr(&out, s.text);
+    std::string statements;
+    for (const PlannedStatement& s : m.statements) PutStr(&statements, s.text);
+    PutBytes(&out, ledger::Sha256(statements));
   }
   return out;
 }

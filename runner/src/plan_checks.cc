@@ -7,6 +7,7 @@
 
 #include "batch.h"
 #include "cairn/db/sql_splitter.h"
+#include "source/section_text.h"
 
 namespace cairn::runner::internal {
 namespace {
@@ -43,18 +44,20 @@ std::vector<std::string> Tokens(std::string_view s) {
   return out;
 }
 
-// Tables created by the CREATE TABLE statements of `sql`.
-std::vector<std::string> CreatedTables(std::string_view sql) {
+// Tables created by the CREATE TABLE statements of the up section of `m`.
+std::vector<std::string> CreatedTables(const Migration& m) {
   std::vector<std::string> out;
-  for (const db::SqlStatement& st : db::SplitSqlStatements(sql)) {
+  // A read error surfaces again, with its message, when the section runs.
+  (void)source::ForEachStatement(m, m.up, [&](const db::SqlStatement& st) {
+    if (source::FirstWord(st.text) != "CREATE") return true;
     std::vector<std::string> t = Tokens(st.text);
     size_t i = 0;
-    if (t.empty() || Upper(t[i]) != "CREATE") continue;
+    if (t.empty() || Upper(t[i]) != "CREATE") return true;
     ++i;
     while (i < t.size() &&
            (Upper(t[i]) == "TEMP" || Upper(t[i]) == "TEMPORARY" || Upper(t[i]) == "UNLOGGED"))
       ++i;
-    if (i >= t.size() || Upper(t[i]) != "TABLE") continue;
+    if (i >= t.size() || Upper(t[i]) != "TABLE") return true;
     ++i;
     if (i + 2 < t.size() && Upper(t[i]) == "IF" && Upper(t[i + 1]) == "NOT") i += 3;
     if (i < t.size()) {
@@ -62,7 +65,8 @@ std::vector<std::string> CreatedTables(std::string_view sql) {
       if (i + 2 < t.size() && t[i + 1] == ".") name = t[i + 2];  // schema.table
       out.push_back(name);
     }
-  }
+    return true;
+  });
   return out;
 }
 
@@ -190,7 +194,7 @@ void AddDataRefusals(db::Connection& conn, const std::vector<const Migration*>& 
       for (const std::string& t : m->step->uses.creates_tables) tables.push_back(t);
       for (const std::string& c : m->step->uses.creates_collections) collections.push_back(c);
     } else {
-      for (const std::string& t : CreatedTables(m->up.sql)) tables.push_back(t);
+      for (const std::string& t : CreatedTables(*m)) tables.push_back(t);
     }
   }
 }

@@ -8,13 +8,20 @@ namespace cairn::runner {
 
 Status Runner::PrepareRun(const MigrateOptions& options, const MigratePlan& planned) {
   run_started_extra_.Clear();
-  ReviewedPlan plan = MakeReviewedPlan(stream_, v1::DIRECTION_UP, planned.steps);
+  // The hash is computed as the sections are read: no statement is held.
+  CAIRN_ASSIGN_OR_RETURN(std::string hash,
+                         WalkPlan(stream_, v1::DIRECTION_UP, planned.steps, nullptr));
   if (options.expected_plan_hash) {
     CAIRN_ASSIGN_OR_RETURN(std::string want, NormalizePlanHash(*options.expected_plan_hash));
-    if (want != plan.hash) return PlanChangedError(want, plan);
+    if (want != hash) {
+      ReviewedPlan plan =
+          MakeReviewedPlan(stream_, v1::DIRECTION_UP, planned.steps, /*with_statements=*/false);
+      plan.hash = hash;
+      return PlanChangedError(want, plan);
+    }
   }
   if (planned.steps.empty()) return Status::Ok();
-  run_started_extra_.set_plan_hash(plan.hash);
+  run_started_extra_.set_plan_hash(hash);
   run_started_extra_.set_environment(options.environment);
   if (!options.backup_dir.empty()) {
     CAIRN_ASSIGN_OR_RETURN(BackupFile b, TakeBackup(*conn_, options.backup_dir, stream_));

@@ -190,8 +190,8 @@ StatusOr<std::vector<MigrationSummary>> ScanCairnMigrations(const std::string& d
           kept.push_back(hit);
         } else {
           // Not cached, or changed: read and parse it like LoadMigrations.
-          CAIRN_ASSIGN_OR_RETURN(std::string text, internal::ReadFileAt(dir_fd, name, path));
-          CAIRN_ASSIGN_OR_RETURN(Migration full, ParseMigration(path, name, text));
+          CAIRN_ASSIGN_OR_RETURN(Migration full, internal::ParseMigrationAt(
+                                                     dir_fd, name, name, path, kKeepInMemoryBytes));
           m = Summarize(full);
           dirty = true;
           if (stat_ok && key.mtime_ns < now_ns - kRacyNanos && key.ctime_ns < now_ns - kRacyNanos) {

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "cairn/schema/scratch.h"
+#include "execute/section_exec.h"
 
 namespace cairn::runner {
 namespace {
@@ -21,20 +22,14 @@ StatusOr<std::string> ReadText(const std::string& path) {
   return ss.str();
 }
 
-int LineIn(const Section& section, size_t offset) {
-  return section.first_line +
-         static_cast<int>(std::count(section.sql.begin(),
-                                     section.sql.begin() + std::min(offset, section.sql.size()),
-                                     '\n'));
-}
-
 // Runs one section in its own transaction; on failure describes where.
 Status RunSection(db::Connection& conn, const Migration& m, const Section& section) {
   CAIRN_ASSIGN_OR_RETURN(auto tx, conn.Begin());
-  db::ScriptFailure where;
-  Status s = conn.ExecuteScript(section.sql, nullptr, &where);
+  int64_t executed = 0;
+  execute::SectionFailure where;
+  Status s = execute::ExecuteSection(conn, m, section, 0, &executed, &where);
   if (!s.ok()) {
-    int line = where.statement.empty() ? section.first_line : LineIn(section, where.offset);
+    int line = where.line == 0 ? section.first_line : where.line;
     return Status(s.code(), m.path + ":" + std::to_string(line) + ": " + s.message());
   }
   return tx->Commit();

@@ -10,6 +10,7 @@
 #include "cairn/ledger/hash.h"
 #include "cairn/runner/schema_ops.h"
 #include "directives.h"
+#include "execute/section_exec.h"
 
 namespace cairn::runner {
 namespace {
@@ -312,13 +313,6 @@ std::unique_ptr<Strategy> MakeStrategy(RunContext& ctx, const ExecutionRequest& 
   return std::make_unique<PerMigration>(ctx, req);
 }
 
-int LineOf(const Section& section, size_t offset) {
-  int line = section.first_line;
-  for (size_t i = 0; i < offset && i < section.sql.size(); ++i)
-    if (section.sql[i] == '\n') ++line;
-  return line;
-}
-
 }  // namespace
 
 const Section& SectionFor(const Migration& m, v1::Direction d) {
@@ -467,26 +461,26 @@ StepResult RunContext::RunSql(const Migration& m, const Section& section) {
   for (int attempt = 0;; ++attempt) {
     if (in_tx && retry) (void)conn_.Execute("SAVEPOINT cairn_attempt");
     int64_t executed = 0;
-    db::ScriptFailure where;
-    r.status = conn_.ExecuteScript(std::string_view(section.sql).substr(base), &executed, &where);
+    execute::SectionFailure where;
+    r.status = execute::ExecuteSection(conn_, m, section, base, &executed, &where);
     r.executed += executed;
     if (r.status.ok()) {
       if (in_tx && retry) (void)conn_.Execute("RELEASE SAVEPOINT cairn_attempt");
       break;
     }
-    where.offset += base;
-    r.where = where;
+    r.where = where.where;
+    r.where_line = where.line;
     if (!retry || r.status.code() != StatusCode::kAborted || attempt >= m.lock_retries) break;
     if (in_tx) {
       // Undo this attempt's statements, keep the transaction and its events.
       if (!conn_.Execute("ROLLBACK TO SAVEPOINT cairn_attempt").ok()) break;
       r.executed -= executed;
     } else {
-      base = where.offset;
+      base = r.where.offset;
     }
     spdlog::warn("{}:{}: migration {}: lock timeout ({} ms) fired: {}; retry {} of {} in {} ms",
-                 m.path, LineOf(section, where.offset), m.id, m.lock_timeout->count(),
-                 r.status.message(), attempt + 1, m.lock_retries, backoff.count());
+                 m.path, r.where_line, m.id, m.lock_timeout->count(), r.status.message(),
+                 attempt + 1, m.lock_retries, backoff.count());
     std::this_thread::sleep_for(backoff);
     backoff = std::min(backoff * 2, std::chrono::milliseconds(10000));
   }
@@ -509,7 +503,7 @@ Failure RunContext::Describe(const Migration& m, const Section& section,
   Failure f;
   f.migration_id = m.id;
   f.file = m.path;
-  f.line = r.where.statement.empty() ? section.first_line : LineOf(section, r.where.offset);
+  f.line = r.where_line == 0 ? section.first_line : r.where_line;
   f.statement = r.where.statement;
   f.message = r.where.message.empty() ? r.status.message() : r.where.message;
   return f;
@@ -561,6 +555,8 @@ StepResult RunContext::ApplyOne(const Migration& m, v1::Direction d, const std::
         } else {
           r.status = s;
           r.where = db::ScriptFailure{};
+          r.where_line = 0;
+          r.where_line = 0;
         }
       }
     }
@@ -584,6 +580,7 @@ StepResult RunContext::ApplyOne(const Migration& m, v1::Direction d, const std::
         // remains. Record it as a failure of this migration.
         r.status = s;
         r.where = db::ScriptFailure{};
+        r.where_line = 0;
       }
     }
   }  // an uncommitted transaction rolls back here

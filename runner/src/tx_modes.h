@@ -41,6 +41,7 @@ struct StepResult {
   bool fatal = false;       // the machinery failed: nothing more can be recorded
   int64_t executed = 0;     // statements completed
   db::ScriptFailure where;  // where it stopped; offset relative to the section
+  int where_line = 0;       // the file's line of where.offset; 0 when no statement failed
   int64_t micros = 0;
 };
 

@@ -26,14 +26,17 @@ TEST(RunnerPlanFormatTest, WorkedExampleFromDocsSerializesAsSpecified) {
   m.checksum = "sha256:" + std::string(64, '0');
   m.statements.push_back({3, "CREATE TABLE t (id INT)"});
   plan.migrations.push_back(m);
-  std::string expected("cairn-plan-v1\0", 14);
+  std::string expected("cairn-plan-v2\0", 14);
   expected += std::string("\0\0\0\x06", 4) + "campus";
   expected += std::string("\0\0\0\x02", 4) + "up";
   expected += std::string("\0\0\0\x01", 4);
   expected += std::string("\0\0\0\x04", 4) + "0001";
   expected += std::string("\0\0\0\x47", 4) + m.checksum;
   expected += std::string("\0\0\0\x01", 4);
-  expected += std::string("\0\0\0\x17", 4) + "CREATE TABLE t (id INT)";
+  // SHA-256 of str("CREATE TABLE t (id INT)"), as docs/plans.md shows it.
+  expected += ledger::Sha256(std::string("\0\0\0\x17", 4) + "CREATE TABLE t (id INT)");
+  EXPECT_EQ(ledger::ToHex(expected.substr(expected.size() - 32)),
+            "ce97cca10be87d488977dc7b586cf6138df050148b01517e153689094b04189f");
   EXPECT_EQ(runner::CanonicalPlanBytes(plan), expected);
 }
 

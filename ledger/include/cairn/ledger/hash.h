@@ -16,6 +16,21 @@ inline constexpr size_t kHashSize = 32;
 // SHA-256 of `data`, 32 raw bytes.
 std::string Sha256(std::string_view data);
 
+// SHA-256 over data that arrives in pieces; Finish() gives the 32 raw bytes
+// and ends it.
+class Sha256Stream {
+ public:
+  Sha256Stream();
+  ~Sha256Stream();
+  Sha256Stream(const Sha256Stream&) = delete;
+  Sha256Stream& operator=(const Sha256Stream&) = delete;
+  void Update(std::string_view data);
+  std::string Finish();
+
+ private:
+  void* ctx_;  // EVP_MD_CTX
+};
+
 // hash(n) as specified in docs/ledger-format.md, 32 raw bytes.
 std::string RecordHash(std::string_view stream, int64_t position, std::string_view prev_hash,
                        std::string_view record);

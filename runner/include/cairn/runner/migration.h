@@ -17,6 +17,7 @@
 #define CAIRN_RUNNER_MIGRATION_H_
 
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -37,11 +38,49 @@ struct BatchSpec {
   std::string bound_sql;  // the statement with :after -> $1 and :upto -> $2
 };
 
+// Where a section's text lies in its file when it is not held in memory
+// (files larger than kKeepInMemoryBytes; docs/migration-files.md, "Large
+// files"). The text is read back in blocks wherever it is needed.
+struct SectionExtent {
+  bool on_file = false;
+  uint64_t begin = 0, end = 0;  // byte range of the section's lines in the file
+  std::string text_sha256;      // SHA-256 of the section's text when it was parsed
+  // The file's bytes are the text itself (LF line ends only, no directive
+  // line, a final line end), so they are read back without splitting lines.
+  bool raw_is_text = false;
+};
+
+// What the parse learned of a section's statements, so that running,
+// planning and checking it need no second pass over its text.
+struct SectionFacts {
+  bool known = false;      // set by the parser; hand-made sections have none
+  int64_t statements = 0;  // db::SplitSqlStatements's count
+  // SHA-256 over str(canonical text) of each statement (docs/plans.md).
+  std::string statements_sha256;
+  // Statements a server may refuse inside a transaction (VACUUM, ...
+  // CONCURRENTLY, ... DATABASE, ...): their file line and upper-cased words.
+  std::vector<std::pair<int, std::vector<std::string>>> outside_candidates;
+  // Where the text is cut into groups of about 1 MiB of whole statements
+  // (never inside a block body): offset in the text, and its file line.
+  struct Cut {
+    size_t offset = 0;
+    int line = 0;
+  };
+  std::vector<Cut> cuts;
+};
+
 struct Section {
+  // The section's text: its lines, each followed by '\n'; empty when
+  // extent.on_file (use source/section_text.h, which handles both).
   std::string sql;
   int first_line = 0;  // 1-based file line of the section's first line (after the directive)
   std::optional<BatchSpec> batch;
+  SectionExtent extent;
+  SectionFacts facts;
 };
+
+// Files up to this size are read whole and keep their sections in memory.
+inline constexpr size_t kKeepInMemoryBytes = 1 << 20;
 
 struct DataMigration;  // data_migration.h
 
@@ -83,6 +122,13 @@ std::string CanonicalChecksum(std::string_view contents);
 // Parses one file. `path` is used in messages.
 StatusOr<Migration> ParseMigration(std::string_view path, std::string_view file_name,
                                    std::string_view contents);
+
+// Parses the file at `path` as ParseMigration parses its text, reading it in
+// blocks: a file larger than `keep_in_memory` bytes keeps its sections in
+// the file (Section::extent), so memory stays bounded by the longest
+// statement however large the file is.
+StatusOr<Migration> ParseMigrationFile(const std::string& path,
+                                       size_t keep_in_memory = kKeepInMemoryBytes);
 
 // Parses the options of a `-- cairn:batch` line (the text after "cairn:batch").
 StatusOr<BatchSpec> ParseBatchDirective(std::string_view path, int line, std::string_view options);

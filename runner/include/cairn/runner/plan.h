@@ -41,11 +41,30 @@ struct ReviewedPlan {
   std::string hash;  // SHA-256 of CanonicalPlanBytes, lowercase hex
 };
 
-// Builds the plan for running `steps` (in that order) on `stream`: up
+// Receives a plan as WalkPlan goes through it, so that a plan over files of
+// GBs is printed or hashed without being held in memory.
+class PlanSink {
+ public:
+  virtual ~PlanSink() = default;
+  // A migration of the plan (its `statements` empty), before its statements.
+  virtual void BeginMigration(const PlannedMigration& m) { (void)m; }
+  virtual void Statement(const PlannedStatement& s) { (void)s; }
+};
+
+// Goes through the plan for running `steps` (in that order) on `stream`: up
 // sections for DIRECTION_UP, down sections for DIRECTION_DOWN (a step
-// without a down section contributes no statements). Fills `hash`.
+// without a down section contributes no statements), passing each migration
+// and statement to `sink` (may be null). Returns the plan's hash (lowercase
+// hex). Sections kept in their files are read back in blocks; an error
+// reading one (the file changed since it was parsed) is returned.
+StatusOr<std::string> WalkPlan(std::string_view stream, v1::Direction direction,
+                               const std::vector<Migration>& steps, PlanSink* sink);
+
+// The whole plan in memory: WalkPlan's migrations, with their statements
+// when `with_statements`. Fills `hash`. (A read error leaves the plan as far
+// as it got; the same error comes again when the section runs.)
 ReviewedPlan MakeReviewedPlan(std::string_view stream, v1::Direction direction,
-                              const std::vector<Migration>& steps);
+                              const std::vector<Migration>& steps, bool with_statements = true);
 
 // The canonical serialization of docs/plans.md that the hash covers.
 std::string CanonicalPlanBytes(const ReviewedPlan& plan);

@@ -1,0 +1,259 @@
+// Data-heavy migration files (docs/migration-files.md, "Large files"): one
+// streaming pass parses a file exactly as the in-memory parser does; big
+// files run with bounded memory; a failure deep in a big file is reported at
+// its line, leaves nothing, and the ledger keeps a cut statement.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "cairn/runner/migration.h"
+#include "runner/src/source/section_text.h"
+#include "tests/support/test_support.h"
+
+namespace cairn {
+namespace {
+
+using testing::TempDir;
+using testing::WriteFile;
+
+std::string SectionText(const runner::Migration& m, const runner::Section& s) {
+  std::string out;
+  Status st = runner::source::ForEachSectionText(m, s, [&](std::string_view piece) {
+    out.append(piece);
+    return Status::Ok();
+  });
+  EXPECT_TRUE(st.ok()) << st.message();
+  return out;
+}
+
+// Files of every shape the parser accepts or refuses.
+std::vector<std::string> Corpus() {
+  std::string big_insert = "INSERT INTO t VALUES\n";
+  for (int i = 0; i < 3000; ++i)
+    big_insert += "  (" + std::to_string(i) + ", 'v;" + std::to_string(i) + "'),\n";
+  big_insert += "  (-1, 'end');\n";
+  return {
+      "-- header\n-- cairn:up\nCREATE TABLE t (id INT, v TEXT);\n" + big_insert +
+          "-- cairn:down\nDROP TABLE t;\n",
+      "-- cairn:up\r\nCREATE TABLE t (id INT);\r\nINSERT INTO t VALUES (1);  \r\n\r\n-- "
+      "cairn:down\r\nDROP TABLE t;\r\n\r\n\r\n",
+      "-- cairn:up\rSELECT 1;\rSELECT 2;\r-- cairn:down\rSELECT 3;\r",
+      "\xEF\xBB\xBF-- cairn:up\nSELECT 'caf\xC3\xA9';\n",
+      "-- cairn:no-transaction\n-- cairn:lock-timeout 5s\n-- cairn:up\nCREATE INDEX "
+      "CONCURRENTLY i ON t (id);\n-- cairn:down\nDROP INDEX CONCURRENTLY i;",
+      "-- cairn:up\n-- a comment\n-- cairn:batch table=t key=id size=10\nUPDATE t SET v = 1 "
+      "WHERE id > :after AND id <= :upto;\n-- cairn:down\nSELECT 1;\n",
+      "-- cairn:up\nCREATE TRIGGER tr AFTER INSERT ON t BEGIN INSERT INTO u VALUES (1); "
+      "END;\nSELECT 1;\n",
+      "-- cairn:up\nCREATE TABLE t (id INT);\n" + big_insert + "COMMIT;\n",
+      "-- cairn:up\nSELECT 1;\n-- cairn:upp\n",
+      "SELECT 1;\n-- cairn:up\nSELECT 2;\n",
+      "-- cairn:up\n-- only a comment\n-- cairn:down\nSELECT 1;\n",
+      "-- cairn:up\nSELECT 1;\n-- cairn:down\nSELECT 2;\n-- cairn:down\n",
+      "-- nothing\n",
+      "-- cairn:up\nSELECT 1;\n-- cairn:batch table=t key=id\nUPDATE t SET v = 1;\n",
+      "-- cairn:up\n" + big_insert + "-- cairn:down\n" + big_insert + "   \n\t\n",
+  };
+}
+
+// The streaming parse of a file (sections left in the file) agrees with the
+// in-memory parse of its text in everything: errors, checksum, sections.
+TEST(RunnerBigFileTest, StreamingParseEqualsInMemoryParse) {
+  TempDir dir;
+  int n = 0;
+  for (const std::string& text : Corpus()) {
+    SCOPED_TRACE("corpus file " + std::to_string(n));
+    const std::string path = dir.File("00" + std::to_string(10 + n++) + "_case.sql");
+    WriteFile(path, text);
+    auto whole = runner::ParseMigration(path, path.substr(path.rfind('/') + 1), text);
+    auto streamed = runner::ParseMigrationFile(path, /*keep_in_memory=*/0);
+    ASSERT_EQ(whole.ok(), streamed.ok())
+        << (whole.ok() ? streamed.status().message() : whole.status().message());
+    if (!whole.ok()) {
+      EXPECT_EQ(whole.status().message(), streamed.status().message());
+      continue;
+    }
+    EXPECT_EQ(whole->checksum, streamed->checksum);
+    EXPECT_EQ(whole->checksum, runner::CanonicalChecksum(text));
+    EXPECT_EQ(whole->no_transaction, streamed->no_transaction);
+    EXPECT_EQ(whole->up.first_line, streamed->up.first_line);
+    EXPECT_EQ(whole->up.sql, SectionText(*streamed, streamed->up));
+    EXPECT_EQ(whole->up.batch.has_value(), streamed->up.batch.has_value());
+    if (whole->up.batch) {
+      EXPECT_EQ(whole->up.batch->bound_sql, streamed->up.batch->bound_sql);
+    }
+    ASSERT_EQ(whole->down.has_value(), streamed->down.has_value());
+    if (whole->down) {
+      EXPECT_EQ(whole->down->first_line, streamed->down->first_line);
+      EXPECT_EQ(whole->down->sql, SectionText(*streamed, *streamed->down));
+    }
+    // Sections of a batched file stay in memory; others stay in the file.
+    EXPECT_EQ(streamed->up.extent.on_file, !streamed->up.batch.has_value());
+  }
+}
+
+// The canonical checksum's definition never changes: ledgers hold it.
+TEST(RunnerBigFileTest, ChecksumOfAFixedFileIsUnchanged) {
+  const std::string text =
+      "-- 0001 fixed\r\n-- cairn:up  \r\nCREATE TABLE fixed (id INTEGER PRIMARY KEY, name "
+      "TEXT);\t\r\nINSERT INTO fixed VALUES (1, 'a;b');\rINSERT INTO fixed VALUES (2, "
+      "'c');\n-- cairn:down\nDROP TABLE fixed;   \n\n \n";
+  const std::string want =
+      "sha256:169cad770d32b271e729d4b9bfd91a940602ce3c514472221eea20d2b3472a9f";
+  EXPECT_EQ(runner::CanonicalChecksum(text), want);
+  TempDir dir;
+  WriteFile(dir.File("0001_fixed.sql"), text);
+  auto m = runner::ParseMigrationFile(dir.File("0001_fixed.sql"), 0);
+  ASSERT_TRUE(m.ok()) << m.status().message();
+  EXPECT_EQ(m->checksum, want);
+}
+
+// A section read back from a file that changed since it was parsed fails
+// after its text, so the transaction that ran it rolls back.
+TEST(RunnerBigFileTest, AFileChangedAfterParsingIsRefused) {
+  TempDir dir;
+  const std::string path = dir.File("0001_x.sql");
+  WriteFile(path, "-- cairn:up\nSELECT 1;\nSELECT 2;\n");
+  auto m = runner::ParseMigrationFile(path, 0);
+  ASSERT_TRUE(m.ok());
+  WriteFile(path, "-- cairn:up\nSELECT 1;\nSELECT 3;\n");
+  Status s =
+      runner::source::ForEachSectionText(*m, m->up, [](std::string_view) { return Status::Ok(); });
+  EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(s.message().find("changed since it was read"), std::string::npos) << s.message();
+}
+
+// Writes a migration of `lines` lines: CREATE TABLE, single-row INSERTs,
+// then `last` as the final up statement (on line `lines`).
+void WriteRowsMigration(const std::string& path, int lines, const std::string& last) {
+  std::ofstream f(path, std::ios::binary);
+  f << "-- cairn:up\nCREATE TABLE big (id INTEGER PRIMARY KEY, v TEXT);\n";
+  for (int i = 3; i < lines; ++i) f << "INSERT INTO big VALUES (" << i << ", 'row " << i << "');\n";
+  f << last << "\n-- cairn:down\nDROP TABLE big;\n";
+}
+
+class RunnerBigFileCliTest : public ::testing::TestWithParam<db::Backend> {};
+
+// A statement failing at line 400,001 of a big file is reported at that
+// line, nothing of the migration stays, and the ledger's MigrationFailed
+// holds the statement cut to a bounded length.
+TEST_P(RunnerBigFileCliTest, AFailureDeepInABigFileIsReportedAtItsLine) {
+  auto db = testing::TestDatabase::Create(GetParam());
+  if (!db) return;
+  TempDir dir;
+  const std::string mdir = dir.path() + "/migrations";
+  ASSERT_EQ(::mkdir(mdir.c_str(), 0755), 0);
+  // The failing statement is long (one 200 KB line) and names a missing table.
+  std::string failing = "INSERT INTO no_such_table VALUES (1)";
+  while (failing.size() < 200'000) failing += ", (1)";
+  failing += ";";
+  WriteRowsMigration(mdir + "/0001_big.sql", 400'001, failing);
+
+  testing::ProcessResult r = testing::RunCairn(db->url(), mdir, {"migrate"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("0001_big.sql:400001:"), std::string::npos) << r.err.substr(0, 2000);
+  EXPECT_LT(r.err.size(), 20'000u) << "the error should not print the whole statement";
+
+  // Nothing of the migration stays.
+  auto conn = db->Connect();
+  auto rows = conn->Query(GetParam() == db::Backend::kSqlite
+                              ? "SELECT count(*) FROM sqlite_master WHERE name = 'big'"
+                              : "SELECT count(*) FROM pg_tables WHERE tablename = 'big'");
+  ASSERT_TRUE(rows.ok()) << rows.status().message();
+  EXPECT_EQ((*rows)[0][0].AsInt(), 0);
+
+  // The ledger records the failure, with the line and a cut statement.
+  testing::ProcessResult h = testing::RunCairn(db->url(), mdir, {"history", "--json"});
+  ASSERT_EQ(h.exit_code, 0) << h.err;
+  bool found = false;
+  std::istringstream lines(h.out);
+  for (std::string line; std::getline(lines, line);) {
+    auto j = nlohmann::json::parse(line);
+    const std::string dump = j.dump();
+    EXPECT_LT(dump.size(), 8'000u) << "an event must not hold the whole statement";
+    if (j.value("type", "") != "migration_failed") continue;
+    found = true;
+    EXPECT_EQ(j.value("line", 0), 400001) << dump.substr(0, 1000);
+    const std::string statement = j.value("statement", "");
+    EXPECT_EQ(statement.rfind("INSERT INTO no_such_table VALUES (1), (1)", 0), 0u) << statement;
+    const std::string marker = " ... [" + std::to_string(failing.size() - 1) + " bytes]";
+    EXPECT_NE(statement.find(marker), std::string::npos) << statement;
+    EXPECT_LT(statement.size(), 2100u);
+  }
+  EXPECT_TRUE(found) << "no MigrationFailed event names the statement";
+  EXPECT_EQ(testing::RunCairn(db->url(), mdir, {"verify"}).exit_code, 0);
+}
+
+// Runs `argv` and returns its exit code and peak RSS in KiB (wait4's rusage
+// of that child alone).
+std::pair<int, long> RunMeasured(const std::vector<std::string>& argv) {
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    std::vector<char*> args;
+    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    int devnull = ::open("/dev/null", O_WRONLY);
+    ::dup2(devnull, 1);
+    ::execv(args[0], args.data());
+    ::_exit(127);
+  }
+  int status = 0;
+  struct rusage ru {};
+  ::wait4(pid, &status, 0, &ru);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, ru.ru_maxrss};
+}
+
+// A 200 MB migration applies with a peak RSS far below its size: the file
+// is read in blocks and run in groups, never held whole.
+// (SQLite: the reading and grouping are the same on both backends; the
+// PostgreSQL figures are in BENCHMARKS.md, from bench/big_files.py.)
+TEST(RunnerBigFileMemoryTest, A200MBMigrationRunsInBoundedMemory) {
+  auto db = testing::TestDatabase::Create(db::Backend::kSqlite);
+  if (!db) return;
+  TempDir dir;
+  const std::string mdir = dir.path() + "/migrations";
+  ASSERT_EQ(::mkdir(mdir.c_str(), 0755), 0);
+  {
+    std::ofstream f(mdir + "/0001_big.sql", std::ios::binary);
+    f << "-- cairn:up\nCREATE TABLE big (id INTEGER PRIMARY KEY, v TEXT);\n";
+    size_t size = 0;
+    int id = 0;
+    std::string stmt;
+    while (size < 200'000'000) {
+      stmt = "INSERT INTO big VALUES\n";
+      for (int i = 0; i < 800; ++i) {
+        stmt += "  (" + std::to_string(++id) + ", 'a row of a data-heavy migration file')";
+        stmt += i == 799 ? ";\n" : ",\n";
+      }
+      f << stmt;
+      size += stmt.size();
+    }
+    f << "-- cairn:down\nDROP TABLE big;\n";
+  }
+  auto [code, rss_kib] = RunMeasured(
+      {testing::CairnBinary(), "-q", "--database", db->url(), "--dir", mdir, "migrate"});
+  ASSERT_EQ(code, 0);
+  std::cerr << "peak RSS of cairn migrate on a 200 MB file: " << rss_kib / 1024 << " MiB\n";
+  EXPECT_LT(rss_kib, 64 * 1024) << "peak RSS " << rss_kib / 1024 << " MiB";
+  auto conn = db->Connect();
+  auto rows = conn->Query("SELECT count(*) FROM big");
+  ASSERT_TRUE(rows.ok());
+  EXPECT_GT((*rows)[0][0].AsInt(), 2'000'000);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, RunnerBigFileCliTest,
+                         ::testing::Values(db::Backend::kSqlite, db::Backend::kPostgres),
+                         testing::BackendParamName);
+
+}  // namespace
+}  // namespace cairn
