@@ -47,7 +47,11 @@ int RunBridge(CliContext& ctx, const BridgeCommandOptions& o) {
     options.wait = std::chrono::milliseconds(500);
     options.stop = &g_stop;
     auto written = (*bridge)->Run(source, options);
-    if (!written.ok()) return Fail(written.status());
+    if (!written.ok()) {
+      const int rc = Fail(written.status());
+      // Yapper's tables refused a row: restarting will not help (exit 13).
+      return IsYapperMismatch(written.status()) ? runner::kExitDrift : rc;
+    }
     auto position = (*bridge)->Position();
     if (!position.ok()) return Fail(position.status());
     if (!ctx.quiet) {

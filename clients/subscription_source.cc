@@ -1,5 +1,7 @@
 #include "subscription_source.h"
 
+#include <algorithm>
+
 namespace cairn::cli {
 
 SubscriptionEventSource::SubscriptionEventSource(client::ClientOptions options, std::string stream,
@@ -11,19 +13,18 @@ SubscriptionEventSource::SubscriptionEventSource(client::ClientOptions options, 
 
 SubscriptionEventSource::~SubscriptionEventSource() { Stop(); }
 
-StatusOr<std::optional<v1::Event>> SubscriptionEventSource::At(int64_t position) {
+StatusOr<std::vector<v1::Event>> SubscriptionEventSource::Read(int64_t from, int max) {
   if (!reader_) {
     CAIRN_ASSIGN_OR_RETURN(reader_, client::LedgerClient::Connect(options_));
   }
   v1::ReadStreamRequest req;
   req.set_target(target_);
   req.set_stream(stream_);
-  req.set_from_position(position);
-  req.set_limit(1);
+  req.set_from_position(from);
+  req.set_limit(std::clamp(max, 1, 1000));  // a page holds at most 1000 records
   CAIRN_ASSIGN_OR_RETURN(auto page, reader_->ReadStream(req));
-  std::optional<v1::Event> out;
-  if (page.records_size() > 0 && page.records(0).position() == position)
-    out = page.records(0).event();
+  std::vector<v1::Event> out;
+  for (const auto& r : page.records()) out.push_back(r.event());
   return out;
 }
 

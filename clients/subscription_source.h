@@ -23,7 +23,7 @@
 // token: UNAUTHENTICATED; an unknown stream: NOT_FOUND) is returned by the
 // next Next call. Next called with an `after` other than the last position
 // it handed out starts a new subscription from that `after`.
-// Thread safety: one thread calls Next/At; the subscription runs on its own.
+// Thread safety: one thread calls Next/Read; the subscription runs on its own.
 #ifndef CAIRN_CLIENTS_SUBSCRIPTION_SOURCE_H_
 #define CAIRN_CLIENTS_SUBSCRIPTION_SOURCE_H_
 
@@ -52,7 +52,7 @@ class SubscriptionEventSource final : public EventSource {
   std::string key() const override { return stream_; }
   StatusOr<std::vector<v1::Event>> Next(int64_t after, int max,
                                         std::chrono::milliseconds timeout) override;
-  StatusOr<std::optional<v1::Event>> At(int64_t position) override;
+  StatusOr<std::vector<v1::Event>> Read(int64_t from, int max) override;
 
  private:
   Status Start(int64_t after);

@@ -1,6 +1,7 @@
 // The Yapper bridge: turns ledger events into Yapper events (labels
 // migration.*, JSON data) written straight into Yapper's own tables, with
-// fan-out to each subscribed client's unread rows. docs/yapper-bridge.md
+// fan-out to each subscribed client's unread rows, within the constraints of
+// Yapper's own schema (foreign keys enforced). docs/yapper-bridge.md
 // specifies the mapping and the tables.
 //
 //   LedgerEventSource source(*ledger_conn, "campus");
@@ -23,6 +24,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "cairn/base/status.h"
@@ -46,9 +48,11 @@ class EventSource {
   // its hash. Waits up to `timeout` for the first; returns none on timeout.
   virtual StatusOr<std::vector<v1::Event>> Next(int64_t after, int max,
                                                 std::chrono::milliseconds timeout) = 0;
-  // The event at `position` (>= 1), read now without waiting; nothing when
-  // the stream does not reach it.
-  virtual StatusOr<std::optional<v1::Event>> At(int64_t position) = 0;
+  // Up to `max` events from position `from` (>= 1, inclusive), in position
+  // order, read now without waiting (possibly fewer than exist: read on from
+  // the last one). The bridge reads back through the ledger with it to find
+  // the migration_started event of an outcome or batch (YapperBridge).
+  virtual StatusOr<std::vector<v1::Event>> Read(int64_t from, int max) = 0;
 };
 
 // Reads one stream of a ledger through `conn` (which must outlive it),
@@ -60,7 +64,7 @@ class LedgerEventSource final : public EventSource {
   std::string key() const override { return stream_; }
   StatusOr<std::vector<v1::Event>> Next(int64_t after, int max,
                                         std::chrono::milliseconds timeout) override;
-  StatusOr<std::optional<v1::Event>> At(int64_t position) override;
+  StatusOr<std::vector<v1::Event>> Read(int64_t from, int max) override;
 
  private:
   std::unique_ptr<ledger::LedgerStore> store_;
@@ -75,21 +79,18 @@ struct YapperEvent {
   std::string created_at;  // RFC 3339 UTC: the ledger event's recorded_at
 };
 
-// Maps ledger events to Yapper events. Outcome events carry the description
-// and storage type of their migration_started event, which the runner
-// records just before them; the mapper remembers the last one per run and
-// migration (Remember primes it after a restart).
-class YapperMapper {
- public:
-  // The Yapper event for `e`, or nothing for events Yapper is not told about
-  // (run_started, run_finished).
-  std::optional<YapperEvent> Map(const v1::Event& e);
-  // Notes a migration_started event without mapping it.
-  void Remember(const v1::Event& e);
+// The Yapper event for ledger event `e`, or nothing for events Yapper is not
+// told about (run_started, run_finished, ...). `started` is the
+// migration_started event of e's migration in e's run (e itself when it is
+// one), or null when the ledger has none: the description, storage type and
+// start time come from it. Everything else, direction included, comes from
+// `e` itself.
+std::optional<YapperEvent> MapToYapper(const v1::Event& e, const v1::Event* started);
 
- private:
-  std::map<std::string, v1::Event> started_;  // key: run_id + "/" + migration_id
-};
+// Whether `status` is the bridge's "Yapper schema mismatch": Yapper's tables
+// refused a row the bridge wrote (a constraint, a missing column). Restarting
+// does not help; the CLI exits 13 (docs/yapper-bridge.md).
+bool IsYapperMismatch(const Status& status);
 
 struct BridgeOptions {
   int batch = 100;                          // ledger events per Yapper transaction
@@ -115,11 +116,25 @@ class YapperBridge {
   YapperBridge(std::unique_ptr<db::Connection> conn, std::string key)
       : conn_(std::move(conn)), key_(std::move(key)) {}
   Status EnsureSchema();
-  Status Emit(const YapperEvent& y);
+  // Learns how Yapper's events.created_at column takes a UTC time.
+  Status InspectSchema();
+  // The migration_started event `e` belongs to (see MapToYapper): from the
+  // events read in this process, else read back through the ledger from e
+  // to the start of e's run. Null when there is none.
+  StatusOr<const v1::Event*> StartedOf(EventSource& source, const v1::Event& e);
+  Status Emit(const YapperEvent& y, int64_t position);
+  // A write Yapper's tables refused, as a mismatch naming `table` and the
+  // constraint (SQLite names it by reading the foreign keys back).
+  Status Mismatch(const std::string& table, const Status& error, std::string_view sql,
+                  const db::Params& params, int64_t position, const std::string& label);
 
   std::unique_ptr<db::Connection> conn_;
   std::string key_;
-  YapperMapper mapper_;
+  std::string created_at_sql_;     // the SQL expression for created_at from $3
+  bool created_at_space_ = false;  // SQLite: "YYYY-MM-DD HH:MM:SS.ffffff"
+  // Recent migration_started events by run_id + "/" + migration_id: a cache
+  // of ledger reads (StartedOf reads the ledger on a miss), bounded.
+  std::map<std::string, v1::Event> started_;
 };
 
 }  // namespace cairn::cli

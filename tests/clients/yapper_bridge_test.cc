@@ -9,7 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "tests/ledger/ledger_test_util.h"
+#include "tests/clients/yapper_test_util.h"
 #include "tests/service/service_test_util.h"
 
 namespace cairn::testing {
@@ -19,13 +19,10 @@ using nlohmann::json;
 
 constexpr int kMigrations = 40;
 
-class YapperBridgeTest : public ::testing::TestWithParam<db::Backend> {
+class YapperBridgeTest : public ::testing::TestWithParam<db::Backend>, protected YapperTestBase {
  protected:
   void SetUp() override {
-    target_ = TestDatabase::Create(GetParam());
-    if (!target_) return;
-    yapper_ = TestDatabase::Create(GetParam());
-    ASSERT_TRUE(yapper_);
+    if (!CreateDatabases(GetParam())) return;
     for (int i = 1; i <= kMigrations; ++i) {
       char name[64];
       std::snprintf(name, sizeof name, "%04d_table_%d.sql", i, i);
@@ -52,29 +49,11 @@ class YapperBridgeTest : public ::testing::TestWithParam<db::Backend> {
   }
   ProcessResult Bridge(std::vector<std::string> extra) { return RunProcess(BridgeArgv(extra)); }
 
-  int64_t BridgePosition() {
-    auto y = yapper_->Connect();
-    auto rows = y->Query("SELECT position FROM cairn_yapper_bridge WHERE source = 'campus'");
-    return rows.ok() && !rows->empty() ? (*rows)[0][0].AsInt() : -1;
-  }
-
-  // `cairn --stream campus ARGS` on the target; its exit code.
-  int Runner(std::vector<std::string> args) {
-    args.insert(args.begin(), {"--stream", "campus"});
-    return RunCairn(target_->url(), dir_.path(), args).exit_code;
-  }
   // A migration that fails, run while the bridge follows.
   void FailingMigration() {
     WriteFile(dir_.File("0041_bad.sql"), "-- cairn:up\nCREATE TABLE nope (;\n");
     EXPECT_EQ(Runner({"migrate"}), 1);
   }
-  // The target's ledger head.
-  int64_t LedgerHead() {
-    auto tc = target_->Connect();
-    auto head = ledger::LedgerStore::For(*tc)->GetHead("campus");
-    return head.ok() ? head->position : -1;
-  }
-
   // Once the bridge reached position 9: SIGKILLs it (checking, with
   // check_mid_stream, that the ledger was ahead of it), starts `restart` in its
   // place, waits for the runner `migrate` to succeed. Returns the bridge's
@@ -155,11 +134,13 @@ class YapperBridgeTest : public ::testing::TestWithParam<db::Backend> {
     EXPECT_EQ(per_label["migration.rolled_back"], 2);
     EXPECT_EQ(per_label["migration.failed"], 1);
 
-    // Fan-out: "all" has every event, "ops" applied + failed, "dba" rollbacks.
+    // Fan-out: "all" has every event, "ops" applied + failed, "dba" rollbacks;
+    // each row carries the subscription that matched ("*" for "all").
     auto unread_count = [&](const std::string& client) {
       auto rows = y->Query(
           "SELECT count(*), count(DISTINCT event_id) FROM unread u JOIN events e ON e.id = "
-          "u.event_id AND e.label = u.label WHERE u.client_id = $1",
+          "u.event_id AND u.label = CASE WHEN u.client_id = 'all' THEN '*' ELSE e.label END "
+          "WHERE u.client_id = $1",
           {db::Value(client)});
       EXPECT_TRUE(rows.ok());
       EXPECT_EQ((*rows)[0][0].AsInt(), (*rows)[0][1].AsInt());
@@ -169,28 +150,19 @@ class YapperBridgeTest : public ::testing::TestWithParam<db::Backend> {
     EXPECT_EQ(unread_count("ops"), kMigrations + 2 + 1);
     EXPECT_EQ(unread_count("dba"), 2);
   }
-
-  TempDir dir_;
-  std::unique_ptr<TestDatabase> target_, yapper_;
 };
 
 TEST_P(YapperBridgeTest, KilledAndRestartedMidStreamDeliversEveryEventExactlyOnce) {
-  if (!target_) return;
-  auto migrate = std::make_unique<Child>(
-      std::vector<std::string>{CairnBinary(), "--database", target_->url(), "--dir", dir_.path(),
-                               "--stream", "campus", "migrate"});
+  if (!yapper_) return;
+  auto migrate = std::make_unique<Child>(RunnerArgv({"migrate"}));
   auto bridge = std::make_unique<Child>(BridgeArgv({"--batch", "1", "--poll-ms", "5"}));
   const int64_t at_kill =
       KillAndRestart(&bridge, BridgeArgv({"--batch", "3", "--poll-ms", "5"}), *migrate);
   // A rollback, and a migration that fails, while the bridge follows.
   ASSERT_EQ(Runner({"rollback", "--steps", "2"}), 0);
   FailingMigration();
-  const int64_t head = LedgerHead();
-  EXPECT_LT(at_kill, head);
-  ASSERT_TRUE(WaitFor([&] { return BridgePosition() == head; }));
-  bridge->Kill(SIGTERM);
-  bridge->Wait();
-
+  EXPECT_LT(at_kill, LedgerHead());
+  StopWhenCaughtUp(*bridge);
   ExpectExactlyOnce();
 }
 
@@ -200,7 +172,7 @@ TEST_P(YapperBridgeTest, KilledAndRestartedMidStreamDeliversEveryEventExactlyOnc
 // is SIGKILLed and restarted on the same port while the bridge keeps
 // running; Yapper still holds every event exactly once, in order.
 TEST_P(YapperBridgeTest, ThroughServerSurvivesBridgeAndServerKills) {
-  if (!target_) return;
+  if (!yapper_) return;
   const std::string tokens = WriteTokens(dir_);
   ServerProcess server({"--database", target_->url(), "--tokens-file", tokens});
   ASSERT_TRUE(server.Start());
@@ -234,9 +206,7 @@ TEST_P(YapperBridgeTest, ThroughServerSurvivesBridgeAndServerKills) {
     CAIRN_ASSERT_OK(tx->Commit());
   }
   auto bridge = std::make_unique<Child>(argv({"--batch", "1"}));
-  auto migrate = std::make_unique<Child>(
-      std::vector<std::string>{CairnBinary(), "--database", target_->url(), "--dir", dir_.path(),
-                               "--stream", "campus", "migrate"});
+  auto migrate = std::make_unique<Child>(RunnerArgv({"migrate"}));
   const int64_t at_kill = KillAndRestart(&bridge, argv({"--batch", "3"}), *migrate, true);
   // A rollback while the restarted bridge follows; it catches up.
   ASSERT_EQ(Runner({"rollback", "--steps", "1"}), 0);
@@ -253,12 +223,7 @@ TEST_P(YapperBridgeTest, ThroughServerSurvivesBridgeAndServerKills) {
   FailingMigration();
   const int64_t head = LedgerHead();
   EXPECT_LT(at_kill, head);
-  const bool caught_up = WaitFor([&] { return BridgePosition() == head; });
-  const int64_t reached = BridgePosition();
-  bridge->Kill(SIGTERM);
-  ProcessResult stopped = bridge->Wait();
-  ASSERT_TRUE(caught_up) << reached << " of " << head << "; bridge: " << stopped.err;
-  EXPECT_EQ(stopped.exit_code, 0) << stopped.err;
+  StopWhenCaughtUp(*bridge);
   ExpectExactlyOnce();
 
   // A wrong token and an unreachable server: one error line, the
