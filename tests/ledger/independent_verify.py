@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Verifies one stream of a cairn ledger in a SQLite database.
+"""Verifies one stream of a cairn ledger in a SQLite or PostgreSQL database.
 
 Written only from docs/ledger-format.md ("Tables", "The hash of a record",
 "Record contents", "Verification", "The state snapshot", "Fault names") and
@@ -10,7 +10,10 @@ which takes the field numbers and types of cairn.v1.Event from
 proto/cairn/v1/events.proto, as the docs say.
 
 Usage: independent_verify.py [--expect-head POS:HASH] [--proto EVENTS_PROTO]
-                             DB_PATH STREAM
+                             DATABASE STREAM
+
+DATABASE is a SQLite file, read with the sqlite3 module, or a
+postgres:// or postgresql:// URL, read with the psql program.
 
 Prints "ok N HEADHEX" (N events; HEADHEX the hex of the last event's hash, or
 of 32 zero bytes for an empty stream) and exits 0, or prints
@@ -31,6 +34,7 @@ import pathlib
 import re
 import sqlite3
 import struct
+import subprocess
 import sys
 
 DOMAIN = b"cairn-ledger-v1\x00"  # 15 ASCII bytes and one zero byte
@@ -305,38 +309,110 @@ def decode_snapshot_envelope(state: bytes):
 
 # ---------------------------------------------------------------------------
 
-def table_exists(conn, name: str) -> bool:
-    row = conn.execute(
-        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)
-    ).fetchone()
-    return row[0] > 0
+class SqliteLedger:
+    """Rows of a SQLite file, read as "Reading the columns" says."""
+
+    def __init__(self, path: pathlib.Path):
+        # Read-only: a verifier must never create or change anything.
+        self.conn = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)
+        self.conn.text_factory = bytes  # TEXT values as stored, not decoded
+
+    def close(self):
+        self.conn.close()
+
+    def ledger_rows(self, stream: str):
+        """(stream, position, event_id, event_type, recorded_at, record,
+        prev_hash, hash) of the stream's rows with position > 0, in order."""
+        for row in self.conn.execute(
+            "SELECT stream, position, typeof(position), event_id, event_type, recorded_at, "
+            "typeof(recorded_at), record, prev_hash, hash FROM cairn_ledger "
+            "WHERE stream = ? AND position > 0 ORDER BY position",
+            (stream,),
+        ):
+            yield (as_text(row[0]), as_int(row[1], row[2]), as_text(row[3]), as_text(row[4]),
+                   as_int(row[5], row[6]), as_bytes(row[7]), as_bytes(row[8]), as_bytes(row[9]))
+
+    def snapshot_row(self, stream: str):
+        """(position, replay, state) of the stream's snapshot, or None."""
+        found = self.conn.execute(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?",
+            ("cairn_state_snapshot",),
+        ).fetchone()[0]
+        if not found:
+            return None
+        row = self.conn.execute(
+            "SELECT position, typeof(position), replay, typeof(replay), state "
+            "FROM cairn_state_snapshot WHERE stream = ?",
+            (stream,),
+        ).fetchone()
+        if row is None:
+            return None
+        return as_int(row[0], row[1]), as_int(row[2], row[3]), as_bytes(row[4])
 
 
-def verify_chain(conn, schema, stream: str):
+class PostgresLedger:
+    """Rows of a PostgreSQL database, read with psql (the column types leave
+    nothing to convert). The stream is passed as a psql variable, which psql
+    quotes; every value comes back as hex or a decimal integer."""
+
+    def __init__(self, url: str):
+        self.url = url
+
+    def close(self):
+        pass
+
+    def query(self, sql: str, stream: str):
+        r = subprocess.run(
+            ["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-v", "stream=" + stream,
+             "-d", self.url, "-f", "-"],
+            input=sql, capture_output=True, text=True, check=False,
+        )
+        if r.returncode != 0:
+            raise RuntimeError(r.stderr.strip() or f"psql exited with {r.returncode}")
+        return [line.split("|") for line in r.stdout.splitlines() if line]
+
+    def ledger_rows(self, stream: str):
+        text = "encode(convert_to({}, 'UTF8'), 'hex')"
+        for row in self.query(
+            "SELECT " + text.format("stream") + ", position, " + text.format("event_id") + ", "
+            + text.format("event_type") + ", recorded_at, encode(record, 'hex'), "
+            "encode(prev_hash, 'hex'), encode(hash, 'hex') FROM cairn_ledger "
+            "WHERE stream = :'stream' AND position > 0 ORDER BY position;", stream):
+            yield (bytes.fromhex(row[0]), int(row[1]), bytes.fromhex(row[2]),
+                   bytes.fromhex(row[3]), int(row[4]), bytes.fromhex(row[5]),
+                   bytes.fromhex(row[6]), bytes.fromhex(row[7]))
+
+    def snapshot_row(self, stream: str):
+        found = self.query(
+            "SELECT count(*) FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
+            "ON n.oid = c.relnamespace WHERE c.relname = 'cairn_state_snapshot' "
+            "AND n.nspname = current_schema();", stream)
+        if int(found[0][0]) == 0:
+            return None
+        rows = self.query("SELECT position, replay, encode(state, 'hex') "
+                          "FROM cairn_state_snapshot WHERE stream = :'stream';", stream)
+        if not rows:
+            return None
+        return int(rows[0][0]), int(rows[0][1]), bytes.fromhex(rows[0][2])
+
+
+def verify_chain(db, schema, stream: str):
     """Steps 1-5 of "Verification": ("bad", position, fault) or
     ("ok", count, head position, head hash, {position: hash})."""
-    rows = conn.execute(
-        "SELECT stream, position, typeof(position), event_id, event_type, recorded_at, "
-        "typeof(recorded_at), record, prev_hash, hash FROM cairn_ledger "
-        "WHERE stream = ? AND position > 0 ORDER BY position",
-        (stream,),
-    )
     head_position, head = 0, GENESIS
     hashes = {}
-    for (row_stream, position, position_type, event_id, event_type, recorded_at,
-         recorded_at_type, record, prev_hash, stored_hash) in rows:
-        position = as_int(position, position_type)
-        row_stream, record = as_text(row_stream), as_bytes(record)
+    for (row_stream, position, event_id, event_type, recorded_at, record, prev_hash,
+         stored_hash) in db.ledger_rows(stream):
         # Step 1: positions 1, 2, 3, ... with no gap and no repeat.
         expected = head_position + 1
         if position != expected:
             return ("bad", expected, "gap")
         # Step 2: prev_hash is the previous row's hash (zeros for the first).
-        if as_bytes(prev_hash) != head:
+        if prev_hash != head:
             return ("bad", position, "broken link")
         # Step 3: the stored hash is the hash of this row.
         computed = record_hash(row_stream, position, head, record)
-        if as_bytes(stored_hash) != computed:
+        if stored_hash != computed:
             return ("bad", position, "hash mismatch")
         # Step 4: the record decodes and agrees with the columns.
         try:
@@ -344,27 +420,21 @@ def verify_chain(conn, schema, stream: str):
         except DecodeError:
             return ("bad", position, "record mismatch")
         if (e["stream"] != row_stream or e["position"] != position
-                or e["event_id"] != as_text(event_id) or e["prev_hash"] != head
-                or e["hash"] != b"" or e["body"].encode() != as_text(event_type)
-                or e["recorded_at"] != as_int(recorded_at, recorded_at_type)):
+                or e["event_id"] != event_id or e["prev_hash"] != head
+                or e["hash"] != b"" or e["body"].encode() != event_type
+                or e["recorded_at"] != recorded_at):
             return ("bad", position, "record mismatch")
         head_position, head = position, computed
         hashes[position] = computed
     return ("ok", head_position, head_position, head, hashes)
 
 
-def check_snapshot(conn, stream: str, head_position: int, hashes):
+def check_snapshot(db, stream: str, head_position: int, hashes):
     """"The state snapshot": None, or ("bad", position, fault)."""
-    if not table_exists(conn, "cairn_state_snapshot"):
-        return None
-    row = conn.execute(
-        "SELECT position, typeof(position), replay, typeof(replay), state "
-        "FROM cairn_state_snapshot WHERE stream = ?",
-        (stream,),
-    ).fetchone()
+    row = db.snapshot_row(stream)
     if row is None:
         return None
-    position, replay = as_int(row[0], row[1]), as_int(row[2], row[3])
+    position, replay, state = row
     if replay != REPLAY_VERSION:
         return None  # built by other replay rules: not checked
     if position < 1:
@@ -372,7 +442,7 @@ def check_snapshot(conn, stream: str, head_position: int, hashes):
     if position > head_position:
         return ("bad", head_position + 1, "snapshot ahead")
     try:
-        env = decode_snapshot_envelope(as_bytes(row[4]))
+        env = decode_snapshot_envelope(state)
     except DecodeError:
         return ("bad", position, "snapshot mismatch")
     if (env["replay_version"] != REPLAY_VERSION or env["stream"] != stream.encode()
@@ -392,12 +462,12 @@ def check_anchor(anchor, head_position: int, hashes):
     return None
 
 
-def verify(conn, schema, stream: str, anchor):
-    chain = verify_chain(conn, schema, stream)
+def verify(db, schema, stream: str, anchor):
+    chain = verify_chain(db, schema, stream)
     if chain[0] == "bad":
         return chain
     _, count, head_position, head, hashes = chain
-    bad = check_snapshot(conn, stream, head_position, hashes)
+    bad = check_snapshot(db, stream, head_position, hashes)
     if bad is None and anchor is not None:
         bad = check_anchor(anchor, head_position, hashes)
     return bad or ("ok", count, head.hex())
@@ -423,19 +493,20 @@ def main(argv) -> int:
     except (ValueError, OSError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    path = pathlib.Path(args.db_path)
-    if not path.is_file():
-        print(f"error: {args.db_path}: no such file", file=sys.stderr)
-        return 2
     try:
-        # Read-only: a verifier must never create or change anything.
-        conn = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)
-        conn.text_factory = bytes  # TEXT values as stored, not decoded
+        if re.match(r"postgres(ql)?://", args.db_path):
+            db = PostgresLedger(args.db_path)
+        else:
+            path = pathlib.Path(args.db_path)
+            if not path.is_file():
+                print(f"error: {args.db_path}: no such file", file=sys.stderr)
+                return 2
+            db = SqliteLedger(path)
         try:
-            result = verify(conn, schema, args.stream, anchor)
+            result = verify(db, schema, args.stream, anchor)
         finally:
-            conn.close()
-    except sqlite3.Error as e:
+            db.close()
+    except (sqlite3.Error, RuntimeError, OSError) as e:
         print(f"error: {args.db_path}: {e}", file=sys.stderr)
         return 2
     print(" ".join(str(x) for x in result))
