@@ -35,14 +35,7 @@ class FaultTamperTest : public ::testing::TestWithParam<db::Backend> {
     r = Verify({"--anchor", anchor_});
     ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
     // The owner of the database can switch the append-only triggers off.
-    if (GetParam() == db::Backend::kSqlite) {
-      CAIRN_ASSERT_OK(conn_->ExecuteScript(
-          "DROP TRIGGER cairn_ledger_no_update; DROP TRIGGER cairn_ledger_no_delete; "
-          "DROP TRIGGER IF EXISTS cairn_ledger_no_replace;",
-          nullptr, nullptr));
-    } else {
-      CAIRN_ASSERT_OK(conn_->Execute("ALTER TABLE cairn_ledger DISABLE TRIGGER USER"));
-    }
+    CAIRN_ASSERT_OK(DisableLedgerGuards(*conn_));
   }
 
   int64_t Head() const { return static_cast<int64_t>(original_.size()); }

@@ -84,14 +84,7 @@ class VerifyAgreementTest : public ::testing::TestWithParam<db::Backend> {
     ASSERT_EQ(snapshot_.size(), 1u);
     ASSERT_EQ(snapshot_[0][1].AsInt(), kHead);
     // The owner of the database can switch the append-only guards off.
-    if (GetParam() == db::Backend::kSqlite) {
-      CAIRN_ASSERT_OK(conn_->ExecuteScript(
-          "DROP TRIGGER cairn_ledger_no_update; DROP TRIGGER cairn_ledger_no_delete; "
-          "DROP TRIGGER cairn_ledger_no_replace;",
-          nullptr, nullptr));
-    } else {
-      CAIRN_ASSERT_OK(conn_->Execute("ALTER TABLE cairn_ledger DISABLE TRIGGER USER"));
-    }
+    CAIRN_ASSERT_OK(DisableLedgerGuards(*conn_));
     // What the verifier is given: a SQLite file's path, or the PostgreSQL URL.
     target_ = tdb_->url();
     if (GetParam() == db::Backend::kSqlite) target_ = target_.substr(std::string("sqlite:").size());
