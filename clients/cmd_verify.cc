@@ -99,6 +99,7 @@ int RunVerify(CliContext& ctx, const VerifyFlags& flags) {
         {"head", {{"position", r->head.position}, {"hash", cairn::ledger::ToHex(r->head.hash)}}}};
     if (!r->ok) {
       j["first_bad_position"] = r->first_bad_position;
+      j["fault"] = r->fault;
       j["problem"] = r->problem;
     }
     std::printf("%s\n", j.dump(2).c_str());

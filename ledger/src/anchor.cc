@@ -96,6 +96,7 @@ Status CheckAnchor(LedgerStore& store, std::string_view stream, const Anchor& an
   if (head < anchor.position) {
     report->ok = false;
     report->first_bad_position = head + 1;
+    report->fault = "truncated";
     report->problem = "truncated: the ledger ends at position " + std::to_string(head) +
                       " but the anchor expects position " + std::to_string(anchor.position);
     return Status();
@@ -112,6 +113,7 @@ Status CheckAnchor(LedgerStore& store, std::string_view stream, const Anchor& an
   if (found != anchor.hash) {
     report->ok = false;
     report->first_bad_position = anchor.position;
+    report->fault = "anchor mismatch";
     report->problem = "anchor mismatch: position " + std::to_string(anchor.position) +
                       " has hash " + ToHex(found) + ", the anchor expects " + ToHex(anchor.hash);
   }

@@ -472,19 +472,31 @@ Status SaveSnapshot(LedgerStore& store, std::string_view stream) {
   return tx->Commit();
 }
 
-StatusOr<std::string> CheckSnapshot(LedgerStore& store, std::string_view stream) {
+StatusOr<std::string> CheckSnapshot(LedgerStore& store, std::string_view stream,
+                                    SnapshotFault* fault) {
   CAIRN_ASSIGN_OR_RETURN(bool ledger_exists, store.Exists());
   if (!ledger_exists) return std::string();
   CAIRN_ASSIGN_OR_RETURN(auto stored, LoadStored(store, stream));
   if (!stored || stored->replay != kReplayVersion) return std::string();
+  const std::string at = "state snapshot at position " + std::to_string(stored->position);
+  auto found = [&](std::string name, int64_t position, std::string problem) {
+    if (fault != nullptr) *fault = SnapshotFault{std::move(name), position};
+    return problem;
+  };
+  // cairn never saves a snapshot of an empty stream; and a limit of 0 would
+  // fold the whole stream.
+  if (stored->position < 1) return found("snapshot mismatch", 1, at + " does not match the ledger");
   StateBuilder full{std::string(stream)};
   CAIRN_RETURN_IF_ERROR(Fold(store, stream, 1, stored->position, full));
-  if (full.state().head.position != stored->position)
-    return "state snapshot at position " + std::to_string(stored->position) +
-           " is ahead of the ledger (head " + std::to_string(full.state().head.position) + ")";
+  const int64_t head = full.state().head.position;
+  if (head != stored->position) {
+    // Reported at the first position the snapshot has seen and the ledger
+    // lacks, as a truncation caught by an anchor is.
+    return found("snapshot ahead", head + 1,
+                 at + " is ahead of the ledger (head " + std::to_string(head) + ")");
+  }
   if (full.SerializeSnapshot() != stored->state)
-    return "state snapshot at position " + std::to_string(stored->position) +
-           " does not match the ledger";
+    return found("snapshot mismatch", stored->position, at + " does not match the ledger");
   return std::string();
 }
 

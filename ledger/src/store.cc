@@ -432,10 +432,12 @@ StatusOr<VerifyReport> LedgerStore::Verify(std::string_view stream) {
   if (!exists) return report;
   int64_t after = 0;  // rows are read by position > after, so gaps are seen
   bool done = false;
-  auto fail = [&](int64_t position, std::string problem) {
+  // Every problem starts with its fault's name (docs/ledger-format.md).
+  auto fail = [&](int64_t position, std::string fault, std::string_view detail) {
     report.ok = false;
     report.first_bad_position = position;
-    report.problem = std::move(problem);
+    report.problem = fault + ": " + std::string(detail);
+    report.fault = std::move(fault);
     done = true;
     return false;
   };
@@ -450,26 +452,29 @@ StatusOr<VerifyReport> LedgerStore::Verify(std::string_view stream) {
           const int64_t expected = report.head.position + 1;
           after = position;
           if (position != expected) {
-            return fail(expected, "gap: expected position " + std::to_string(expected) +
-                                      ", found " + std::to_string(position));
+            return fail(expected, "gap",
+                        "expected position " + std::to_string(expected) + ", found " +
+                            std::to_string(position));
           }
           const std::string& record = row[5].AsBytes();
           const std::string& prev = row[6].AsBytes();
           const std::string& hash = row[7].AsBytes();
           if (prev != report.head.hash) {
-            return fail(position, "broken link: prev_hash does not equal the hash of position " +
-                                      std::to_string(report.head.position));
+            return fail(position, "broken link",
+                        "prev_hash does not equal the hash of position " +
+                            std::to_string(report.head.position));
           }
           if (RecordHash(row[0].AsText(), position, prev, record) != hash) {
-            return fail(position, "hash mismatch: the stored hash does not match the record");
+            return fail(position, "hash mismatch", "the stored hash does not match the record");
           }
           v1::Event e;
-          if (!e.ParseFromString(record)) return fail(position, "record mismatch: does not decode");
+          if (!e.ParseFromString(record))
+            return fail(position, "record mismatch", "does not decode");
           if (e.stream() != row[0].AsText() || e.position() != position ||
               e.event_id() != row[2].AsText() || e.prev_hash() != prev || !e.hash().empty() ||
               EventTypeName(e) != row[3].AsText() ||
               TimestampToMicros(e.recorded_at()) != row[4].AsInt()) {
-            return fail(position, "record mismatch: columns disagree with the record");
+            return fail(position, "record mismatch", "columns disagree with the record");
           }
           ++report.events_checked;
           report.head = Head{position, hash};

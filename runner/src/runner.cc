@@ -429,11 +429,13 @@ StatusOr<ledger::VerifyReport> Runner::Verify() {
   CAIRN_ASSIGN_OR_RETURN(ledger::VerifyReport report, store_->Verify(stream_));
   if (!report.ok) return report;
   // The state snapshot is a shortcut around the chain: it must agree with it.
-  CAIRN_ASSIGN_OR_RETURN(std::string problem, ledger::CheckSnapshot(*store_, stream_));
+  ledger::SnapshotFault fault;
+  CAIRN_ASSIGN_OR_RETURN(std::string problem, ledger::CheckSnapshot(*store_, stream_, &fault));
   if (!problem.empty()) {
     report.ok = false;
     report.problem = problem;
-    report.first_bad_position = report.head.position;
+    report.fault = fault.name;
+    report.first_bad_position = fault.position;
   }
   return report;
 }

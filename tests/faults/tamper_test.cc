@@ -35,14 +35,7 @@ class FaultTamperTest : public ::testing::TestWithParam<db::Backend> {
     r = Verify({"--anchor", anchor_});
     ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
     // The owner of the database can switch the append-only triggers off.
-    if (GetParam() == db::Backend::kSqlite) {
-      CAIRN_ASSERT_OK(conn_->ExecuteScript(
-          "DROP TRIGGER cairn_ledger_no_update; DROP TRIGGER cairn_ledger_no_delete; "
-          "DROP TRIGGER IF EXISTS cairn_ledger_no_replace;",
-          nullptr, nullptr));
-    } else {
-      CAIRN_ASSERT_OK(conn_->Execute("ALTER TABLE cairn_ledger DISABLE TRIGGER USER"));
-    }
+    CAIRN_ASSERT_OK(DisableLedgerGuards(*conn_));
   }
 
   int64_t Head() const { return static_cast<int64_t>(original_.size()); }
@@ -150,9 +143,13 @@ TEST_P(FaultTamperTest, TruncatedTailPassesTheChainButNotTheAnchor) {
        {db::Value(stream_), db::Value(keep)});
   // Left in place, the state snapshot saved by the last run gives it away
   // (docs/caches.md)...
+  // (reported at the first position the ledger lacks, like a truncation an
+  // anchor catches: docs/ledger-format.md, "The state snapshot")...
   ProcessResult r = Verify();
   EXPECT_EQ(r.exit_code, 5) << r.out << r.err;
-  EXPECT_THAT(r.err, HasSubstr("state snapshot at position"));
+  EXPECT_THAT(r.err, HasSubstr("at position " + std::to_string(keep + 1) +
+                               ": state snapshot at position " + std::to_string(Head()) +
+                               " is ahead of the ledger (head " + std::to_string(keep) + ")"));
   // ...but a careful tamperer deletes that cache too, and then the chain
   // alone cannot tell (docs/verification.md).
   Exec("DELETE FROM cairn_state_snapshot", {});
@@ -175,11 +172,26 @@ TEST_P(FaultTamperTest, RewrittenLastEventWithAConsistentHashIsAnAnchorMismatch)
   SetBytes(Head(), "hash", ledger::RecordHash(stream_, Head(), Original(Head()).prev_hash, record));
   // The state snapshot no longer matches the rewritten head; without it the
   // chain is consistent and only an anchor catches the rewrite.
-  EXPECT_EQ(Verify().exit_code, 5);
+  ExpectCaught(Head(), "state snapshot at position " + std::to_string(Head()) +
+                           " does not match the ledger");
   Exec("DELETE FROM cairn_state_snapshot", {});
   EXPECT_EQ(Verify().exit_code, 0);
   ExpectCaught(Head(), "anchor mismatch", {"--expect-head", ExpectHeadArg()});
   ExpectCaught(Head(), "anchor mismatch", {"--anchor", anchor_});
+}
+
+TEST_P(FaultTamperTest, EditedStateSnapshotIsCaughtAtItsPosition) {
+  SKIP_WITHOUT_DATABASE();
+  Exec("UPDATE cairn_state_snapshot SET position = $1", {db::Value(Head() - 2)});
+  ExpectCaught(Head() - 2, "state snapshot at position " + std::to_string(Head() - 2) +
+                               " does not match the ledger");
+  // Position 0 once made verify fold the whole stream and call the snapshot
+  // ahead of the ledger.
+  Exec("UPDATE cairn_state_snapshot SET position = 0", {});
+  ExpectCaught(1, "state snapshot at position 0 does not match the ledger");
+  Exec("UPDATE cairn_state_snapshot SET position = $1", {db::Value(Head() + 3)});
+  ExpectCaught(Head() + 1, "state snapshot at position " + std::to_string(Head() + 3) +
+                               " is ahead of the ledger");
 }
 
 TEST_P(FaultTamperTest, AnchorFollowsAGrowingLedger) {

@@ -149,6 +149,19 @@ inline StatusOr<std::vector<RawRow>> RawRows(db::Connection& conn, std::string_v
   return out;
 }
 
+// Switches cairn_ledger's append-only guards off, as the owner of the
+// database can (docs/ledger-format.md, "Append-only guards"), so that a
+// test can tamper with the rows.
+inline Status DisableLedgerGuards(db::Connection& conn) {
+  if (conn.backend() == db::Backend::kSqlite) {
+    return conn.ExecuteScript(
+        "DROP TRIGGER cairn_ledger_no_update; DROP TRIGGER cairn_ledger_no_delete; "
+        "DROP TRIGGER IF EXISTS cairn_ledger_no_replace;",
+        nullptr, nullptr);
+  }
+  return conn.Execute("ALTER TABLE cairn_ledger DISABLE TRIGGER USER").status();
+}
+
 inline StatusOr<int64_t> CountRows(db::Connection& conn) {
   CAIRN_ASSIGN_OR_RETURN(auto rows, conn.Query("SELECT count(*) FROM cairn_ledger"));
   return rows.at(0)[0].AsInt();

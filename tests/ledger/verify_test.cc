@@ -34,14 +34,7 @@ class VerifyTamperingTest : public ConnectedBackendTest {
     ASSERT_EQ(clean.head.position, kEvents);
 
     // The owner of the database can switch the append-only triggers off.
-    if (GetParam() == db::Backend::kSqlite) {
-      CAIRN_ASSERT_OK(conn_->ExecuteScript(
-          "DROP TRIGGER cairn_ledger_no_update; DROP TRIGGER cairn_ledger_no_delete; "
-          "DROP TRIGGER IF EXISTS cairn_ledger_no_replace;",
-          nullptr, nullptr));
-    } else {
-      CAIRN_ASSERT_OK(conn_->Execute("ALTER TABLE cairn_ledger DISABLE TRIGGER USER"));
-    }
+    CAIRN_ASSERT_OK(DisableLedgerGuards(*conn_));
   }
 
   void TearDown() override {

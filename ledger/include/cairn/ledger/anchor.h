@@ -41,8 +41,8 @@ StatusOr<std::string> ParseHash(std::string_view hex);
 // Checks `anchor` against a finished verification of `stream` (which must
 // be `report`'s stream). A report that already failed is left as it is.
 // Otherwise, if the chain ends before the anchor's position or the event
-// there has another hash, sets report->ok = false, first_bad_position and
-// problem ("truncated: ..." or "anchor mismatch: ..."). An error Status
+// there has another hash, sets report->ok = false, first_bad_position, fault
+// and problem ("truncated: ..." or "anchor mismatch: ..."). An error Status
 // means the ledger could not be read.
 Status CheckAnchor(LedgerStore& store, std::string_view stream, const Anchor& anchor,
                    VerifyReport* report);

@@ -135,10 +135,19 @@ StatusOr<StateBuilder> ReplayBuilder(LedgerStore& store, std::string_view stream
 // when the stored snapshot is recent: only the newer events are folded.
 Status SaveSnapshot(LedgerStore& store, std::string_view stream);
 
+// How a stored snapshot disagrees with the chain (docs/ledger-format.md,
+// "The state snapshot").
+struct SnapshotFault {
+  std::string name;      // "snapshot ahead" or "snapshot mismatch"
+  int64_t position = 0;  // the position verification reports
+};
+
 // Compares the stored snapshot, if any, with a full replay of the stream up
 // to the snapshot's position. Returns an empty string when they agree (or
-// there is no usable snapshot), else what is wrong.
-StatusOr<std::string> CheckSnapshot(LedgerStore& store, std::string_view stream);
+// there is no snapshot built by these replay rules), else what is wrong, and
+// then also fills `*fault` when given.
+StatusOr<std::string> CheckSnapshot(LedgerStore& store, std::string_view stream,
+                                    SnapshotFault* fault = nullptr);
 
 }  // namespace cairn::ledger
 

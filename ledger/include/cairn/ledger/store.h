@@ -45,7 +45,12 @@ struct VerifyReport {
   int64_t events_checked = 0;
   Head head;                       // the last event that passed every check
   int64_t first_bad_position = 0;  // 0 when ok
-  std::string problem;             // e.g. "hash mismatch", empty when ok
+  // The fault's name, one of those listed in docs/ledger-format.md, "Fault
+  // names" ("gap", "broken link", "hash mismatch", "record mismatch",
+  // "snapshot ahead", "snapshot mismatch", "truncated", "anchor mismatch");
+  // empty when ok.
+  std::string fault;
+  std::string problem;  // a sentence, e.g. "hash mismatch: ..."; empty when ok
 };
 
 // One cairn_ledger row exactly as stored (docs/ledger-format.md, "Tables").
