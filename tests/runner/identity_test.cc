@@ -151,9 +151,13 @@ TEST_P(RunnerIdentityCliTest, SeveralStreamsAreRefusedWithTheirList) {
   r = Cairn({"--stream", "beta", "status", "--json"}, other.path());
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(json::parse(r.out)["stream"], "beta");
-  // Commands that read every stream need none.
+  // Commands that read every stream, or only the live schema, need none.
   r = Cairn({"export", "--format", "jsonl", "--all-streams"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
+  WriteFile(other.File("schema.sql"), "CREATE TABLE a (id INTEGER);\n");
+  r = Cairn({"diff", "--schema", other.File("schema.sql")});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("-- up: live database -> "));
 }
 
 TEST_P(RunnerIdentityCliTest, UnknownStreamIsRefusedUnlessNewOnPurpose) {
