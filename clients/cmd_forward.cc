@@ -3,7 +3,11 @@
 // on arrival by LedgerStore::Import; forwarding is resumable (it starts after
 // the central head), idempotent (records already there are skipped by event
 // id) and safe with several forwarders at once (Import holds the central
-// stream's lock). See docs/export.md, "Central ledger".
+// stream's lock). The first forward of a stream records which target it
+// comes from; another target, or a copy of this one, is refused under that
+// name and forwards with --as NAME instead, its records re-sealed for the
+// central stream (docs/ledger-format.md, "Target identity"). See
+// docs/export.md, "Central ledger".
 #include <cstdio>
 #include <vector>
 
