@@ -159,6 +159,39 @@ TEST_F(ForwardIdentityTest, AnOlderBackupRestoredInPlaceThatDivergedIsAnotherHis
   EXPECT_EQ(CentralVerified("campus"), head);
 }
 
+TEST_F(ForwardIdentityTest, ACentralStreamForwardedBeforeOriginsGetsOneAtItsNextForward) {
+  if (!central_) return;
+  // As an older cairn forwarded it: the records, and no origin row.
+  {
+    auto source = db::Connection::Open(*db::ParseDatabaseUrl(prod_));
+    ASSERT_TRUE(source.ok());
+    auto from = ledger::LedgerStore::For(**source);
+    auto conn = central_->Connect();
+    auto central = ledger::LedgerStore::For(*conn);
+    CAIRN_ASSERT_OK(central->EnsureSchema());
+    CAIRN_ASSERT_OK_AND_ASSIGN(auto tx, conn->Begin());
+    Status imported;
+    CAIRN_ASSERT_OK(from->ReadRecords("campus", 1, 0, [&](const ledger::StoredRecord& r) {
+      imported = central->Import(r).status();
+      return imported.ok();
+    }));
+    CAIRN_ASSERT_OK(imported);
+    CAIRN_ASSERT_OK(tx->Commit());
+    CAIRN_ASSERT_OK_AND_ASSIGN(auto origin, ledger::ReadStreamOrigin(*central, "campus"));
+    ASSERT_FALSE(origin.known());
+  }
+  ProcessResult r = Forward(prod_);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("forwarded 0 new record(s)"));
+  auto conn = central_->Connect();
+  auto central = ledger::LedgerStore::For(*conn);
+  CAIRN_ASSERT_OK_AND_ASSIGN(auto origin, ledger::ReadStreamOrigin(*central, "campus"));
+  EXPECT_EQ(origin.target_id, TargetId(prod_));
+  EXPECT_EQ(origin.url, prod_);
+  EXPECT_THAT(origin.location, ::testing::StartsWith("file:"));
+  EXPECT_EQ(Forward(Migrated("staging.db")).exit_code, 3);
+}
+
 TEST_F(ForwardIdentityTest, ASourceWithoutALedgerHasNothingToForward) {
   if (!central_) return;
   ProcessResult r = Forward("sqlite:" + files_.File("empty.db"));
