@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "cairn/ledger/identity.h"
+#include "cairn/ledger/records.h"
 #include "cairn/runner/formats.h"
 #include "cairn/runner/plan.h"
 #include "net_exec.h"
@@ -72,6 +74,7 @@ runner::RunnerOptions CliContext::RunnerOptionsFromGlobals() const {
   runner::RunnerOptions options;
   options.dir = dir;
   options.stream = stream;
+  options.new_stream = new_stream;
   options.command_line = command_line;
   return options;
 }
@@ -80,11 +83,27 @@ std::unique_ptr<runner::Runner> CliContext::OpenRunner(const runner::RunnerOptio
                                                        int* exit_code) const {
   auto runner = runner::Runner::Open(database, options);
   if (!runner.ok()) {
-    *exit_code = Fail(runner.status(), /*connecting=*/true);
+    // An ambiguous or unknown stream is refused before anything runs (exit 3).
+    *exit_code = Fail(runner.status(), /*connecting=*/!ledger::IsStreamRefused(runner.status()));
     return nullptr;
   }
   *exit_code = runner::kExitOk;
   return std::move(*runner);
+}
+
+StatusOr<std::string> WhyNoEvents(runner::Runner& runner, int64_t head_position) {
+  if (head_position > 0) return std::string();
+  const std::string& where = runner.connection().url().redacted;
+  CAIRN_ASSIGN_OR_RETURN(bool exists, runner.store().Exists());
+  if (!exists)
+    return "no ledger in " + where +
+           ": it has no cairn_ledger table (nothing was ever migrated here)";
+  CAIRN_ASSIGN_OR_RETURN(auto streams, ledger::ListStreamNames(runner.store()));
+  if (streams.empty()) return "the ledger in " + where + " holds no events yet";
+  std::string names;
+  for (const std::string& s : streams) names += (names.empty() ? "" : ", ") + s;
+  return "the ledger in " + where + " holds no stream " + runner.stream() +
+         " yet (it holds: " + names + ")";
 }
 
 int CliMain(int argc, char** argv) {
@@ -99,7 +118,11 @@ int CliMain(int argc, char** argv) {
   app.add_option("--database,-d", ctx.database,
                  "sqlite:PATH or postgres://... (default: $DATABASE_URL)");
   app.add_option("--dir", ctx.dir, "migrations directory")->capture_default_str();
-  app.add_option("--stream", ctx.stream, "ledger stream name (default: the database's name)");
+  app.add_option("--stream", ctx.stream,
+                 "ledger stream name (default: the ledger's own stream; for a new ledger, the "
+                 "database's name)");
+  app.add_flag("--new-stream", ctx.new_stream,
+               "--stream names a stream the ledger does not hold yet, on purpose");
   app.add_option("--lock-timeout", ctx.lock_timeout,
                  "how long migrate/rollback wait for another runner (e.g. 30s; 0: fail at once)")
       ->capture_default_str();
@@ -130,6 +153,11 @@ int CliMain(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     int rc = app.exit(e);
     return rc == 0 ? runner::kExitOk : runner::kExitUsage;
+  }
+  if (ctx.new_stream && ctx.stream.empty()) {
+    std::fprintf(stderr,
+                 "cairn: error: --new-stream needs --stream NAME (the new stream's name)\n");
+    return runner::kExitUsage;
   }
   // Parsed here, so a usage error is reported without starting cairn-net.
   if (CliIsLocal()) {

@@ -32,6 +32,7 @@ struct CliContext {
   std::string database;  // --database / $DATABASE_URL, as given (may hold a password)
   std::string dir = "migrations";
   std::string stream;
+  bool new_stream = false;           // --new-stream: --stream may name a stream the ledger lacks
   std::string lock_timeout = "60s";  // --lock-timeout (migrate and rollback may override)
   bool verbose = false;
   bool quiet = false;
@@ -71,6 +72,11 @@ int ExitFor(const Status& s, bool connecting = false);
 // Prints each line of the status message as "cairn: error: ..." on stderr
 // and returns ExitFor(s, connecting).
 int Fail(const Status& s, bool connecting = false);
+
+// Why the target's stream has no events, in one line ("" when it has some):
+// the database has no ledger, its ledger is empty, or (--new-stream) the
+// stream is not in it yet. For status, history and verify.
+StatusOr<std::string> WhyNoEvents(runner::Runner& runner, int64_t head_position);
 
 // Parses argv, sets up logging and runs the chosen command.
 int CliMain(int argc, char** argv);

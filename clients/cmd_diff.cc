@@ -20,7 +20,9 @@ CommandAction SetupDiff(CLI::App* cmd) {
   cmd->add_flag("--down", f->down, "also print the reverse (desired to live)");
   return [f](CliContext& ctx) -> int {
     int rc;
-    auto runner = ctx.OpenRunner(ctx.RunnerOptionsFromGlobals(), &rc);
+    runner::RunnerOptions options = ctx.RunnerOptionsFromGlobals();
+    options.any_stream = true;  // the live schema only: no stream needed
+    auto runner = ctx.OpenRunner(options, &rc);
     if (!runner) return rc;
     auto change = runner::DiffWithSchemaFile(*runner, f->schema);
     if (!change.ok()) return Fail(change.status());

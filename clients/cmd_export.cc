@@ -11,6 +11,7 @@
 
 #include "cairn/ledger/export.h"
 #include "cairn/ledger/hash.h"
+#include "cairn/ledger/identity.h"
 #include "net_exec.h"
 #include "remote_flags.h"
 #if !CAIRN_CLI_LOCAL
@@ -147,7 +148,7 @@ int RunExport(CliContext& ctx, const ExportOptions& o) {
   int rc = 0;
   CliContext scoped = ctx;
   if (!o.stream.empty()) scoped.stream = o.stream;
-  auto target = OpenLedgerOf(scoped, "", &rc);
+  auto target = OpenLedgerOf(scoped, "", &rc, o.all_streams);
   if (!target) return rc;
   std::vector<std::string> streams{target->stream};
   if (o.all_streams) {
@@ -174,7 +175,7 @@ int RunExport(CliContext& ctx, const ExportOptions& o) {
 }  // namespace
 
 std::unique_ptr<OpenLedger> OpenLedgerOf(const CliContext& ctx, const std::string& url_text,
-                                         int* exit_code) {
+                                         int* exit_code, bool any_stream) {
   const std::string& text = url_text.empty() ? ctx.database : url_text;
   if (text.empty()) {
     std::fprintf(stderr, "cairn: error: no database: give --database or set DATABASE_URL\n");
@@ -195,6 +196,16 @@ std::unique_ptr<OpenLedger> OpenLedgerOf(const CliContext& ctx, const std::strin
   out->conn = std::move(*conn);
   out->store = ledger::LedgerStore::For(*out->conn);
   out->stream = ctx.stream.empty() ? url->database_name : ctx.stream;
+  if (url_text.empty()) {  // the target: its ledger's own stream (docs/ledger-format.md)
+    auto stream = ledger::ResolveStream(
+        *out->store, {.stream = ctx.stream, .new_stream = ctx.new_stream, .any_stream = any_stream},
+        *url);
+    if (!stream.ok()) {
+      *exit_code = Fail(stream.status());
+      return nullptr;
+    }
+    out->stream = std::move(*stream);
+  }
   *exit_code = runner::kExitOk;
   return out;
 }

@@ -26,11 +26,14 @@ int VerifyBundleFile(const BundleCheckOptions& options);
 struct OpenLedger {
   std::unique_ptr<db::Connection> conn;
   std::unique_ptr<ledger::LedgerStore> store;
-  std::string stream;  // --stream, or the database's name
+  std::string stream;  // the target's stream (ledger::ResolveStream); for another URL,
+                       // --stream or the database's name
 };
-// Opens `url` (ctx.database when empty). On error prints it and sets *exit_code.
+// Opens `url` (ctx.database, the target, when empty). On error prints it and
+// sets *exit_code. The target's stream is resolved from its ledger
+// (ledger::ResolveStream; `any_stream`: the caller reads every stream).
 std::unique_ptr<OpenLedger> OpenLedgerOf(const CliContext& ctx, const std::string& url,
-                                         int* exit_code);
+                                         int* exit_code, bool any_stream = false);
 
 }  // namespace cairn::cli
 

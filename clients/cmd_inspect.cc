@@ -20,11 +20,14 @@ using nlohmann::json;
 int ShowStatus(runner::Runner& runner, bool json_out) {
   auto r = runner.GetStatus();
   if (!r.ok()) return Fail(r.status());
+  auto why = WhyNoEvents(runner, r->head.position);
+  if (!why.ok()) return Fail(why.status());
   const std::string target = runner.connection().url().redacted;
   runner.CloseInBackground();
   if (json_out) {
     json j;
     j["stream"] = r->stream;
+    if (!why->empty()) j["no_events"] = *why;
     j["version"] = r->version;
     j["head"] = {{"position", r->head.position}, {"hash", cairn::ledger::ToHex(r->head.hash)}};
     j["pending"] = r->pending;
@@ -47,6 +50,7 @@ int ShowStatus(runner::Runner& runner, bool json_out) {
     }
     std::printf("%s\n", j.dump(2).c_str());
   } else {
+    if (!why->empty()) std::printf("%s\n", why->c_str());
     std::printf("target:  %s (%s)\n", r->stream.c_str(), target.c_str());
     std::printf("version: %s\n", r->version.empty() ? "(none)" : r->version.c_str());
     std::printf("ledger:  %lld event(s), head %s\n", static_cast<long long>(r->head.position),
@@ -70,11 +74,17 @@ int ShowStatus(runner::Runner& runner, bool json_out) {
 }
 
 int ShowHistory(runner::Runner& runner, bool json_out) {
+  int64_t shown = 0;
   Status s = runner.History([&](const v1::Event& e) {
     PrintHistoryEvent(e, json_out);
+    ++shown;
     return true;
   });
   if (!s.ok()) return Fail(s);
+  auto why = WhyNoEvents(runner, shown);
+  if (!why.ok()) return Fail(why.status());
+  // --json keeps stdout to events; the one line goes to stderr.
+  if (!why->empty()) std::fprintf(json_out ? stderr : stdout, "%s\n", why->c_str());
   return runner::kExitOk;
 }
 

@@ -96,7 +96,9 @@ CommandAction SetupMigrate(CLI::App* cmd) {
                 "PostgreSQL: apply in one transaction and PREPARE it; `cairn commit RUN` or "
                 "`cairn abort RUN` ends it");
   f->run.Add(cmd);
-  cmd->add_flag("--strict", f->strict, "refuse to run when the schema has drifted from the ledger");
+  cmd->add_flag("--strict", f->strict,
+                "refuse to run when the schema has drifted from the ledger, or when migrations "
+                "the ledger shows as applied have no file in --dir");
   f->batch.Add(cmd);
   return [f](CliContext& ctx) -> int {
     auto options = f->run.Options(ctx);
@@ -112,6 +114,7 @@ CommandAction SetupMigrate(CLI::App* cmd) {
     if (!runner) return rc;
     runner::MigrateOptions migrate;
     migrate.to = f->to;
+    migrate.refuse_missing_files = f->strict;
     // Drift is checked when the run will change the schema (reading the
     // whole catalog would make a no-op migrate grow with the schema), and
     // always with --strict.

@@ -71,6 +71,8 @@ int Store(StatusOr<report::Report> built, report::Report* out) {
 int BuildDirect(const ReportArgs& args, CliContext& ctx, const report::ReportOptions& opts,
                 report::Report* out) {
   runner::RunnerOptions options = ctx.RunnerOptionsFromGlobals();
+  // Streams named by the report's own options need no default stream.
+  options.any_stream = args.all_streams || !args.streams.empty();
   int rc;
   auto runner = ctx.OpenRunner(options, &rc);
   if (!runner) return rc;

@@ -85,6 +85,13 @@ int RunVerify(CliContext& ctx, const VerifyFlags& flags) {
 
   auto r = runner->Verify();
   if (!r.ok()) return Fail(r.status());
+  if (r->ok && r->events_checked == 0) {
+    // Zero events verified is never a success (README, exit code 18).
+    auto why = WhyNoEvents(*runner, 0);
+    if (!why.ok()) return Fail(why.status());
+    std::fprintf(stderr, "cairn: error: %s: nothing to verify\n", why->c_str());
+    return runner::kExitNoLedger;
+  }
   for (const auto* anchor : {&expected, &saved}) {
     if (!anchor->has_value()) continue;
     Status s = ledger::CheckAnchor(runner->store(), stream, **anchor, &*r);

@@ -64,7 +64,15 @@ BEGIN SELECT RAISE(ABORT, 'cairn: DELETE on cairn_ledger_meta is not allowed'); 
 )sql";
     CAIRN_RETURN_IF_ERROR(
         conn_.ExecuteScript(kSchema, nullptr, nullptr).Annotate("cannot create the ledger tables"));
-    return Status::Ok();
+    // The target's identity (docs/ledger-format.md, "Target identity"). The
+    // write lock is held, so the check cannot race.
+    return conn_
+        .Execute(
+            "INSERT INTO cairn_ledger_meta (key, value) SELECT 'target_id', $1 "
+            "WHERE NOT EXISTS (SELECT 1 FROM cairn_ledger_meta WHERE key = 'target_id')",
+            {Value(NewUuid())})
+        .status()
+        .Annotate("cannot record the target id");
   }
 
   Status LockStream(std::string_view) override {
@@ -132,6 +140,13 @@ CREATE TRIGGER cairn_ledger_meta_no_truncate BEFORE TRUNCATE ON cairn_ledger_met
 )sql";
       CAIRN_RETURN_IF_ERROR(conn_.ExecuteScript(kSchema, nullptr, nullptr)
                                 .Annotate("cannot create the ledger tables"));
+      // The target's identity (docs/ledger-format.md, "Target identity").
+      CAIRN_RETURN_IF_ERROR(
+          conn_
+              .Execute("INSERT INTO cairn_ledger_meta (key, value) VALUES ('target_id', $1)",
+                       {Value(NewUuid())})
+              .status()
+              .Annotate("cannot record the target id"));
     }
     return Status::Ok();
   }

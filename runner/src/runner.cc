@@ -12,6 +12,7 @@
 
 #include "batch.h"
 #include "cairn/ledger/hash.h"
+#include "cairn/ledger/identity.h"
 #include "cairn/runner/schema_ops.h"
 #include "tx_modes.h"
 
@@ -57,6 +58,24 @@ std::string VersionAfter(const ledger::StreamState& before, const RunReport& rep
   return best;
 }
 
+// Migrations the ledger shows as applied that have no file among `files`
+// one line each: another folder may be migrating this database.
+template <typename File>
+std::vector<std::string> AppliedWithoutFile(const std::vector<File>& files,
+                                            const ledger::StreamState& state,
+                                            const std::string& dir) {
+  std::vector<std::string> out;
+  std::set<std::string, ledger::MigrationIdLess> ids;
+  for (const File& f : files) ids.insert(f.id);
+  for (const auto& [id, rec] : state.migrations) {
+    if (rec.status != ledger::MigrationStatus::kApplied || ids.count(id)) continue;
+    out.push_back("migration " + id + " (" + rec.file +
+                  ") is applied in the ledger but has no file in " + dir +
+                  " (is another folder migrating this database?)");
+  }
+  return out;
+}
+
 }  // namespace
 
 StatusOr<std::unique_ptr<Runner>> Runner::Open(const std::string& database_url,
@@ -69,6 +88,14 @@ StatusOr<std::unique_ptr<Runner>> Runner::Open(const std::string& database_url,
   CAIRN_ASSIGN_OR_RETURN(auto conn, db::Connection::Open(url, options.open));
   auto runner = std::make_unique<Runner>(std::move(conn), std::move(options));
   runner->prefetched_ = std::move(prefetch);
+  // The stream is the ledger's own, whatever the database is called now
+  // (docs/ledger-format.md, "Stream names").
+  const RunnerOptions& o = runner->options_;
+  CAIRN_ASSIGN_OR_RETURN(runner->stream_, ledger::ResolveStream(*runner->store_,
+                                                                {.stream = o.stream,
+                                                                 .new_stream = o.new_stream,
+                                                                 .any_stream = o.any_stream},
+                                                                runner->conn_->url()));
   return runner;
 }
 
@@ -146,6 +173,8 @@ std::optional<RunReport> Runner::NothingPending(const MigrateOptions& options) {
   if (!LoadBoth(ScanInBackground(), *store_, stream_, &files, &state).ok() ||
       !AddRegisteredSummaries(&files).ok())
     return std::nullopt;  // the full path reports the error
+  // Files missing from the folder are warned about (or refused) by the full path.
+  if (!AppliedWithoutFile(files, state, options_.dir).empty()) return std::nullopt;
   bool to_known = !options.to;
   for (const MigrationSummary& m : files) {
     if (options.to && m.id == *options.to) to_known = true;
@@ -229,6 +258,13 @@ StatusOr<MigratePlan> Runner::PlanMigrate(const MigrateOptions& options) {
     plan.push_back(&m);
   }
   internal::AddDataRefusals(*conn_, plan, state, &refusals);
+  planned.missing_files = AppliedWithoutFile(files, state, options_.dir);
+  for (const std::string& line : planned.missing_files) {
+    if (options.refuse_missing_files)
+      refusals.push_back("--strict: " + line);
+    else
+      spdlog::warn("{}", line);
+  }
   if (!refusals.empty()) {
     return FailedPreconditionError(JoinLines(refusals));
   }

@@ -122,13 +122,17 @@ TEST_F(ForwardTest, TamperedSourceIsRefusedOnArrivalNamingThePosition) {
 TEST_F(ForwardTest, AnotherHistoryUnderTheSameNameIsRefused) {
   if (!central_) return;
   ASSERT_EQ(Forward(*a_, "alpha").exit_code, 0);
-  // b's "beta" events forwarded as stream "alpha" would be another history.
+  // b's "beta" events forwarded as stream "alpha" would be another history,
+  // and b is another target: refused before any record is read
+  // (forward_identity_test.cc has the rest).
   auto cb = b_->Connect();
   auto sb = ledger::LedgerStore::For(*cb);
   CAIRN_ASSERT_OK(AppendTestEvents(*sb, "alpha", 3, 1, 40));
   ProcessResult r = Forward(*b_, "alpha");
-  EXPECT_EQ(r.exit_code, 5) << r.err;
-  EXPECT_NE(r.err.find("position 30"), std::string::npos) << r.err;
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_NE(r.err.find("stream 'alpha' of the central ledger comes from target"), std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find(b_->url() + " is another target"), std::string::npos) << r.err;
 }
 
 }  // namespace

@@ -68,7 +68,7 @@ TEST_P(ClientsReportCliTest, ReportsOneStreamOrAll) {
   std::filesystem::create_directories(dir_.File("m2"));
   WriteFile(dir_.File("m2/0001_create_b.sql"),
             "-- cairn:up\nCREATE TABLE b (id INTEGER);\n-- cairn:down\nDROP TABLE b;\n");
-  r = RunCairn(tdb_->url(), dir_.File("m2"), {"--stream", "beta", "migrate"});
+  r = RunCairn(tdb_->url(), dir_.File("m2"), {"--stream", "beta", "--new-stream", "migrate"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
 
   const std::string one = dir_.File("one.html");

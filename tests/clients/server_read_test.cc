@@ -28,7 +28,9 @@ class ServerReadTest : public ::testing::TestWithParam<db::Backend> {
     WriteFile(dir_.File("0007_bad.sql"), "-- cairn:up\nCREATE TABLE nope (;\n");
     ASSERT_EQ(Direct({"migrate"}).exit_code, 1);
     WriteFile(other_.File("0001_other.sql"), "-- cairn:up\nCREATE TABLE other_t (id INTEGER);\n");
-    ASSERT_EQ(RunCairn(tdb_->url(), other_.path(), {"--stream", "other", "migrate"}).exit_code, 0);
+    ASSERT_EQ(RunCairn(tdb_->url(), other_.path(), {"--stream", "other", "--new-stream", "migrate"})
+                  .exit_code,
+              0);
     ProcessResult k = RunProcess({CairnBinary(), "keygen", "--out", dir_.File("key")});
     ASSERT_EQ(k.exit_code, 0) << k.err;
     server_ = std::make_unique<ServerProcess>(

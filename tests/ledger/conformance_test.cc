@@ -54,10 +54,14 @@ TEST_P(LedgerConformanceTest, EnsureSchemaIsIdempotent) {
   CAIRN_ASSERT_OK_AND_ASSIGN(bool after, store_->Exists());
   EXPECT_TRUE(after);
   EXPECT_EQ(LedgerTableCount(*conn_), 2);
-  CAIRN_ASSERT_OK_AND_ASSIGN(auto meta, conn_->Query("SELECT key, value FROM cairn_ledger_meta"));
-  ASSERT_EQ(meta.size(), 1u);
+  CAIRN_ASSERT_OK_AND_ASSIGN(auto meta,
+                             conn_->Query("SELECT key, value FROM cairn_ledger_meta ORDER BY key"));
+  ASSERT_EQ(meta.size(), 2u);
   EXPECT_EQ(meta[0][0].AsText(), "format");
   EXPECT_EQ(meta[0][1].AsText(), "1");
+  // The target's identity (docs/ledger-format.md, "Target identity").
+  EXPECT_EQ(meta[1][0].AsText(), "target_id");
+  EXPECT_EQ(meta[1][1].AsText().size(), 36u) << meta[1][1].AsText();
   EXPECT_FALSE(conn_->in_transaction());
 
   // A second connection (as a second process would) sees the schema and its
@@ -66,7 +70,7 @@ TEST_P(LedgerConformanceTest, EnsureSchemaIsIdempotent) {
   auto other_store = LedgerStore::For(*other);
   CAIRN_ASSERT_OK(other_store->EnsureSchema());
   CAIRN_ASSERT_OK_AND_ASSIGN(auto meta2, other->Query("SELECT count(*) FROM cairn_ledger_meta"));
-  EXPECT_EQ(meta2[0][0].AsInt(), 1);
+  EXPECT_EQ(meta2[0][0].AsInt(), 2);
 }
 
 TEST_P(LedgerConformanceTest, EnsureSchemaInsideOpenTransactionRollsBackWithIt) {
@@ -106,7 +110,7 @@ TEST_P(LedgerConformanceTest, EnsureSchemaFromSeveralProcessesAtOnce) {
   auto conn = tdb_->Connect();
   EXPECT_EQ(LedgerTableCount(*conn), 2);
   CAIRN_ASSERT_OK_AND_ASSIGN(auto meta, conn->Query("SELECT count(*) FROM cairn_ledger_meta"));
-  EXPECT_EQ(meta[0][0].AsInt(), 1);
+  EXPECT_EQ(meta[0][0].AsInt(), 2);  // format and one target_id
 }
 
 TEST_P(LedgerConformanceTest, AppendAssignsGaplessPositionsAndChainsHashes) {
@@ -580,7 +584,8 @@ TEST_P(LedgerConformanceTest, DatabaseRejectsUpdateDeleteAndTruncateOnLedger) {
 
   CAIRN_ASSERT_OK_AND_ASSIGN(auto after, RawRows(*conn_, "campus"));
   EXPECT_EQ(after, before);
-  CAIRN_ASSERT_OK_AND_ASSIGN(auto meta, conn_->Query("SELECT key, value FROM cairn_ledger_meta"));
+  CAIRN_ASSERT_OK_AND_ASSIGN(
+      auto meta, conn_->Query("SELECT key, value FROM cairn_ledger_meta WHERE key = 'format'"));
   ASSERT_EQ(meta.size(), 1u);
   EXPECT_EQ(meta[0][1].AsText(), "1");
 }
@@ -629,7 +634,8 @@ TEST_P(LedgerConformanceTest, DatabaseRejectsInsertThatOverwritesALedgerRow) {
           : "INSERT INTO cairn_ledger_meta (key, value) VALUES ('format', '2') "
             "ON CONFLICT (key) DO UPDATE SET value = excluded.value";
   EXPECT_FALSE(conn_->Execute(meta_sql).ok()) << meta_sql << " succeeded";
-  CAIRN_ASSERT_OK_AND_ASSIGN(auto meta, conn_->Query("SELECT key, value FROM cairn_ledger_meta"));
+  CAIRN_ASSERT_OK_AND_ASSIGN(
+      auto meta, conn_->Query("SELECT key, value FROM cairn_ledger_meta WHERE key = 'format'"));
   ASSERT_EQ(meta.size(), 1u);
   EXPECT_EQ(meta[0][1].AsText(), "1");
 }

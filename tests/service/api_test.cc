@@ -406,7 +406,9 @@ TEST_F(ServiceApiTest, SubscribeSendsCaughtUpAndCheckpoints) {
 }
 
 TEST_F(ServiceApiTest, CliHistoryAndSubscribeThroughTheServer) {
-  ProcessResult local = RunCairn(tdb_->url(), dir_->path(), {"history", "--json"});
+  // The suite's database may also hold other streams (Append tests): name it.
+  ProcessResult local =
+      RunCairn(tdb_->url(), dir_->path(), {"--stream", kStream, "history", "--json"});
   ASSERT_EQ(local.exit_code, 0) << local.err;
   ProcessResult remote =
       RunProcess({CairnBinary(), "--stream", kStream, "history", "--server", server_->address(),

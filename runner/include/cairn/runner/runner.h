@@ -49,7 +49,13 @@ namespace cairn::runner {
 
 struct RunnerOptions {
   std::string dir = "migrations";
-  std::string stream;               // empty: the database's name (docs/ledger-format.md)
+  // Empty: the ledger's own stream, or the database's name for a new ledger
+  // (docs/ledger-format.md, "Stream names"; Open refuses an ambiguous one).
+  std::string stream;
+  bool new_stream = false;  // `stream` may name a stream the ledger lacks (--new-stream)
+  // The caller reads several streams itself: a ledger holding several
+  // streams is not refused when `stream` is empty.
+  bool any_stream = false;
   bool allow_out_of_order = false;  // apply pending files numbered below the current version
   std::string command_line;         // recorded in RunStarted
   db::OpenOptions open;
@@ -77,6 +83,10 @@ struct MigrateOptions {
   // PostgreSQL: run the whole run in one transaction (tx must be ALL) and
   // PREPARE it instead of committing; CommitPrepared/AbortPrepared end it.
   bool prepare = false;
+  // Refuse (kFailedPrecondition, nothing written) when migrations the ledger
+  // shows as applied have no file in the folder (migrate --strict); without
+  // it they are logged as warnings and the run goes on.
+  bool refuse_missing_files = false;
 };
 
 // What Migrate would run, computed without writing anything.
@@ -84,6 +94,9 @@ struct MigratePlan {
   std::vector<Migration> files;  // every migration file, by id
   ledger::StreamState state;     // the replayed ledger
   std::vector<Migration> steps;  // the pending migrations, in run order
+  // Applied in the ledger, no file in the folder: one line each, naming the
+  // migration (another folder may be migrating this database).
+  std::vector<std::string> missing_files;
 };
 
 struct RollbackOptions {
@@ -248,6 +261,7 @@ enum ExitCode : int {
   kExitDrift = 13,              // the live schema differs from the ledger's fingerprint
   kExitRehearsalFailed = 14,    // cairn rehearse found a failing or irreversible migration
   kExitInterrupted = 16,        // SIGINT/SIGTERM stopped a batched migration; migrate resumes
+  kExitNoLedger = 18,           // verify: the database holds no ledger events to verify
   kExitAdoptRefused = 20,       // cairn adopt: the other tool's table shows a dirty/failed entry
   kExitInternal = 70,
 };

@@ -26,7 +26,7 @@ namespace cairn::runner {
 
 struct StartupOptions {
   std::string dir = "migrations";
-  std::string stream;  // empty: the database's name
+  std::string stream;  // empty: the ledger's own (RunnerOptions::stream)
   // How long to wait for another instance that is migrating (0: not at all).
   std::chrono::milliseconds lock_timeout{60000};
   v1::TransactionMode tx = v1::TRANSACTION_MODE_PER_MIGRATION;
