@@ -245,8 +245,8 @@ class CairnFileParser {
     if (raw != nullptr) {
       const uint64_t ends = raw->next - raw->begin - raw->text.size();  // bytes of line end
       open_.line_ended = ends > 0;
-      if (directive || ends > 1 || line.find('\r') != std::string_view::npos ||
-          (ends == 1 && raw->text.data()[raw->text.size()] != '\n'))
+      // (A line never holds a CR: CR ends lines.)
+      if (directive || ends > 1 || (ends == 1 && raw->text.data()[raw->text.size()] != '\n'))
         open_.raw_is_text = false;
     }
     open_.pending.append(line);
