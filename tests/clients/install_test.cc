@@ -133,5 +133,39 @@ TEST_F(ClientsInstallTest, BashCompletionOffersCommandsAndOptions) {
   EXPECT_NE(complete(Cairn() + " migrate --tx ''", 3).find("per-migration\n"), std::string::npos);
 }
 
+// `cpack -G DEB` (docs/install.md): the package's name, its declared
+// libraries, and its tree unpacked into a throwaway root, whose cairn runs.
+TEST(ClientsDebianPackageTest, DeclaresItsLibrariesAndRunsUnpacked) {
+  TempDir out;
+  ProcessResult r =
+      RunProcess({CAIRN_CPACK, "-G", "DEB", "--config",
+                  std::string(CAIRN_BUILD_ROOT) + "/CPackConfig.cmake", "-B", out.path()});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  const std::string deb = out.File("cairn_" CAIRN_PROJECT_VERSION "_amd64.deb");
+  ASSERT_TRUE(fs::exists(deb)) << r.out;
+
+  r = RunProcess({"/usr/bin/dpkg-deb", "--field", deb, "Depends"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const char* lib :
+       {"libsqlite3-0", "libpqxx-", "libgrpc++", "libprotobuf", "libssl3", "libstdc++6"})
+    EXPECT_NE(r.out.find(lib), std::string::npos) << lib << " not in Depends: " << r.out;
+
+  r = RunProcess({"/usr/bin/dpkg-deb", "--extract", deb, out.File("root")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string cairn = out.File("root/usr/bin/cairn");
+  EXPECT_EQ(fs::read_symlink(cairn).string(), "../lib/cairn/cairn");
+  EXPECT_TRUE(fs::exists(out.File("root/usr/share/man/man1/cairn.1")));
+  const std::map<std::string, std::string> env{{"CAIRN_NET", ""}, {"CAIRN_PG_MODULE", ""}};
+  r = RunProcess({cairn, "--version"}, env);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  TempDir dir;
+  const std::string migrations = dir.File("migrations");
+  fs::create_directories(migrations);
+  std::ofstream(migrations + "/0001_t.sql") << "-- cairn:up\nCREATE TABLE t (id INTEGER);\n";
+  r = RunProcess({cairn, "-d", "sqlite:" + dir.File("a.db"), "--dir", migrations, "migrate"}, env);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("applied 0001"), std::string::npos) << r.out;
+}
+
 }  // namespace
 }  // namespace cairn::testing
