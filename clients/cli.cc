@@ -15,6 +15,7 @@
 #include "cairn/runner/formats.h"
 #include "cairn/runner/plan.h"
 #include "cli_output.h"
+#include "completion_scripts.h"
 #include "net_exec.h"
 
 namespace cairn::cli {
@@ -327,6 +328,12 @@ int CliMain(int argc, char** argv) {
   app.add_flag("--version", version_flag, "print cairn's version, commit and library versions");
   CLI::App* version_cmd = app.add_subcommand("version", "print the version (as --version)");
   CLI::App* help_cmd = app.add_subcommand("help", "print the usage, or a command's help");
+  CLI::App* completion_cmd = app.add_subcommand(
+      "completion", "print the shell completion script (bash: source <(cairn completion bash))");
+  std::string completion_shell;
+  completion_cmd->add_option("shell", completion_shell, "bash or zsh")
+      ->required()
+      ->check(CLI::IsMember({"bash", "zsh"}));
   std::string help_topic;
   help_cmd->add_option("command", help_topic, "the command to explain");
 
@@ -365,6 +372,10 @@ int CliMain(int argc, char** argv) {
   }
   if (version_cmd->parsed()) {
     PrintVersion();
+    return runner::kExitOk;
+  }
+  if (completion_cmd->parsed()) {
+    std::fputs(completion_shell == "bash" ? kCompletionBash : kCompletionZsh, stdout);
     return runner::kExitOk;
   }
   if (help_cmd->parsed()) {

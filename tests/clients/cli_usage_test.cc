@@ -124,6 +124,24 @@ TEST(ClientsCliUsageTest, UnknownFlagsInEveryFormGetASuggestion) {
   EXPECT_FALSE(fs::exists("x.db"));
 }
 
+TEST(ClientsCliUsageTest, CompletionPrintsTheInstalledScripts) {
+  ProcessResult r = Cairn({"completion", "bash"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, ReadFileOrDie(CAIRN_SOURCE_ROOT "/scripts/completion/cairn.bash"));
+  r = Cairn({"completion", "zsh"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, ReadFileOrDie(CAIRN_SOURCE_ROOT "/scripts/completion/_cairn"));
+  // Sourced as printed, it completes from the binary's own help.
+  r = RunProcess({"/bin/bash", "-c",
+                  "source <(\"$0\" completion bash); COMP_WORDS=(\"$0\" rollback --ste); "
+                  "COMP_CWORD=2; _cairn; echo \"${COMPREPLY[*]}\"",
+                  CairnBinary()});
+  EXPECT_EQ(r.out, "--steps\n") << r.err;
+  r = Cairn({"completion", "fish"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(CountLines(r.err), 1) << r.err;
+}
+
 TEST(ClientsCliUsageTest, AFailureIsPrintedOnce) {
   TempDir dir;
   const std::string migrations = WriteMigrations(dir, 1);
