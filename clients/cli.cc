@@ -308,7 +308,8 @@ int CliMain(int argc, char** argv) {
                  "(default: cairn, or the other tool's layout detected; docs/formats.md)")
       ->check(CLI::IsMember(runner::FormatNames()));
   app.add_flag("--verbose,-v", ctx.verbose, "log each step in detail");
-  app.add_flag("--quiet,-q", ctx.quiet, "print nothing on success: errors only");
+  app.add_flag("--quiet,-q", ctx.quiet,
+               "a successful migrate or rollback prints nothing; only errors are logged");
 
   std::vector<CommandSpec> commands = Registry();
   std::stable_sort(commands.begin(), commands.end(),
