@@ -371,7 +371,7 @@ int CliMain(int argc, char** argv) {
     }
     return UsageError(why);
   }
-  if (version_cmd->parsed()) {
+  if (version_cmd->parsed() || version_flag) {  // --version after a command too
     PrintVersion();
     return runner::kExitOk;
   }

@@ -46,8 +46,10 @@ std::string WriteMigrations(const TempDir& dir, int count) {
 }
 
 TEST(ClientsCliUsageTest, VersionInBothForms) {
-  for (const std::vector<std::string>& args :
-       {std::vector<std::string>{"--version"}, {"version"}, {"-d", "sqlite:x.db", "--version"}}) {
+  for (const std::vector<std::string>& args : {std::vector<std::string>{"--version"},
+                                               {"version"},
+                                               {"-d", "sqlite:x.db", "--version"},
+                                               {"-d", "sqlite:x.db", "migrate", "--version"}}) {
     ProcessResult r = Cairn(args);
     EXPECT_EQ(r.exit_code, 0) << args[0] << ": " << r.err;
     EXPECT_THAT(r.out, StartsWith("cairn " CAIRN_PROJECT_VERSION " (commit "));
