@@ -46,6 +46,8 @@ _cairn() {
       COMPREPLY=($(compgen -f -- "$cur"))
       compopt -o filenames 2>/dev/null
       return ;;
+    -d | --database | --stream | --lock-timeout | --to | --steps | --server | --token)
+      return ;;  # a value to type
     --tx)
       COMPREPLY=($(compgen -W "per-migration all none" -- "$cur"))
       return ;;
