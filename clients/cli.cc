@@ -2,15 +2,20 @@
 
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+#include <sqlite3.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 
+#include "build_info.h"
 #include "cairn/ledger/identity.h"
 #include "cairn/ledger/records.h"
 #include "cairn/runner/formats.h"
 #include "cairn/runner/plan.h"
+#include "cli_output.h"
+#include "completion_scripts.h"
 #include "net_exec.h"
 
 namespace cairn::cli {
@@ -20,6 +25,177 @@ std::vector<CommandSpec>& Registry() {
   static std::vector<CommandSpec> commands;
   return commands;
 }
+
+// --- usage errors: one line, with a suggestion -------------------------------
+
+size_t EditDistance(const std::string& a, const std::string& b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+// " (did you mean 'X'?)" for the closest candidate, or "" when none is close:
+// within a third of the word's length (at least 1 edit), or a prefix of it.
+// Single letters (`-x`) get no guess: every other letter is one edit away.
+std::string DidYouMean(const std::string& word, const std::vector<std::string>& candidates) {
+  if (word.size() <= 2) return "";
+  std::string best;
+  size_t best_distance = std::max<size_t>(1, word.size() / 3) + 1;
+  for (const std::string& c : candidates) {
+    size_t d = EditDistance(word, c);
+    if (d < best_distance || (best.empty() && c.rfind(word, 0) == 0)) {
+      best = c;
+      best_distance = d;
+    }
+  }
+  return best.empty() ? "" : " (did you mean '" + best + "'?)";
+}
+
+int UsageError(const std::string& message) {
+  std::fprintf(stderr, "cairn: error: %s\n", message.c_str());
+  return runner::kExitUsage;
+}
+
+// The option named by `arg` ("--name", "--name=value", "-n", "-nVALUE") in
+// `app`, or null.
+const CLI::Option* FindOption(const CLI::App& app, const std::string& arg) {
+  if (arg.rfind("--", 0) == 0) {
+    std::string name = arg.substr(0, arg.find('='));
+    for (const CLI::Option* opt : app.get_options())
+      for (const std::string& l : opt->get_lnames())
+        if ("--" + l == name) return opt;
+  } else if (arg.size() >= 2 && arg[0] == '-') {
+    for (const CLI::Option* opt : app.get_options())
+      for (const std::string& s : opt->get_snames())
+        if (s.size() == 1 && s[0] == arg[1]) return opt;
+  }
+  return nullptr;
+}
+
+std::vector<std::string> OptionNames(const CLI::App& app) {
+  std::vector<std::string> names;
+  for (const CLI::Option* opt : app.get_options()) {
+    for (const std::string& l : opt->get_lnames()) names.push_back("--" + l);
+    for (const std::string& s : opt->get_snames()) names.push_back("-" + s);
+  }
+  return names;
+}
+
+// True when `arg` is an option of `app` that takes a value in the next
+// argument (`--dir DIR`, not `--dir=DIR` or a flag).
+bool TakesNextValue(const CLI::App& app, const std::string& arg) {
+  const CLI::Option* opt = FindOption(app, arg);
+  if (opt == nullptr || opt->get_type_size() == 0) return false;
+  if (arg.rfind("--", 0) == 0) return arg.find('=') == std::string::npos;
+  return arg.size() == 2;  // -dVALUE carries its value
+}
+
+// The commands of `app` (get_subcommands() alone lists only the parsed one).
+std::vector<const CLI::App*> Commands(const CLI::App& app) {
+  return app.get_subcommands([](const CLI::App*) { return true; });
+}
+
+// The command of `app` named `name`, or null.
+const CLI::App* FindCommand(const CLI::App& app, const std::string& name) {
+  for (const CLI::App* c : Commands(app))
+    if (c->get_name() == name) return c;
+  return nullptr;
+}
+
+std::string UnknownCommand(const CLI::App& app, const std::string& word) {
+  std::vector<std::string> names;
+  for (const CLI::App* c : Commands(app)) names.push_back(c->get_name());
+  return "unknown command '" + word + "'" + DidYouMean(word, names) + "; see 'cairn help'";
+}
+
+// Finds the first argument CLI11 cannot place, to name it in the error: an
+// unknown command or an unknown option of the command (or of the globals).
+// Returns "" when every word is known (the error is something else).
+std::string DiagnoseArguments(const CLI::App& app, int argc, char** argv) {
+  const CLI::App* sub = nullptr;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--") break;
+    if (!arg.empty() && arg[0] == '-' && arg.size() > 1) {
+      const CLI::App& scope = sub != nullptr && FindOption(*sub, arg) ? *sub : app;
+      if (FindOption(scope, arg) == nullptr) {
+        std::vector<std::string> names = OptionNames(app);
+        if (sub != nullptr) {
+          std::vector<std::string> own = OptionNames(*sub);
+          names.insert(names.begin(), own.begin(), own.end());
+        }
+        std::string name = arg.substr(0, arg.find('='));
+        return "unknown option '" + name + "'" +
+               (sub != nullptr ? " for '" + sub->get_name() + "'" : std::string()) +
+               DidYouMean(name, names) + "; see 'cairn help" +
+               (sub != nullptr ? " " + sub->get_name() : std::string()) + "'";
+      }
+      if (TakesNextValue(scope, arg)) ++i;
+      continue;
+    }
+    if (sub == nullptr) {
+      sub = FindCommand(app, arg);
+      if (sub == nullptr) return UnknownCommand(app, arg);
+    }
+  }
+  return "";
+}
+
+// A command's help followed by the global options, which may follow it.
+std::string HelpWithGlobals(const CLI::App& app, const CLI::App* sub) {
+  if (sub == nullptr) return app.help();
+  std::vector<const CLI::Option*> globals;
+  for (const CLI::Option* opt : app.get_options())
+    if (opt != app.get_help_ptr() && opt->get_lnames() != std::vector<std::string>{"version"})
+      globals.push_back(opt);
+  CLI::Formatter formatter;
+  return sub->help() +
+         formatter.make_group("Global options (before or after the command)", false, globals);
+}
+
+void PrintVersion() {
+  std::printf("cairn %s (commit %s)\n", CAIRN_BUILD_VERSION, CAIRN_BUILD_GIT_COMMIT);
+  std::printf("SQLite %s\n", sqlite3_libversion());
+  std::printf("libpq %s, libpqxx %s (cairn-pg.so, built against)\n", CAIRN_BUILD_LIBPQ_VERSION,
+              CAIRN_BUILD_LIBPQXX_VERSION);
+  std::printf("gRPC %s (cairn-net, built against)\n", CAIRN_BUILD_GRPC_VERSION);
+}
+
+// The CLI's log sink: "cairn: warning: ...", coloured only on a terminal and
+// never under NO_COLOR (https://no-color.org). Errors the runner logs are
+// left out unless --verbose: the CLI reports every failure itself (Fail,
+// PrintRun), once.
+class CliLogSink : public spdlog::sinks::sink {
+ public:
+  explicit CliLogSink(bool verbose) : verbose_(verbose) {
+    const char* no_color = std::getenv("NO_COLOR");
+    bool colour = (no_color == nullptr || *no_color == '\0') && isatty(STDERR_FILENO);
+    inner_ = std::make_shared<spdlog::sinks::stderr_color_sink_mt>(
+        colour ? spdlog::color_mode::always : spdlog::color_mode::never);
+  }
+  void log(const spdlog::details::log_msg& msg) override {
+    if (msg.level >= spdlog::level::err && !verbose_) return;
+    inner_->log(msg);
+  }
+  void flush() override { inner_->flush(); }
+  void set_pattern(const std::string& pattern) override { inner_->set_pattern(pattern); }
+  void set_formatter(std::unique_ptr<spdlog::formatter> f) override {
+    inner_->set_formatter(std::move(f));
+  }
+
+ private:
+  bool verbose_;
+  std::shared_ptr<spdlog::sinks::stderr_color_sink_mt> inner_;
+};
 
 }  // namespace
 
@@ -108,7 +284,7 @@ StatusOr<std::string> WhyNoEvents(runner::Runner& runner, int64_t head_position)
 
 int CliMain(int argc, char** argv) {
   SetCommandLine(argc, argv);
-  CLI::App app{"cairn: database migrations recorded in a tamper-evident ledger"};
+  CLI::App app{"cairn: database migrations recorded in a tamper-evident ledger", "cairn"};
   app.require_subcommand(1);
   // Global options may also follow the command (`cairn status -d sqlite:x.db`),
   // as in dbmate and Flyway; a command's own option of the same name wins.
@@ -132,7 +308,8 @@ int CliMain(int argc, char** argv) {
                  "(default: cairn, or the other tool's layout detected; docs/formats.md)")
       ->check(CLI::IsMember(runner::FormatNames()));
   app.add_flag("--verbose,-v", ctx.verbose, "log each step in detail");
-  app.add_flag("--quiet,-q", ctx.quiet, "log only errors");
+  app.add_flag("--quiet,-q", ctx.quiet,
+               "a successful migrate or rollback prints nothing; only errors are logged");
 
   std::vector<CommandSpec> commands = Registry();
   std::stable_sort(commands.begin(), commands.end(),
@@ -147,12 +324,73 @@ int CliMain(int argc, char** argv) {
       sub->add_option("--format", format, "layout of --dir (as the global --format)")
           ->check(CLI::IsMember(runner::FormatNames()));
   }
+  // `cairn --version` / `cairn version`, `cairn help [COMMAND]`.
+  bool version_flag = false;  // handled before parsing; here for --help
+  app.add_flag("--version", version_flag, "print cairn's version, commit and library versions");
+  CLI::App* version_cmd = app.add_subcommand("version", "print the version (as --version)");
+  CLI::App* help_cmd = app.add_subcommand("help", "print the usage, or a command's help");
+  CLI::App* completion_cmd = app.add_subcommand(
+      "completion", "print the shell completion script (bash: source <(cairn completion bash))");
+  std::string completion_shell;
+  completion_cmd->add_option("shell", completion_shell, "bash or zsh")
+      ->required()
+      ->check(CLI::IsMember({"bash", "zsh"}));
+  std::string help_topic;
+  help_cmd->add_option("command", help_topic, "the command to explain");
+
+  // --version among the global options, before any command.
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--version") {
+      PrintVersion();
+      return runner::kExitOk;
+    }
+    if (arg.empty() || arg[0] != '-' || arg == "--") break;
+    if (TakesNextValue(app, arg)) ++i;
+  }
+  if (argc == 1) {
+    std::fprintf(stderr, "%s", app.help().c_str());
+    return UsageError("a command is required; see 'cairn help'");
+  }
 
   try {
     app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    const CLI::App* sub = nullptr;
+    for (const CLI::App* s : app.get_subcommands()) sub = s;
+    std::printf("%s", HelpWithGlobals(app, sub).c_str());
+    return runner::kExitOk;
   } catch (const CLI::ParseError& e) {
-    int rc = app.exit(e);
-    return rc == 0 ? runner::kExitOk : runner::kExitUsage;
+    if (e.get_exit_code() == 0) return app.exit(e);
+    std::string why = DiagnoseArguments(app, argc, argv);
+    if (why.empty()) {
+      why = e.what();
+      const CLI::App* sub = nullptr;
+      for (const CLI::App* s : app.get_subcommands()) sub = s;
+      why += sub != nullptr ? "; see 'cairn help " + sub->get_name() + "'" : "; see 'cairn help'";
+    }
+    return UsageError(why);
+  }
+  if (version_cmd->parsed() || version_flag) {  // --version after a command too
+    PrintVersion();
+    return runner::kExitOk;
+  }
+  if (completion_cmd->parsed()) {
+    std::fputs(completion_shell == "bash" ? kCompletionBash : kCompletionZsh, stdout);
+    return runner::kExitOk;
+  }
+  if (help_cmd->parsed()) {
+    if (help_topic.empty()) {
+      // app.help() would describe the parsed command, `help` itself.
+      std::printf(
+          "%s",
+          app.get_formatter()->make_help(&app, app.get_name(), CLI::AppFormatMode::Normal).c_str());
+      return runner::kExitOk;
+    }
+    const CLI::App* sub = FindCommand(app, help_topic);
+    if (sub == nullptr) return UsageError(UnknownCommand(app, help_topic));
+    std::printf("%s", HelpWithGlobals(app, sub).c_str());
+    return runner::kExitOk;
   }
   if (ctx.new_stream && ctx.stream.empty()) {
     std::fprintf(stderr,
@@ -165,9 +403,11 @@ int CliMain(int argc, char** argv) {
       if (sub->parsed() && NeedsNetwork(*sub)) return RunInCairnNet();
   }
 
-  auto logger = spdlog::stderr_color_mt("cairn");
+  auto logger =
+      std::make_shared<spdlog::logger>("cairn", std::make_shared<CliLogSink>(ctx.verbose));
   spdlog::set_default_logger(logger);
-  spdlog::set_pattern("%^%l%$ %v");
+  spdlog::set_pattern("cairn: %^%l%$: %v");
+  SetQuietOutput(ctx.quiet);
   spdlog::set_level(ctx.quiet     ? spdlog::level::err
                     : ctx.verbose ? spdlog::level::debug
                                   : spdlog::level::warn);

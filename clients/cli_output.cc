@@ -166,7 +166,16 @@ json EventJson(const v1::Event& e) {
   return j;
 }
 
+namespace {
+bool g_quiet = false;
+}  // namespace
+
+void SetQuietOutput(bool quiet) { g_quiet = quiet; }
+
 void PrintRun(const RunReport& r, bool up) {
+  // Under -q only a failure is printed (to stderr); a prepared run still says
+  // how to commit it, since nothing else would.
+  if (g_quiet && !r.failure && !r.prepared) return;
   if (!r.handover.empty()) std::printf("waited for another runner: %s\n", r.handover.c_str());
   if (r.prepared) {
     for (const auto& id : r.applied) std::printf("prepared %s\n", id.c_str());
@@ -180,8 +189,9 @@ void PrintRun(const RunReport& r, bool up) {
                                         : ("database is at version " + r.version_after).c_str());
     return;
   }
-  for (const auto& id : up ? r.applied : r.rolled_back)
-    std::printf("%s %s\n", up ? "applied" : "rolled back", id.c_str());
+  if (!g_quiet)
+    for (const auto& id : up ? r.applied : r.rolled_back)
+      std::printf("%s %s\n", up ? "applied" : "rolled back", id.c_str());
   if (r.failure) {
     std::fprintf(stderr, "cairn: error: %s:%d: migration %s failed: %s\n", r.failure->file.c_str(),
                  r.failure->line, r.failure->migration_id.c_str(), r.failure->message.c_str());

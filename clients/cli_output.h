@@ -18,7 +18,10 @@ nlohmann::json EventJson(const v1::Event& e);
 // Prints one event as `history` does (a table row, or a JSON line).
 void PrintHistoryEvent(const v1::Event& e, bool json_out);
 // Prints what a migrate (up) or rollback run did; failures go to stderr.
+// Under -q (SetQuietOutput) a successful run prints nothing.
 void PrintRun(const runner::RunReport& r, bool up);
+// -q: PrintRun reports failures only.
+void SetQuietOutput(bool quiet);
 
 }  // namespace cairn::cli
 

@@ -27,7 +27,8 @@ struct RunFlags {
     cmd->add_option("--tx", tx,
                     "transaction mode: per-migration (default), all, none "
                     "(docs/transactions.md)")
-        ->transform(CLI::CheckedTransformer(kModes, CLI::ignore_case));
+        ->transform(CLI::CheckedTransformer(kModes, CLI::ignore_case).description(""))
+        ->type_name("per-migration|all|none");
     cmd->add_option("--lock-timeout", lock_timeout,
                     "how long to wait for another runner (e.g. 30s; 0: fail at once)");
   }

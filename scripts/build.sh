@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Configure (if needed) and build cairn. Works from any working directory.
-# Env: CAIRN_BUILD_DIR (default: build), relative to the repo root unless absolute.
+# Usage: build.sh [TARGET...]   (default: every target)
+# Env: CAIRN_BUILD_DIR (default: build), relative to the repo root unless absolute;
+#      CAIRN_DEPS (demo|all, default all): which packages install-deps.sh installs.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -12,4 +14,8 @@ BUILD="${CAIRN_BUILD_DIR:-build}"
 
 # Re-running cmake configure is cheap and picks up CMakeLists changes.
 cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
-cmake --build "$BUILD" -j"$(nproc)"
+if [[ $# -gt 0 ]]; then
+  cmake --build "$BUILD" -j"$(nproc)" --target "$@"
+else
+  cmake --build "$BUILD" -j"$(nproc)"
+fi

@@ -8,7 +8,9 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
 
-bash "$ROOT/scripts/build.sh"
+# Only what the demo runs: the packages to build (no PostgreSQL, no Chromium:
+# those are the tests'; scripts/test.sh installs them) and one executable.
+CAIRN_DEPS=demo bash "$ROOT/scripts/build.sh" campus_migrate
 
 BUILD="${CAIRN_BUILD_DIR:-build}"
 # campus_migrate is the cairn CLI plus the example's C++ data migration (0010);

@@ -1,21 +1,42 @@
 #!/usr/bin/env bash
 # Install the Debian packages cairn needs to build, test and benchmark.
+# Usage: install-deps.sh [demo|all]   (default: all; or $CAIRN_DEPS)
+#   demo: what building cairn and running scripts/demo.sh needs (compiler,
+#         libraries, headers); all: also what the tests and benchmarks run
+#         (PostgreSQL, Chromium, Python gRPC, hyperfine, dbmate).
 # Idempotent: when everything is present it only queries dpkg and exits.
 set -euo pipefail
 
-PACKAGES=(
+MODE="${1:-${CAIRN_DEPS:-all}}"
+
+# Enough to configure and build every target (GTest too: CMake looks for it).
+BUILD_PACKAGES=(
   cmake ninja-build g++ pkg-config
-  libsqlite3-dev sqlite3
+  libsqlite3-dev
   libpqxx-dev libpq-dev
   libprotobuf-dev protobuf-compiler libgrpc++-dev protobuf-compiler-grpc
   libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev
+  libssl-dev libcli11-dev nlohmann-json3-dev libtomlplusplus-dev
+)
+# What the tests and benchmarks run besides the build.
+TEST_PACKAGES=(
+  sqlite3
   libbenchmark-dev   # Google Benchmark: bench/schema_bench.cc (bench/diff.sh)
-  libssl-dev libcli11-dev nlohmann-json3-dev
   postgresql python3 hyperfine time
   chromium   # headless browser that opens `cairn report` pages in the tests and benchmark
-  libtomlplusplus-dev python3-grpcio python3-protobuf openssl
+  python3-grpcio python3-protobuf openssl
+  dpkg-dev file   # cpack -G DEB runs dpkg-shlibdeps and file (docs/install.md)
 )
+
+case "$MODE" in
+  demo) PACKAGES=("${BUILD_PACKAGES[@]}") ;;
+  all) PACKAGES=("${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}") ;;
+  *)
+    echo "install-deps: unknown mode '$MODE' (demo or all)" >&2
+    exit 2
+    ;;
+esac
 
 # dbmate ships its Go binary in its npm package; the adopt tests
 # (tests/runner/adopt_test.cc) run it from build-deps/npm. npm itself comes
@@ -36,7 +57,8 @@ install_dbmate() {
   npm install --prefix "$prefix" --no-audit --no-fund dbmate >&2 ||
     echo "install-deps: npm install dbmate failed" >&2
 }
-trap install_dbmate EXIT
+# Only the tests run dbmate.
+if [[ "$MODE" == all ]]; then trap install_dbmate EXIT; fi
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do

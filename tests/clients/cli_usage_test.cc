@@ -1,0 +1,225 @@
+// The command line's own surface (clients/cli.cc): --version, help, usage
+// errors with suggestions, one message per event, -q, colour. The real
+// `cairn` binary runs as a child process; the colour cases on a real
+// pseudo-terminal.
+#include <gmock/gmock.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "tests/support/test_support.h"
+
+namespace cairn::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+using ::testing::StartsWith;
+
+namespace fs = std::filesystem;
+
+ProcessResult Cairn(const std::vector<std::string>& args) {
+  std::vector<std::string> argv{CairnBinary()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return RunProcess(argv);
+}
+
+int CountLines(const std::string& text) {
+  return static_cast<int>(std::count(text.begin(), text.end(), '\n'));
+}
+
+// A usage error: exit 2, nothing on stdout, exactly one line on stderr.
+void ExpectOneUsageLine(const ProcessResult& r, const std::string& line) {
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err, "cairn: error: " + line + "\n");
+}
+
+std::string WriteMigrations(const TempDir& dir, int count) {
+  const std::string migrations = dir.File("migrations");
+  fs::create_directories(migrations);
+  for (int i = 1; i <= count; ++i)
+    std::ofstream(migrations + "/000" + std::to_string(i) + "_t" + std::to_string(i) + ".sql")
+        << "-- cairn:up\nCREATE TABLE t" << i << " (id INTEGER PRIMARY KEY);\n"
+        << "-- cairn:down\nDROP TABLE t" << i << ";\n";
+  return migrations;
+}
+
+TEST(ClientsCliUsageTest, VersionInBothForms) {
+  for (const std::vector<std::string>& args : {std::vector<std::string>{"--version"},
+                                               {"version"},
+                                               {"-d", "sqlite:x.db", "--version"},
+                                               {"-d", "sqlite:x.db", "migrate", "--version"}}) {
+    ProcessResult r = Cairn(args);
+    EXPECT_EQ(r.exit_code, 0) << args[0] << ": " << r.err;
+    EXPECT_THAT(r.out, StartsWith("cairn " CAIRN_PROJECT_VERSION " (commit "));
+    EXPECT_THAT(r.out, HasSubstr("\nSQLite 3."));
+    EXPECT_THAT(r.out, HasSubstr("\nlibpq "));
+    EXPECT_THAT(r.out, HasSubstr("\ngRPC 1."));
+    EXPECT_EQ(r.err, "");
+  }
+  EXPECT_FALSE(fs::exists("x.db"));  // --version opens nothing
+}
+
+TEST(ClientsCliUsageTest, HelpListsCommandsAndExplainsOne) {
+  ProcessResult r = Cairn({"help"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  for (const char* cmd : {"migrate", "rollback", "status", "version", "help"})
+    EXPECT_THAT(r.out, HasSubstr(std::string("\n  ") + cmd + " ")) << cmd;
+
+  // `help CMD` and `CMD --help` say the same, global options included.
+  ProcessResult a = Cairn({"help", "rollback"});
+  ProcessResult b = Cairn({"rollback", "--help"});
+  EXPECT_EQ(a.exit_code, 0) << a.err;
+  EXPECT_EQ(b.exit_code, 0) << b.err;
+  EXPECT_EQ(a.out, b.out);
+  EXPECT_THAT(a.out, HasSubstr("--steps"));
+  EXPECT_THAT(a.out, HasSubstr("Global options (before or after the command):"));
+  EXPECT_THAT(a.out, HasSubstr("--database"));
+  EXPECT_THAT(a.out, HasSubstr("--lock-timeout"));
+}
+
+TEST(ClientsCliUsageTest, TxHelpNamesTheModes) {
+  ProcessResult r = Cairn({"help", "migrate"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("--tx per-migration|all|none"));
+  EXPECT_THAT(r.out, Not(HasSubstr("ENUM")));
+  // The modes are still checked.
+  r = Cairn({"-d", "sqlite::memory:", "migrate", "--tx", "sometimes"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(CountLines(r.err), 1) << r.err;
+  EXPECT_THAT(r.err, StartsWith("cairn: error: --tx: "));
+}
+
+TEST(ClientsCliUsageTest, UnknownCommandsGetASuggestion) {
+  ExpectOneUsageLine(Cairn({"statsu"}),
+                     "unknown command 'statsu' (did you mean 'status'?); see 'cairn help'");
+  ExpectOneUsageLine(Cairn({"-d", "sqlite:x.db", "--dir", "m", "migrat"}),
+                     "unknown command 'migrat' (did you mean 'migrate'?); see 'cairn help'");
+  ExpectOneUsageLine(Cairn({"help", "rolback"}),
+                     "unknown command 'rolback' (did you mean 'rollback'?); see 'cairn help'");
+  ExpectOneUsageLine(Cairn({"frobnicate"}), "unknown command 'frobnicate'; see 'cairn help'");
+  ProcessResult r = Cairn({});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("\ncairn: error: a command is required; see 'cairn help'\n"));
+}
+
+TEST(ClientsCliUsageTest, UnknownFlagsInEveryFormGetASuggestion) {
+  const std::string rollback_steps =
+      "unknown option '--step' for 'rollback' (did you mean '--steps'?); see 'cairn help "
+      "rollback'";
+  ExpectOneUsageLine(Cairn({"rollback", "--step", "1"}), rollback_steps);
+  ExpectOneUsageLine(Cairn({"rollback", "--step=1"}), rollback_steps);
+  ExpectOneUsageLine(Cairn({"-d", "sqlite:x.db", "rollback", "--step", "1"}), rollback_steps);
+  // A global option misspelt before the command, or after it.
+  ExpectOneUsageLine(Cairn({"--databse", "sqlite:x.db", "status"}),
+                     "unknown option '--databse' (did you mean '--database'?); see 'cairn help'");
+  ExpectOneUsageLine(Cairn({"status", "--databse=sqlite:x.db"}),
+                     "unknown option '--databse' for 'status' (did you mean '--database'?); see "
+                     "'cairn help status'");
+  ExpectOneUsageLine(Cairn({"--verison"}),
+                     "unknown option '--verison' (did you mean '--version'?); see 'cairn help'");
+  // Short options.
+  ExpectOneUsageLine(Cairn({"status", "-x"}),
+                     "unknown option '-x' for 'status'; see 'cairn help status'");
+  ExpectOneUsageLine(Cairn({"-Z", "status"}), "unknown option '-Z'; see 'cairn help'");
+  EXPECT_FALSE(fs::exists("x.db"));
+}
+
+TEST(ClientsCliUsageTest, CompletionPrintsTheInstalledScripts) {
+  ProcessResult r = Cairn({"completion", "bash"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, ReadFileOrDie(CAIRN_SOURCE_ROOT "/scripts/completion/cairn.bash"));
+  r = Cairn({"completion", "zsh"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, ReadFileOrDie(CAIRN_SOURCE_ROOT "/scripts/completion/_cairn"));
+  // Sourced as printed, it completes from the binary's own help.
+  r = RunProcess({"/bin/bash", "-c",
+                  "source <(\"$0\" completion bash); COMP_WORDS=(\"$0\" rollback --ste); "
+                  "COMP_CWORD=2; _cairn; echo \"${COMPREPLY[*]}\"",
+                  CairnBinary()});
+  EXPECT_EQ(r.out, "--steps\n") << r.err;
+  r = Cairn({"completion", "fish"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(CountLines(r.err), 1) << r.err;
+}
+
+TEST(ClientsCliUsageTest, AFailureIsPrintedOnce) {
+  TempDir dir;
+  const std::string migrations = WriteMigrations(dir, 1);
+  std::ofstream(migrations + "/0002_broken.sql") << "-- cairn:up\nCREATE TABLE oops (;\n"
+                                                 << "-- cairn:down\nDROP TABLE oops;\n";
+  ProcessResult r = Cairn({"-d", "sqlite:" + dir.File("a.db"), "--dir", migrations, "migrate"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  // The failure's message appears on one line only, with the one prefix.
+  size_t first = r.err.find("migration 0002 failed");
+  ASSERT_NE(first, std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("migration 0002 failed", first + 1), std::string::npos) << r.err;
+  EXPECT_THAT(r.err, Not(HasSubstr("\nerror ")));
+  EXPECT_THAT(r.err, Not(StartsWith("error ")));
+}
+
+TEST(ClientsCliUsageTest, WarningsHaveOnePrefix) {
+  TempDir dir;
+  const std::string migrations = WriteMigrations(dir, 2);
+  const std::string url = "sqlite:" + dir.File("a.db");
+  ASSERT_EQ(Cairn({"-d", url, "--dir", migrations, "migrate"}).exit_code, 0);
+  fs::remove(migrations + "/0002_t2.sql");  // applied, and now without its file
+  ProcessResult r = Cairn({"-d", url, "--dir", migrations, "migrate"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.err, StartsWith("cairn: warning: "));
+  EXPECT_THAT(r.err, HasSubstr("0002"));
+  EXPECT_THAT(r.err, Not(HasSubstr("\nwarning ")));
+  EXPECT_THAT(r.err, Not(StartsWith("warning ")));
+  EXPECT_THAT(r.err, Not(HasSubstr("\x1b[")));  // not a terminal: no colour
+}
+
+TEST(ClientsCliUsageTest, QuietIsSilentOnSuccess) {
+  TempDir dir;
+  const std::string migrations = WriteMigrations(dir, 2);
+  const std::string url = "sqlite:" + dir.File("a.db");
+  ProcessResult r = Cairn({"-q", "-d", url, "--dir", migrations, "migrate"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err, "");
+  r = Cairn({"-d", url, "--dir", migrations, "rollback", "--steps", "1", "-q"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out + r.err, "");
+  // It did the work: 0001 is applied, 0002 pending.
+  r = Cairn({"-d", url, "--dir", migrations, "status", "--json"});
+  EXPECT_THAT(r.out, HasSubstr("0002"));
+  // Without -q the same run reports what it applied.
+  r = Cairn({"-d", url, "--dir", migrations, "migrate"});
+  EXPECT_THAT(r.out, HasSubstr("applied 0002"));
+}
+
+// Runs argv on a fresh pseudo-terminal (util-linux `script`: stdin, stdout
+// and stderr are the terminal), with `env` added; r.out is what it showed.
+ProcessResult RunWithTerminal(const std::vector<std::string>& argv,
+                              const std::map<std::string, std::string>& env) {
+  std::string command;
+  for (const std::string& a : argv) command += (command.empty() ? "'" : " '") + a + "'";
+  return RunProcess({"/usr/bin/script", "--quiet", "--return", "--command", command, "/dev/null"},
+                    env);
+}
+
+TEST(ClientsCliUsageTest, ColourOnlyOnATerminalAndNeverUnderNoColor) {
+  TempDir dir;
+  const std::string migrations = WriteMigrations(dir, 2);
+  const std::string url = "sqlite:" + dir.File("a.db");
+  ASSERT_EQ(Cairn({"-d", url, "--dir", migrations, "migrate"}).exit_code, 0);
+  fs::remove(migrations + "/0002_t2.sql");
+  // migrate warns about the applied migration without a file (nothing to do).
+  const std::vector<std::string> argv{CairnBinary(), "-d", url, "--dir", migrations, "migrate"};
+  ProcessResult r = RunWithTerminal(argv, {{"TERM", "xterm"}});
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("cairn: \x1b["));  // the level name, coloured
+  EXPECT_THAT(r.out, HasSubstr("warning\x1b[m: "));
+  r = RunWithTerminal(argv, {{"TERM", "xterm"}, {"NO_COLOR", "1"}});
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("cairn: warning: "));
+  EXPECT_THAT(r.out, Not(HasSubstr("\x1b[")));
+}
+
+}  // namespace
+}  // namespace cairn::testing
