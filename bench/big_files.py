@@ -8,7 +8,7 @@ child's ru_maxrss from wait4) are taken. The plain client runs the same SQL
 in one transaction: `sqlite3 DB < file` with BEGIN/COMMIT around it, or
 `psql -q -v ON_ERROR_STOP=1 --single-transaction -f file`. cairn runs
 `migrate` (one transaction with its ledger events) and, on the largest file,
-also `plan`, `status` and `verify`.
+also `status`, `verify`, `plan` and `lint`.
 
 Usage:
   big_files.py --cairn PATH [--pg ADMIN_URL] [--rounds N] [--growth-mb 10,100,1000]
@@ -183,11 +183,11 @@ def run_workload(args, name, mig, env):
 
 
 def run_readers(args, name, mig, env):
-    """plan / status / verify on the file already applied by run_workload (SQLite)."""
+    """status / verify / plan / lint on the file already applied by run_workload (SQLite)."""
     mdir = os.path.join(WORK, name + "-migrations")
     db = os.path.join(WORK, "%s-cairn.db" % name)
     out = []
-    for cmd in (["status"], ["verify"], ["plan"]):
+    for cmd in (["status"], ["verify"], ["plan"], ["lint"]):
         if cmd == ["plan"]:
             db = os.path.join(WORK, "%s-empty.db" % name)  # everything pending
         times = []

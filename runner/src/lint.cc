@@ -1,13 +1,19 @@
 #include "cairn/runner/lint.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cctype>
-#include <fstream>
+#include <cerrno>
+#include <cstring>
+#include <functional>
 #include <map>
+#include <optional>
 #include <set>
-#include <sstream>
 
 #include "cairn/db/sql_splitter.h"
+#include "source/file_text.h"
 
 namespace cairn::runner {
 namespace {
@@ -31,20 +37,25 @@ std::string_view Trim(std::string_view s) {
   return s;
 }
 
-// Maps byte offsets of a file to 1-based lines.
-class LineIndex {
+// Maps the file offsets of one stretch of text (starting at file offset
+// `base`, on file line `line`) to 1-based lines.
+class LineMap {
  public:
-  explicit LineIndex(std::string_view text) {
+  LineMap(std::string_view text, size_t base, int line) : base_(base), line_(line) {
     starts_.push_back(0);
     for (size_t i = 0; i < text.size(); ++i)
       if (text[i] == '\n') starts_.push_back(i + 1);
   }
   int LineOf(size_t offset) const {
-    return static_cast<int>(std::upper_bound(starts_.begin(), starts_.end(), offset) -
+    const size_t rel = offset < base_ ? 0 : offset - base_;
+    return line_ - 1 +
+           static_cast<int>(std::upper_bound(starts_.begin(), starts_.end(), rel) -
                             starts_.begin());
   }
 
  private:
+  size_t base_;
+  int line_;
   std::vector<size_t> starts_;
 };
 
@@ -103,17 +114,17 @@ class StatementView {
 };
 
 struct Linter {
-  Linter(std::string_view p, const LineIndex& l) : path(p), lines(l) {}
+  explicit Linter(std::string_view p) : path(p) {}
   std::string_view path;
-  const LineIndex& lines;
-  std::string statement;  // current statement, whitespace collapsed
+  const LineMap* lines = nullptr;  // of the current statement
+  std::string statement;           // current statement, whitespace collapsed
   std::vector<LintFinding> findings;
   std::set<std::string> created_tables;
   bool lock_timeout_set = false;
   int first_alter_line = 0;
 
   void Report(std::string_view rule, size_t offset, std::string message) {
-    findings.push_back({std::string(path), lines.LineOf(offset), std::string(rule),
+    findings.push_back({std::string(path), lines->LineOf(offset), std::string(rule),
                         std::move(message), statement});
   }
 
@@ -159,7 +170,7 @@ struct Linter {
 
   void AlterTable(const StatementView& s) {
     size_t i = 2;
-    if (first_alter_line == 0 && !lock_timeout_set) first_alter_line = lines.LineOf(s[0].offset);
+    if (first_alter_line == 0 && !lock_timeout_set) first_alter_line = lines->LineOf(s[0].offset);
     s.Skip(&i, {"IF", "EXISTS"});
     if (s.Is(i, "ONLY")) ++i;
     std::string table = s.Name(&i);
@@ -251,56 +262,119 @@ const std::vector<LintRule>& LintRules() {
   return rules;
 }
 
-StatusOr<LintResult> LintMigrationText(std::string_view path, std::string_view contents) {
-  LineIndex lines(contents);
+namespace {
+
+// Reads the bytes [begin, end) of the linted file (end past its size: to its
+// end) in pieces, in order.
+using ReadRange = std::function<Status(uint64_t begin, uint64_t end,
+                                       const std::function<Status(std::string_view)>& sink)>;
+
+// Calls `region` for consecutive stretches of the text that `read` gives,
+// each ending at a statement's ';' (the last one at the end of the text),
+// with the stretch's file offset and line. Every byte is in exactly one
+// stretch, and each stretch starts where the splitter's lexer is between
+// statements, so tokenizing the stretches one by one gives the tokens of the
+// whole text. Memory: the longest statement and what lies before it.
+Status ForEachRegion(
+    const ReadRange& read, uint64_t begin, uint64_t end,
+    const std::function<Status(std::string_view text, size_t offset, int line)>& region) {
+  db::SqlStatementStream split;
+  std::string pending;  // the text from `pending_at` on
+  size_t pending_at = 0, last_end = 0;
+  int line = 1;  // of last_end, relative to `begin`
+  Status status;
+  auto take = [&](size_t end_offset) {
+    if (!status.ok()) return;
+    std::string_view text =
+        std::string_view(pending).substr(last_end - pending_at, end_offset - last_end);
+    status = region(text, begin + last_end, line);
+    line += static_cast<int>(std::count(text.begin(), text.end(), '\n'));
+    last_end = end_offset;
+  };
+  auto on_statement = [&](const db::SqlStatement& st) { take(st.end); };
+  CAIRN_RETURN_IF_ERROR(read(begin, end, [&](std::string_view piece) -> Status {
+    pending.append(piece);
+    split.Feed(piece, on_statement);
+    if (last_end - pending_at > (1 << 16)) {  // drop what every region has passed
+      pending.erase(0, last_end - pending_at);
+      pending_at = last_end;
+    }
+    return status;
+  }));
+  split.Finish(on_statement);
+  if (status.ok() && last_end < pending_at + pending.size()) take(pending_at + pending.size());
+  return status;
+}
+
+// The lint of one migration file, whose bytes `read` gives: one pass over
+// the comments for directives and lint-ignore, one over the up section's
+// statements.
+StatusOr<LintResult> LintRead(std::string_view path, const ReadRange& read) {
   const std::string where = std::string(path) + ":";
   // Directives and lint-ignore comments: real comments only, never text
   // inside a string literal.
   std::set<std::string> ignored;
   bool lock_timeout_directive = false;
-  size_t up_begin = std::string_view::npos, up_end = contents.size();
-  for (const db::SqlToken& t : db::TokenizeSql(contents)) {
-    if (t.kind != db::SqlTokenKind::kComment || t.text.substr(0, 2) != "--") continue;
-    std::string_view body = Trim(t.text.substr(2));
-    if (body.substr(0, 6) != "cairn:") continue;
-    body.remove_prefix(6);
-    std::string_view name = body.substr(0, body.find_first_of(" \t"));
-    std::string_view rest = Trim(body.substr(name.size()));
-    if (name == "up" && up_begin == std::string_view::npos) {
-      up_begin = t.offset + t.text.size();
-    } else if (name == "down" && up_begin != std::string_view::npos && up_end == contents.size()) {
-      up_end = t.offset;
-    } else if (name == "lock-timeout") {
-      lock_timeout_directive = true;
-    } else if (name == "lint-ignore") {
-      std::string_view rule = rest.substr(0, rest.find_first_of(" \t"));
-      if (!KnownRule(rule)) {
-        std::string known;
-        for (const LintRule& r : LintRules())
-          known += (known.empty() ? "" : ", ") + std::string(r.id);
-        return InvalidArgumentError(where + std::to_string(lines.LineOf(t.offset)) +
-                                    ": cairn:lint-ignore names unknown rule '" + std::string(rule) +
-                                    "' (rules: " + known + ")");
-      }
-      ignored.insert(std::string(rule));
-    }
-  }
-  if (up_begin == std::string_view::npos)
-    return InvalidArgumentError(where + "0: missing '-- cairn:up' section");
+  constexpr uint64_t kNone = UINT64_MAX;
+  uint64_t up_begin = kNone, up_end = kNone;
+  int up_line = 0;
+  CAIRN_RETURN_IF_ERROR(
+      ForEachRegion(read, 0, kNone, [&](std::string_view text, size_t offset, int line) -> Status {
+        std::optional<LineMap> lines;
+        for (const db::SqlToken& t : db::TokenizeSql(text)) {
+          if (t.kind != db::SqlTokenKind::kComment || t.text.substr(0, 2) != "--") continue;
+          std::string_view body = Trim(t.text.substr(2));
+          if (body.substr(0, 6) != "cairn:") continue;
+          if (!lines) lines.emplace(text, offset, line);
+          body.remove_prefix(6);
+          std::string_view name = body.substr(0, body.find_first_of(" \t"));
+          std::string_view rest = Trim(body.substr(name.size()));
+          const size_t at = offset + t.offset;
+          if (name == "up" && up_begin == kNone) {
+            up_begin = at + t.text.size();
+            up_line = lines->LineOf(up_begin);
+          } else if (name == "down" && up_begin != kNone && up_end == kNone) {
+            up_end = at;
+          } else if (name == "lock-timeout") {
+            lock_timeout_directive = true;
+          } else if (name == "lint-ignore") {
+            std::string_view rule = rest.substr(0, rest.find_first_of(" \t"));
+            if (!KnownRule(rule)) {
+              std::string known;
+              for (const LintRule& r : LintRules())
+                known += (known.empty() ? "" : ", ") + std::string(r.id);
+              return InvalidArgumentError(where + std::to_string(lines->LineOf(at)) +
+                                          ": cairn:lint-ignore names unknown rule '" +
+                                          std::string(rule) + "' (rules: " + known + ")");
+            }
+            ignored.insert(std::string(rule));
+          }
+        }
+        return Status::Ok();
+      }));
+  if (up_begin == kNone) return InvalidArgumentError(where + "0: missing '-- cairn:up' section");
 
-  Linter linter(path, lines);
-  std::string_view up = contents.substr(up_begin, up_end - up_begin);
-  for (const db::SqlStatement& st : db::SplitSqlStatements(up)) {
-    std::vector<Tok> toks;
+  Linter linter(path);
+  db::SqlStatementStream split;
+  auto on_statement = [&](const db::SqlStatement& st) {
     const size_t base = up_begin + st.offset;
+    const LineMap lines(st.text, base, up_line + static_cast<int>(st.line) - 1);
+    std::vector<Tok> toks;
     for (const db::SqlToken& t : db::TokenizeSql(st.text)) {
       if (t.kind == db::SqlTokenKind::kComment) continue;
       toks.push_back({t.kind, base + t.offset, t.text,
                       t.kind == db::SqlTokenKind::kWord ? Upper(t.text) : std::string()});
     }
+    linter.lines = &lines;
     linter.statement = Collapse(st.text);
     linter.Statement(StatementView(std::move(toks)));
-  }
+    linter.lines = nullptr;
+  };
+  CAIRN_RETURN_IF_ERROR(read(up_begin, up_end, [&](std::string_view piece) {
+    split.Feed(piece, on_statement);
+    return Status::Ok();
+  }));
+  split.Finish(on_statement);
   if (linter.first_alter_line != 0 && !lock_timeout_directive) {
     linter.findings.push_back(
         {std::string(path), linter.first_alter_line, std::string(kLockTimeout),
@@ -321,17 +395,43 @@ StatusOr<LintResult> LintMigrationText(std::string_view path, std::string_view c
   return result;
 }
 
+}  // namespace
+
+StatusOr<LintResult> LintMigrationText(std::string_view path, std::string_view contents) {
+  return LintRead(
+      path, [&](uint64_t begin, uint64_t end, const std::function<Status(std::string_view)>& sink) {
+        if (begin >= contents.size()) return Status::Ok();
+        return sink(contents.substr(begin, std::min<uint64_t>(end, contents.size()) - begin));
+      });
+}
+
 StatusOr<LintResult> LintFiles(const std::vector<std::string>& paths) {
   LintResult all;
   for (const std::string& p : paths) {
-    std::ifstream in(p, std::ios::binary);
-    if (!in) return NotFoundError(p + ": cannot read the file");
-    std::stringstream ss;
-    ss << in.rdbuf();
-    CAIRN_ASSIGN_OR_RETURN(LintResult r, LintMigrationText(p, ss.str()));
-    all.files += r.files;
-    all.silenced += r.silenced;
-    for (LintFinding& f : r.findings) all.findings.push_back(std::move(f));
+    // The file is read in blocks, twice, however large it is.
+    int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return NotFoundError(p + ": cannot read the file");
+    auto r = LintRead(
+        p,
+        [&](uint64_t begin, uint64_t end,
+            const std::function<Status(std::string_view)>& sink) -> Status {
+          std::string block(source::kBlockBytes, '\0');
+          for (uint64_t at = begin; at < end;) {
+            const size_t want = static_cast<size_t>(std::min<uint64_t>(block.size(), end - at));
+            ssize_t n = ::pread(fd, block.data(), want, static_cast<off_t>(at));
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0) return NotFoundError(p + ": cannot read the file: " + std::strerror(errno));
+            if (n == 0) break;
+            at += static_cast<uint64_t>(n);
+            CAIRN_RETURN_IF_ERROR(sink(std::string_view(block.data(), static_cast<size_t>(n))));
+          }
+          return Status::Ok();
+        });
+    ::close(fd);
+    if (!r.ok()) return r.status();
+    all.files += r->files;
+    all.silenced += r->silenced;
+    for (LintFinding& f : r->findings) all.findings.push_back(std::move(f));
   }
   return all;
 }

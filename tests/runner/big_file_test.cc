@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "cairn/runner/lint.h"
 #include "cairn/runner/migration.h"
 #include "runner/src/source/section_text.h"
 #include "tests/support/test_support.h"
@@ -254,6 +255,48 @@ TEST(RunnerBigFileMemoryTest, A200MBMigrationRunsInBoundedMemory) {
 INSTANTIATE_TEST_SUITE_P(Backends, RunnerBigFileCliTest,
                          ::testing::Values(db::Backend::kSqlite, db::Backend::kPostgres),
                          testing::BackendParamName);
+
+}  // namespace
+}  // namespace cairn
+
+namespace cairn {
+namespace {
+
+// `cairn lint` reads a file in blocks, whatever its size: a big file gives
+// the findings its text gives in one piece, at the same lines.
+TEST(RunnerBigFileLintTest, ABigFileLintsAsItsText) {
+  TempDir dir;
+  std::string text = "-- cairn:up\nCREATE TABLE t (id INT);\n";
+  int line = 3;
+  for (int i = 0; i < 60'000; ++i, ++line) {
+    if (i % 15'000 == 7) {
+      text += "ALTER TABLE users DROP COLUMN c" + std::to_string(i) + ";\n";
+    } else if (i == 31'000) {
+      text += "DROP TABLE /* a; comment */ old_" + std::to_string(i) + ";\n";
+    } else if (i == 45'000) {
+      text += "-- cairn:lint-ignore column-type-change\n";
+    } else {
+      text +=
+          "INSERT INTO t VALUES (" + std::to_string(i) + ");  -- row; " + std::to_string(i) + "\n";
+    }
+  }
+  text += "-- cairn:down\nDROP TABLE t;\n";
+  ASSERT_GT(text.size(), 2u << 20);  // three blocks of 1 MiB
+  const std::string path = dir.File("0001_big.sql");
+  WriteFile(path, text);
+  auto whole = runner::LintMigrationText(path, text);
+  auto streamed = runner::LintFiles({path});
+  ASSERT_TRUE(whole.ok()) << whole.status().message();
+  ASSERT_TRUE(streamed.ok()) << streamed.status().message();
+  ASSERT_EQ(whole->findings.size(), streamed->findings.size());
+  ASSERT_EQ(whole->findings.size(), 6u);  // 4 drop-column, 1 drop-table, 1 missing-lock-timeout
+  for (size_t i = 0; i < whole->findings.size(); ++i) {
+    EXPECT_EQ(whole->findings[i].line, streamed->findings[i].line);
+    EXPECT_EQ(whole->findings[i].rule, streamed->findings[i].rule);
+  }
+  EXPECT_EQ(whole->findings[0].line, 10);  // the first ALTER TABLE: i = 7, line 3 + 7
+  EXPECT_EQ(streamed->findings.back().line, 3 + 45'007);
+}
 
 }  // namespace
 }  // namespace cairn
