@@ -115,7 +115,8 @@ namespace {
 // digest of their text are kept (source/section_text.h).
 class CairnFileParser {
  public:
-  CairnFileParser(std::string_view path, bool keep_sql) : path_(path), keep_all_(keep_sql) {}
+  CairnFileParser(std::string_view path, bool keep_sql)
+      : path_(path), keep_all_(keep_sql), hasher_(/*background=*/!keep_sql) {}
 
   Status Start(std::string_view file_name) {
     if (!internal::ParseFileName(file_name, &m_.id, &m_.name)) {
@@ -206,11 +207,11 @@ class CairnFileParser {
     Section* sec = nullptr;
     std::unique_ptr<db::SqlStatementStream> split;
     source::BlockTracker blocks;
-    std::unique_ptr<ledger::Sha256Stream> text_digest;        // of the text (sections on file)
-    std::unique_ptr<ledger::Sha256Stream> statements_digest;  // SectionFacts::statements_sha256
-    std::string pending;  // text not yet passed to the splitter and the digest
-    std::string scratch;
-    size_t last_cut = 0;  // offset of the current group's start
+    std::unique_ptr<source::Hasher> text_digest;        // of the text (sections on file)
+    std::unique_ptr<source::Hasher> statements_digest;  // SectionFacts::statements_sha256
+    std::string pending;          // text not yet passed to the splitter and the digest
+    std::string statement_bytes;  // not yet passed to statements_digest
+    size_t last_cut = 0;          // offset of the current group's start
     bool keep = false;
     bool has_sql = false;
     bool raw_is_text = true;
@@ -221,9 +222,10 @@ class CairnFileParser {
     open_ = OpenSection_{};
     open_.sec = sec;
     open_.split = std::make_unique<db::SqlStatementStream>();
-    open_.statements_digest = std::make_unique<ledger::Sha256Stream>();
+    // A big file's hashes run on another thread (source/background_sha.h).
+    open_.statements_digest = source::MakeHasher(/*background=*/!keep_all_);
     open_.keep = keep_all_;
-    if (!keep_all_) open_.text_digest = std::make_unique<ledger::Sha256Stream>();
+    if (!keep_all_) open_.text_digest = source::MakeHasher(/*background=*/true);
     sec->first_line = first_line;
     sec->extent.begin = begin;
   }
@@ -267,6 +269,7 @@ class CairnFileParser {
     Section& sec = *open_.sec;
     sec.extent.end = end;
     sec.facts.known = true;
+    open_.statements_digest->Update(open_.statement_bytes);
     sec.facts.statements_sha256 = open_.statements_digest->Finish();
     if (!open_.keep) {
       sec.extent.on_file = true;
@@ -284,7 +287,11 @@ class CairnFileParser {
     Section& sec = *open_.sec;
     SectionFacts& facts = sec.facts;
     ++facts.statements;
-    source::AddToStatementsDigest(st.text, open_.statements_digest.get(), &open_.scratch);
+    source::AppendStatementBytes(st.text, &open_.statement_bytes);
+    if (open_.statement_bytes.size() >= kFeedBytes) {
+      open_.statements_digest->Update(open_.statement_bytes);
+      open_.statement_bytes.clear();
+    }
     const int line = sec.first_line + static_cast<int>(st.line) - 1;
     const bool in_body = open_.blocks.InBody(st.text);
     const std::string& word = open_.blocks.first_word();
@@ -292,7 +299,7 @@ class CairnFileParser {
     // a block body; the next group starts right after its ';'.
     if (st.end - open_.last_cut >= execute_group_bytes_ && !open_.blocks.open()) {
       std::string_view rest = open_.split->Text(st.offset, st.end);
-      const int end_line = line + static_cast<int>(std::count(rest.begin(), rest.end(), '\n'));
+      const int end_line = line + static_cast<int>(db::CountNewlines(rest));
       facts.cuts.push_back({st.end, end_line});
       open_.last_cut = st.end;
     }

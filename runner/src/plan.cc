@@ -28,10 +28,12 @@ void PutBytes(std::string* out, std::string_view raw) { out->append(raw); }
 Status DescribeStatements(const Migration& m, const Section& section, int64_t* count,
                           std::string* sha256) {
   ledger::Sha256Stream digest;
-  std::string scratch;
+  std::string bytes;
   int64_t n = 0;
   CAIRN_RETURN_IF_ERROR(source::ForEachStatement(m, section, [&](const db::SqlStatement& st) {
-    source::AddToStatementsDigest(st.text, &digest, &scratch);
+    bytes.clear();
+    source::AppendStatementBytes(st.text, &bytes);
+    digest.Update(bytes);
     ++n;
     return true;
   }));

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstring>
 
 namespace cairn::db {
 namespace {
@@ -192,7 +193,7 @@ std::vector<SqlStatement> Split(std::string_view s, bool at_end, size_t* consume
   if (consumed != nullptr) *consumed = done;
   size_t line = 1, pos = 0;
   for (SqlStatement& st : out) {
-    line += static_cast<size_t>(std::count(s.begin() + pos, s.begin() + st.offset, '\n'));
+    line += CountNewlines(s.substr(pos, st.offset - pos));
     pos = st.offset;
     st.line = line;
   }
@@ -200,6 +201,19 @@ std::vector<SqlStatement> Split(std::string_view s, bool at_end, size_t* consume
 }
 
 }  // namespace
+
+size_t CountNewlines(std::string_view text) {
+  size_t n = 0;
+  const char* p = text.data();
+  const char* const end = p + text.size();
+  while (p < end) {
+    p = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)));
+    if (p == nullptr) break;
+    ++n;
+    ++p;
+  }
+  return n;
+}
 
 std::vector<SqlStatement> SplitSqlStatements(std::string_view s) {
   return Split(s, /*at_end=*/true, nullptr);
@@ -230,7 +244,7 @@ void SqlStatementStream::Scan(bool at_end, const Sink& sink) {
     st.line += line_base_ - 1;
     sink(st);
   }
-  line_base_ += static_cast<size_t>(std::count(buffer_.begin(), buffer_.begin() + consumed, '\n'));
+  line_base_ += CountNewlines(std::string_view(buffer_).substr(0, consumed));
   buffer_.erase(0, consumed);
   base_ += consumed;
   // The unfinished statement is scanned again when more text comes; waiting

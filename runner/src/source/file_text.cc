@@ -97,6 +97,9 @@ Status ForEachFileLine(int fd, const std::string& path, uint64_t begin, uint64_t
   return Status::Ok();
 }
 
+CanonicalHasher::CanonicalHasher(bool background) : sha_(MakeHasher(background)) {}
+CanonicalHasher::~CanonicalHasher() = default;
+
 void CanonicalHasher::AddLine(std::string_view line) {
   line = TrimRight(line);
   if (line.empty()) {
@@ -108,22 +111,22 @@ void CanonicalHasher::AddLine(std::string_view line) {
     buffer_.append(n, '\n');
     pending_blank_ -= n;
     if (buffer_.size() >= kBufferBytes) {
-      sha_.Update(buffer_);
+      sha_->Update(buffer_);
       buffer_.clear();
     }
   }
   buffer_.append(line);
   buffer_.push_back('\n');
   if (buffer_.size() >= kBufferBytes) {
-    sha_.Update(buffer_);
+    sha_->Update(buffer_);
     buffer_.clear();
   }
 }
 
 std::string CanonicalHasher::Finish() {
-  sha_.Update(buffer_);
+  sha_->Update(buffer_);
   buffer_.clear();
-  return "sha256:" + ledger::ToHex(sha_.Finish());
+  return "sha256:" + ledger::ToHex(sha_->Finish());
 }
 
 }  // namespace cairn::runner::source

@@ -13,9 +13,11 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 
+#include "background_sha.h"
 #include "cairn/base/status.h"
 #include "cairn/ledger/hash.h"
 
@@ -55,13 +57,16 @@ std::string_view TrimRight(std::string_view s);
 // lines dropped.
 class CanonicalHasher {
  public:
+  // `background`: hash on another thread (background_sha.h), for big files.
+  explicit CanonicalHasher(bool background = false);
+  ~CanonicalHasher();
   void AddLine(std::string_view line);
   // "sha256:" + hex.
   std::string Finish();
 
  private:
   static constexpr size_t kBufferBytes = 1 << 16;
-  ledger::Sha256Stream sha_;
+  std::unique_ptr<Hasher> sha_;
   std::string buffer_;  // canonical text not yet hashed
   size_t pending_blank_ = 0;
 };

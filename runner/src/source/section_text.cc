@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "background_sha.h"
 #include "cairn/ledger/hash.h"
 #include "file_text.h"
 
@@ -68,10 +69,11 @@ Status ForEachSectionText(const Migration& m, const Section& section,
   if (!section.extent.on_file) return section.sql.empty() ? Status::Ok() : sink(section.sql);
   int fd = ::open(m.path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return InvalidArgumentError(m.path + ": cannot read: " + std::strerror(errno));
-  ledger::Sha256Stream digest;
+  // Hashed on another thread while the text is run (background_sha.h).
+  std::unique_ptr<Hasher> digest = MakeHasher(/*background=*/true);
   std::string piece;
   auto flush = [&]() -> Status {
-    digest.Update(piece);
+    digest->Update(piece);
     Status s = sink(piece);
     piece.clear();
     return s;
@@ -107,7 +109,7 @@ Status ForEachSectionText(const Migration& m, const Section& section,
   }
   ::close(fd);
   if (s.ok() && !piece.empty()) s = flush();
-  if (s.ok() && digest.Finish() != section.extent.text_sha256)
+  if (s.ok() && digest->Finish() != section.extent.text_sha256)
     return FailedPreconditionError(m.path + ": the file changed since it was read (migration " +
                                    m.id + "); nothing of this section is kept");
   return s;
@@ -136,7 +138,7 @@ Status ForEachStatement(const Migration& m, const Section& section,
 
 int TextGroup::LineAt(size_t at) const {
   at = std::min(at, text.size());
-  return first_line + static_cast<int>(std::count(text.begin(), text.begin() + at, '\n'));
+  return first_line + static_cast<int>(db::CountNewlines(text.substr(0, at)));
 }
 
 Status ForEachGroup(const Migration& m, const Section& section, size_t from,
@@ -163,14 +165,14 @@ Status ForEachGroup(const Migration& m, const Section& section, size_t from,
   Status read = ForEachSectionText(m, section, [&](std::string_view piece) -> Status {
     // Text before `from` is skipped, its lines counted.
     if (at + piece.size() <= from) {
-      g.first_line += static_cast<int>(std::count(piece.begin(), piece.end(), '\n'));
+      g.first_line += static_cast<int>(db::CountNewlines(piece));
       at += piece.size();
       g.offset = at;
       return Status::Ok();
     }
     if (at < from) {
       const size_t skip = from - at;
-      g.first_line += static_cast<int>(std::count(piece.begin(), piece.begin() + skip, '\n'));
+      g.first_line += static_cast<int>(db::CountNewlines(piece.substr(0, skip)));
       piece.remove_prefix(skip);
       at = from;
       g.offset = from;
@@ -194,13 +196,12 @@ std::string CanonicalStatement(std::string_view text) {
   return out;
 }
 
-void AddToStatementsDigest(std::string_view text, ledger::Sha256Stream* digest,
-                           std::string* scratch) {
-  scratch->assign(4, '\0');
-  AppendCanonical(text, scratch);
-  const uint32_t n = static_cast<uint32_t>(scratch->size() - 4);
-  for (int i = 0; i < 4; ++i) (*scratch)[i] = static_cast<char>((n >> (24 - 8 * i)) & 0xff);
-  digest->Update(*scratch);
+void AppendStatementBytes(std::string_view text, std::string* out) {
+  const size_t at = out->size();
+  out->append(4, '\0');
+  AppendCanonical(text, out);
+  const uint32_t n = static_cast<uint32_t>(out->size() - at - 4);
+  for (int i = 0; i < 4; ++i) (*out)[at + i] = static_cast<char>((n >> (24 - 8 * i)) & 0xff);
 }
 
 std::string CutStatement(std::string_view statement, size_t limit) {

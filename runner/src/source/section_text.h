@@ -73,10 +73,9 @@ Status ForEachGroup(const Migration& m, const Section& section, size_t from,
 // A statement's canonical text for plans (docs/plans.md): trailing spaces,
 // tabs and CRs removed from every line.
 std::string CanonicalStatement(std::string_view text);
-// Adds str(CanonicalStatement(text)) to `digest` (SectionFacts::
-// statements_sha256); `scratch` is reused between calls.
-void AddToStatementsDigest(std::string_view text, ledger::Sha256Stream* digest,
-                           std::string* scratch);
+// Appends str(CanonicalStatement(text)) to `out`: the bytes that
+// SectionFacts::statements_sha256 hashes.
+void AppendStatementBytes(std::string_view text, std::string* out);
 
 // The cut form of a statement for messages and ledger events: at most
 // `limit` bytes (on a UTF-8 boundary), then " ... [N bytes]".

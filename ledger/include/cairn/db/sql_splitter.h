@@ -24,6 +24,10 @@ struct SqlStatement {
 // then reports the error for that statement).
 std::vector<SqlStatement> SplitSqlStatements(std::string_view script);
 
+// The number of '\n' in `text` (memchr from one to the next: the line
+// counts of big scripts are on the critical path).
+size_t CountNewlines(std::string_view text);
+
 // SplitSqlStatements over a script that arrives in pieces (a file read in
 // blocks), holding only the statement not yet ended: memory is bounded by the
 // largest statement, and time stays linear however the text is cut. The
