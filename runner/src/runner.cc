@@ -13,6 +13,8 @@
 #include "batch.h"
 #include "cairn/ledger/hash.h"
 #include "cairn/runner/schema_ops.h"
+#include "cairn/runner/unfinished.h"
+#include "interrupt.h"
 #include "tx_modes.h"
 
 namespace cairn::runner {
@@ -145,7 +147,8 @@ std::optional<RunReport> Runner::NothingPending(const MigrateOptions& options) {
   ledger::StreamState state;
   if (!LoadBoth(ScanInBackground(), *store_, stream_, &files, &state).ok() ||
       !AddRegisteredSummaries(&files).ok())
-    return std::nullopt;  // the full path reports the error
+    return std::nullopt;                                 // the full path reports the error
+  if (HasUnfinishedAttempt(state)) return std::nullopt;  // the full path says what remains
   bool to_known = !options.to;
   for (const MigrationSummary& m : files) {
     if (options.to && m.id == *options.to) to_known = true;
@@ -194,7 +197,7 @@ StatusOr<MigratePlan> Runner::PlanMigrate(const MigrateOptions& options) {
   CAIRN_RETURN_IF_ERROR(Load(&files, &state));
   CAIRN_RETURN_IF_ERROR(RefuseIfPrepared(state));
 
-  std::vector<std::string> refusals;
+  std::vector<std::string> refusals = UnfinishedRollbacks(state);
   for (const Migration& m : files) {
     auto it = state.migrations.find(m.id);
     if (it == state.migrations.end() || it->second.status != ledger::MigrationStatus::kApplied)
@@ -341,7 +344,10 @@ StatusOr<RunReport> Runner::Execute(v1::Direction direction,
   req.open = options_.open;
   run_started_extra_.Clear();
   RunContext ctx(*conn_, *store_, stream_, actor_, state.head.position, &report);
-  CAIRN_RETURN_IF_ERROR(ExecuteRun(ctx, req));
+  {
+    internal::RunInterrupter stop(*conn_, options_.batch.stop_on_signals);
+    CAIRN_RETURN_IF_ERROR(ExecuteRun(ctx, req));
+  }
   report.version_after = report.prepared ? report.version_before : VersionAfter(state, report);
   return report;
 }
@@ -418,6 +424,8 @@ StatusOr<StatusReport> Runner::GetStatus() {
                            "`; its migrations are pending until then");
     }
   }
+  for (std::string& line : UnfinishedWork(r.state, !r.prepared_run.empty()))
+    r.problems.push_back(std::move(line));
   return r;
 }
 
