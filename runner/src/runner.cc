@@ -147,8 +147,11 @@ std::optional<RunReport> Runner::NothingPending(const MigrateOptions& options) {
   ledger::StreamState state;
   if (!LoadBoth(ScanInBackground(), *store_, stream_, &files, &state).ok() ||
       !AddRegisteredSummaries(&files).ok())
-    return std::nullopt;                                 // the full path reports the error
-  if (HasUnfinishedAttempt(state)) return std::nullopt;  // the full path says what remains
+    return std::nullopt;  // the full path reports the error
+  // The full path says what remains, and closes a run that died.
+  if (HasUnfinishedAttempt(state) ||
+      !state.last_run.run_id.empty() && state.last_run.finished_at == 0)
+    return std::nullopt;
   bool to_known = !options.to;
   for (const MigrationSummary& m : files) {
     if (options.to && m.id == *options.to) to_known = true;
@@ -182,6 +185,7 @@ StatusOr<RunReport> Runner::Migrate(const MigrateOptions& options) {
     RunReport report;
     report.version_before = report.version_after = planned.state.CurrentVersion();
     report.handover = Handover(planned.state, head_before, *lock);
+    CAIRN_RETURN_IF_ERROR(CloseAbandonedRun(*conn_, *store_, stream_, actor_, planned.state));
     return report;
   }
   auto report = Finish(Execute(v1::DIRECTION_UP, plan, planned.state, "", options.to, options.tx,
@@ -299,6 +303,7 @@ StatusOr<RunReport> Runner::Rollback(const RollbackOptions& options) {
     RunReport report;
     report.version_before = report.version_after = state.CurrentVersion();
     report.handover = Handover(state, head_before, *lock);
+    CAIRN_RETURN_IF_ERROR(CloseAbandonedRun(*conn_, *store_, stream_, actor_, state));
     return report;
   }
   std::string reason = options.to ? "rollback --to " + *options.to
