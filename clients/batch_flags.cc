@@ -1,5 +1,6 @@
 #include "batch_flags.h"
 
+#include <csignal>
 #include <cstdio>
 
 namespace cairn::cli {
@@ -38,6 +39,12 @@ int ExitForRun(const runner::RunReport& report) {
     case v1::RUN_OUTCOME_FAILED:
       return runner::kExitMigrationFailed;
     case v1::RUN_OUTCOME_INTERRUPTED:
+      if (report.stop_signal != 0) {  // an ordinary migration: 128 + the signal, as shells do
+        std::fprintf(stderr, "cairn: interrupted by %s: %s\n",
+                     report.stop_signal == SIGTERM ? "SIGTERM" : "SIGINT",
+                     report.interruption.c_str());
+        return 128 + report.stop_signal;
+      }
       std::fprintf(stderr,
                    "cairn: interrupted after a committed batch; run the command again to "
                    "resume\n");

@@ -41,6 +41,15 @@ std::string EventSummary(const v1::Event& e) {
       return e.batch_applied().migration_id() + " batch " +
              std::to_string(e.batch_applied().batch_number()) + " cursor " +
              e.batch_applied().cursor();
+    case v1::Event::kStatementsCommitted: {
+      const auto& c = e.statements_committed();
+      const std::string dir = c.direction() == v1::DIRECTION_DOWN ? " down" : " up";
+      if (c.phase() == v1::STATEMENT_PHASE_INTENT)
+        return c.migration_id() + dir + " statement " + std::to_string(c.statements_done() + 1) +
+               " (line " + std::to_string(c.line()) + ") starts outside a transaction";
+      return c.migration_id() + dir + " " + std::to_string(c.statements_done()) +
+             " statement(s) done";
+    }
     case v1::Event::kRunFinished:
       return v1::RunOutcome_Name(e.run_finished().outcome()).substr(12);
     case v1::Event::kMigrationBaselined: {
@@ -148,6 +157,16 @@ json EventJson(const v1::Event& e) {
       j["backup_run_id"] = e.backup_restored().backup_run_id();
       j["forced"] = e.backup_restored().forced();
       break;
+    case v1::Event::kStatementsCommitted: {
+      const auto& c = e.statements_committed();
+      j["migration_id"] = c.migration_id();
+      j["direction"] = v1::Direction_Name(c.direction());
+      j["statements_done"] = c.statements_done();
+      j["phase"] = v1::StatementPhase_Name(c.phase());
+      j["line"] = c.line();
+      j["statement"] = c.statement();
+      break;
+    }
     case v1::Event::kBatchApplied: {
       const auto& b = e.batch_applied();
       j["migration_id"] = b.migration_id();
@@ -205,8 +224,11 @@ void PrintRun(const RunReport& r, bool up) {
       std::fprintf(stderr,
                    "cairn: error: compensation failed: the database is partly migrated; "
                    "see `cairn history`\n");
-    std::fprintf(stderr, "cairn: the failed migration was rolled back; version is %s\n",
-                 r.version_after.empty() ? "(none)" : r.version_after.c_str());
+    const char* version = r.version_after.empty() ? "(none)" : r.version_after.c_str();
+    if (!r.remains.empty())  // never "rolled back" when something remains
+      std::fprintf(stderr, "cairn: error: %s; version is %s\n", r.remains.c_str(), version);
+    else if (!r.compensation_failed)
+      std::fprintf(stderr, "cairn: the failed migration was rolled back; version is %s\n", version);
     return;
   }
   std::printf("version %s -> %s (run %s)\n",

@@ -3,7 +3,9 @@
 #include <memory>
 
 #include "cairn/ledger/hash.h"
+#include "cairn/ledger/state.h"
 #include "cairn/ledger/store.h"
+#include "cairn/runner/unfinished.h"
 #include "cli.h"
 #include "cli_output.h"
 #include "net_exec.h"
@@ -74,17 +76,25 @@ int ShowStatus(runner::Runner& runner, bool json_out) {
 }
 
 int ShowHistory(runner::Runner& runner, bool json_out) {
+  // Folded on the way, so that unfinished work is named after the events
+  // (docs/transactions.md, "Interrupted runs").
+  cairn::ledger::StateBuilder state("");
+  bool prepare = false;  // the last run was prepared: `cairn commit`/`abort` ends it
   int64_t shown = 0;
   Status s = runner.History([&](const v1::Event& e) {
     PrintHistoryEvent(e, json_out);
+    state.Apply(e);
+    if (e.has_run_started()) prepare = e.run_started().prepare();
     ++shown;
     return true;
   });
   if (!s.ok()) return Fail(s);
   auto why = WhyNoEvents(runner, shown);
   if (!why.ok()) return Fail(why.status());
-  // --json keeps stdout to events; the one line goes to stderr.
+  // --json keeps stdout to events, one per line; the other lines go to stderr.
   if (!why->empty()) std::fprintf(json_out ? stderr : stdout, "%s\n", why->c_str());
+  for (const std::string& p : runner::UnfinishedWork(state.state(), prepare))
+    std::fprintf(json_out ? stderr : stdout, "warning: %s\n", p.c_str());
   return runner::kExitOk;
 }
 

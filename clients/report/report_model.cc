@@ -138,6 +138,9 @@ class TargetFolder {
       case v1::Event::kChecksumAccepted:
         touch(e.checksum_accepted().migration_id());
         break;
+      case v1::Event::kStatementsCommitted:
+        touch(e.statements_committed().migration_id());
+        break;
       case v1::Event::kBackupRestored:  // about the whole target, no one migration
       case v1::Event::BODY_NOT_SET:
         break;

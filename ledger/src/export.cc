@@ -377,6 +377,8 @@ std::string BodyMigrationId(const v1::Event& e) {
       return e.migration_started().migration_id();
     case v1::Event::kBatchApplied:
       return e.batch_applied().migration_id();
+    case v1::Event::kStatementsCommitted:
+      return e.statements_committed().migration_id();
     case v1::Event::kMigrationCommitted:
       return e.migration_committed().migration_id();
     case v1::Event::kMigrationRolledBack:

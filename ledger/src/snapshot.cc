@@ -19,16 +19,16 @@ namespace cairn::ledger {
 // snapshot.proto and to the two functions below (and kReplayVersion bumped),
 // or snapshots would silently drop it. The sizes are those of x86-64 libstdc++.
 #if defined(__x86_64__) && defined(__GLIBCXX__)
-static_assert(sizeof(MigrationRecord) == 400,
+static_assert(sizeof(MigrationRecord) == 448,
               "MigrationRecord changed: update snapshot.proto, ledger/src/snapshot.cc and "
               "kReplayVersion");
-static_assert(sizeof(RunRecord) == 96,
+static_assert(sizeof(RunRecord) == 176,
               "RunRecord changed: update snapshot.proto, ledger/src/snapshot.cc and "
               "kReplayVersion");
-static_assert(sizeof(StateBuilder) == 344,
+static_assert(sizeof(StateBuilder) == 424,
               "StateBuilder changed: update snapshot.proto, ledger/src/snapshot.cc and "
               "kReplayVersion");
-static_assert(sizeof(StreamState) == 248,
+static_assert(sizeof(StreamState) == 328,
               "StreamState changed: update snapshot.proto, ledger/src/snapshot.cc and "
               "kReplayVersion");
 #endif
@@ -69,6 +69,9 @@ std::string StateBuilder::SerializeSnapshot() const {
     }
     bp->set_rows(r.progress.rows);
     bp->set_batches(r.progress.batches);
+    bp->set_statements(r.progress.statements);
+    bp->set_intent(r.progress.intent);
+    bp->set_intent_line(r.progress.intent_line);
   }
   for (const auto& id : state_.applied_order) snap.add_applied_order(id);
   snap.set_runs(state_.runs);
@@ -79,6 +82,11 @@ std::string StateBuilder::SerializeSnapshot() const {
   run->set_finished_at(state_.last_run.finished_at);
   run->set_outcome(state_.last_run.outcome);
   run->set_actor(state_.last_run.actor);
+  run->set_mode(state_.last_run.mode);
+  for (const auto& id : state_.last_run.planned) run->add_planned(id);
+  run->set_steps_done(state_.last_run.steps_done);
+  run->set_current(state_.last_run.current);
+  run->set_current_direction(state_.last_run.current_direction);
   for (const auto& [id, checksum] : pending_checksum_) {
     v1::PendingChecksum* p = snap.add_pending_checksums();
     p->set_migration_id(id);
@@ -183,6 +191,12 @@ bool ReadProgress(CodedInputStream& in, uint32_t tag, BatchProgress* p) {
         return ReadNumber(in, t, &p->rows);
       case 6:
         return ReadNumber(in, t, &p->batches);
+      case 7:
+        return ReadNumber(in, t, &p->statements);
+      case 8:
+        return ReadText(in, t, &p->intent);
+      case 9:
+        return ReadNumber(in, t, &p->intent_line);
       default:
         return Skip(in, t);
     }
@@ -303,6 +317,18 @@ StatusOr<StateBuilder> StateBuilder::RestoreSnapshot(std::string_view bytes) {
               return ReadNumber(in, f, &run.outcome);
             case 6:
               return ReadText(in, f, &run.actor);
+            case 7:
+              return ReadNumber(in, f, &run.mode);
+            case 8:
+              if (WireFormat::GetTagWireType(f) != WireFormat::WIRETYPE_LENGTH_DELIMITED)
+                return Skip(in, f);
+              return ReadText(in, f, &run.planned.emplace_back());
+            case 9:
+              return ReadNumber(in, f, &run.steps_done);
+            case 10:
+              return ReadText(in, f, &run.current);
+            case 11:
+              return ReadNumber(in, f, &run.current_direction);
             default:
               return Skip(in, f);
           }

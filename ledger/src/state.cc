@@ -83,6 +83,16 @@ StateBuilder::StateBuilder(std::string stream) {
   state_.head = Head{0, GenesisHash()};
 }
 
+BatchProgress& StateBuilder::StartProgress(MigrationRecord& r, v1::Direction direction) {
+  BatchProgress& p = r.progress;
+  if (!p.active) {
+    p.active = true;
+    p.direction = direction;
+    if (auto it = attempt_.find(r.id); it != attempt_.end()) p.checksum = it->second.first;
+  }
+  return p;
+}
+
 void StateBuilder::Apply(const v1::Event& e) {
   state_.head = Head{e.position(), e.hash()};
   const int64_t at = TimestampToMicros(e.recorded_at());
@@ -92,15 +102,29 @@ void StateBuilder::Apply(const v1::Event& e) {
     auto it = std::find(order.rbegin(), order.rend(), id);
     if (it != order.rend()) order.erase(std::next(it).base());
   };
+  // What the open run is doing (status names an unfinished run's last step).
+  RunRecord& run = state_.last_run;
+  const bool in_run = !e.run_id().empty() && e.run_id() == run.run_id && run.finished_at == 0;
+  auto outcome = [&](const std::string& id) {
+    if (!in_run) return;
+    ++run.steps_done;
+    if (run.current == id) {
+      run.current.clear();
+      run.current_direction = v1::DIRECTION_UNSPECIFIED;
+    }
+  };
   switch (e.body_case()) {
     case v1::Event::kRunStarted: {
       ++state_.runs;
-      RunRecord run;
-      run.run_id = e.run_id();
-      run.direction = e.run_started().direction();
-      run.started_at = at;
-      run.actor = ActorName(e.actor());
-      state_.last_run = run;
+      RunRecord fresh;
+      fresh.run_id = e.run_id();
+      fresh.direction = e.run_started().direction();
+      fresh.started_at = at;
+      fresh.actor = ActorName(e.actor());
+      fresh.mode = e.run_started().mode();
+      fresh.planned.assign(e.run_started().planned_migration_ids().begin(),
+                           e.run_started().planned_migration_ids().end());
+      state_.last_run = std::move(fresh);
       break;
     }
     case v1::Event::kRunFinished:
@@ -124,6 +148,10 @@ void StateBuilder::Apply(const v1::Event& e) {
       if (m.direction() == v1::DIRECTION_UP) pending_checksum_[m.migration_id()] = m.checksum();
       if (!m.resumed()) r.progress = BatchProgress{};
       attempt_[m.migration_id()] = {m.checksum(), m.direction()};
+      if (in_run) {
+        run.current = m.migration_id();
+        run.current_direction = m.direction();
+      }
       break;
     }
     case v1::Event::kMigrationCommitted: {
@@ -146,6 +174,7 @@ void StateBuilder::Apply(const v1::Event& e) {
       r.progress = BatchProgress{};
       if (was_applied) remove_applied(r.id);  // keeps replay linear in the stream length
       state_.applied_order.push_back(r.id);
+      outcome(r.id);
       break;
     }
     case v1::Event::kMigrationRolledBack: {
@@ -156,6 +185,7 @@ void StateBuilder::Apply(const v1::Event& e) {
       r.rolled_back_at = at;
       r.progress = BatchProgress{};
       remove_applied(r.id);
+      outcome(r.id);
       break;
     }
     case v1::Event::kMigrationFailed: {
@@ -169,6 +199,7 @@ void StateBuilder::Apply(const v1::Event& e) {
       if (m.direction() != v1::DIRECTION_DOWN && r.status != MigrationStatus::kApplied)
         r.status = MigrationStatus::kFailed;
       pending_checksum_.erase(m.migration_id());
+      outcome(r.id);
       break;
     }
     case v1::Event::kMigrationBaselined: {
@@ -204,16 +235,29 @@ void StateBuilder::Apply(const v1::Event& e) {
         r.id = b.migration_id();
         r.status = MigrationStatus::kRolledBack;
       }
-      BatchProgress& p = r.progress;
-      if (!p.active) {
-        p.active = true;
-        p.direction = b.direction();
-        if (auto it = attempt_.find(b.migration_id()); it != attempt_.end())
-          p.checksum = it->second.first;
-      }
+      BatchProgress& p = StartProgress(r, b.direction());
       p.cursor[b.loop()] = b.cursor();
       p.rows += b.rows();
       p.batches = b.batch_number();
+      break;
+    }
+    case v1::Event::kStatementsCommitted: {
+      // Folded like BatchApplied: the committed part of an unfinished attempt.
+      const auto& c = e.statements_committed();
+      MigrationRecord& r = state_.migrations[c.migration_id()];
+      if (r.id.empty()) {
+        r.id = c.migration_id();
+        r.status = MigrationStatus::kRolledBack;
+      }
+      BatchProgress& p = StartProgress(r, c.direction());
+      p.statements = c.statements_done();
+      if (c.phase() == v1::STATEMENT_PHASE_INTENT) {
+        p.intent = c.statement();
+        p.intent_line = c.line();
+      } else {
+        p.intent.clear();
+        p.intent_line = 0;
+      }
       break;
     }
     case v1::Event::kBackupRestored:

@@ -14,13 +14,22 @@
 #include <thread>
 
 #include "cairn/ledger/hash.h"
+#include "interrupt.h"
 
 namespace cairn::runner {
 namespace {
 
 volatile sig_atomic_t g_stop = 0;
+volatile sig_atomic_t g_wake_fd = -1;  // written to on a stop (interrupt.h)
 
-extern "C" void OnStopSignal(int) { g_stop = 1; }
+extern "C" void OnStopSignal(int sig) {
+  g_stop = sig;
+  const int fd = g_wake_fd;
+  if (fd >= 0) {
+    const char c = 1;
+    (void)!write(fd, &c, 1);
+  }
+}
 
 using Clock = std::chrono::steady_clock;
 
@@ -51,6 +60,12 @@ class Progress {
   void Finish() {
     if (mode_ == ProgressMode::kOff) return;
     Print(true);
+    drawn_ = false;
+  }
+  // An interrupted loop leaves a bar line open: end it, so that the message
+  // that follows starts on a line of its own.
+  ~Progress() {
+    if (drawn_) std::fputc('\n', stderr);
   }
 
  private:
@@ -65,6 +80,7 @@ class Progress {
       eta = std::to_string(static_cast<int64_t>((total - done_) / rate)) + "s";
     if (final) eta = "done";
     if (mode_ == ProgressMode::kBar) {
+      drawn_ = !final;
       constexpr int kWidth = 24;
       const int filled = static_cast<int>(kWidth * pct / 100.0);
       std::string bar(filled, '#');
@@ -84,6 +100,7 @@ class Progress {
   std::string label_;
   int64_t total_;
   int64_t done_ = 0;
+  bool drawn_ = false;  // a bar line is open (no newline yet)
   Clock::time_point start_, last_;
 };
 
@@ -129,11 +146,15 @@ StopSignalScope::~StopSignalScope() {
   sigaction(SIGTERM, &old_term_, nullptr);
 }
 
-void RequestStop() { g_stop = 1; }
+void RequestStop() { g_stop = SIGINT; }
+
+int StopSignal() { return g_stop; }
 bool StopRequested() { return g_stop != 0; }
 void ClearStopRequest() { g_stop = 0; }
 
 namespace internal {
+
+void SetStopWakeFd(int fd) { g_wake_fd = fd; }
 
 bool IsDataStep(const Migration& m, v1::Direction direction) {
   if (m.step) return true;

@@ -155,9 +155,13 @@ void AddDataRefusals(db::Connection& conn, const std::vector<const Migration*>& 
       const ledger::BatchProgress& p = it->second.progress;
       if (p.active && p.direction == v1::DIRECTION_UP && p.checksum != m->checksum)
         refusals->push_back(m->path + ": migration " + m->id +
-                            " was changed while partly applied (" + std::to_string(p.batches) +
-                            " batches committed, " + std::to_string(p.rows) + " rows; started as " +
-                            p.checksum + ", now " + m->checksum +
+                            " was changed while partly applied (" +
+                            (p.batches == 0 && p.statements > 0
+                                 ? "statements 1-" + std::to_string(p.statements) +
+                                       " committed outside a transaction"
+                                 : std::to_string(p.batches) + " batches committed, " +
+                                       std::to_string(p.rows) + " rows") +
+                            "; started as " + p.checksum + ", now " + m->checksum +
                             "); restore it to finish the migration");
     }
     any = any || m->up.batch || m->step;

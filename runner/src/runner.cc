@@ -14,6 +14,8 @@
 #include "cairn/ledger/hash.h"
 #include "cairn/ledger/identity.h"
 #include "cairn/runner/schema_ops.h"
+#include "cairn/runner/unfinished.h"
+#include "interrupt.h"
 #include "tx_modes.h"
 
 namespace cairn::runner {
@@ -173,8 +175,12 @@ std::optional<RunReport> Runner::NothingPending(const MigrateOptions& options) {
   if (!LoadBoth(ScanInBackground(), *store_, stream_, &files, &state).ok() ||
       !AddRegisteredSummaries(&files).ok())
     return std::nullopt;  // the full path reports the error
-  // Files missing from the folder are warned about (or refused) by the full path.
+  // Files missing from the folder are warned about (or refused) by the full
+  // path; it also says what remains, and closes a run that died.
   if (!AppliedWithoutFile(files, state, options_.dir).empty()) return std::nullopt;
+  if (HasUnfinishedAttempt(state) ||
+      (!state.last_run.run_id.empty() && state.last_run.finished_at == 0))
+    return std::nullopt;
   bool to_known = !options.to;
   for (const MigrationSummary& m : files) {
     if (options.to && m.id == *options.to) to_known = true;
@@ -208,6 +214,7 @@ StatusOr<RunReport> Runner::Migrate(const MigrateOptions& options) {
     RunReport report;
     report.version_before = report.version_after = planned.state.CurrentVersion();
     report.handover = Handover(planned.state, head_before, *lock);
+    CAIRN_RETURN_IF_ERROR(CloseAbandonedRun(*conn_, *store_, stream_, actor_, planned.state));
     return report;
   }
   auto report = Finish(Execute(v1::DIRECTION_UP, plan, planned.state, "", options.to, options.tx,
@@ -223,7 +230,7 @@ StatusOr<MigratePlan> Runner::PlanMigrate(const MigrateOptions& options) {
   CAIRN_RETURN_IF_ERROR(Load(&files, &state));
   CAIRN_RETURN_IF_ERROR(RefuseIfPrepared(state));
 
-  std::vector<std::string> refusals;
+  std::vector<std::string> refusals = UnfinishedRollbacks(state);
   for (const Migration& m : files) {
     auto it = state.migrations.find(m.id);
     if (it == state.migrations.end() || it->second.status != ledger::MigrationStatus::kApplied)
@@ -332,6 +339,7 @@ StatusOr<RunReport> Runner::Rollback(const RollbackOptions& options) {
     RunReport report;
     report.version_before = report.version_after = state.CurrentVersion();
     report.handover = Handover(state, head_before, *lock);
+    CAIRN_RETURN_IF_ERROR(CloseAbandonedRun(*conn_, *store_, stream_, actor_, state));
     return report;
   }
   std::string reason = options.to ? "rollback --to " + *options.to
@@ -377,7 +385,10 @@ StatusOr<RunReport> Runner::Execute(v1::Direction direction,
   req.open = options_.open;
   run_started_extra_.Clear();
   RunContext ctx(*conn_, *store_, stream_, actor_, state.head.position, &report);
-  CAIRN_RETURN_IF_ERROR(ExecuteRun(ctx, req));
+  {
+    internal::RunInterrupter stop(*conn_, options_.batch.stop_on_signals);
+    CAIRN_RETURN_IF_ERROR(ExecuteRun(ctx, req));
+  }
   report.version_after = report.prepared ? report.version_before : VersionAfter(state, report);
   return report;
 }
@@ -454,6 +465,8 @@ StatusOr<StatusReport> Runner::GetStatus() {
                            "`; its migrations are pending until then");
     }
   }
+  for (std::string& line : UnfinishedWork(r.state, !r.prepared_run.empty()))
+    r.problems.push_back(std::move(line));
   return r;
 }
 

@@ -11,6 +11,8 @@
 #include "cairn/runner/schema_ops.h"
 #include "directives.h"
 #include "execute/section_exec.h"
+#include "interrupt.h"
+#include "stepwise.h"
 
 namespace cairn::runner {
 namespace {
@@ -84,6 +86,41 @@ class Strategy {
     events.push_back(fin);
     return ctx_.Record(events).Annotate("cannot record the failure of " + m.id);
   }
+  // A section run outside a transaction stopped after `r.executed`
+  // statements: they remain, and the report must say so.
+  void NoteRemains(const Migration& m, const StepResult& r) {
+    if (r.executed <= 0) return;
+    ctx_.report().remains =
+        "statements 1-" + std::to_string(r.executed) + " of migration " + m.id +
+        " committed outside a transaction and remain; `cairn " +
+        (req_.direction == v1::DIRECTION_UP ? "migrate" : "rollback --steps 1") +
+        "` continues with statement " + std::to_string(r.executed + 1);
+  }
+  // SIGINT/SIGTERM stopped the run (docs/transactions.md, "Interrupted
+  // runs"): RunFinished(INTERRUPTED) is recorded when the connection allows.
+  Status Interrupted(const std::string& what) {
+    RunReport& report = ctx_.report();
+    report.outcome = v1::RUN_OUTCOME_INTERRUPTED;
+    report.stop_signal = StopSignal();
+    report.interruption = what;
+    const std::string message =
+        std::string("interrupted by ") + internal::StopSignalName(report.stop_signal) + ": " + what;
+    Status s = ctx_.Record({ctx_.Finished(v1::RUN_OUTCOME_INTERRUPTED, message)});
+    // A cancel request can reach the server's next statement instead.
+    if (s.code() == StatusCode::kCancelled)
+      s = ctx_.Record({ctx_.Finished(v1::RUN_OUTCOME_INTERRUPTED, message)});
+    if (!s.ok()) spdlog::warn("could not record the end of the interrupted run: {}", s.message());
+    return Status::Ok();
+  }
+  // What an interruption left of `m`, whose step returned `r`.
+  std::string Stopped(const Migration& m, const StepResult& r, bool outside) {
+    if (outside && r.executed > 0) {
+      NoteRemains(m, r);
+      return ctx_.report().remains;
+    }
+    return "migration " + m.id + " was running; its transaction rolled back and nothing of it " +
+           "remains";
+  }
   Status FinishSucceeded() {
     ctx_.report().outcome = v1::RUN_OUTCOME_SUCCEEDED;
     return ctx_.Record({ctx_.Finished(v1::RUN_OUTCOME_SUCCEEDED, "")});
@@ -104,7 +141,9 @@ class PerMigration final : public Strategy {
   using Strategy::Strategy;
   Status Run() override {
     for (const Migration* m : req_.plan) {
+      if (StopRequested()) return Interrupted("stopped before migration " + m->id);
       if (internal::IsDataStep(*m, req_.direction)) {  // batched: docs/data-migrations.md
+        internal::NoStatementCancel batches_stop_between_batches;
         internal::StepEnv env{ctx_.conn(),
                               ctx_.stream(),
                               req_.batch,
@@ -122,9 +161,16 @@ class PerMigration final : public Strategy {
       std::string why;
       const bool outside = MustRunOutside(*m, req_.direction, &why);
       if (outside) spdlog::info("{} runs outside a transaction: {}", m->id, why);
-      StepResult r = ctx_.ApplyOne(*m, req_.direction, req_.reason, outside);
+      StepResult r =
+          outside ? internal::RunStepwise(ctx_, *m, req_.direction, req_.reason,
+                                          internal::StepwiseResume(req_.state, *m, req_.direction))
+                  : ctx_.ApplyOne(*m, req_.direction, req_.reason, false);
+      if (!r.status.ok() && StopRequested()) return Interrupted(Stopped(*m, r, outside));
       if (r.fatal) return r.status;
-      if (!r.status.ok()) return RecordFailure(*m, r, /*started_recorded=*/outside);
+      if (!r.status.ok()) {
+        if (outside) NoteRemains(*m, r);
+        return RecordFailure(*m, r, /*started_recorded=*/outside);
+      }
       done().push_back(m->id);
       LogDone(*m, r);
     }
@@ -173,10 +219,17 @@ class AllInOne final : public Strategy {
           LogDone(*m, result);
           continue;
         }
+        if (StopRequested()) break;  // below: the transaction rolls back
         if (result.status.code() == StatusCode::kUnavailable)
           return result.status.Annotate("migration " + m->id);
         failed = m;
         break;
+      }
+      if (StopRequested()) {
+        tx.reset();
+        ctx_.ResetHead(head_before);
+        done().clear();
+        return Interrupted("the run's transaction rolled back; nothing of it remains");
       }
       if (failed == nullptr && req_.prepare) {
         CAIRN_RETURN_IF_ERROR(tx->Prepare(PreparedGid(ctx_.report().run_id)));
@@ -228,7 +281,13 @@ class NoTransaction final : public Strategy {
   Status Run() override {
     std::vector<const Migration*> applied;
     for (const Migration* m : req_.plan) {
-      StepResult r = ctx_.ApplyOne(*m, req_.direction, req_.reason, /*outside=*/true);
+      // Stopped: no compensation; what committed is recorded, and a rerun
+      // continues after it.
+      if (StopRequested()) return Interrupted("stopped before migration " + m->id);
+      StepResult r =
+          internal::RunStepwise(ctx_, *m, req_.direction, req_.reason,
+                                internal::StepwiseResume(req_.state, *m, req_.direction));
+      if (!r.status.ok() && StopRequested()) return Interrupted(Stopped(*m, r, true));
       if (r.fatal) return r.status;
       if (r.status.ok()) {
         applied.push_back(m);
@@ -262,7 +321,8 @@ class NoTransaction final : public Strategy {
     for (const Migration* m : undo) {
       std::string why;
       const bool outside = MustRunOutside(*m, back, &why);
-      StepResult r = ctx_.ApplyOne(*m, back, reason, outside);
+      StepResult r = outside ? internal::RunStepwise(ctx_, *m, back, reason, nullptr)
+                             : ctx_.ApplyOne(*m, back, reason, false);
       if (r.fatal) return r.status;
       if (!r.status.ok()) {
         Failure cf = ctx_.Describe(*m, SectionFor(*m, back), r);
@@ -282,6 +342,8 @@ class NoTransaction final : public Strategy {
     }
     RunReport& report = ctx_.report();
     report.compensated = compensated;
+    if (std::find(compensated.begin(), compensated.end(), failed.id) == compensated.end())
+      NoteRemains(failed, failure);
     std::vector<std::string>& kept = done();
     kept.erase(std::remove_if(kept.begin(), kept.end(),
                               [&](const std::string& id) {

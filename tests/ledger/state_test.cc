@@ -529,3 +529,75 @@ INSTANTIATE_TEST_SUITE_P(Backends, SnapshotTest,
 
 }  // namespace
 }  // namespace cairn::testing
+
+namespace cairn::testing {
+namespace {
+
+// StatementsCommitted (docs/transactions.md, "Progress outside a
+// transaction") and the open run's bookkeeping: folded, and carried by a
+// snapshot field for field.
+TEST(StatementProgressTest, FoldsIntoProgressAndTheOpenRunAndSurvivesASnapshot) {
+  ledger::StateBuilder b("campus");
+  int64_t position = 0;
+  auto apply = [&](v1::Event e) {
+    e.set_position(++position);
+    e.set_run_id("run-1");
+    b.Apply(e);
+  };
+  v1::Event rs;
+  rs.mutable_run_started()->set_mode(v1::TRANSACTION_MODE_NONE);
+  rs.mutable_run_started()->add_planned_migration_ids("1");
+  rs.mutable_run_started()->add_planned_migration_ids("2");
+  apply(rs);
+  v1::Event ms;
+  ms.mutable_migration_started()->set_migration_id("1");
+  ms.mutable_migration_started()->set_direction(v1::DIRECTION_UP);
+  ms.mutable_migration_started()->set_checksum("sha256:one");
+  apply(ms);
+  auto progress = [&](int64_t done, v1::StatementPhase phase) {
+    v1::Event e;
+    auto* sc = e.mutable_statements_committed();
+    sc->set_migration_id("1");
+    sc->set_direction(v1::DIRECTION_UP);
+    sc->set_statements_done(done);
+    sc->set_phase(phase);
+    sc->set_line(7);
+    if (phase == v1::STATEMENT_PHASE_INTENT)
+      sc->set_statement("CREATE INDEX CONCURRENTLY i ON t (a)");
+    apply(e);
+  };
+  progress(1, v1::STATEMENT_PHASE_COMMITTED);
+  progress(1, v1::STATEMENT_PHASE_INTENT);
+  const ledger::MigrationRecord& r = b.state().migrations.at("1");
+  EXPECT_TRUE(r.progress.active);
+  EXPECT_EQ(r.progress.statements, 1);
+  EXPECT_EQ(r.progress.checksum, "sha256:one");
+  EXPECT_EQ(r.progress.intent, "CREATE INDEX CONCURRENTLY i ON t (a)");
+  EXPECT_EQ(r.progress.intent_line, 7);
+  EXPECT_EQ(b.state().last_run.current, "1");
+  EXPECT_EQ(b.state().last_run.planned, (std::vector<std::string>{"1", "2"}));
+  EXPECT_EQ(b.state().last_run.mode, v1::TRANSACTION_MODE_NONE);
+
+  const std::string bytes = b.SerializeSnapshot();
+  auto restored = ledger::StateBuilder::RestoreSnapshot(bytes);
+  ASSERT_TRUE(restored.ok()) << restored.status().ToString();
+  EXPECT_EQ(restored->SerializeSnapshot(), bytes);
+  EXPECT_EQ(restored->state().migrations.at("1").progress.intent_line, 7);
+
+  // DONE closes the announced statement; a resumed start keeps the count;
+  // the commit clears it and ends the open step.
+  progress(2, v1::STATEMENT_PHASE_DONE);
+  EXPECT_TRUE(b.state().migrations.at("1").progress.intent.empty());
+  ms.mutable_migration_started()->set_resumed(true);
+  apply(ms);
+  EXPECT_EQ(b.state().migrations.at("1").progress.statements, 2);
+  v1::Event mc;
+  mc.mutable_migration_committed()->set_migration_id("1");
+  apply(mc);
+  EXPECT_FALSE(b.state().migrations.at("1").progress.active);
+  EXPECT_TRUE(b.state().last_run.current.empty());
+  EXPECT_EQ(b.state().last_run.steps_done, 1);
+}
+
+}  // namespace
+}  // namespace cairn::testing

@@ -13,6 +13,7 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 void WriteFive(const TempDir& dir, const std::string& third_down = "DROP TABLE t3;") {
   for (int i = 1; i <= 5; ++i) {
@@ -111,15 +112,17 @@ TEST_P(RunnerTxModeTest, NoneCompensatesWithDownSectionsNewestFirst) {
   std::vector<json> events = History(*tdb, dir.path());
   EXPECT_THAT(
       Types(events),
-      ElementsAre("run_started", "migration_started 0001", "migration_committed 0001",
-                  "migration_started 0002", "migration_committed 0002", "migration_started 0003",
+      ElementsAre("run_started", "migration_started 0001", "statements_committed 0001",
+                  "migration_committed 0001", "migration_started 0002", "statements_committed 0002",
+                  "migration_committed 0002", "migration_started 0003", "statements_committed 0003",
                   "migration_failed 0003", "migration_started 0003 down",
                   "migration_rolled_back 0003", "migration_started 0002 down",
                   "migration_rolled_back 0002", "migration_started 0001 down",
                   "migration_rolled_back 0001", "run_finished"));
   EXPECT_EQ(events[0]["mode"], "TRANSACTION_MODE_NONE");
   EXPECT_TRUE(events[1].value("outside_transaction", false));
-  EXPECT_EQ(events[6]["statements_executed"], 1);
+  EXPECT_EQ(events[8]["statements_done"], 1);  // t3's CREATE committed with this event
+  EXPECT_EQ(events[9]["statements_executed"], 1);
   EXPECT_EQ(events.back()["outcome"], "RUN_OUTCOME_FAILED");
   EXPECT_EQ(events.back()["compensated"], json::array({"0003", "0002", "0001"}));
   json status = StatusJson(*tdb, dir.path());
@@ -137,11 +140,14 @@ TEST_P(RunnerTxModeTest, NoneWhoseCompensationFailsExitsWith8AndSaysWhatRemains)
   EXPECT_THAT(r.err, HasSubstr("compensation failed"));
   EXPECT_THAT(Tables(*tdb), ElementsAre("t1", "t2", "t3"));
   std::vector<json> events = History(*tdb, dir.path());
-  EXPECT_THAT(Types(events), ElementsAre("run_started", "migration_started 0001",
-                                         "migration_committed 0001", "migration_started 0002",
-                                         "migration_committed 0002", "migration_started 0003",
-                                         "migration_failed 0003", "migration_started 0003 down",
-                                         "migration_failed 0003 down", "run_finished"));
+  EXPECT_THAT(
+      Types(events),
+      ElementsAre("run_started", "migration_started 0001", "statements_committed 0001",
+                  "migration_committed 0001", "migration_started 0002", "statements_committed 0002",
+                  "migration_committed 0002", "migration_started 0003", "statements_committed 0003",
+                  "migration_failed 0003", "migration_started 0003 down",
+                  "migration_failed 0003 down", "run_finished"));
+  EXPECT_THAT(r.err, Not(HasSubstr("rolled back")));  // t3 stays: never say otherwise
   EXPECT_THAT(events.back().value("error", ""), HasSubstr("still applied: 0001, 0002"));
   json status = StatusJson(*tdb, dir.path());
   EXPECT_EQ(StateOf(status, "0002"), "applied");

@@ -178,6 +178,8 @@ class SqliteConnection final : public Connection {
  protected:
   std::string_view BeginStatement() const override { return "BEGIN IMMEDIATE"; }
 
+  void Interrupt() override { sqlite3_interrupt(db_); }
+
  private:
   // The online backup API between this database and the file `path`, in the
   // direction `to_file` says. Retries while another connection holds a lock,

@@ -171,6 +171,12 @@ class Connection {
   // locks up to the busy timeout (then kAborted). Not inside a transaction.
   // PostgreSQL: kUnimplemented (cairn runs pg_dump; runner/backup.h).
   virtual Status BackupTo(const std::string& path);
+
+  // SQLite: asks the statement running on this connection now to stop, from
+  // another thread (not from a signal handler); it then fails with
+  // kCancelled. A no-op when none runs. PostgreSQL: a no-op (cancel from
+  // another session with pg_cancel_backend).
+  virtual void Interrupt() {}
   // SQLite: replaces this whole database with the database in file `path`,
   // through the same API (every page, the ledger included). Not inside a
   // transaction. PostgreSQL: kUnimplemented.

@@ -43,6 +43,13 @@ struct BatchProgress {
   std::map<int32_t, std::string> cursor;  // loop -> last key committed
   int64_t rows = 0;
   int64_t batches = 0;  // the last batch_number
+  // A section run outside one transaction (StatementsCommitted events,
+  // docs/transactions.md): statements completed so far, and a statement that
+  // cannot run in a transaction announced but not known to have completed
+  // (its text, cut, and file line; empty when none).
+  int64_t statements = 0;
+  std::string intent;
+  int32_t intent_line = 0;
 };
 
 struct MigrationRecord {
@@ -76,6 +83,13 @@ struct RunRecord {
   int64_t finished_at = 0;  // 0 while open (or if the process died)
   v1::RunOutcome outcome = v1::RUN_OUTCOME_UNSPECIFIED;
   std::string actor;  // "user@host"
+  v1::TransactionMode mode = v1::TRANSACTION_MODE_UNSPECIFIED;
+  std::vector<std::string> planned;  // planned migration ids, in run order
+  int32_t steps_done = 0;  // outcomes (committed, rolled back, failed) recorded by this run
+  // The migration this run started and has recorded no outcome for yet (it
+  // runs outside one transaction, or batch by batch); empty otherwise.
+  std::string current;
+  v1::Direction current_direction = v1::DIRECTION_UNSPECIFIED;
 };
 
 struct StreamState {
@@ -96,7 +110,7 @@ struct StreamState {
 // Version of the replay rules: bump it whenever StateBuilder::Apply changes
 // what it derives from events, so that state snapshots built by older rules
 // are ignored (docs/caches.md).
-inline constexpr int64_t kReplayVersion = 3;
+inline constexpr int64_t kReplayVersion = 4;
 
 // Folds events, in position order, into a StreamState.
 class StateBuilder {
@@ -115,6 +129,9 @@ class StateBuilder {
   static StatusOr<StateBuilder> RestoreSnapshot(std::string_view bytes);
 
  private:
+  // r.progress, marked active for an attempt in `direction` if it was not.
+  BatchProgress& StartProgress(MigrationRecord& r, v1::Direction direction);
+
   StreamState state_;
   // Checksums of up migrations started but not yet committed or failed.
   std::map<std::string, std::string> pending_checksum_;

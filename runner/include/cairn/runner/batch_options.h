@@ -18,9 +18,11 @@ struct BatchOptions {
   int64_t target_batch_ms = 0;  // 0: fixed size; otherwise adapt (see AdaptBatchSize).
                                 // The CLI defaults it to 50 unless --batch-size is given.
   ProgressMode progress = ProgressMode::kAuto;
-  // While a batched step runs, the first SIGINT or SIGTERM stops the run
-  // after the current batch (StopSignalScope). Outside batched steps the
-  // signals keep their usual effect.
+  // While a run executes, the first SIGINT or SIGTERM stops it
+  // (StopSignalScope): a batched step after the current batch, an ordinary
+  // migration by cancelling its statement and rolling back its transaction
+  // (docs/transactions.md, "Interrupted runs"). Otherwise the signals keep
+  // their usual effect.
   bool stop_on_signals = false;
 };
 
@@ -47,8 +49,10 @@ class StopSignalScope {
   }, old_term_{};
 };
 // Async-signal-safe: what the handler calls.
-void RequestStop();
+void RequestStop();  // as if by SIGINT
 bool StopRequested();
+// The signal that requested the stop (SIGINT, SIGTERM), 0 when none did.
+int StopSignal();
 void ClearStopRequest();
 
 }  // namespace cairn::runner

@@ -129,6 +129,14 @@ struct RunReport {
   // compensation_failed when one of those reversals failed too.
   std::vector<std::string> compensated;
   bool compensation_failed = false;
+  // What of the failed migration stays applied (statements committed outside
+  // a transaction); empty when its failure left nothing.
+  std::string remains;
+  // SIGINT/SIGTERM stopped an ordinary migration (outcome INTERRUPTED): the
+  // signal, and what became of the work it stopped. A batched step stopped
+  // after a batch leaves stop_signal 0 (docs/data-migrations.md).
+  int stop_signal = 0;
+  std::string interruption;
 };
 
 // One migration as status shows it.
@@ -262,6 +270,8 @@ enum ExitCode : int {
   kExitRehearsalFailed = 14,    // cairn rehearse found a failing or irreversible migration
   kExitInterrupted = 16,        // SIGINT/SIGTERM stopped a batched migration; migrate resumes
   kExitNoLedger = 18,           // verify: the database holds no ledger events to verify
+  kExitSigint = 130,            // SIGINT stopped an ordinary migration (128 + 2)
+  kExitSigterm = 143,           // SIGTERM stopped an ordinary migration (128 + 15)
   kExitAdoptRefused = 20,       // cairn adopt: the other tool's table shows a dirty/failed entry
   kExitInternal = 70,
 };
