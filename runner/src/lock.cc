@@ -32,7 +32,8 @@ int64_t StreamKey(std::string_view stream) {
 
 // Polls `try_once` until it succeeds or `timeout` passes, sleeping 10 ms,
 // doubling to at most 500 ms, with jitter so that waiters do not poll in step.
-// `describe_holder` is called once, on the first failed try.
+// `describe_holder` is called on failed tries until it names the holder
+// (at most three times).
 StatusOr<milliseconds> PollWithBackoff(const std::function<StatusOr<bool>()>& try_once,
                                        const std::function<std::string()>& describe_holder,
                                        milliseconds timeout, std::string* holder) {
@@ -40,16 +41,24 @@ StatusOr<milliseconds> PollWithBackoff(const std::function<StatusOr<bool>()>& tr
   std::minstd_rand rng(static_cast<unsigned>(::getpid()) ^
                        static_cast<unsigned>(start.time_since_epoch().count()));
   milliseconds delay(10);
+  bool announced = false;
   for (int attempt = 0;; ++attempt) {
     CAIRN_ASSIGN_OR_RETURN(bool got, try_once());
     const auto waited = std::chrono::duration_cast<milliseconds>(Clock::now() - start);
     if (got) return waited;
-    if (attempt == 0) {
+    // The holder writes its description just after it takes the lock, so a
+    // waiter that polls in between reads nothing: it asks again on its next
+    // tries and says whom it waits for once it knows (or after three).
+    if (!announced) {
       *holder = describe_holder();
-      if (holder->empty()) *holder = "another runner";
-      spdlog::info("waiting for {} (up to {} ms)", *holder, timeout.count());
+      if (!holder->empty() || attempt >= 2) {
+        if (holder->empty()) *holder = "another runner";
+        spdlog::info("waiting for {} (up to {} ms)", *holder, timeout.count());
+        announced = true;
+      }
     }
     if (waited >= timeout) {
+      if (holder->empty()) *holder = "another runner";
       return DeadlineExceededError("gave up waiting for the runner lock after " +
                                    std::to_string(waited.count()) + " ms (--lock-timeout " +
                                    std::to_string(timeout.count()) + "ms): held by " + *holder);

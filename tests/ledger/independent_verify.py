@@ -39,7 +39,7 @@ import sys
 
 DOMAIN = b"cairn-ledger-v1\x00"  # 15 ASCII bytes and one zero byte
 GENESIS = bytes(32)
-REPLAY_VERSION = 3  # docs/ledger-format.md, "The state snapshot"
+REPLAY_VERSION = 4  # docs/ledger-format.md, "The state snapshot"
 DEFAULT_PROTO = pathlib.Path(__file__).resolve().parents[2] / "proto/cairn/v1/events.proto"
 MASK64 = (1 << 64) - 1
 
