@@ -36,14 +36,14 @@ runner::BatchOptions BatchFlags::Prepare(const CliContext& ctx) const {
 int ExitForRun(const runner::RunReport& report) {
   switch (report.outcome) {
     case v1::RUN_OUTCOME_FAILED:
-      return runner::kExitMigrationFailed;
+      return kExitMigrationFailed;
     case v1::RUN_OUTCOME_INTERRUPTED:
       std::fprintf(stderr,
                    "cairn: interrupted after a committed batch; run the command again to "
                    "resume\n");
-      return runner::kExitInterrupted;
+      return kExitInterrupted;
     default:
-      return runner::kExitOk;
+      return kExitOk;
   }
 }
 

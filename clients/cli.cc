@@ -10,7 +10,6 @@
 #include "cairn/ledger/identity.h"
 #include "cairn/ledger/records.h"
 #include "cairn/runner/formats.h"
-#include "cairn/runner/plan.h"
 #include "net_exec.h"
 
 namespace cairn::cli {
@@ -28,35 +27,6 @@ bool RegisterCommand(CommandSpec spec) {
   return true;
 }
 
-int ExitFor(const Status& s, bool connecting) {
-  using runner::ExitCode;
-  if (s.ok()) return runner::kExitOk;
-  if (connecting) return runner::kExitDatabase;
-  if (runner::IsPlanChanged(s)) return runner::kExitPlanChanged;
-  if (runner::IsAdoptRefused(s)) return runner::kExitAdoptRefused;
-  switch (s.code()) {
-    case StatusCode::kInvalidArgument:
-    case StatusCode::kFailedPrecondition:
-    case StatusCode::kNotFound:
-    case StatusCode::kAlreadyExists:
-      return runner::kExitInvalidMigrations;
-    case StatusCode::kUnauthenticated:
-    case StatusCode::kPermissionDenied:
-      return runner::kExitUnauthenticated;
-    case StatusCode::kUnavailable:
-    case StatusCode::kResourceExhausted:
-      return runner::kExitDatabase;
-    case StatusCode::kDeadlineExceeded:  // only the runner lock's timeout
-      return runner::kExitLockTimeout;
-    case StatusCode::kDataLoss:
-      return runner::kExitVerifyFailed;
-    case StatusCode::kAborted:
-      return runner::kExitConflict;
-    default:
-      return runner::kExitInternal;
-  }
-}
-
 int Fail(const Status& s, bool connecting) {
   const std::string& m = s.message();
   // One error per line, each prefixed, so scripts can grep them.
@@ -67,7 +37,7 @@ int Fail(const Status& s, bool connecting) {
     if (nl == std::string::npos) break;
     start = nl + 1;
   }
-  return ExitFor(s, connecting);
+  return ExitFor(connecting && s.kind().none() ? s.WithKind(kOpeningTarget) : s);
 }
 
 runner::RunnerOptions CliContext::RunnerOptionsFromGlobals() const {
@@ -83,11 +53,12 @@ std::unique_ptr<runner::Runner> CliContext::OpenRunner(const runner::RunnerOptio
                                                        int* exit_code) const {
   auto runner = runner::Runner::Open(database, options);
   if (!runner.ok()) {
-    // An ambiguous or unknown stream is refused before anything runs (exit 3).
-    *exit_code = Fail(runner.status(), /*connecting=*/!ledger::IsStreamRefused(runner.status()));
+    // An ambiguous or unknown stream is refused before anything runs: its
+    // kind, ledger::kStreamRefused, makes it exit 3 rather than 4.
+    *exit_code = Fail(runner.status(), /*connecting=*/true);
     return nullptr;
   }
-  *exit_code = runner::kExitOk;
+  *exit_code = kExitOk;
   return std::move(*runner);
 }
 
@@ -152,12 +123,12 @@ int CliMain(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     int rc = app.exit(e);
-    return rc == 0 ? runner::kExitOk : runner::kExitUsage;
+    return rc == 0 ? kExitOk : kExitUsage;
   }
   if (ctx.new_stream && ctx.stream.empty()) {
     std::fprintf(stderr,
                  "cairn: error: --new-stream needs --stream NAME (the new stream's name)\n");
-    return runner::kExitUsage;
+    return kExitUsage;
   }
   // Parsed here, so a usage error is reported without starting cairn-net.
   if (CliIsLocal()) {
@@ -189,7 +160,7 @@ int CliMain(int argc, char** argv) {
   for (auto& [sub, action] : actions) {
     if (sub->parsed()) return action(ctx);
   }
-  return runner::kExitUsage;
+  return kExitUsage;
 }
 
 }  // namespace cairn::cli

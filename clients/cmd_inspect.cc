@@ -70,7 +70,7 @@ int ShowStatus(runner::Runner& runner, bool json_out) {
     std::printf("\n%d pending\n", r->pending);
     for (const auto& p : r->problems) std::printf("warning: %s\n", p.c_str());
   }
-  return runner::kExitOk;
+  return kExitOk;
 }
 
 int ShowHistory(runner::Runner& runner, bool json_out) {
@@ -85,7 +85,7 @@ int ShowHistory(runner::Runner& runner, bool json_out) {
   if (!why.ok()) return Fail(why.status());
   // --json keeps stdout to events; the one line goes to stderr.
   if (!why->empty()) std::fprintf(json_out ? stderr : stdout, "%s\n", why->c_str());
-  return runner::kExitOk;
+  return kExitOk;
 }
 
 // A read-only view with a --json flag: opens the target, then calls show.
