@@ -37,7 +37,7 @@ int Fail(const Status& s, bool connecting) {
     if (nl == std::string::npos) break;
     start = nl + 1;
   }
-  return ExitFor(connecting && s.kind().none() ? s.WithKind(kOpeningTarget) : s);
+  return ExitFor(s, connecting);
 }
 
 runner::RunnerOptions CliContext::RunnerOptionsFromGlobals() const {

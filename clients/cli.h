@@ -68,8 +68,8 @@ bool RegisterCommand(CommandSpec spec);
       ::cairn::cli::RegisterCommand({#name, help, order, setup})
 
 // Prints each line of the status message as "cairn: error: ..." on stderr
-// and returns ExitFor(s). `connecting` marks errors from opening the target:
-// one without a kind of its own gets kOpeningTarget (kExitDatabase).
+// and returns ExitFor(s, connecting). `connecting` marks errors from opening
+// the target (kExitDatabase unless the error's kind has its own row).
 int Fail(const Status& s, bool connecting = false);
 
 // Why the target's stream has no events, in one line ("" when it has some):

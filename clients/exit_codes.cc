@@ -26,10 +26,10 @@ constexpr Row<ErrorKind> kByKind[] = {
     {ledger::kKeyFileExists, kExitUsage},              // keygen --out names an existing file
     {kHistoryRefused, kExitVerifyFailed},
     {kBadFlag, kExitUsage},
-    {kOpeningTarget, kExitDatabase},
 };
 
-// Then every other error by its StatusCode; a code not listed is kExitInternal.
+// Then an error from opening the target is kExitDatabase, and every other
+// error goes by its StatusCode; a code not listed is kExitInternal.
 constexpr Row<StatusCode> kByCode[] = {
     {StatusCode::kInvalidArgument, kExitInvalidMigrations},
     {StatusCode::kFailedPrecondition, kExitInvalidMigrations},
@@ -46,11 +46,12 @@ constexpr Row<StatusCode> kByCode[] = {
 
 }  // namespace
 
-int ExitFor(const Status& s) {
+int ExitFor(const Status& s, bool opening_target) {
   if (s.ok()) return kExitOk;
   if (!s.kind().none())
     for (const auto& row : kByKind)
       if (row.key == s.kind()) return row.exit;
+  if (opening_target) return kExitDatabase;
   for (const auto& row : kByCode)
     if (row.key == s.code()) return row.exit;
   return kExitInternal;

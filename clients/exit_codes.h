@@ -39,17 +39,16 @@ enum ExitCode : int {
 
 // Kinds the command line gives errors by where they happened, when the
 // error's own code and kind do not say it.
-//   An error from opening the target database or server (exit 4), given by
-//   Fail(s, /*connecting=*/true) to an error that has no kind of its own.
-inline constexpr ErrorKind kOpeningTarget{"cli.OpeningTarget"};
 //   A refusal of the history a command reads, as forward's of its source (exit 5).
 inline constexpr ErrorKind kHistoryRefused{"cli.HistoryRefused"};
 //   A flag's value that a library refused, as export's --format (exit 2).
 inline constexpr ErrorKind kBadFlag{"cli.BadFlag"};
 
 // The exit code for `s`: kExitOk when it is OK; else the table's row for its
-// kind, if it has one; else the row for its code; else kExitInternal.
-int ExitFor(const Status& s);
+// kind, if it has one; else, for an error from opening the target database or
+// server (`opening_target`), kExitDatabase; else the row for its code; else
+// kExitInternal.
+int ExitFor(const Status& s, bool opening_target = false);
 
 }  // namespace cairn::cli
 

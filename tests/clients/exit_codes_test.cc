@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "cairn/db/database.h"
 #include "cairn/ledger/export.h"
 #include "cairn/ledger/identity.h"
 #include "cairn/runner/formats.h"
@@ -65,11 +66,18 @@ TEST(ClientsExitCodesTest, KindsExitWithTheirRowWhateverTheirCode) {
   EXPECT_EQ(ExitFor(base.WithKind(cli::kYapperMismatch)), 13);
   EXPECT_EQ(ExitFor(InvalidArgumentError("x").WithKind(ledger::kStreamRefused)), 3);
   EXPECT_EQ(ExitFor(AlreadyExistsError("x").WithKind(cli::kHistoryRefused)), 5);
-  EXPECT_EQ(ExitFor(InvalidArgumentError("x").WithKind(cli::kOpeningTarget)), 4);
   EXPECT_EQ(ExitFor(InvalidArgumentError("x").WithKind(cli::kBadFlag)), 2);
   // A kind the table does not list exits by the code.
   constexpr ErrorKind kUnlisted{"test.Unlisted"};
   EXPECT_EQ(ExitFor(AbortedError("x").WithKind(kUnlisted)), 6);
+}
+
+TEST(ClientsExitCodesTest, ErrorsFromOpeningTheTargetExit4UnlessTheirKindHasARow) {
+  EXPECT_EQ(ExitFor(InvalidArgumentError("x"), /*opening_target=*/true), 4);
+  EXPECT_EQ(ExitFor(AlreadyExistsError("x").WithKind(db::kConstraintViolation), true), 4);
+  // An ambiguous or unknown --stream is refused when the runner opens: exit 3.
+  EXPECT_EQ(ExitFor(InvalidArgumentError("x").WithKind(ledger::kStreamRefused), true), 3);
+  EXPECT_EQ(ExitFor(Status::Ok(), true), 0);
 }
 
 TEST(ClientsExitCodesTest, KeygenOverAnExistingFileIsAUsageError) {
