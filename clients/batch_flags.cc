@@ -37,7 +37,7 @@ runner::BatchOptions BatchFlags::Prepare(const CliContext& ctx) const {
 int ExitForRun(const runner::RunReport& report) {
   switch (report.outcome) {
     case v1::RUN_OUTCOME_FAILED:
-      return runner::kExitMigrationFailed;
+      return kExitMigrationFailed;
     case v1::RUN_OUTCOME_INTERRUPTED:
       if (report.stop_signal != 0) {  // an ordinary migration: 128 + the signal, as shells do
         std::fprintf(stderr, "cairn: interrupted by %s: %s\n",
@@ -48,9 +48,9 @@ int ExitForRun(const runner::RunReport& report) {
       std::fprintf(stderr,
                    "cairn: interrupted after a committed batch; run the command again to "
                    "resume\n");
-      return runner::kExitInterrupted;
+      return kExitInterrupted;
     default:
-      return runner::kExitOk;
+      return kExitOk;
   }
 }
 

@@ -62,7 +62,7 @@ std::string DidYouMean(const std::string& word, const std::vector<std::string>& 
 
 int UsageError(const std::string& message) {
   std::fprintf(stderr, "cairn: error: %s\n", message.c_str());
-  return runner::kExitUsage;
+  return kExitUsage;
 }
 
 // The option named by `arg` ("--name", "--name=value", "-n", "-nVALUE") in
@@ -204,35 +204,6 @@ bool RegisterCommand(CommandSpec spec) {
   return true;
 }
 
-int ExitFor(const Status& s, bool connecting) {
-  using runner::ExitCode;
-  if (s.ok()) return runner::kExitOk;
-  if (connecting) return runner::kExitDatabase;
-  if (runner::IsPlanChanged(s)) return runner::kExitPlanChanged;
-  if (runner::IsAdoptRefused(s)) return runner::kExitAdoptRefused;
-  switch (s.code()) {
-    case StatusCode::kInvalidArgument:
-    case StatusCode::kFailedPrecondition:
-    case StatusCode::kNotFound:
-    case StatusCode::kAlreadyExists:
-      return runner::kExitInvalidMigrations;
-    case StatusCode::kUnauthenticated:
-    case StatusCode::kPermissionDenied:
-      return runner::kExitUnauthenticated;
-    case StatusCode::kUnavailable:
-    case StatusCode::kResourceExhausted:
-      return runner::kExitDatabase;
-    case StatusCode::kDeadlineExceeded:  // only the runner lock's timeout
-      return runner::kExitLockTimeout;
-    case StatusCode::kDataLoss:
-      return runner::kExitVerifyFailed;
-    case StatusCode::kAborted:
-      return runner::kExitConflict;
-    default:
-      return runner::kExitInternal;
-  }
-}
-
 int Fail(const Status& s, bool connecting) {
   const std::string& m = s.message();
   // One error per line, each prefixed, so scripts can grep them.
@@ -259,11 +230,12 @@ std::unique_ptr<runner::Runner> CliContext::OpenRunner(const runner::RunnerOptio
                                                        int* exit_code) const {
   auto runner = runner::Runner::Open(database, options);
   if (!runner.ok()) {
-    // An ambiguous or unknown stream is refused before anything runs (exit 3).
-    *exit_code = Fail(runner.status(), /*connecting=*/!ledger::IsStreamRefused(runner.status()));
+    // An ambiguous or unknown stream is refused before anything runs: its
+    // kind, ledger::kStreamRefused, makes it exit 3 rather than 4.
+    *exit_code = Fail(runner.status(), /*connecting=*/true);
     return nullptr;
   }
-  *exit_code = runner::kExitOk;
+  *exit_code = kExitOk;
   return std::move(*runner);
 }
 
@@ -343,7 +315,7 @@ int CliMain(int argc, char** argv) {
     std::string arg = argv[i];
     if (arg == "--version") {
       PrintVersion();
-      return runner::kExitOk;
+      return kExitOk;
     }
     if (arg.empty() || arg[0] != '-' || arg == "--") break;
     if (TakesNextValue(app, arg)) ++i;
@@ -359,7 +331,7 @@ int CliMain(int argc, char** argv) {
     const CLI::App* sub = nullptr;
     for (const CLI::App* s : app.get_subcommands()) sub = s;
     std::printf("%s", HelpWithGlobals(app, sub).c_str());
-    return runner::kExitOk;
+    return kExitOk;
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);
     std::string why = DiagnoseArguments(app, argc, argv);
@@ -373,11 +345,11 @@ int CliMain(int argc, char** argv) {
   }
   if (version_cmd->parsed() || version_flag) {  // --version after a command too
     PrintVersion();
-    return runner::kExitOk;
+    return kExitOk;
   }
   if (completion_cmd->parsed()) {
     std::fputs(completion_shell == "bash" ? kCompletionBash : kCompletionZsh, stdout);
-    return runner::kExitOk;
+    return kExitOk;
   }
   if (help_cmd->parsed()) {
     if (help_topic.empty()) {
@@ -385,17 +357,17 @@ int CliMain(int argc, char** argv) {
       std::printf(
           "%s",
           app.get_formatter()->make_help(&app, app.get_name(), CLI::AppFormatMode::Normal).c_str());
-      return runner::kExitOk;
+      return kExitOk;
     }
     const CLI::App* sub = FindCommand(app, help_topic);
     if (sub == nullptr) return UsageError(UnknownCommand(app, help_topic));
     std::printf("%s", HelpWithGlobals(app, sub).c_str());
-    return runner::kExitOk;
+    return kExitOk;
   }
   if (ctx.new_stream && ctx.stream.empty()) {
     std::fprintf(stderr,
                  "cairn: error: --new-stream needs --stream NAME (the new stream's name)\n");
-    return runner::kExitUsage;
+    return kExitUsage;
   }
   // Parsed here, so a usage error is reported without starting cairn-net.
   if (CliIsLocal()) {
@@ -429,7 +401,7 @@ int CliMain(int argc, char** argv) {
   for (auto& [sub, action] : actions) {
     if (sub->parsed()) return action(ctx);
   }
-  return runner::kExitUsage;
+  return kExitUsage;
 }
 
 }  // namespace cairn::cli

@@ -11,8 +11,8 @@
 //     return [name](CliContext& ctx) { std::printf("hi %s\n", name->c_str()); return 0; };
 //   });
 //
-// Exit codes are defined in cairn/runner/runner.h (ExitCode) and listed in
-// README.md; a Status becomes an exit code only in ExitFor().
+// Exit codes are defined in exit_codes.h (ExitCode) and listed in README.md;
+// a Status becomes an exit code only in ExitFor() (exit_codes.cc).
 #ifndef CAIRN_CLIENTS_CLI_H_
 #define CAIRN_CLIENTS_CLI_H_
 
@@ -24,6 +24,7 @@
 
 #include "cairn/base/status.h"
 #include "cairn/runner/runner.h"
+#include "exit_codes.h"
 
 namespace cairn::cli {
 
@@ -66,11 +67,9 @@ bool RegisterCommand(CommandSpec spec);
   static const bool cairn_cli_registered_##name [[maybe_unused]] = \
       ::cairn::cli::RegisterCommand({#name, help, order, setup})
 
-// The one place where a Status becomes an exit code. `connecting` marks
-// errors from opening the database (always kExitDatabase).
-int ExitFor(const Status& s, bool connecting = false);
 // Prints each line of the status message as "cairn: error: ..." on stderr
-// and returns ExitFor(s, connecting).
+// and returns ExitFor(s, connecting). `connecting` marks errors from opening
+// the target (kExitDatabase unless the error's kind has its own row).
 int Fail(const Status& s, bool connecting = false);
 
 // Why the target's stream has no events, in one line ("" when it has some):

@@ -31,7 +31,7 @@ CommandAction SetupAcceptChecksum(CLI::App* cmd) {
     else
       std::printf("accepted %s: %s -> %s\n", f->id.c_str(), report->old_checksum.c_str(),
                   report->new_checksum.c_str());
-    return runner::kExitOk;
+    return kExitOk;
   };
 }
 

@@ -37,7 +37,7 @@ CommandAction SetupAdopt(CLI::App* cmd) {
     else
       std::printf("adopted %zu migration(s) from %s\n", report->baselined.size(),
                   report->source.c_str());
-    return runner::kExitOk;
+    return kExitOk;
   };
 }
 

@@ -68,7 +68,7 @@ CommandAction SetupBaseline(CLI::App* cmd) {
     for (const auto& id : report->baselined) std::printf("baselined %s\n", id.c_str());
     std::printf("version (none) -> %s (baseline, %zu migration(s) recorded as applied)\n",
                 f->to.c_str(), report->baselined.size());
-    return runner::kExitOk;
+    return kExitOk;
   };
 }
 

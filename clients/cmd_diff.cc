@@ -28,13 +28,13 @@ CommandAction SetupDiff(CLI::App* cmd) {
     if (!change.ok()) return Fail(change.status());
     if (change->up.empty()) {
       std::printf("no difference: the database matches %s\n", f->schema.c_str());
-      return runner::kExitOk;
+      return kExitOk;
     }
     std::printf("-- up: live database -> %s\n%s", f->schema.c_str(), change->up.Script().c_str());
     if (f->down)
       std::printf("-- down: %s -> live database\n%s", f->schema.c_str(),
                   change->down.Script().c_str());
-    return runner::kExitOk;
+    return kExitOk;
   };
 }
 

@@ -21,17 +21,17 @@ CommandAction SetupDrift(CLI::App* cmd) {
           "the ledger's last run did not finish: the recorded schema is unknown until the next "
           "run (live %s)\n",
           d->live_fingerprint.c_str());
-      return runner::kExitOk;
+      return kExitOk;
     }
     if (!d->recorded) {
       std::printf("no schema fingerprint recorded yet: nothing to compare (live %s)\n",
                   d->live_fingerprint.c_str());
-      return runner::kExitOk;
+      return kExitOk;
     }
     if (!d->drifted) {
       std::printf("no drift: the live schema matches the ledger (%s, position %lld)\n",
                   d->live_fingerprint.c_str(), static_cast<long long>(d->recorded_position));
-      return runner::kExitOk;
+      return kExitOk;
     }
     std::printf("drift: the live schema (%s) differs from the ledger's (%s, position %lld)\n",
                 d->live_fingerprint.c_str(), d->recorded_fingerprint.c_str(),
@@ -39,7 +39,7 @@ CommandAction SetupDrift(CLI::App* cmd) {
     if (!d->listed)
       std::printf("(the ledger has no snapshot of that schema: differences cannot be listed)\n");
     for (const std::string& line : d->differences) std::printf("  %s\n", line.c_str());
-    return runner::kExitDrift;
+    return kExitDrift;
   };
 }
 

@@ -120,25 +120,22 @@ int RunRemoteExport(const CliContext& ctx, const ExportOptions& o, ledger::Expor
     std::fprintf(stderr, "exported %lld record(s) from %s to %s\n", static_cast<long long>(*n),
                  server.c_str(), o.out.c_str());
   }
-  return runner::kExitOk;
+  return kExitOk;
 }
 #endif  // CAIRN_CLI_LOCAL
 
 int RunExport(CliContext& ctx, const ExportOptions& o) {
   auto format = ledger::ParseExportFormat(o.format);
-  if (!format.ok()) {
-    Fail(format.status());
-    return runner::kExitUsage;
-  }
+  if (!format.ok()) return Fail(format.status().WithKind(kBadFlag));
   if (o.all_streams && !o.stream.empty()) {
     std::fprintf(stderr, "cairn: error: --stream and --all-streams exclude each other\n");
-    return runner::kExitUsage;
+    return kExitUsage;
   }
   std::optional<ledger::SigningKey> key;
   if (*format == ledger::ExportFormat::kBundle) {
     if (o.key.empty()) {
       std::fprintf(stderr, "cairn: error: --format bundle needs --key (a private key file)\n");
-      return runner::kExitUsage;
+      return kExitUsage;
     }
     auto k = ledger::SigningKey::LoadPrivatePem(o.key);
     if (!k.ok()) return Fail(k.status().Annotate("--key"));
@@ -169,7 +166,7 @@ int RunExport(CliContext& ctx, const ExportOptions& o) {
     std::fprintf(stderr, "exported %lld record(s) of %zu stream(s) to %s\n",
                  static_cast<long long>(*n), streams.size(), o.out.c_str());
   }
-  return runner::kExitOk;
+  return kExitOk;
 }
 
 }  // namespace
@@ -179,7 +176,7 @@ std::unique_ptr<OpenLedger> OpenLedgerOf(const CliContext& ctx, const std::strin
   const std::string& text = url_text.empty() ? ctx.database : url_text;
   if (text.empty()) {
     std::fprintf(stderr, "cairn: error: no database: give --database or set DATABASE_URL\n");
-    *exit_code = runner::kExitUsage;
+    *exit_code = kExitUsage;
     return nullptr;
   }
   auto url = db::ParseDatabaseUrl(text);
@@ -206,7 +203,7 @@ std::unique_ptr<OpenLedger> OpenLedgerOf(const CliContext& ctx, const std::strin
     }
     out->stream = std::move(*stream);
   }
-  *exit_code = runner::kExitOk;
+  *exit_code = kExitOk;
   return out;
 }
 
@@ -224,15 +221,14 @@ int VerifyBundleFile(const BundleCheckOptions& o) {
   if (!f) {
     std::fprintf(stderr, "cairn: error: --bundle %s: cannot open: %s\n", o.bundle.c_str(),
                  std::strerror(errno));
-    return runner::kExitUsage;
+    return kExitUsage;
   }
   auto report = ledger::VerifyBundle(f, *key);
   std::fclose(f);
   if (!report.ok()) {
     std::fprintf(stderr, "cairn: error: %s: %s\n", o.bundle.c_str(),
                  report.status().message().c_str());
-    return report.status().code() == StatusCode::kDataLoss ? runner::kExitVerifyFailed
-                                                           : ExitFor(report.status());
+    return ExitFor(report.status());  // a bundle that fails verification: kDataLoss, exit 5
   }
   if (o.json) {
     nlohmann::json j = {{"ok", true},
@@ -255,7 +251,7 @@ int VerifyBundleFile(const BundleCheckOptions& o) {
     std::printf("signature ok: bundle of %s, created %s\n", report->origin.c_str(),
                 ledger::FormatMicros(report->created_at_micros).c_str());
   }
-  return runner::kExitOk;
+  return kExitOk;
 }
 
 CAIRN_REGISTER_COMMAND(
@@ -279,16 +275,12 @@ CAIRN_REGISTER_COMMAND(keygen, "make an Ed25519 key pair for signing bundles", 6
                              ->required();
                          return [out](CliContext& ctx) -> int {
                            auto key = ledger::SigningKey::Generate(*out);
-                           if (!key.ok()) {
-                             Fail(key.status());
-                             return key.status().code() == StatusCode::kAlreadyExists
-                                        ? runner::kExitUsage
-                                        : ExitFor(key.status());
-                           }
+                           // An existing --out (ledger::kKeyFileExists) exits 2.
+                           if (!key.ok()) return Fail(key.status());
                            if (!ctx.quiet)
                              std::printf("wrote %s and %s.pub (public key %s)\n", out->c_str(),
                                          out->c_str(), ledger::ToHex(key->public_key()).c_str());
-                           return runner::kExitOk;
+                           return kExitOk;
                          };
                        });
 

@@ -27,10 +27,7 @@ struct ForwardOptions {
 };
 
 // A refusal of the source's history is a verification failure (exit 5).
-int Refuse(const Status& s) {
-  Fail(s);
-  return runner::kExitVerifyFailed;
-}
+int Refuse(const Status& s) { return Fail(s.WithKind(kHistoryRefused)); }
 
 // Who the source is (docs/ledger-format.md, "Target identity").
 struct Source {
@@ -191,21 +188,21 @@ int ForwardStream(const Source& src, OpenLedger& central, const std::string& str
     *forwarded += added;
     next = pending.back().position + 1;
   }
-  return runner::kExitOk;
+  return kExitOk;
 }
 
 int RunForward(CliContext& ctx, const ForwardOptions& o) {
   if (o.all_streams && !o.stream.empty()) {
     std::fprintf(stderr, "cairn: error: --stream and --all-streams exclude each other\n");
-    return runner::kExitUsage;
+    return kExitUsage;
   }
   if (!o.as.empty() && o.all_streams) {
     std::fprintf(stderr, "cairn: error: --as names one stream: it cannot go with --all-streams\n");
-    return runner::kExitUsage;
+    return kExitUsage;
   }
   if (o.batch < 1) {
     std::fprintf(stderr, "cairn: error: --batch must be at least 1\n");
-    return runner::kExitUsage;
+    return kExitUsage;
   }
   int rc = 0;
   CliContext scoped = ctx;
@@ -223,7 +220,7 @@ int RunForward(CliContext& ctx, const ForwardOptions& o) {
   if (!*exists) {
     std::fprintf(stderr, "cairn: error: no ledger in %s: nothing to forward\n",
                  source->conn->url().redacted.c_str());
-    return runner::kExitNoLedger;
+    return kExitNoLedger;
   }
   auto id = ledger::EnsureTargetId(*source->store);
   if (!id.ok()) return Fail(id.status());
@@ -239,7 +236,7 @@ int RunForward(CliContext& ctx, const ForwardOptions& o) {
   for (const std::string& stream : streams) {
     int64_t forwarded = 0;
     rc = ForwardStream(src, *central, stream, o.as, o.batch, &forwarded);
-    if (rc != runner::kExitOk) return rc;
+    if (rc != kExitOk) return rc;
     const std::string& name = o.as.empty() ? stream : o.as;
     auto head = central->store->GetHead(name);
     if (!head.ok()) return Fail(head.status());
@@ -252,7 +249,7 @@ int RunForward(CliContext& ctx, const ForwardOptions& o) {
           ledger::ToHex(head->hash).c_str());
     }
   }
-  return runner::kExitOk;
+  return kExitOk;
 }
 
 CommandAction ForwardSetup(CLI::App* cmd) {

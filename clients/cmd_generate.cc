@@ -28,12 +28,12 @@ CommandAction SetupGenerate(CLI::App* cmd) {
     if (!g->written) {
       std::printf("no difference: the database already matches %s; nothing written\n",
                   f->schema.c_str());
-      return runner::kExitOk;
+      return kExitOk;
     }
     for (const std::string& c : g->change.up.cycles)
       std::fprintf(stderr, "cairn: note: foreign keys form a cycle: %s\n", c.c_str());
     std::printf("%s\n", g->path.c_str());
-    return runner::kExitOk;
+    return kExitOk;
   };
 }
 

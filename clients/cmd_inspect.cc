@@ -72,7 +72,7 @@ int ShowStatus(runner::Runner& runner, bool json_out) {
     std::printf("\n%d pending\n", r->pending);
     for (const auto& p : r->problems) std::printf("warning: %s\n", p.c_str());
   }
-  return runner::kExitOk;
+  return kExitOk;
 }
 
 int ShowHistory(runner::Runner& runner, bool json_out) {
@@ -95,7 +95,7 @@ int ShowHistory(runner::Runner& runner, bool json_out) {
   if (!why->empty()) std::fprintf(json_out ? stderr : stdout, "%s\n", why->c_str());
   for (const std::string& p : runner::UnfinishedWork(state.state(), prepare))
     std::fprintf(json_out ? stderr : stdout, "warning: %s\n", p.c_str());
-  return runner::kExitOk;
+  return kExitOk;
 }
 
 // A read-only view with a --json flag: opens the target, then calls show.

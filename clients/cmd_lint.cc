@@ -47,7 +47,7 @@ CommandAction SetupLint(CLI::App* cmd) {
       std::printf("%zu finding(s) in %d file(s), %d silenced\n", result->findings.size(),
                   result->files, result->silenced);
     }
-    return result->findings.empty() ? runner::kExitOk : runner::kExitLintFindings;
+    return result->findings.empty() ? kExitOk : kExitLintFindings;
   };
 }
 

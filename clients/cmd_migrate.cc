@@ -49,7 +49,7 @@ struct RunFlags {
 };
 
 int RunExit(const runner::RunReport& r) {
-  if (r.compensation_failed) return runner::kExitCompensationFailed;
+  if (r.compensation_failed) return kExitCompensationFailed;
   return ExitForRun(r);  // failed, interrupted (batch_flags.cc) or ok
 }
 
@@ -57,16 +57,16 @@ int RunExit(const runner::RunReport& r) {
 int CheckDriftBeforeMigrate(runner::Runner& r, bool strict) {
   auto d = runner::CheckDrift(r);
   if (!d.ok()) return Fail(d.status());
-  if (!d->drifted) return runner::kExitOk;
+  if (!d->drifted) return kExitOk;
   const char* level = strict ? "error" : "warning";
   std::fprintf(stderr,
                "cairn: %s: schema drift: the live schema (%s) differs from the ledger's (%s)\n",
                level, d->live_fingerprint.c_str(), d->recorded_fingerprint.c_str());
   for (const std::string& line : d->differences)
     std::fprintf(stderr, "cairn: %s:   %s\n", level, line.c_str());
-  if (!strict) return runner::kExitOk;
+  if (!strict) return kExitOk;
   std::fprintf(stderr, "cairn: error: --strict: nothing was migrated (see `cairn drift`)\n");
-  return runner::kExitDrift;
+  return kExitDrift;
 }
 
 struct MigrateFlags {
@@ -103,7 +103,7 @@ CommandAction SetupMigrate(CLI::App* cmd) {
   f->batch.Add(cmd);
   return [f](CliContext& ctx) -> int {
     auto options = f->run.Options(ctx);
-    if (!options) return runner::kExitUsage;
+    if (!options) return kExitUsage;
     options->allow_out_of_order = f->allow_out_of_order;
     options->batch = f->batch.Prepare(ctx);
     options->prefetch_files = !f->plan_hash;  // NothingPending reads the folder first
@@ -124,8 +124,7 @@ CommandAction SetupMigrate(CLI::App* cmd) {
     std::optional<runner::RunReport> quick;
     if (!f->plan_hash) quick = runner->NothingPending(migrate);
     if (f->strict || !quick) {
-      if (int drift = CheckDriftBeforeMigrate(*runner, f->strict); drift != runner::kExitOk)
-        return drift;
+      if (int drift = CheckDriftBeforeMigrate(*runner, f->strict); drift != kExitOk) return drift;
     }
     migrate.expected_plan_hash = f->plan_hash;
     migrate.backup_dir = f->backup_dir;
@@ -136,8 +135,7 @@ CommandAction SetupMigrate(CLI::App* cmd) {
       return RunExit(*quick);
     }
     if (migrate.environment == "production") {
-      if (int pre = ProductionPreflight(*runner, migrate, f->yes); pre != runner::kExitOk)
-        return pre;
+      if (int pre = ProductionPreflight(*runner, migrate, f->yes); pre != kExitOk) return pre;
     }
     migrate.tx = f->prepare ? v1::TRANSACTION_MODE_ALL : f->run.tx;
     migrate.prepare = f->prepare;
@@ -165,7 +163,7 @@ CommandAction SetupRollback(CLI::App* cmd) {
   f->batch.Add(cmd);
   return [f](CliContext& ctx) -> int {
     auto options = f->run.Options(ctx);
-    if (!options) return runner::kExitUsage;
+    if (!options) return kExitUsage;
     int rc;
     options->batch = f->batch.Prepare(ctx);
     auto runner = ctx.OpenRunner(*options, &rc);

@@ -15,7 +15,7 @@ CommandAction SetupNew(CLI::App* cmd) {
     auto path = runner::CreateMigrationFile(ctx.dir, *name);
     if (!path.ok()) return Fail(path.status());
     std::printf("%s\n", path->c_str());
-    return runner::kExitOk;
+    return kExitOk;
   };
 }
 

@@ -28,7 +28,7 @@ CommandSetup SetupEnd(bool commit) {
         std::printf("aborted run %s: nothing of it was applied; version is %s\n", run_id->c_str(),
                     report->version_after.empty() ? "(none)" : report->version_after.c_str());
       }
-      return runner::kExitOk;
+      return kExitOk;
     };
   };
 }

@@ -15,7 +15,7 @@ CommandAction SetupRehearse(CLI::App* cmd) {
     if (!r.ok()) return Fail(r.status());
     if (r->rehearsed.empty() && r->problems.empty()) {
       std::printf("nothing to rehearse: no pending migrations\n");
-      return runner::kExitOk;
+      return kExitOk;
     }
     std::printf("rehearsed on %s\n", r->copy.c_str());
     for (const std::string& id : r->rehearsed) std::printf("ok      %s up, down, up\n", id.c_str());
@@ -24,7 +24,7 @@ CommandAction SetupRehearse(CLI::App* cmd) {
                    p.kind.c_str(), p.message.c_str());
       for (const std::string& d : p.differences) std::fprintf(stderr, "  %s\n", d.c_str());
     }
-    return r->ok() ? runner::kExitOk : runner::kExitRehearsalFailed;
+    return r->ok() ? kExitOk : kExitRehearsalFailed;
   };
 }
 

@@ -61,7 +61,7 @@ Status WriteFileAtomically(const std::string& path, const std::string& contents)
 int Store(StatusOr<report::Report> built, report::Report* out) {
   if (!built.ok()) return Fail(built.status());
   *out = std::move(*built);
-  return runner::kExitOk;
+  return kExitOk;
 }
 
 // Each Build* function folds the events of one source into *out and
@@ -132,7 +132,7 @@ int BuildFromBundle(const ReportArgs& args, const ledger::PublicKey& key,
   if (!source.ok()) return Fail(source.status());
   if (int rc = Store(report::BuildReport(**source, opts), out); rc != 0) return rc;
   (*source)->Check(out);
-  return runner::kExitOk;
+  return kExitOk;
 }
 
 // Renders, writes and reports `r`; returns the exit code.
@@ -144,32 +144,32 @@ int WriteReport(const ReportArgs& args, const CliContext& ctx, const report::Rep
     std::printf("wrote %s: %zu migration(s), %lld event(s), %zu target(s), %zu bytes\n",
                 args.out.c_str(), r.migrations.size(), static_cast<long long>(r.total_events),
                 r.targets.size(), html.size());
-  int exit_code = runner::kExitOk;
+  int exit_code = kExitOk;
   for (const report::TargetSummary& t : r.targets) {
     if (!t.read_error.empty()) {
       std::fprintf(stderr, "cairn: error: stream %s: history incomplete: %s\n", t.name.c_str(),
                    t.read_error.c_str());
-      exit_code = runner::kExitDatabase;
+      exit_code = kExitDatabase;
     }
   }
   for (const report::TargetSummary& t : r.targets) {
     if (!t.verified) {
       std::fprintf(stderr, "cairn: error: stream %s: the chain could not be verified: %s\n",
                    t.name.c_str(), t.verify_error.c_str());
-      if (exit_code == runner::kExitOk) exit_code = runner::kExitDatabase;
+      if (exit_code == kExitOk) exit_code = kExitDatabase;
     } else if (!t.verify.ok) {
       std::fprintf(stderr,
                    "cairn: error: ledger verification FAILED for stream %s at position %lld: %s "
                    "(the report shows it)\n",
                    t.name.c_str(), static_cast<long long>(t.verify.first_bad_position),
                    t.verify.problem.c_str());
-      exit_code = runner::kExitVerifyFailed;
+      exit_code = kExitVerifyFailed;
     }
   }
   if (r.bundle == report::BundleCheck::kInvalid) {
     std::fprintf(stderr, "cairn: error: signature INVALID: %s (the report shows it)\n",
                  r.bundle_detail.c_str());
-    exit_code = runner::kExitVerifyFailed;
+    exit_code = kExitVerifyFailed;
   }
   return exit_code;
 }
@@ -193,7 +193,7 @@ int RunReport(const ReportArgs& args, CliContext& ctx) {
   } else {
     rc = BuildDirect(args, ctx, opts, &r);
   }
-  if (rc != runner::kExitOk) return rc;
+  if (rc != kExitOk) return rc;
   if (key && r.bundle == report::BundleCheck::kNotChecked) {
     // Beside a database or server: the bundle's signature in the header.
     auto verdict = report::CheckBundle(args.bundle, *key);

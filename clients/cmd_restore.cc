@@ -34,7 +34,7 @@ CommandAction SetupRestore(CLI::App* cmd) {
     std::printf("ledger head before the restore: position %lld hash %s\n",
                 static_cast<long long>(report->previous_head.position),
                 cairn::ledger::ToHex(report->previous_head.hash).c_str());
-    return runner::kExitOk;
+    return kExitOk;
   };
 }
 

@@ -110,7 +110,7 @@ int RunServe(ServeFlags f, CliContext& ctx) {
 
   auto server = service::LedgerServer::Start(std::move(o));
   if (!server.ok())
-    return Fail(server.status(), server.status().code() == StatusCode::kUnavailable);
+    return Fail(server.status());  // kUnavailable (cannot listen, no database): exit 4
   std::printf("cairn serve: listening on port %d\n", (*server)->port());
   std::fflush(stdout);
   if (!f.ready_file.empty()) {
@@ -126,7 +126,7 @@ int RunServe(ServeFlags f, CliContext& ctx) {
   raw->Wait();
   // Wait returns only after Shutdown, which only the stopper calls.
   stopper.join();
-  return runner::kExitOk;
+  return kExitOk;
 }
 #endif  // CAIRN_CLI_LOCAL
 

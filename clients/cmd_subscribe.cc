@@ -54,7 +54,7 @@ int RunSubscribe(const SubscribeFlags& f, CliContext& ctx) {
   };
   Status s = c->Subscribe(p, h);
   if (!s.ok()) return Fail(s.Annotate("server " + f.remote.server));
-  return runner::kExitOk;
+  return kExitOk;
 }
 #endif  // CAIRN_CLI_LOCAL
 

@@ -90,7 +90,7 @@ int RunVerify(CliContext& ctx, const VerifyFlags& flags) {
     auto why = WhyNoEvents(*runner, 0);
     if (!why.ok()) return Fail(why.status());
     std::fprintf(stderr, "cairn: error: %s: nothing to verify\n", why->c_str());
-    return runner::kExitNoLedger;
+    return kExitNoLedger;
   }
   for (const auto* anchor : {&expected, &saved}) {
     if (!anchor->has_value()) continue;
@@ -120,14 +120,14 @@ int RunVerify(CliContext& ctx, const VerifyFlags& flags) {
     std::fprintf(stderr,
                  "cairn: error: ledger verification FAILED for stream %s at position %lld: %s\n",
                  stream.c_str(), static_cast<long long>(r->first_bad_position), r->problem.c_str());
-    return runner::kExitVerifyFailed;
+    return kExitVerifyFailed;
   }
   if (!flags.anchor_file.empty()) {
     Status s =
         WriteAnchorFile(flags.anchor_file, ledger::Anchor{r->head.position, r->head.hash, stream});
     if (!s.ok()) return Fail(s);
   }
-  return runner::kExitOk;
+  return kExitOk;
 }
 
 CommandAction SetupVerify(CLI::App* cmd) {

@@ -32,7 +32,7 @@ struct BridgeCommandOptions {
 int RunBridge(CliContext& ctx, const BridgeCommandOptions& o) {
   if (o.batch < 1 || o.poll_ms < 1) {
     std::fprintf(stderr, "cairn: error: --batch and --poll-ms must be at least 1\n");
-    return runner::kExitUsage;
+    return kExitUsage;
   }
   // One mapping, two sources: whichever source, the same bridge maps and
   // persists the events.
@@ -47,11 +47,9 @@ int RunBridge(CliContext& ctx, const BridgeCommandOptions& o) {
     options.wait = std::chrono::milliseconds(500);
     options.stop = &g_stop;
     auto written = (*bridge)->Run(source, options);
-    if (!written.ok()) {
-      const int rc = Fail(written.status());
-      // Yapper's tables refused a row: restarting will not help (exit 13).
-      return IsYapperMismatch(written.status()) ? runner::kExitDrift : rc;
-    }
+    // Yapper's tables refused a row (kYapperMismatch): restarting will not
+    // help (exit 13).
+    if (!written.ok()) return Fail(written.status());
     auto position = (*bridge)->Position();
     if (!position.ok()) return Fail(position.status());
     if (!ctx.quiet) {
@@ -59,7 +57,7 @@ int RunBridge(CliContext& ctx, const BridgeCommandOptions& o) {
                   source.key().c_str(), static_cast<long long>(*written),
                   static_cast<long long>(*position));
     }
-    return runner::kExitOk;
+    return kExitOk;
   };
   int rc = 0;
   if (o.remote.server.empty()) {

@@ -9,7 +9,7 @@
 #include <string>
 
 #include "cairn/base/executable.h"
-#include "cairn/runner/runner.h"
+#include "exit_codes.h"
 
 namespace cairn::cli {
 namespace {
@@ -41,7 +41,7 @@ int RunInCairnNet() {
     path = ExecutableDir() + "/cairn-net";
   if (g_argv == nullptr) {
     std::fprintf(stderr, "cairn: error: internal: no command line to hand to %s\n", path.c_str());
-    return runner::kExitInternal;
+    return kExitInternal;
   }
   std::fflush(stdout);
   std::fflush(stderr);
@@ -51,7 +51,7 @@ int RunInCairnNet() {
                "which could not be started: %s: %s (install cairn-net beside cairn, or set "
                "$CAIRN_NET)\n",
                path.c_str(), std::strerror(errno));
-  return runner::kExitInternal;
+  return kExitInternal;
 }
 
 }  // namespace cairn::cli

@@ -122,7 +122,7 @@ int ShowPlan(runner::Runner& runner, const runner::MigrateOptions& options, bool
     if (!want.ok()) return Fail(want.status());
     if (*want != plan.hash) return Fail(runner::PlanChangedError(*want, plan));
   }
-  return runner::kExitOk;
+  return kExitOk;
 }
 
 int ProductionPreflight(runner::Runner& runner, const runner::MigrateOptions& options, bool yes) {
@@ -139,13 +139,13 @@ int ProductionPreflight(runner::Runner& runner, const runner::MigrateOptions& op
                 m.has_down ? "" : "  [no down section]");
   WarnMissingDowns(plan);
   std::fflush(stdout);
-  if (plan.migrations.empty() || yes) return runner::kExitOk;
+  if (plan.migrations.empty() || yes) return kExitOk;
   if (!isatty(STDIN_FILENO)) {
     std::fprintf(stderr,
                  "cairn: error: %s: refusing to migrate without confirmation: standard input is "
                  "not a terminal; pass --yes after reviewing the plan\n",
                  options.environment.c_str());
-    return runner::kExitNotConfirmed;
+    return kExitNotConfirmed;
   }
   std::fprintf(stderr,
                "type the target's name (%s) to apply these migrations: ", runner.stream().c_str());
@@ -153,9 +153,9 @@ int ProductionPreflight(runner::Runner& runner, const runner::MigrateOptions& op
   if (!std::getline(std::cin, answer) || answer != runner.stream()) {
     std::fprintf(stderr, "cairn: error: confirmation did not match '%s'; nothing was applied\n",
                  runner.stream().c_str());
-    return runner::kExitNotConfirmed;
+    return kExitNotConfirmed;
   }
-  return runner::kExitOk;
+  return kExitOk;
 }
 
 }  // namespace cairn::cli

@@ -39,7 +39,7 @@ std::unique_ptr<client::LedgerClient> RemoteFlags::Connect(int* exit_code) const
     *exit_code = Fail(c.status());
     return nullptr;
   }
-  *exit_code = runner::kExitOk;
+  *exit_code = kExitOk;
   return std::move(*c);
 }
 
@@ -87,7 +87,7 @@ int RemoteHistory(const RemoteFlags& flags, const std::string& stream, bool json
     return true;
   });
   if (!s.ok()) return Fail(s.Annotate("server " + flags.server));
-  return runner::kExitOk;
+  return kExitOk;
 }
 
 }  // namespace cairn::cli

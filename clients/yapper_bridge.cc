@@ -61,7 +61,7 @@ bool IsRefusal(const Status& s) {
     case StatusCode::kInvalidArgument:
       return true;
     case StatusCode::kFailedPrecondition:
-      return s.message().find("constraint") != std::string::npos;
+      return s.kind() == db::kConstraintViolation;
     default:
       return false;
   }
@@ -184,11 +184,6 @@ std::optional<YapperEvent> MapToYapper(const v1::Event& e, const v1::Event* star
   data["run_id"] = e.run_id();
   data["hash"] = ledger::ToHex(e.hash());
   return YapperEvent{label, data.dump(), Time(e.recorded_at())};
-}
-
-bool IsYapperMismatch(const Status& status) {
-  return !status.ok() &&
-         std::string_view(status.message()).substr(0, kMismatch.size()) == kMismatch;
 }
 
 StatusOr<std::unique_ptr<YapperBridge>> YapperBridge::Open(const std::string& yapper_url,
@@ -356,7 +351,8 @@ Status YapperBridge::Mismatch(const std::string& table, const Status& error, std
   }
   return FailedPreconditionError(std::string(kMismatch) + "table " + table +
                                  " refused the row for " + where + ": " + what +
-                                 "; nothing was written, and restarting will not help");
+                                 "; nothing was written, and restarting will not help")
+      .WithKind(kYapperMismatch);
 }
 
 Status YapperBridge::Emit(const YapperEvent& y, int64_t position) {

@@ -87,10 +87,10 @@ struct YapperEvent {
 // `e` itself.
 std::optional<YapperEvent> MapToYapper(const v1::Event& e, const v1::Event* started);
 
-// Whether `status` is the bridge's "Yapper schema mismatch": Yapper's tables
-// refused a row the bridge wrote (a constraint, a missing column). Restarting
-// does not help; the CLI exits 13 (docs/yapper-bridge.md).
-bool IsYapperMismatch(const Status& status);
+// The kind of the bridge's "Yapper schema mismatch": Yapper's tables refused
+// a row the bridge wrote (a constraint, a missing column). Restarting does
+// not help; the CLI exits 13 (docs/yapper-bridge.md).
+inline constexpr ErrorKind kYapperMismatch{"clients.YapperMismatch"};
 
 struct BridgeOptions {
   int batch = 100;                          // ledger events per Yapper transaction

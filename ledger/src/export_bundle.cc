@@ -229,7 +229,8 @@ StatusOr<SigningKey> SigningKey::Generate(const std::string& path) {
   const std::string pub_path = path + ".pub";
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
   if (fd < 0) {
-    if (errno == EEXIST) return AlreadyExistsError(path + ": exists; not overwriting a key");
+    if (errno == EEXIST)
+      return AlreadyExistsError(path + ": exists; not overwriting a key").WithKind(kKeyFileExists);
     return NotFoundError(path + ": cannot create: " + std::strerror(errno));
   }
   std::FILE* f = fdopen(fd, "w");

@@ -55,22 +55,17 @@ StatusOr<std::string> ResolveStream(LedgerStore& store, const StreamRequest& req
     if (streams.size() == 1) return streams.front();
     if (streams.empty() || request.any_stream) return url.database_name;
     return InvalidArgumentError(std::string(kSeveral) + url.redacted + ": " + Join(streams) +
-                                "; choose one with --stream");
+                                "; choose one with --stream")
+        .WithKind(kStreamRefused);
   }
   if (streams.empty() || request.new_stream) return request.stream;
   for (const std::string& s : streams)
     if (s == request.stream) return request.stream;
-  return InvalidArgumentError(
-      std::string(kUnknown) + request.stream + ": no such stream in the ledger of " + url.redacted +
-      ", which holds: " + Join(streams) + " (to start a new stream on purpose, add --new-stream)");
-}
-
-bool IsStreamRefused(const Status& status) {
-  if (status.code() != StatusCode::kInvalidArgument) return false;
-  std::string_view m = status.message();
-  return m.substr(0, kSeveral.size()) == kSeveral ||
-         (m.substr(0, kUnknown.size()) == kUnknown &&
-          m.find(": no such stream in the ledger of ") != std::string_view::npos);
+  return InvalidArgumentError(std::string(kUnknown) + request.stream +
+                              ": no such stream in the ledger of " + url.redacted +
+                              ", which holds: " + Join(streams) +
+                              " (to start a new stream on purpose, add --new-stream)")
+      .WithKind(kStreamRefused);
 }
 
 StatusOr<std::string> ReadTargetId(LedgerStore& store) { return ReadMeta(store, kTargetIdKey); }

@@ -55,7 +55,16 @@ Status Status::Annotate(std::string_view prefix) const {
   std::string m(prefix);
   m += ": ";
   m += message_;
-  return Status(code_, std::move(m));
+  Status out(code_, std::move(m));
+  out.kind_ = kind_;
+  return out;
+}
+
+Status Status::WithKind(ErrorKind kind) const& { return Status(*this).WithKind(kind); }
+
+Status Status::WithKind(ErrorKind kind) && {
+  if (!ok()) kind_ = kind;
+  return std::move(*this);
 }
 
 }  // namespace cairn

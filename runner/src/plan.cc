@@ -9,8 +9,6 @@
 namespace cairn::runner {
 namespace {
 
-constexpr std::string_view kPlanChanged = "plan changed since review";
-
 void PutU32(std::string* out, uint32_t v) {
   for (int shift = 24; shift >= 0; shift -= 8)
     out->push_back(static_cast<char>((v >> shift) & 0xff));
@@ -146,14 +144,10 @@ StatusOr<std::string> NormalizePlanHash(std::string_view given) {
 Status PlanChangedError(std::string_view expected, const ReviewedPlan& actual) {
   std::string ids;
   for (const PlannedMigration& m : actual.migrations) ids += (ids.empty() ? "" : ",") + m.id;
-  return FailedPreconditionError(std::string(kPlanChanged) + ": reviewed plan " +
+  return FailedPreconditionError("plan changed since review: reviewed plan " +
                                  std::string(expected) + ", current plan " + actual.hash + " [" +
-                                 ids + "]; review `cairn plan` again; nothing was run");
-}
-
-bool IsPlanChanged(const Status& status) {
-  return status.code() == StatusCode::kFailedPrecondition &&
-         std::string_view(status.message()).substr(0, kPlanChanged.size()) == kPlanChanged;
+                                 ids + "]; review `cairn plan` again; nothing was run")
+      .WithKind(kPlanChanged);
 }
 
 }  // namespace cairn::runner

@@ -8,6 +8,7 @@
 #include <gmock/gmock.h>
 #include <sys/stat.h>
 
+#include "clients/exit_codes.h"
 #include "tests/faults/fault_util.h"
 
 namespace cairn::testing {
@@ -75,7 +76,7 @@ TEST(FaultDiskFullTest, FileSizeLimitAtAnyPointLosesNothingAndALaterRunCompletes
     EXPECT_EQ(r.signal, 0) << "killed by a signal: SIGXFSZ should be ignored";
     // 1: the failure of 0004 was recorded; 4: the database could not even
     // take that (or the run's first event) and nothing was written.
-    EXPECT_THAT(r.exit_code, AnyOf(runner::kExitMigrationFailed, runner::kExitDatabase))
+    EXPECT_THAT(r.exit_code, AnyOf(cli::kExitMigrationFailed, cli::kExitDatabase))
         << r.out << r.err;
     std::vector<std::string> errors = LinesStartingWith(r.err, "cairn: error: ");
     EXPECT_FALSE(errors.empty()) << r.err;

@@ -6,6 +6,7 @@
 // migrations before it stay applied, and the next run completes the work.
 #include <gmock/gmock.h>
 
+#include "clients/exit_codes.h"
 #include "tests/faults/fault_util.h"
 #include "tests/faults/pg_server.h"
 
@@ -63,7 +64,7 @@ TEST(FaultPgRestartTest, ServerRestartMidRunFailsCleanlyAndTheNextRunCompletes) 
   ASSERT_TRUE(server.StopImmediately());
   ProcessResult r = child.Wait();
   EXPECT_EQ(r.signal, 0);
-  EXPECT_EQ(r.exit_code, runner::kExitDatabase) << r.out << r.err;
+  EXPECT_EQ(r.exit_code, cli::kExitDatabase) << r.out << r.err;
   std::printf("cairn migrate during the restart: exit %d: %s", r.exit_code, r.err.c_str());
   std::vector<std::string> errors = LinesStartingWith(r.err, "cairn: error: ");
   ASSERT_EQ(errors.size(), 1u) << r.err;

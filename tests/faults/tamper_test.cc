@@ -9,6 +9,7 @@
 
 #include "cairn/ledger/anchor.h"
 #include "cairn/ledger/hash.h"
+#include "clients/exit_codes.h"
 #include "tests/faults/fault_util.h"
 #include "tests/ledger/ledger_test_util.h"
 
@@ -66,7 +67,7 @@ class FaultTamperTest : public ::testing::TestWithParam<db::Backend> {
   void ExpectCaught(int64_t position, const std::string& kind,
                     const std::vector<std::string>& args = {}) {
     ProcessResult r = Verify(args);
-    EXPECT_EQ(r.exit_code, runner::kExitVerifyFailed) << r.out << r.err;
+    EXPECT_EQ(r.exit_code, cli::kExitVerifyFailed) << r.out << r.err;
     EXPECT_THAT(r.err, HasSubstr("at position " + std::to_string(position) + ": " + kind)) << r.err;
   }
 
@@ -215,16 +216,16 @@ TEST_P(FaultTamperTest, BadAnchorsAreRefusedBeforeAnythingIsChecked) {
   for (const std::string& bad :
        std::vector<std::string>{"12", "x:00", "3:abc", "-1:" + std::string(64, '0')}) {
     ProcessResult r = Verify({"--expect-head=" + bad});
-    EXPECT_EQ(r.exit_code, runner::kExitInvalidMigrations) << bad << "\n" << r.err;
+    EXPECT_EQ(r.exit_code, cli::kExitInvalidMigrations) << bad << "\n" << r.err;
     EXPECT_THAT(r.err, HasSubstr("--expect-head")) << r.err;
   }
   WriteFile(anchor_, ledger::FormatAnchorFile({1, std::string(32, '\0'), "elsewhere"}));
   ProcessResult r = Verify({"--anchor", anchor_});
-  EXPECT_EQ(r.exit_code, runner::kExitInvalidMigrations) << r.err;
+  EXPECT_EQ(r.exit_code, cli::kExitInvalidMigrations) << r.err;
   EXPECT_THAT(r.err, HasSubstr(anchor_ + ": the anchor is for stream 'elsewhere'"));
   WriteFile(anchor_, "not an anchor\n");
   r = Verify({"--anchor", anchor_});
-  EXPECT_EQ(r.exit_code, runner::kExitInvalidMigrations) << r.err;
+  EXPECT_EQ(r.exit_code, cli::kExitInvalidMigrations) << r.err;
   EXPECT_THAT(r.err, HasSubstr(anchor_ + ": "));
 }
 

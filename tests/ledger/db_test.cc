@@ -461,6 +461,32 @@ TEST_P(DatabaseTest, BadSqlIsInvalidArgumentAndDuplicateKeyIsAlreadyExists) {
   EXPECT_EQ(dup.status().code(), StatusCode::kAlreadyExists) << dup.status().ToString();
 }
 
+// Callers (the Yapper bridge) tell a violated constraint from other
+// statement errors by its kind, not by the driver's wording.
+TEST_P(DatabaseTest, EveryViolatedConstraintHasTheConstraintKindAndNothingElseHas) {
+  SKIP_WITHOUT_DATABASE();
+  if (GetParam() == db::Backend::kSqlite)
+    CAIRN_ASSERT_OK(conn_->Execute("PRAGMA foreign_keys = ON"));  // off by default
+  CAIRN_ASSERT_OK(
+      conn_->Execute("CREATE TABLE parent (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, "
+                     "n INTEGER CHECK (n > 0))"));
+  CAIRN_ASSERT_OK(conn_->Execute("CREATE TABLE child (p INTEGER REFERENCES parent (id))"));
+  CAIRN_ASSERT_OK(conn_->Execute("INSERT INTO parent VALUES (1, 'a', 1)"));
+  const char* violations[] = {
+      "INSERT INTO parent VALUES (1, 'b', 1)",   // primary key
+      "INSERT INTO parent VALUES (2, 'a', 1)",   // unique
+      "INSERT INTO parent VALUES (3, NULL, 1)",  // not null
+      "INSERT INTO parent VALUES (4, 'd', 0)",   // check
+      "INSERT INTO child VALUES (99)",           // foreign key
+  };
+  for (const char* sql : violations) {
+    Status s = conn_->Execute(sql).status();
+    EXPECT_EQ(s.kind().name(), db::kConstraintViolation.name()) << sql << ": " << s.ToString();
+  }
+  EXPECT_TRUE(conn_->Execute("SELEC 1").status().kind().none());
+  EXPECT_TRUE(conn_->Execute("INSERT INTO parent VALUES ('x', 'e', 1)").status().kind().none());
+}
+
 TEST_P(DatabaseTest, QuotedIdentifiersSurviveQuotesAndKeywords) {
   SKIP_WITHOUT_DATABASE();
   const std::string table = db::QuoteIdentifier("we\"ird table");

@@ -12,6 +12,7 @@
 #include "cairn/runner/batch_options.h"
 #include "cairn/runner/documents.h"
 #include "cairn/runner/runner.h"
+#include "clients/exit_codes.h"
 #include "tests/runner/runner_test_util.h"
 
 namespace cairn::testing {
@@ -141,7 +142,7 @@ TEST_P(RunnerDataMigrationTest, SigintStopsAfterTheCurrentBatchAndMigrateResumes
   }));
   child.Kill(SIGINT);
   ProcessResult r = child.Wait();
-  EXPECT_EQ(r.exit_code, runner::kExitInterrupted) << r.err;
+  EXPECT_EQ(r.exit_code, cli::kExitInterrupted) << r.err;
   EXPECT_THAT(r.err, HasSubstr("interrupted"));
 
   std::vector<json> events = History(*tdb, dir_.path());
@@ -225,7 +226,7 @@ TEST_P(RunnerDataMigrationTest, MistypedTableIsRefusedNamingTheNearestNameAndNot
             "-- cairn:up\n-- cairn:batch table=submisions key=id\n"
             "UPDATE submisions SET n = 1 WHERE id > :after AND id <= :upto;\n");
   ProcessResult r = RunCairn(tdb->url(), dir_.path(), {"migrate"});
-  EXPECT_EQ(r.exit_code, runner::kExitInvalidMigrations);
+  EXPECT_EQ(r.exit_code, cli::kExitInvalidMigrations);
   EXPECT_THAT(r.err, HasSubstr("0003_backfill.sql: submisions: no such table; did you mean "
                                "submissions?"));
   EXPECT_EQ(LedgerRows(*tdb), ledger_before);
@@ -256,7 +257,7 @@ TEST(RunnerBatchDirective, BadDirectivesAreRefusedWithFileAndLine) {
     WriteFile(dir.File("0001_x.sql"), c.body);
     ProcessResult r = RunProcess({CairnBinary(), "--database", "sqlite:" + dir.File("db.sqlite"),
                                   "--dir", dir.path(), "migrate"});
-    EXPECT_EQ(r.exit_code, runner::kExitInvalidMigrations) << c.body;
+    EXPECT_EQ(r.exit_code, cli::kExitInvalidMigrations) << c.body;
     EXPECT_THAT(r.err, HasSubstr("0001_x.sql" + c.message)) << c.body;
   }
 }
@@ -405,7 +406,7 @@ TEST_P(RunnerDataStepsTest, RollbackThroughAnIrreversibleStepIsRefusedBeforeAnyt
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const int64_t ledger_before = LedgerRows(*tdb);
   r = Steps(*tdb, {"rollback", "--to", "0003"});
-  EXPECT_EQ(r.exit_code, runner::kExitInvalidMigrations);
+  EXPECT_EQ(r.exit_code, cli::kExitInvalidMigrations);
   EXPECT_THAT(r.err, HasSubstr("migration 0006 is irreversible"));
   EXPECT_THAT(r.err, HasSubstr("nothing was rolled back"));
   EXPECT_EQ(LedgerRows(*tdb), ledger_before);

@@ -12,6 +12,7 @@
 #include <random>
 
 #include "cairn/runner/runner.h"
+#include "clients/exit_codes.h"
 #include "tests/runner/recovery_util.h"
 
 namespace cairn::testing {
@@ -95,7 +96,7 @@ TEST_P(RunnerRecoveryTest, BatchedRollbackKilledPartWayIsAProblemUntilRollbackFi
   // migrate refuses and says how to finish; it writes nothing.
   const int64_t ledger_before = LedgerRows(*tdb);
   ProcessResult m = RunCairn(tdb->url(), dir_.path(), {"migrate", "--progress", "off"});
-  EXPECT_EQ(m.exit_code, runner::kExitInvalidMigrations) << m.out << m.err;
+  EXPECT_EQ(m.exit_code, cli::kExitInvalidMigrations) << m.out << m.err;
   EXPECT_THAT(m.err, HasSubstr("its rollback was " + at_batch));
   EXPECT_THAT(m.err, HasSubstr("cairn rollback --steps 1"));
   EXPECT_EQ(LedgerRows(*tdb), ledger_before);
@@ -176,7 +177,7 @@ TEST_P(RunnerRecoveryTest, FailureThatLeavesStatementsNeverSaysRolledBackAndMigr
             "INSERT INTO t1 (id) SELECT id FROM source;\n"
             "-- cairn:down\nDROP TABLE IF EXISTS t1;\n");
   ProcessResult r = RunCairn(tdb->url(), dir_.path(), {"migrate"});
-  EXPECT_EQ(r.exit_code, runner::kExitMigrationFailed) << r.err;
+  EXPECT_EQ(r.exit_code, cli::kExitMigrationFailed) << r.err;
   EXPECT_THAT(r.err, Not(HasSubstr("rolled back")));
   EXPECT_THAT(r.err, HasSubstr("statements 1-1 of migration 0001 committed outside a transaction "
                                "and remain; `cairn migrate` continues with statement 2"));
@@ -206,7 +207,7 @@ TEST_P(RunnerRecoveryTest, SigintAndSigtermRollBackTheMigrationAndExit130And143)
     int sig;
     int exit_code;
     const char* name;
-  } cases[] = {{SIGINT, runner::kExitSigint, "SIGINT"}, {SIGTERM, runner::kExitSigterm, "SIGTERM"}};
+  } cases[] = {{SIGINT, cli::kExitSigint, "SIGINT"}, {SIGTERM, cli::kExitSigterm, "SIGTERM"}};
   int64_t interrupted = 0;
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);

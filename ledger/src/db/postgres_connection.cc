@@ -290,7 +290,8 @@ class PostgresConnection final : public Connection {
       return Status::Ok();
     } catch (const pqxx::sql_error& e) {
       if (detail) *detail = e.what();
-      return Status(CodeForSqlState(e.sqlstate()), FirstLine(e.what()));
+      Status s(CodeForSqlState(e.sqlstate()), FirstLine(e.what()));
+      return e.sqlstate().rfind("23", 0) == 0 ? std::move(s).WithKind(kConstraintViolation) : s;
     } catch (const pqxx::broken_connection& e) {
       return UnavailableError("connection to PostgreSQL lost: " + FirstLine(e.what()));
     } catch (const pqxx::in_doubt_error& e) {

@@ -69,7 +69,8 @@ Status ErrorOf(sqlite3* db, int fallback_rc) {
     }
     return Status(StatusCode::kResourceExhausted, msg);
   }
-  return Status(CodeFor(rc), msg);
+  Status s(CodeFor(rc), msg);
+  return (rc & 0xff) == SQLITE_CONSTRAINT ? std::move(s).WithKind(kConstraintViolation) : s;
 }
 
 // Finalizes a statement on scope exit.

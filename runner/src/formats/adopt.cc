@@ -21,7 +21,8 @@ namespace {
 constexpr std::string_view kRefused = "adopt refused: ";
 
 Status Refuse(const std::string& what) {
-  return FailedPreconditionError(std::string(kRefused) + what + "; nothing was written");
+  return FailedPreconditionError(std::string(kRefused) + what + "; nothing was written")
+      .WithKind(kAdoptRefused);
 }
 
 // "2024-01-02 03:04:05[.123456]" (either backend's text of a timestamp
@@ -121,11 +122,6 @@ StatusOr<ToolHistory> ReadFlyway(db::Connection& conn) {
 }
 
 }  // namespace
-
-bool IsAdoptRefused(const Status& status) {
-  return status.code() == StatusCode::kFailedPrecondition &&
-         std::string_view(status.message()).substr(0, kRefused.size()) == kRefused;
-}
 
 StatusOr<AdoptReport> Adopt(Runner& runner, Format format, const std::string& reason) {
   if (format == Format::kAuto || format == Format::kCairn)

@@ -7,6 +7,11 @@
 //
 // Exceptions never cross a module boundary: database adapters catch their
 // driver's exceptions and return a Status.
+//
+// Beyond its code, a Status may carry an ErrorKind: what the error is, for a
+// caller that must tell it from other errors of the same code (the CLI's exit
+// code table, clients/exit_codes.cc). Callers test the kind, never the text
+// of the message (docs/design.md, "The error model").
 #ifndef CAIRN_BASE_STATUS_H_
 #define CAIRN_BASE_STATUS_H_
 
@@ -41,6 +46,32 @@ enum class StatusCode : int {
 
 std::string_view StatusCodeName(StatusCode code);
 
+// What an error is, in the spirit of Abseil's Status payloads: an open set
+// with no central list, so that no module names another's errors. The module
+// that makes an error declares its kind beside the function that returns it,
+// named "module.Name":
+//
+//   // cairn/runner/plan.h
+//   inline constexpr ErrorKind kPlanChanged{"runner.PlanChanged"};
+//   return FailedPreconditionError("plan changed: ...").WithKind(kPlanChanged);
+//   ...
+//   if (status.kind() == runner::kPlanChanged) ...
+//
+// Kinds compare by name. The name must be a literal (the constructor is
+// consteval), so a kind never dangles. The default kind is none.
+class ErrorKind {
+ public:
+  constexpr ErrorKind() = default;
+  consteval explicit ErrorKind(const char* name) : name_(name) {}
+
+  constexpr std::string_view name() const { return name_; }
+  constexpr bool none() const { return name_.empty(); }
+  friend constexpr bool operator==(ErrorKind a, ErrorKind b) { return a.name_ == b.name_; }
+
+ private:
+  std::string_view name_;
+};
+
 class [[nodiscard]] Status {
  public:
   Status() = default;  // OK
@@ -51,16 +82,25 @@ class [[nodiscard]] Status {
   bool ok() const { return code_ == StatusCode::kOk; }
   StatusCode code() const { return code_; }
   const std::string& message() const { return message_; }
+  // None unless the error was made with WithKind. OK has none.
+  ErrorKind kind() const { return kind_; }
 
-  // "INVALID_ARGUMENT: message", or "OK".
+  // "INVALID_ARGUMENT: message", or "OK". The kind is not shown.
   std::string ToString() const;
 
-  // Returns a copy whose message is "prefix: message". OK stays OK.
+  // Returns a copy whose message is "prefix: message", of the same code and
+  // kind. OK stays OK.
   Status Annotate(std::string_view prefix) const;
+
+  // Returns a copy of this error that carries `kind` (replacing any kind it
+  // had). OK stays OK: an OK Status has no kind.
+  Status WithKind(ErrorKind kind) const&;
+  Status WithKind(ErrorKind kind) &&;
 
  private:
   StatusCode code_ = StatusCode::kOk;
   std::string message_;
+  ErrorKind kind_;
 };
 
 inline Status InvalidArgumentError(std::string m) {

@@ -22,6 +22,9 @@
 //   kResourceExhausted  disk or file-size limit reached
 //   kDataLoss           the database file is corrupt
 //   kFailedPrecondition any other statement error
+// A violated constraint (unique, primary key, foreign key, not null, check;
+// SQLite's SQLITE_CONSTRAINT, PostgreSQL's class 23) also has the kind
+// kConstraintViolation, whatever its code.
 #ifndef CAIRN_DB_DATABASE_H_
 #define CAIRN_DB_DATABASE_H_
 
@@ -38,6 +41,8 @@
 #include "cairn/base/status.h"
 
 namespace cairn::db {
+
+inline constexpr ErrorKind kConstraintViolation{"db.ConstraintViolation"};
 
 enum class Backend { kSqlite, kPostgres };
 std::string_view BackendName(Backend backend);

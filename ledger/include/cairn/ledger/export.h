@@ -43,14 +43,18 @@ StatusOr<ExportFormat> ParseExportFormat(std::string_view name);
 using ByteSink = std::function<Status(std::string_view bytes)>;
 inline constexpr size_t kExportBufferSize = 256 * 1024;
 
+// Generate's refusal to overwrite an existing key file.
+inline constexpr ErrorKind kKeyFileExists{"ledger.KeyFileExists"};
+
 // An Ed25519 private key (docs/export.md, "Keys").
 class SigningKey {
  public:
   // Reads a PKCS#8 PEM private key. kNotFound when the file cannot be read,
   // kInvalidArgument (naming the file) when it is not an Ed25519 key.
   static StatusOr<SigningKey> LoadPrivatePem(const std::string& path);
-  // Generates a key and writes it to `path` (mode 0600; kAlreadyExists if
-  // the file exists) and its public key to `path + ".pub"`.
+  // Generates a key and writes it to `path` (mode 0600; kAlreadyExists of
+  // kind kKeyFileExists if the file exists) and its public key to
+  // `path + ".pub"`.
   static StatusOr<SigningKey> Generate(const std::string& path);
 
   SigningKey(SigningKey&&) noexcept;

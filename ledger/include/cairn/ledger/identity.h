@@ -34,10 +34,10 @@ struct StreamRequest {
 //   - none given: the ledger's only stream; the database's name when the
 //     ledger holds none (or has no tables yet); several: refused with the
 //     list (with `any_stream`: the database's name).
-// Refusals are kInvalidArgument and IsStreamRefused() is true for them.
+// Refusals are kInvalidArgument of kind kStreamRefused.
 StatusOr<std::string> ResolveStream(LedgerStore& store, const StreamRequest& request,
                                     const db::DatabaseUrl& url);
-bool IsStreamRefused(const Status& status);
+inline constexpr ErrorKind kStreamRefused{"ledger.StreamRefused"};
 
 // The target id stored in cairn_ledger_meta ("target_id"), or "" when the
 // ledger has none (no tables yet, or created before target ids existed).

@@ -83,7 +83,8 @@ struct AdoptReport {
 // Reads `format`'s tracking table on the runner's target and records what it
 // shows applied as MigrationBaselined events (docs/formats.md, "cairn adopt").
 // Refusals, nothing written:
-//  - IsAdoptRefused(): a dirty golang-migrate row, a failed Flyway row, or an
+//  - kFailedPrecondition of kind kAdoptRefused: a dirty golang-migrate row, a failed Flyway row, or
+//  an
 //    applied version with no file in the directory (each names the version);
 //  - kNotFound: the tracking table does not exist;
 //  - kInvalidArgument: format is kAuto or kCairn;
@@ -91,8 +92,8 @@ struct AdoptReport {
 // Idempotent: ids the ledger already shows applied are skipped.
 StatusOr<AdoptReport> Adopt(Runner& runner, Format format, const std::string& reason);
 
-// True for Adopt's refusals of the other tool's state (the CLI's exit 20).
-bool IsAdoptRefused(const Status& status);
+// The kind of Adopt's refusals of the other tool's state (the CLI's exit 20).
+inline constexpr ErrorKind kAdoptRefused{"runner.AdoptRefused"};
 
 }  // namespace cairn::runner
 

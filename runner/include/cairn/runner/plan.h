@@ -8,8 +8,8 @@
 //   MigrateOptions opts;
 //   opts.expected_plan_hash = reviewed_hash;   // Migrate refuses if the plan changed
 //
-// A plan hash mismatch is a kFailedPrecondition Status for which
-// IsPlanChanged() is true; the CLI turns it into kExitPlanChanged (10).
+// A plan hash mismatch is a kFailedPrecondition Status of kind kPlanChanged;
+// the CLI turns it into kExitPlanChanged (10).
 #ifndef CAIRN_RUNNER_PLAN_H_
 #define CAIRN_RUNNER_PLAN_H_
 
@@ -72,9 +72,10 @@ std::string CanonicalPlanBytes(const ReviewedPlan& plan);
 // "sha256:ABC.." or "abc..." -> "abc..."; kInvalidArgument unless 64 hex digits.
 StatusOr<std::string> NormalizePlanHash(std::string_view given);
 
-// The error Migrate returns when the plan's hash is not `expected`.
+// The error Migrate returns when the plan's hash is not `expected`: of kind
+// kPlanChanged.
+inline constexpr ErrorKind kPlanChanged{"runner.PlanChanged"};
 Status PlanChangedError(std::string_view expected, const ReviewedPlan& actual);
-bool IsPlanChanged(const Status& status);
 
 }  // namespace cairn::runner
 

@@ -251,31 +251,6 @@ class Runner {
   std::thread closing_;  // CloseInBackground's
 };
 
-// Exit status shared by the CLI and documented in the README.
-enum ExitCode : int {
-  kExitOk = 0,
-  kExitMigrationFailed = 1,
-  kExitUsage = 2,
-  kExitInvalidMigrations = 3,
-  kExitDatabase = 4,
-  kExitVerifyFailed = 5,
-  kExitConflict = 6,
-  kExitLockTimeout = 7,         // another runner held the lock past --lock-timeout
-  kExitCompensationFailed = 8,  // --tx none: a migration failed and so did undoing the run
-  kExitPlanChanged = 10,        // --plan-hash differs from the current plan
-  kExitNotConfirmed = 11,       // production pre-flight not confirmed (no terminal, no --yes)
-  kExitLintFindings = 12,       // cairn lint found dangerous operations
-  kExitUnauthenticated = 19,    // a cairn server refused the token or its role
-  kExitDrift = 13,              // the live schema differs from the ledger's fingerprint
-  kExitRehearsalFailed = 14,    // cairn rehearse found a failing or irreversible migration
-  kExitInterrupted = 16,        // SIGINT/SIGTERM stopped a batched migration; migrate resumes
-  kExitNoLedger = 18,           // verify: the database holds no ledger events to verify
-  kExitSigint = 130,            // SIGINT stopped an ordinary migration (128 + 2)
-  kExitSigterm = 143,           // SIGTERM stopped an ordinary migration (128 + 15)
-  kExitAdoptRefused = 20,       // cairn adopt: the other tool's table shows a dirty/failed entry
-  kExitInternal = 70,
-};
-
 }  // namespace cairn::runner
 
 #endif  // CAIRN_RUNNER_RUNNER_H_
