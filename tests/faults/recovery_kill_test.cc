@@ -73,11 +73,18 @@ class FaultRecoveryKillTest : public ::testing::TestWithParam<Param> {
       const std::string n = std::to_string(i);
       char name[64];
       std::snprintf(name, sizeof name, "%04d_f%d.sql", i, i);
-      WriteFile(dir_.File(name), "-- cairn:up\nCREATE TABLE f_" + n +
-                                     " (id INTEGER);\nINSERT INTO applied_log (mig) VALUES (" + n +
-                                     ");\nINSERT INTO f_" + n + " (id) VALUES (1), (2), (3);\n" +
-                                     "-- cairn:down\nDELETE FROM applied_log WHERE mig = " + n +
-                                     ";\nDROP TABLE IF EXISTS f_" + n + ";\n");
+      // b_i is ballast: 30,000 rows make each migration last some
+      // milliseconds, so that a kill placed after RunStarted (polled every
+      // 10 ms) lands inside a --tx all run on any machine.
+      WriteFile(dir_.File(name),
+                "-- cairn:up\nCREATE TABLE f_" + n +
+                    " (id INTEGER);\nINSERT INTO applied_log (mig) VALUES (" + n +
+                    ");\nINSERT INTO f_" + n + " (id) VALUES (1), (2), (3);\nCREATE TABLE b_" + n +
+                    " (id INTEGER);\nWITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM "
+                    "r WHERE i < 30000)\nINSERT INTO b_" +
+                    n + " (id) SELECT i FROM r;\n" +
+                    "-- cairn:down\nDELETE FROM applied_log WHERE mig = " + n +
+                    ";\nDROP TABLE IF EXISTS f_" + n + ";\nDROP TABLE IF EXISTS b_" + n + ";\n");
     }
   }
   // Batched modes: items(id, counter) and a +1/-1 batched migration.
