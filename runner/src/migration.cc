@@ -298,9 +298,7 @@ class CairnFileParser {
     // A group ends after the first statement that reaches the size, outside
     // a block body; the next group starts right after its ';'.
     if (st.end - open_.last_cut >= execute_group_bytes_ && !open_.blocks.open()) {
-      std::string_view rest = open_.split->Text(st.offset, st.end);
-      const int end_line = line + static_cast<int>(db::CountNewlines(rest));
-      facts.cuts.push_back({st.end, end_line});
+      facts.cuts.push_back(st.end);
       open_.last_cut = st.end;
     }
     if (in_body) return;

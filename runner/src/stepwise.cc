@@ -36,7 +36,9 @@ std::string Cut(std::string_view text, size_t limit) {
 std::string RefusedInTransaction(std::string_view statement, db::Backend backend,
                                  int server_version) {
   Migration probe;
-  Section one{std::string(statement), 1, std::nullopt};
+  Section one;
+  one.sql = std::string(statement);
+  one.first_line = 1;
   return NoTransactionReason(probe, one, backend, server_version);
 }
 

@@ -143,7 +143,7 @@ int TextGroup::LineAt(size_t at) const {
 
 Status ForEachGroup(const Migration& m, const Section& section, size_t from,
                     const std::function<Status(const TextGroup&)>& sink) {
-  const std::vector<SectionFacts::Cut>& cuts = section.facts.cuts;
+  const std::vector<size_t>& cuts = section.facts.cuts;
   size_t next_cut = 0;  // index into cuts of the next cut after the group's start
   std::string group;
   TextGroup g;
@@ -179,9 +179,9 @@ Status ForEachGroup(const Migration& m, const Section& section, size_t from,
     }
     group.append(piece);
     at += piece.size();
-    while (next_cut < cuts.size() && cuts[next_cut].offset <= g.offset) ++next_cut;
-    while (next_cut < cuts.size() && cuts[next_cut].offset <= at) {
-      CAIRN_RETURN_IF_ERROR(emit(cuts[next_cut].offset));
+    while (next_cut < cuts.size() && cuts[next_cut] <= g.offset) ++next_cut;
+    while (next_cut < cuts.size() && cuts[next_cut] <= at) {
+      CAIRN_RETURN_IF_ERROR(emit(cuts[next_cut]));
       ++next_cut;
     }
     return Status::Ok();

@@ -61,12 +61,8 @@ struct SectionFacts {
   // CONCURRENTLY, ... DATABASE, ...): their file line and upper-cased words.
   std::vector<std::pair<int, std::vector<std::string>>> outside_candidates;
   // Where the text is cut into groups of about 1 MiB of whole statements
-  // (never inside a block body): offset in the text, and its file line.
-  struct Cut {
-    size_t offset = 0;
-    int line = 0;
-  };
-  std::vector<Cut> cuts;
+  // (never inside a block body): offsets in the text, ascending.
+  std::vector<size_t> cuts;
 };
 
 struct Section {
