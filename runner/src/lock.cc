@@ -76,6 +76,14 @@ class PostgresRunnerLock final : public RunnerLock {
   ~PostgresRunnerLock() override { (void)Release(); }
 
   Status Lock(milliseconds timeout) {
+    // Waiters read this from pg_stat_activity to say whom they wait for. It
+    // is set before the lock is tried, so that a waiter never sees the
+    // holder between taking the lock and naming itself (only the session
+    // holding the lock is ever reported).
+    std::string name = "cairn " + ThisRunnerDescription();
+    if (name.size() > 63) name.resize(63);
+    CAIRN_RETURN_IF_ERROR(
+        conn_.Execute("SELECT set_config('application_name', $1, false)", {name}).status());
     auto waited = PollWithBackoff(
         [&]() -> StatusOr<bool> {
           CAIRN_ASSIGN_OR_RETURN(auto rows,
@@ -84,14 +92,12 @@ class PostgresRunnerLock final : public RunnerLock {
           return !rows.empty() && rows[0][0].AsInt() != 0;
         },
         [&]() { return Holder(); }, timeout, &holder_);
-    if (!waited.ok()) return waited.status();
+    if (!waited.ok()) {
+      (void)conn_.Execute("SELECT set_config('application_name', 'cairn', false)");
+      return waited.status();
+    }
     waited_ = *waited;
     held_ = true;
-    // Waiters read this from pg_stat_activity to say whom they wait for.
-    std::string name = "cairn " + ThisRunnerDescription();
-    if (name.size() > 63) name.resize(63);
-    CAIRN_RETURN_IF_ERROR(
-        conn_.Execute("SELECT set_config('application_name', $1, false)", {name}).status());
     return Status::Ok();
   }
 
