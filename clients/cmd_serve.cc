@@ -31,6 +31,7 @@ struct ServeFlags {
   std::string tls_cert, tls_key, tls_client_ca;
   std::string ready_file;
   int64_t queue = 1024;
+  int64_t fallback_poll_ms = 1000;
 };
 
 #if CAIRN_CLI_LOCAL
@@ -92,6 +93,9 @@ int RunServe(ServeFlags f, CliContext& ctx) {
   if (!f.listen.empty()) o.listen = f.listen;
   if (f.queue < 1) return Fail(InvalidArgumentError("subscriber_queue: must be positive"));
   o.subscriber_queue = static_cast<size_t>(f.queue);
+  if (f.fallback_poll_ms < 10)
+    return Fail(InvalidArgumentError("--fallback-poll: must be at least 10 (milliseconds)"));
+  o.fallback_poll = std::chrono::milliseconds(f.fallback_poll_ms);
   o.tls = {f.tls_cert, f.tls_key, f.tls_client_ca};
   if (!f.tokens_file.empty()) {
     if (Status s = o.tokens.LoadFile(f.tokens_file); !s.ok()) return Fail(s);
@@ -150,6 +154,9 @@ CAIRN_REGISTER_COMMAND(serve, "serve ledgers over gRPC (docs/service.md)", 80,
                                          "PEM CA for client certificates: mutual TLS");
                          cmd->add_option("--ready-file", f->ready_file,
                                          "write the listening port to this file when ready");
+                         cmd->add_option("--fallback-poll", f->fallback_poll_ms,
+                                         "MS between re-reads when no change is signalled "
+                                         "(default 1000)");
                          return [f](CliContext& ctx) { return RunServe(*f, ctx); };
                        });
 

@@ -39,6 +39,7 @@ constexpr Row<StatusCode> kByCode[] = {
     {StatusCode::kPermissionDenied, kExitUnauthenticated},
     {StatusCode::kUnavailable, kExitDatabase},
     {StatusCode::kResourceExhausted, kExitDatabase},
+    {StatusCode::kOutOfRange, kExitDatabase},           // a server behind the position asked for
     {StatusCode::kDeadlineExceeded, kExitLockTimeout},  // only the runner lock's timeout
     {StatusCode::kDataLoss, kExitVerifyFailed},
     {StatusCode::kAborted, kExitConflict},

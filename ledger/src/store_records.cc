@@ -103,10 +103,20 @@ StatusOr<AppendResult> LedgerStore::Import(const StoredRecord& r) {
       EventTypeName(e) != r.event_type || TimestampToMicros(e.recorded_at()) != r.recorded_at) {
     return DataLossError(Where(r) + ": record mismatch: the record disagrees with its columns");
   }
+  // On PostgreSQL an imported record wakes `cairn serve`'s subscribers as an
+  // appended one does (pg_notify inside the same statement, so no extra round
+  // trip; PostgreSQL folds repeated notifications of one transaction).
+  static constexpr const char* kInsert =
+      "INSERT INTO cairn_ledger (stream, position, event_id, event_type, recorded_at, "
+      "record, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+  static constexpr const char* kInsertAndNotify =
+      "WITH ins AS (INSERT INTO cairn_ledger (stream, position, event_id, event_type, "
+      "recorded_at, record, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
+      "RETURNING 1) SELECT pg_notify('cairn_ledger', $1) FROM (SELECT count(*) FROM ins) c";
+  const bool notify = notify_ && conn_.backend() == db::Backend::kPostgres;
   CAIRN_RETURN_IF_ERROR(
       conn_
-          .Execute("INSERT INTO cairn_ledger (stream, position, event_id, event_type, recorded_at, "
-                   "record, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+          .Execute(notify ? kInsertAndNotify : kInsert,
                    {Value(r.stream), Value(r.position), Value(r.event_id), Value(r.event_type),
                     Value(r.recorded_at), Value(Bytes{r.record}), Value(Bytes{r.prev_hash}),
                     Value(Bytes{r.hash})})

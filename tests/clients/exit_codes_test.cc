@@ -33,7 +33,7 @@ TEST(ClientsExitCodesTest, ErrorsWithoutAKindExitByTheirCode) {
       {StatusCode::kNotFound, 3},           {StatusCode::kAlreadyExists, 3},
       {StatusCode::kPermissionDenied, 19},  {StatusCode::kResourceExhausted, 4},
       {StatusCode::kFailedPrecondition, 3}, {StatusCode::kAborted, 6},
-      {StatusCode::kOutOfRange, 70},        {StatusCode::kUnimplemented, 70},
+      {StatusCode::kOutOfRange, 4},         {StatusCode::kUnimplemented, 70},
       {StatusCode::kInternal, 70},          {StatusCode::kUnavailable, 4},
       {StatusCode::kDataLoss, 5},           {StatusCode::kUnauthenticated, 19},
   };

@@ -20,6 +20,46 @@ namespace {
 
 using nlohmann::json;
 
+// One unary call through a generic stub: `request` is the encoded message;
+// `authorization` is sent as is when not empty.
+struct RawReply {
+  grpc::Status status;
+  std::string body;
+};
+RawReply RawUnary(const std::string& address, const std::string& method,
+                  const std::string& request_bytes, const std::string& authorization = "") {
+  auto channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+  grpc::GenericStub generic(channel);
+  grpc::ClientContext ctx;
+  if (!authorization.empty()) ctx.AddMetadata("authorization", authorization);
+  grpc::Slice slice(request_bytes.data(), request_bytes.size());
+  grpc::ByteBuffer request(&slice, 1), response;
+  RawReply reply;
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  generic.UnaryCall(&ctx, method, grpc::StubOptions(), &request, &response, [&](grpc::Status s) {
+    std::lock_guard<std::mutex> lock(mu);
+    reply.status = s;
+    done = true;
+    cv.notify_all();
+  });
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait(lock, [&] { return done; });
+  }
+  std::vector<grpc::Slice> slices;
+  if (reply.status.ok() && response.Dump(&slices).ok())
+    for (const auto& sl : slices)
+      reply.body.append(reinterpret_cast<const char*>(sl.begin()), sl.size());
+  return reply;
+}
+
+// One UNAUTHENTICATED-or-not ListStreams with the given authorization value.
+grpc::StatusCode ListStreamsWith(const std::string& address, const std::string& authorization) {
+  return RawUnary(address, "/cairn.v1.Ledger/ListStreams", "", authorization).status.error_code();
+}
+
 // One SQLite target migrated to 0003 (plus a failed 0004), served by one
 // process for the whole suite.
 class ServiceApiTest : public ::testing::Test {
@@ -204,29 +244,10 @@ TEST_F(ServiceApiTest, MalformedRequestsGetCodesAndTheServerStaysUp) {
   EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << s.ToString();
 
   // Bytes that are not a ReadStreamRequest, through a generic stub.
-  auto channel = grpc::CreateChannel(server_->address(), grpc::InsecureChannelCredentials());
-  grpc::GenericStub generic(channel);
-  grpc::ClientContext ctx;
-  ctx.AddMetadata("authorization", std::string("Bearer ") + kReaderToken);
-  const char junk[] = "\xff\xff\xff\xff\x0f garbage \x01\x02";
-  grpc::Slice slice(junk, sizeof junk - 1);
-  grpc::ByteBuffer request(&slice, 1), response;
-  grpc::Status st;
-  std::mutex mu;
-  std::condition_variable cv;
-  bool done = false;
-  generic.UnaryCall(&ctx, "/cairn.v1.Ledger/ReadStream", grpc::StubOptions(), &request, &response,
-                    [&](grpc::Status s) {
-                      std::lock_guard<std::mutex> lock(mu);
-                      st = s;
-                      done = true;
-                      cv.notify_all();
-                    });
-  {
-    std::unique_lock<std::mutex> lock(mu);
-    cv.wait(lock, [&] { return done; });
-  }
-  EXPECT_FALSE(st.ok());
+  const std::string junk = "\xff\xff\xff\xff\x0f garbage \x01\x02";
+  EXPECT_FALSE(RawUnary(server_->address(), "/cairn.v1.Ledger/ReadStream", junk,
+                        std::string("Bearer ") + kReaderToken)
+                   .status.ok());
 
   // Bytes that are not HTTP/2 at all, on a raw socket.
   int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -263,6 +284,66 @@ TEST_F(ServiceApiTest, AuthRejectsMissingWrongAndUnderPrivilegedTokens) {
                                 "not-a-known-token-at-all"});
   EXPECT_EQ(r.exit_code, 19) << r.err;
   EXPECT_NE(r.err.find("unknown bearer token"), std::string::npos) << r.err;
+}
+
+TEST_F(ServiceApiTest, BearerSchemeIsCaseInsensitive) {
+  const std::string token = kReaderToken;
+  EXPECT_EQ(ListStreamsWith(server_->address(), "Bearer " + token), grpc::StatusCode::OK);
+  EXPECT_EQ(ListStreamsWith(server_->address(), "bearer " + token), grpc::StatusCode::OK);
+  EXPECT_EQ(ListStreamsWith(server_->address(), "BEARER  " + token), grpc::StatusCode::OK);
+  EXPECT_EQ(ListStreamsWith(server_->address(), "Bearer" + token),
+            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(ListStreamsWith(server_->address(), "Basic " + token),
+            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(ListStreamsWith(server_->address(), "bearer "), grpc::StatusCode::UNAUTHENTICATED);
+}
+
+// grpc.health.v1.HealthCheckRequest { string service = 1; }, encoded by hand;
+// the reply HealthCheckResponse { ServingStatus status = 1; } with SERVING = 1.
+TEST_F(ServiceApiTest, HealthAnswersForTheLedgerServiceByName) {
+  auto check = [&](const std::string& service) {
+    std::string req;
+    if (!service.empty()) req = std::string("\x0a") + static_cast<char>(service.size()) + service;
+    return RawUnary(server_->address(), "/grpc.health.v1.Health/Check", req);
+  };
+  RawReply whole = check("");
+  ASSERT_TRUE(whole.status.ok()) << whole.status.error_message();
+  EXPECT_EQ(whole.body, std::string("\x08\x01"));
+  RawReply ledger = check("cairn.v1.Ledger");
+  ASSERT_TRUE(ledger.status.ok()) << ledger.status.error_message();
+  EXPECT_EQ(ledger.body, std::string("\x08\x01"));
+  EXPECT_EQ(check("cairn.v1.NoSuchService").status.error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(ServiceApiTest, SubscribingBeyondTheHeadIsOutOfRange) {
+  const auto head = static_cast<int64_t>(Stored().size());
+  client::SubscribeParams p;
+  p.request.set_stream(kStream);
+  p.request.set_after_position(head + 5);
+  client::SubscribeHandlers h;
+  h.on_record = [](const v1::LedgerRecord&) { return true; };
+  Status s = Reader()->Subscribe(p, h);
+  EXPECT_EQ(s.code(), StatusCode::kOutOfRange) << s.ToString();
+  EXPECT_NE(s.message().find("beyond the head of stream 'target'"), std::string::npos)
+      << s.message();
+  EXPECT_NE(s.message().find("(position " + std::to_string(head) + ")"), std::string::npos)
+      << s.message();
+
+  // Every-stream subscriptions check their listed resume points alike.
+  client::SubscribeParams all;
+  auto* pos = all.request.add_after_positions();
+  pos->set_stream(kStream);
+  pos->set_position(head + 1);
+  EXPECT_EQ(Reader()->Subscribe(all, h).code(), StatusCode::kOutOfRange);
+
+  // At the head itself: caught up, then live (ended here by the handler).
+  client::SubscribeParams at_head;
+  at_head.request.set_stream(kStream);
+  at_head.request.set_after_position(head);
+  Collector sub(Reader(), at_head);
+  EXPECT_TRUE(WaitFor([&] { return sub.caught_up(); }));
+  sub.Stop();
+  EXPECT_EQ(sub.count(), 0u);
 }
 
 TEST_F(ServiceApiTest, AppendTakesTheActorFromTheTokenAndIsIdempotent) {

@@ -5,6 +5,7 @@
 #include "cairn/ledger/hash.h"
 #include "cairn/ledger/records.h"
 #include "cairn/ledger/store.h"
+#include "tests/ledger/ledger_test_util.h"
 #include "tests/service/service_test_util.h"
 
 namespace cairn::testing {
@@ -83,6 +84,43 @@ TEST_P(ServiceSubscribeTest, HistoryThenLiveFromOtherProcessesAcrossRestart) {
 INSTANTIATE_TEST_SUITE_P(Backends, ServiceSubscribeTest,
                          ::testing::Values(db::Backend::kSqlite, db::Backend::kPostgres),
                          BackendParamName);
+
+// Records that `cairn forward` imports into a central PostgreSQL ledger wake
+// subscribers as appended ones do (pg_notify). The server's fallback re-read
+// is set to an hour, so only the notification can deliver them in time.
+TEST(ServiceForwardNotifyTest, ForwardedRecordsReachSubscribersWithoutTheFallbackReRead) {
+  auto central = TestDatabase::Create(db::Backend::kPostgres);
+  if (!central) return;
+  auto source = TestDatabase::Create(db::Backend::kSqlite);
+  ASSERT_TRUE(source);
+  {
+    auto conn = source->Connect();
+    auto store = ledger::LedgerStore::For(*conn);
+    CAIRN_ASSERT_OK(store->EnsureSchema());
+    CAIRN_ASSERT_OK(AppendTestEvents(*store, "alpha", 1, 1, 20));
+    auto cconn = central->Connect();
+    CAIRN_ASSERT_OK(ledger::LedgerStore::For(*cconn)->EnsureSchema());
+  }
+  TempDir dir;
+  const std::string tokens = WriteTokens(dir);
+  ServerProcess server(
+      {"--database", central->url(), "--tokens-file", tokens, "--fallback-poll", "3600000"});
+  ASSERT_TRUE(server.Start());
+  client::SubscribeParams params;
+  params.request.set_target(StreamOf(*central));  // a named target may follow a new stream
+  params.request.set_stream("alpha");
+  params.request.set_from_start(true);
+  Collector sub(server.Client(kReaderToken), params);
+  ASSERT_TRUE(WaitFor([&] { return sub.caught_up(); }));
+  EXPECT_EQ(sub.count(), 0u);
+
+  ProcessResult r = RunProcess({CairnBinary(), "--database", source->url(), "--stream", "alpha",
+                                "forward", "--to", central->url()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_TRUE(WaitFor([&] { return sub.count() == 20; }, 20000)) << sub.count() << " of 20";
+  sub.Stop();
+  ExpectContiguous(sub.records(), 20);
+}
 
 // 50 subscribers; one reads slowly. The others must get every record about
 // as fast as in a control round without it; the slow one still gets all.

@@ -2,6 +2,8 @@
 
 #include <openssl/crypto.h>
 
+#include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <sstream>
 
@@ -81,12 +83,21 @@ std::optional<Identity> TokenTable::Find(std::string_view token) const {
 }
 
 StatusOr<Identity> Authorize(const TokenTable& tokens, const std::string* header, Role role) {
-  static constexpr std::string_view kBearer = "Bearer ";
-  if (!header || header->size() <= kBearer.size() ||
-      std::string_view(*header).substr(0, kBearer.size()) != kBearer)
+  // RFC 6750 section 2.1: `Bearer` 1*SP token, where the scheme is compared
+  // case-insensitively (RFC 9110 section 11.1).
+  static constexpr std::string_view kScheme = "bearer";
+  std::string_view value = header ? std::string_view(*header) : std::string_view();
+  const bool scheme_ok =
+      value.size() > kScheme.size() && value[kScheme.size()] == ' ' &&
+      std::equal(kScheme.begin(), kScheme.end(), value.begin(), [](char want, char got) {
+        return want == std::tolower(static_cast<unsigned char>(got));
+      });
+  if (scheme_ok) value.remove_prefix(kScheme.size());
+  while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+  if (!scheme_ok || value.empty())
     return Status(StatusCode::kUnauthenticated,
                   "missing bearer token (metadata \"authorization: Bearer TOKEN\")");
-  auto id = tokens.Find(std::string_view(*header).substr(kBearer.size()));
+  auto id = tokens.Find(value);
   if (!id) return Status(StatusCode::kUnauthenticated, "unknown bearer token");
   if (!(id->roles & role))
     return Status(StatusCode::kPermissionDenied,

@@ -587,6 +587,24 @@ class LedgerServiceImpl final : public v1::Ledger::Service {
         if (p.target().empty() || p.target() == t->name()) sub.last[{t, p.stream()}] = p.position();
     }
 
+    // A resume point beyond a stream's head cannot come from this ledger:
+    // the server lags behind the one the client read (a replica, a restored
+    // backup) or holds another history. Waiting silently would stall the
+    // client; it is told instead, and may retry once the server caught up.
+    for (const auto& [key, pos] : sub.last) {
+      if (pos == 0) continue;
+      CAIRN_ASSIGN_OR_RETURN(auto session, const_cast<Target*>(key.target)->Acquire());
+      CAIRN_ASSIGN_OR_RETURN(auto head, session->store().GetHead(key.stream));
+      if (pos > head.position)
+        return Status(StatusCode::kOutOfRange,
+                      std::string(req.stream().empty() ? "after_positions" : "after_position") +
+                          ": " + std::to_string(pos) + " is beyond the head of stream '" +
+                          key.stream + "' on target '" + key.target->name() + "' (position " +
+                          std::to_string(head.position) +
+                          "): this server is behind the ledger the position came from, or "
+                          "holds another history");
+    }
+
     // History, then attach to the hubs, then read once more what was
     // committed in between (duplicates from the queue are dropped below).
     CAIRN_RETURN_IF_ERROR(CatchUpAll(sub, targets, req.stream()));
@@ -673,7 +691,9 @@ class ServerImpl final : public LedgerServer {
   void Wait() override { server_->Wait(); }
   void Shutdown() override {
     std::call_once(once_, [this] {
-      service_->Stop();  // ends subscriptions
+      if (auto* health = server_->GetHealthCheckService())
+        health->SetServingStatus(false);  // every service, "" included
+      service_->Stop();                   // ends subscriptions
       server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
     });
   }
@@ -743,6 +763,10 @@ StatusOr<std::unique_ptr<LedgerServer>> LedgerServer::Start(ServerOptions option
     impl->service_->Stop();
     return UnavailableError("--listen: cannot listen on " + impl->options_.listen);
   }
+  // Per-service probes (grpc-health-probe -service=cairn.v1.Ledger, Kubernetes)
+  // ask by the service's full name; the default service knows only "".
+  if (auto* health = impl->server_->GetHealthCheckService())
+    health->SetServingStatus(v1::Ledger::service_full_name(), true);
   return std::unique_ptr<LedgerServer>(std::move(impl));
 }
 
