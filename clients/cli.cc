@@ -226,6 +226,12 @@ runner::RunnerOptions CliContext::RunnerOptionsFromGlobals() const {
   return options;
 }
 
+runner::RunnerOptions CliContext::ReadOnlyRunnerOptions() const {
+  runner::RunnerOptions options = RunnerOptionsFromGlobals();
+  options.open.create_missing = false;
+  return options;
+}
+
 std::unique_ptr<runner::Runner> CliContext::OpenRunner(const runner::RunnerOptions& options,
                                                        int* exit_code) const {
   auto runner = runner::Runner::Open(database, options);

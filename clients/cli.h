@@ -42,6 +42,10 @@ struct CliContext {
 
   // Runner options from the globals; commands add their own before Open.
   runner::RunnerOptions RunnerOptionsFromGlobals() const;
+  // The same for commands that only read (status, history, verify, drift,
+  // plan, diff, report): a SQLite target that does not exist is an error
+  // (exit 4 naming the path), never a new empty file.
+  runner::RunnerOptions ReadOnlyRunnerOptions() const;
   // Opens a Runner on --database. On error prints it and sets *exit_code.
   std::unique_ptr<runner::Runner> OpenRunner(const runner::RunnerOptions& options,
                                              int* exit_code) const;

@@ -20,7 +20,7 @@ CommandAction SetupDiff(CLI::App* cmd) {
   cmd->add_flag("--down", f->down, "also print the reverse (desired to live)");
   return [f](CliContext& ctx) -> int {
     int rc;
-    runner::RunnerOptions options = ctx.RunnerOptionsFromGlobals();
+    runner::RunnerOptions options = ctx.ReadOnlyRunnerOptions();
     options.any_stream = true;  // the live schema only: no stream needed
     auto runner = ctx.OpenRunner(options, &rc);
     if (!runner) return rc;

@@ -12,7 +12,7 @@ namespace {
 CommandAction SetupDrift(CLI::App* cmd) {
   return [](CliContext& ctx) -> int {
     int rc;
-    auto runner = ctx.OpenRunner(ctx.RunnerOptionsFromGlobals(), &rc);
+    auto runner = ctx.OpenRunner(ctx.ReadOnlyRunnerOptions(), &rc);
     if (!runner) return rc;
     auto d = runner::CheckDrift(*runner);
     if (!d.ok()) return Fail(d.status());

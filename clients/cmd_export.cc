@@ -172,7 +172,7 @@ int RunExport(CliContext& ctx, const ExportOptions& o) {
 }  // namespace
 
 std::unique_ptr<OpenLedger> OpenLedgerOf(const CliContext& ctx, const std::string& url_text,
-                                         int* exit_code, bool any_stream) {
+                                         int* exit_code, bool any_stream, bool create) {
   const std::string& text = url_text.empty() ? ctx.database : url_text;
   if (text.empty()) {
     std::fprintf(stderr, "cairn: error: no database: give --database or set DATABASE_URL\n");
@@ -184,7 +184,9 @@ std::unique_ptr<OpenLedger> OpenLedgerOf(const CliContext& ctx, const std::strin
     *exit_code = Fail(url.status(), /*connecting=*/true);
     return nullptr;
   }
-  auto conn = db::Connection::Open(*url);
+  db::OpenOptions open;
+  open.create_missing = create;
+  auto conn = db::Connection::Open(*url, open);
   if (!conn.ok()) {
     *exit_code = Fail(conn.status(), /*connecting=*/true);
     return nullptr;

@@ -32,8 +32,10 @@ struct OpenLedger {
 // Opens `url` (ctx.database, the target, when empty). On error prints it and
 // sets *exit_code. The target's stream is resolved from its ledger
 // (ledger::ResolveStream; `any_stream`: the caller reads every stream).
+// A SQLite file that does not exist is an error (exit 4) unless `create`.
 std::unique_ptr<OpenLedger> OpenLedgerOf(const CliContext& ctx, const std::string& url,
-                                         int* exit_code, bool any_stream = false);
+                                         int* exit_code, bool any_stream = false,
+                                         bool create = false);
 
 }  // namespace cairn::cli
 

@@ -209,7 +209,7 @@ int RunForward(CliContext& ctx, const ForwardOptions& o) {
   if (!o.stream.empty()) scoped.stream = o.stream;
   auto source = OpenLedgerOf(scoped, "", &rc, o.all_streams);
   if (!source) return rc;
-  auto central = OpenLedgerOf(scoped, o.to, &rc);
+  auto central = OpenLedgerOf(scoped, o.to, &rc, /*any_stream=*/false, /*create=*/true);
   if (!central) return rc;
   if (Status s = central->store->EnsureSchema(); !s.ok()) return Fail(s.Annotate("--to"));
   // Who the source is: its target id (written now if its ledger predates

@@ -107,7 +107,7 @@ CommandSetup View(const char* json_help, int (*show)(runner::Runner&, bool json)
     cmd->add_flag("--json", *json_out, json_help);
     return [json_out, show, files](CliContext& ctx) -> int {
       int rc;
-      runner::RunnerOptions options = ctx.RunnerOptionsFromGlobals();
+      runner::RunnerOptions options = ctx.ReadOnlyRunnerOptions();
       options.prefetch_files = files;
       auto runner = ctx.OpenRunner(options, &rc);
       if (!runner) return rc;

@@ -22,7 +22,7 @@ CommandAction SetupPlan(CLI::App* cmd) {
                 "include pending files numbered below the current version");
   cmd->add_flag("--json", f->json, "print the plan as JSON");
   return [f](CliContext& ctx) -> int {
-    runner::RunnerOptions options = ctx.RunnerOptionsFromGlobals();
+    runner::RunnerOptions options = ctx.ReadOnlyRunnerOptions();
     options.allow_out_of_order = f->allow_out_of_order;
     int rc;
     auto runner = ctx.OpenRunner(options, &rc);

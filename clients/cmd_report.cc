@@ -70,7 +70,7 @@ int Store(StatusOr<report::Report> built, report::Report* out) {
 // The events read from the database directly.
 int BuildDirect(const ReportArgs& args, CliContext& ctx, const report::ReportOptions& opts,
                 report::Report* out) {
-  runner::RunnerOptions options = ctx.RunnerOptionsFromGlobals();
+  runner::RunnerOptions options = ctx.ReadOnlyRunnerOptions();
   // Streams named by the report's own options need no default stream.
   options.any_stream = args.all_streams || !args.streams.empty();
   int rc;

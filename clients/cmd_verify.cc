@@ -73,7 +73,7 @@ int RunVerify(CliContext& ctx, const VerifyFlags& flags) {
     expected = std::move(*a);
   }
   int rc;
-  auto runner = ctx.OpenRunner(ctx.RunnerOptionsFromGlobals(), &rc);
+  auto runner = ctx.OpenRunner(ctx.ReadOnlyRunnerOptions(), &rc);
   if (!runner) return rc;
   const std::string& stream = runner->stream();
   std::optional<ledger::Anchor> saved;

@@ -84,7 +84,8 @@ StatusOr<BaselineReport> Baseline(Runner& runner, const BaselineOptions& options
         "; a baseline only adopts a database cairn has not migrated; nothing was written");
   }
   bool known = false;
-  for (const Migration& m : files) known = known || m.id == options.to;
+  for (const Migration& m : files)
+    known = known || ledger::CompareMigrationIds(m.id, options.to) == 0;
   if (!known) {
     return NotFoundError("baseline --to " + options.to + ": no migration file has that id in " +
                          runner.options().dir + "; " + NearestIds(files, options.to));

@@ -183,7 +183,7 @@ std::optional<RunReport> Runner::NothingPending(const MigrateOptions& options) {
     return std::nullopt;
   bool to_known = !options.to;
   for (const MigrationSummary& m : files) {
-    if (options.to && m.id == *options.to) to_known = true;
+    if (options.to && ledger::CompareMigrationIds(m.id, *options.to) == 0) to_known = true;
     auto it = state.migrations.find(m.id);
     if (it != state.migrations.end() && it->second.status == ledger::MigrationStatus::kApplied) {
       if (!it->second.checksum.empty() && it->second.checksum != m.checksum) return std::nullopt;
@@ -242,8 +242,9 @@ StatusOr<MigratePlan> Runner::PlanMigrate(const MigrateOptions& options) {
     }
   }
   if (options.to) {
-    bool known = std::any_of(files.begin(), files.end(),
-                             [&](const Migration& m) { return m.id == *options.to; });
+    bool known = std::any_of(files.begin(), files.end(), [&](const Migration& m) {
+      return ledger::CompareMigrationIds(m.id, *options.to) == 0;
+    });
     if (!known)
       refusals.push_back("--to " + *options.to + ": no migration file has that number in " +
                          options_.dir);

@@ -159,6 +159,65 @@ TEST(ClientsCliUsageTest, AFailureIsPrintedOnce) {
   EXPECT_THAT(r.err, Not(StartsWith("error ")));
 }
 
+// A mistyped SQLite path under a read-only command is exit 4 naming the
+// path, and no file appears; a command that writes still creates it.
+TEST(ClientsCliUsageTest, ReadOnlyCommandsNeverCreateADatabase) {
+  TempDir dir;
+  const std::string migrations = WriteMigrations(dir, 1);
+  const std::string typo = dir.File("campsu.db");
+  const std::vector<std::vector<std::string>> commands = {
+      {"status"},
+      {"status", "--json"},
+      {"history"},
+      {"verify"},
+      {"drift"},
+      {"plan"},
+      {"diff"},
+      {"report", "--out", dir.File("r.html")},
+      {"export", "--format", "jsonl", "--out", dir.File("e.jsonl")}};
+  for (const auto& command : commands) {
+    std::vector<std::string> args{"-d", "sqlite:" + typo, "--dir", migrations};
+    args.insert(args.end(), command.begin(), command.end());
+    ProcessResult r = Cairn(args);
+    EXPECT_EQ(r.exit_code, 4) << command[0] << ": " << r.err;
+    EXPECT_THAT(r.err, HasSubstr("'" + typo + "' does not exist")) << command[0];
+    EXPECT_EQ(CountLines(r.err), 1) << command[0] << ": " << r.err;
+    EXPECT_FALSE(fs::exists(typo)) << command[0] << " created " << typo;
+  }
+  ProcessResult r = Cairn({"-d", "sqlite:" + typo, "--dir", migrations, "migrate"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(fs::exists(typo));
+  EXPECT_EQ(Cairn({"-d", "sqlite:" + typo, "--dir", migrations, "status"}).exit_code, 0);
+}
+
+// Migration numbers compare by value: `--to 2` names 0002_t2.sql.
+TEST(ClientsCliUsageTest, ToNamesAMigrationByItsNumbersValue) {
+  TempDir dir;
+  const std::string migrations = WriteMigrations(dir, 3);
+  const std::vector<std::string> target{"-d", "sqlite:" + dir.File("a.db"), "--dir", migrations};
+  auto run = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), target.begin(), target.end());
+    return Cairn(args);
+  };
+  ProcessResult up = run({"migrate", "--to", "2"});
+  ASSERT_EQ(up.exit_code, 0) << up.err;
+  ProcessResult plan = run({"plan", "--to", "3"});
+  EXPECT_EQ(plan.exit_code, 0) << plan.err;
+  EXPECT_THAT(plan.out, HasSubstr("0003")) << plan.out;
+  ProcessResult status = run({"status", "--json"});
+  EXPECT_THAT(status.out, HasSubstr("\"version\": \"0002\"")) << status.out;
+  ProcessResult none = run({"migrate", "--to", "2"});
+  EXPECT_EQ(none.exit_code, 0) << none.err;
+  ProcessResult down = run({"rollback", "--to", "1"});
+  ASSERT_EQ(down.exit_code, 0) << down.err;
+  status = run({"status", "--json"});
+  EXPECT_THAT(status.out, HasSubstr("\"version\": \"0001\"")) << status.out;
+  // A number no file has is still refused, naming it.
+  ProcessResult unknown = run({"migrate", "--to", "7"});
+  EXPECT_EQ(unknown.exit_code, 3) << unknown.err;
+  EXPECT_THAT(unknown.err, HasSubstr("--to 7: no migration file has that number"));
+}
+
 TEST(ClientsCliUsageTest, WarningsHaveOnePrefix) {
   TempDir dir;
   const std::string migrations = WriteMigrations(dir, 2);

@@ -2,6 +2,7 @@
 // built from values.
 #include <sqlite3.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 #include <cctype>
 #include <cerrno>
@@ -369,11 +370,16 @@ Status SetJournalMode(sqlite3* db, const DatabaseUrl& url) {
 StatusOr<std::unique_ptr<Connection>> OpenSqlite(const DatabaseUrl& url,
                                                  const OpenOptions& options) {
   sqlite3* db = nullptr;
-  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+  if (options.create_missing) flags |= SQLITE_OPEN_CREATE;
   int rc = sqlite3_open_v2(url.sqlite_path.c_str(), &db, flags, nullptr);
   if (rc != SQLITE_OK) {
     std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
     sqlite3_close_v2(db);
+    struct stat st;
+    if (!options.create_missing && ::stat(url.sqlite_path.c_str(), &st) != 0 && errno == ENOENT)
+      return NotFoundError("SQLite database '" + url.sqlite_path +
+                           "' does not exist (this command never creates one)");
     return UnavailableError("cannot open SQLite database '" + url.sqlite_path + "': " + msg);
   }
   sqlite3_extended_result_codes(db, 1);

@@ -133,14 +133,19 @@ struct OpenOptions {
   std::chrono::milliseconds busy_timeout{60000};
   // Application name shown in pg_stat_activity.
   std::string application_name = "cairn";
+  // SQLite: create the file when it does not exist. Read-only commands turn
+  // this off, so a mistyped path is kNotFound naming it instead of a new,
+  // empty database.
+  bool create_missing = true;
 };
 
 class Transaction;
 
 class Connection {
  public:
-  // Opens a session. SQLite creates the file if it does not exist; its parent
-  // directory must exist. PostgreSQL connects with the URL as given.
+  // Opens a session. SQLite creates the file if it does not exist (unless
+  // options.create_missing is false); its parent directory must exist. PostgreSQL connects with the
+  // URL as given.
   static StatusOr<std::unique_ptr<Connection>> Open(const DatabaseUrl& url,
                                                     const OpenOptions& options = {});
 
