@@ -8,6 +8,7 @@
 #include "cairn/runner/unfinished.h"
 #include "cli.h"
 #include "cli_output.h"
+#include "history_filter.h"
 #include "net_exec.h"
 #include "remote_flags.h"
 #if !CAIRN_CLI_LOCAL
@@ -75,21 +76,29 @@ int ShowStatus(runner::Runner& runner, bool json_out) {
   return kExitOk;
 }
 
-int ShowHistory(runner::Runner& runner, bool json_out) {
+int ShowHistory(runner::Runner& runner, bool json_out, const HistoryFilter& filter) {
   // Folded on the way, so that unfinished work is named after the events
-  // (docs/transactions.md, "Interrupted runs").
+  // (docs/transactions.md, "Interrupted runs"); the filters choose only what
+  // is printed.
   cairn::ledger::StateBuilder state("");
   bool prepare = false;  // the last run was prepared: `cairn commit`/`abort` ends it
-  int64_t shown = 0;
+  int64_t seen = 0;
+  NewestEvents newest(filter.limit);
   Status s = runner.History([&](const v1::Event& e) {
-    PrintHistoryEvent(e, json_out);
+    if (filter.Matches(e)) {
+      if (filter.limit > 0)
+        newest.Add(e);
+      else
+        PrintHistoryEvent(e, json_out);
+    }
     state.Apply(e);
     if (e.has_run_started()) prepare = e.run_started().prepare();
-    ++shown;
+    ++seen;
     return true;
   });
   if (!s.ok()) return Fail(s);
-  auto why = WhyNoEvents(runner, shown);
+  for (const v1::Event& e : newest.events()) PrintHistoryEvent(e, json_out);
+  auto why = WhyNoEvents(runner, seen);
   if (!why.ok()) return Fail(why.status());
   // --json keeps stdout to events, one per line; the other lines go to stderr.
   if (!why->empty()) std::fprintf(json_out ? stderr : stdout, "%s\n", why->c_str());
@@ -120,14 +129,23 @@ CommandSetup View(const char* json_help, int (*show)(runner::Runner&, bool json)
 CommandAction HistorySetup(CLI::App* cmd) {
   auto remote = std::make_shared<RemoteFlags>();
   remote->Add(cmd);
-  CommandAction local = View("print one JSON object per line", ShowHistory)(cmd);
-  return [remote, local, cmd](CliContext& ctx) -> int {
-    if (remote->server.empty()) return local(ctx);
+  auto json_out = std::make_shared<bool>(false);
+  cmd->add_flag("--json", *json_out, "print one JSON object per line");
+  auto filter = std::make_shared<HistoryFilter>();
+  filter->Add(cmd);
+  return [remote, json_out, filter](CliContext& ctx) -> int {
+    if (Status s = filter->Resolve(ledger::NowMicros()); !s.ok()) return Fail(s);
+    if (!remote->server.empty()) {
 #if CAIRN_CLI_LOCAL
-    return RunInCairnNet();
+      return RunInCairnNet();
 #else
-    return RemoteHistory(*remote, ctx.stream, cmd->count("--json") > 0);
+      return RemoteHistory(*remote, ctx.stream, *json_out, *filter);
 #endif
+    }
+    int rc;
+    auto runner = ctx.OpenRunner(ctx.ReadOnlyRunnerOptions(), &rc);
+    if (!runner) return rc;
+    return ShowHistory(*runner, *json_out, *filter);
   };
 }
 

@@ -72,7 +72,8 @@ StatusOr<v1::StreamInfo> ResolveStream(client::LedgerClient& client, const std::
                        (names.empty() ? std::string("none") : names) + ")");
 }
 
-int RemoteHistory(const RemoteFlags& flags, const std::string& stream, bool json_out) {
+int RemoteHistory(const RemoteFlags& flags, const std::string& stream, bool json_out,
+                  const HistoryFilter& filter) {
   int rc;
   auto c = flags.Connect(&rc);
   if (!c) return rc;
@@ -82,11 +83,19 @@ int RemoteHistory(const RemoteFlags& flags, const std::string& stream, bool json
   req.set_stream(info->stream());
   req.set_target(info->target());
   req.set_limit(1000);
+  if (!filter.since.empty())  // the server skips what is older; Matches decides
+    ledger::MicrosToTimestamp(filter.since_micros, req.mutable_recorded_after());
+  NewestEvents newest(filter.limit);
   Status s = c->ReadAll(req, [&](const v1::LedgerRecord& r) {
-    PrintHistoryEvent(r.event(), json_out);
+    if (!filter.Matches(r.event())) return true;
+    if (filter.limit > 0)
+      newest.Add(r.event());
+    else
+      PrintHistoryEvent(r.event(), json_out);
     return true;
   });
   if (!s.ok()) return Fail(s.Annotate("server " + flags.server));
+  for (const v1::Event& e : newest.events()) PrintHistoryEvent(e, json_out);
   return kExitOk;
 }
 

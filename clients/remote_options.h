@@ -6,6 +6,7 @@
 #include <string>
 
 #include "cairn/base/status.h"
+#include "history_filter.h"
 #include "ledger_client.h"
 #include "remote_flags.h"
 
@@ -21,7 +22,8 @@ StatusOr<v1::StreamInfo> ResolveStream(client::LedgerClient& client, const std::
 
 // `history --server`: reads a stream from the server and prints it like
 // `history`. An empty stream name picks the server's only stream.
-int RemoteHistory(const RemoteFlags& flags, const std::string& stream, bool json_out);
+int RemoteHistory(const RemoteFlags& flags, const std::string& stream, bool json_out,
+                  const HistoryFilter& filter);
 
 }  // namespace cairn::cli
 

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include "tests/support/test_support.h"
 
@@ -216,6 +217,57 @@ TEST(ClientsCliUsageTest, ToNamesAMigrationByItsNumbersValue) {
   ProcessResult unknown = run({"migrate", "--to", "7"});
   EXPECT_EQ(unknown.exit_code, 3) << unknown.err;
   EXPECT_THAT(unknown.err, HasSubstr("--to 7: no migration file has that number"));
+}
+
+std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
+
+TEST(ClientsCliUsageTest, HistoryFiltersByCountTimeAndMigration) {
+  TempDir dir;
+  const std::string migrations = WriteMigrations(dir, 3);
+  const std::vector<std::string> target{"-d", "sqlite:" + dir.File("a.db"), "--dir", migrations};
+  auto history = [&](std::vector<std::string> flags) {
+    std::vector<std::string> args = target;
+    args.push_back("history");
+    args.push_back("--json");
+    args.insert(args.end(), flags.begin(), flags.end());
+    return Cairn(args);
+  };
+  ASSERT_EQ(Cairn({"-d", "sqlite:" + dir.File("a.db"), "--dir", migrations, "migrate"}).exit_code,
+            0);
+  const auto all = Lines(history({}).out);
+  ASSERT_GE(all.size(), 8u);
+
+  // --limit: the newest N, in order.
+  auto newest = Lines(history({"--limit", "2"}).out);
+  ASSERT_EQ(newest.size(), 2u);
+  EXPECT_EQ(newest[0], all[all.size() - 2]);
+  EXPECT_EQ(newest[1], all.back());
+
+  // --migration by value, combined with --limit.
+  auto two = Lines(history({"--migration", "2"}).out);
+  ASSERT_FALSE(two.empty());
+  EXPECT_LT(two.size(), all.size());
+  for (const auto& line : two) EXPECT_THAT(line, HasSubstr("\"migration_id\":\"0002\""));
+  auto last_of_two = Lines(history({"--migration", "0002", "--limit", "1"}).out);
+  ASSERT_EQ(last_of_two.size(), 1u);
+  EXPECT_EQ(last_of_two[0], two.back());
+
+  // --since: a duration ago, a date, an RFC 3339 time with an offset.
+  EXPECT_EQ(Lines(history({"--since", "1d"}).out).size(), all.size());
+  EXPECT_EQ(Lines(history({"--since", "2000-01-01"}).out).size(), all.size());
+  EXPECT_TRUE(history({"--since", "2999-01-01T00:00:00+02:00"}).out.empty());
+
+  // Malformed values: one usage line naming the flag, exit 2.
+  ProcessResult bad = history({"--since", "2026-13-01"});
+  EXPECT_EQ(bad.exit_code, 2) << bad.err;
+  EXPECT_THAT(bad.err, StartsWith("cairn: error: --since '2026-13-01': expected"));
+  EXPECT_EQ(CountLines(bad.err), 1) << bad.err;
+  EXPECT_EQ(history({"--limit", "0"}).exit_code, 2);
 }
 
 TEST(ClientsCliUsageTest, WarningsHaveOnePrefix) {

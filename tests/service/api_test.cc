@@ -502,6 +502,20 @@ TEST_F(ServiceApiTest, CliHistoryAndSubscribeThroughTheServer) {
                        server_->address(), "--token-file", *tokens_ + ".reader", "--json"});
   ASSERT_EQ(remote.exit_code, 0) << remote.err;
   EXPECT_EQ(remote.out, local.out);
+  // The filters give the same answer through the server.
+  const std::vector<std::string> filters{"--migration", "2", "--limit", "2", "--since", "7d"};
+  std::vector<std::string> local_args{"--stream", kStream, "history", "--json"};
+  local_args.insert(local_args.end(), filters.begin(), filters.end());
+  ProcessResult local_filtered = RunCairn(tdb_->url(), dir_->path(), local_args);
+  std::vector<std::string> remote_args{CairnBinary(),  "--stream",           kStream,
+                                       "history",      "--server",           server_->address(),
+                                       "--token-file", *tokens_ + ".reader", "--json"};
+  remote_args.insert(remote_args.end(), filters.begin(), filters.end());
+  ProcessResult remote_filtered = RunProcess(remote_args);
+  ASSERT_EQ(remote_filtered.exit_code, 0) << remote_filtered.err;
+  EXPECT_EQ(std::count(local_filtered.out.begin(), local_filtered.out.end(), '\n'), 2)
+      << local_filtered.out;
+  EXPECT_EQ(remote_filtered.out, local_filtered.out);
 
   ProcessResult sub =
       RunProcess({CairnBinary(), "subscribe", "--server", server_->address(), "--stream", kStream,
