@@ -310,9 +310,9 @@ int CliMain(int argc, char** argv) {
   CLI::App* completion_cmd = app.add_subcommand(
       "completion", "print the shell completion script (bash: source <(cairn completion bash))");
   std::string completion_shell;
-  completion_cmd->add_option("shell", completion_shell, "bash or zsh")
+  completion_cmd->add_option("shell", completion_shell, "bash, zsh or fish")
       ->required()
-      ->check(CLI::IsMember({"bash", "zsh"}));
+      ->check(CLI::IsMember({"bash", "zsh", "fish"}));
   std::string help_topic;
   help_cmd->add_option("command", help_topic, "the command to explain");
 
@@ -354,7 +354,10 @@ int CliMain(int argc, char** argv) {
     return kExitOk;
   }
   if (completion_cmd->parsed()) {
-    std::fputs(completion_shell == "bash" ? kCompletionBash : kCompletionZsh, stdout);
+    std::fputs(completion_shell == "bash"  ? kCompletionBash
+               : completion_shell == "zsh" ? kCompletionZsh
+                                           : kCompletionFish,
+               stdout);
     return kExitOk;
   }
   if (help_cmd->parsed()) {

@@ -27,6 +27,7 @@ TEST_PACKAGES=(
   chromium   # headless browser that opens `cairn report` pages in the tests and benchmark
   python3-grpcio python3-protobuf openssl
   dpkg-dev file   # cpack -G DEB runs dpkg-shlibdeps and file (docs/install.md)
+  fish            # the fish completion's test runs it (tests/clients/cli_usage_test.cc)
 )
 
 case "$MODE" in

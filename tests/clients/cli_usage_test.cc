@@ -141,6 +141,17 @@ TEST(ClientsCliUsageTest, CompletionPrintsTheInstalledScripts) {
                   CairnBinary()});
   EXPECT_EQ(r.out, "--steps\n") << r.err;
   r = Cairn({"completion", "fish"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, ReadFileOrDie(CAIRN_SOURCE_ROOT "/scripts/completion/cairn.fish"));
+  // fish (installed by scripts/install-deps.sh all) completes commands and
+  // a command's options from the binary's help.
+  r = RunProcess({"/usr/bin/fish", "--no-config", "-c",
+                  "\"$argv[1]\" completion fish | source; complete -C\"$argv[1] rollback --ste\"; "
+                  "complete -C\"$argv[1] statu\"",
+                  CairnBinary()});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "--steps\nstatus\n") << r.err;
+  r = Cairn({"completion", "tcsh"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(CountLines(r.err), 1) << r.err;
 }

@@ -56,7 +56,8 @@ TEST_F(ClientsInstallTest, LaysOutTheFiles) {
   EXPECT_EQ(fs::read_symlink(Cairn()).string(), "../lib/cairn/cairn");
   for (const char* f :
        {"lib/cairn/cairn", "lib/cairn/cairn-net", "lib/cairn/cairn-pg.so", "share/man/man1/cairn.1",
-        "share/bash-completion/completions/cairn", "share/zsh/vendor-completions/_cairn"})
+        "share/bash-completion/completions/cairn", "share/zsh/vendor-completions/_cairn",
+        "share/fish/vendor_completions.d/cairn.fish"})
     EXPECT_TRUE(fs::is_regular_file(P(f))) << f << " not installed";
   EXPECT_FALSE(fs::exists(P("bin/cairn-net")));
   EXPECT_FALSE(fs::exists(P("bin/cairn-pg.so")));
