@@ -368,6 +368,15 @@ TEST_P(FaultRecoveryKillTest, RacingRunnersAndTheBridgeFinishEveryKilledRun) {
     // first trial), and restarted at once or after the racers are done.
     const int bridge_kill_at = k == 0 || uniform(0, 1) ? uniform(0, kills - 1) : -1;
     const bool bridge_restart_at_once = uniform(0, 1);
+    bool bridge_down = false, bridge_killed = false;
+    auto kill_bridge = [&] {
+      bridge->Kill(SIGKILL);
+      EXPECT_EQ(bridge->Wait().signal, SIGKILL) << "the bridge had stopped on its own";
+      ++bridge_kills;
+      bridge_killed = true;
+      bridge_down = !bridge_restart_at_once;
+      if (!bridge_down) bridge = std::make_unique<Child>(BridgeArgv(uniform(1, 7)));
+    };
 
     std::string trace = "trial " + std::to_string(k) + ": 8 x cairn " + cmd[0] + "; lock timeouts";
     std::vector<std::unique_ptr<Child>> racers;
@@ -426,13 +435,10 @@ TEST_P(FaultRecoveryKillTest, RacingRunnersAndTheBridgeFinishEveryKilledRun) {
       was_holder[victim] = holder;
       ++sent;
       trace += holder ? " (holder)" : " (any)";
-      if (j == bridge_kill_at) {
-        bridge->Kill(SIGKILL);
-        bridge->Wait();
-        ++bridge_kills;
-        if (bridge_restart_at_once) bridge = std::make_unique<Child>(BridgeArgv(uniform(1, 7)));
-      }
+      if (j == bridge_kill_at) kill_bridge();
     }
+    // The racers were all done before the bridge's moment: it dies now.
+    if (bridge_kill_at >= 0 && !bridge_killed) kill_bridge();
     SCOPED_TRACE(trace);
     for (int i = 0; i < kRacers; ++i) {
       ProcessResult r = racers[i]->Wait();
@@ -451,7 +457,10 @@ TEST_P(FaultRecoveryKillTest, RacingRunnersAndTheBridgeFinishEveryKilledRun) {
       EXPECT_EQ(r.exit_code, 0) << "runner " << i << ": " << r.out << r.err;
     }
     if (HasFailure()) return;
-    if (bridge->Exited()) bridge = std::make_unique<Child>(BridgeArgv(uniform(1, 7)));
+    if (bridge_down) {
+      bridge = std::make_unique<Child>(BridgeArgv(uniform(1, 7)));
+      bridge_down = false;
+    }
     ASSERT_TRUE(WaitFor([&] { return RunnerSessionsGone(); }));
 
     // The next ordinary command finishes the work.
@@ -463,6 +472,7 @@ TEST_P(FaultRecoveryKillTest, RacingRunnersAndTheBridgeFinishEveryKilledRun) {
     ASSERT_TRUE(WaitFor([&] { return BridgePosition() == head; }, 60000))
         << "the bridge stopped at " << BridgePosition() << " of " << head;
     ExpectDelivered(clients);
+    ASSERT_FALSE(bridge->Exited()) << "the bridge stopped on its own: " << bridge->Wait().err;
     if (HasFailure()) return;
   }
   StopWhenCaughtUp(*bridge);
@@ -470,6 +480,7 @@ TEST_P(FaultRecoveryKillTest, RacingRunnersAndTheBridgeFinishEveryKilledRun) {
       "%d trials: %d runner kills sent, %d hit a running cairn (%d the lock holder); %d bridge "
       "kills; %d runners gave up on the lock (exit 7)\n",
       trials, sent, landed, holder_kills, bridge_kills, gave_up);
+  EXPECT_GT(bridge_kills, 0);
   EXPECT_GE(holder_kills, sent / 4)
       << "few kills hit the runner at work: the test exercised little";
 }
