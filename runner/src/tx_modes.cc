@@ -19,6 +19,30 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// SQLite: room kept inside the database file for the records of a failing
+// --tx none run (docs/transactions.md, "A full disk during compensation"):
+// one row of zeros in cairn_reserve, created when such a run starts. When a
+// record cannot be written for want of space, Record deletes the row in the
+// record's own transaction: its pages join the file's free list and the
+// record reuses them, so the file does not grow.
+constexpr int64_t kReserveBytes = 64 * 1024;
+
+void ReserveRoomForRecords(db::Connection& conn) {
+  if (conn.backend() != db::Backend::kSqlite) return;
+  Status s = [&]() -> Status {
+    CAIRN_ASSIGN_OR_RETURN(auto tx, conn.Begin());
+    CAIRN_RETURN_IF_ERROR(conn.Execute("CREATE TABLE IF NOT EXISTS cairn_reserve (id INTEGER "
+                                       "PRIMARY KEY, pad BLOB NOT NULL)")
+                              .status());
+    CAIRN_RETURN_IF_ERROR(
+        conn.Execute("INSERT OR IGNORE INTO cairn_reserve (id, pad) VALUES (1, zeroblob($1))",
+                     {db::Value(kReserveBytes)})
+            .status());
+    return tx->Commit();
+  }();
+  if (!s.ok()) spdlog::warn("cannot reserve room for the run's records: {}", s.ToString());
+}
+
 int64_t MicrosSince(Clock::time_point t0) {
   return std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t0).count();
 }
@@ -279,6 +303,7 @@ class NoTransaction final : public Strategy {
   }
 
   Status Run() override {
+    ReserveRoomForRecords(ctx_.conn());
     std::vector<const Migration*> applied;
     for (const Migration* m : req_.plan) {
       // Stopped: no compensation; what committed is recorded, and a rerun
@@ -318,6 +343,9 @@ class NoTransaction final : public Strategy {
         "compensation: migration " + failed.id + " failed in a --tx none run";
     std::vector<std::string> compensated;
     std::string comp_error;
+    // A failed compensation is recorded with the RunFinished, in one
+    // transaction (the reserved room, when the disk is full, takes both).
+    std::vector<v1::Event> records;
     for (const Migration* m : undo) {
       std::string why;
       const bool outside = MustRunOutside(*m, back, &why);
@@ -329,10 +357,8 @@ class NoTransaction final : public Strategy {
         comp_error = "; compensation failed at " + m->file + ":" + std::to_string(cf.line) + ": " +
                      cf.message;
         spdlog::error("compensation of {} failed: {}", m->id, cf.message);
-        std::vector<v1::Event> events;
-        if (!outside) events.push_back(ctx_.Started(*m, back, false));
-        events.push_back(ctx_.Failed(*m, back, cf, r));
-        CAIRN_RETURN_IF_ERROR(ctx_.Record(events));
+        if (!outside) records.push_back(ctx_.Started(*m, back, false));
+        records.push_back(ctx_.Failed(*m, back, cf, r));
         ctx_.report().compensation_failed = true;
         break;
       }
@@ -364,7 +390,12 @@ class NoTransaction final : public Strategy {
                       failed.file + ":" + std::to_string(f.line) + ": " + f.message + summary);
     for (const std::string& id : compensated)
       fin.mutable_run_finished()->add_compensated_migration_ids(id);
-    return ctx_.Record({fin});
+    records.push_back(std::move(fin));
+    Status recorded = ctx_.Record(records);
+    if (!recorded.ok() && report.compensation_failed)
+      return recorded.Annotate("the failed compensation could not be recorded (" +
+                               comp_error.substr(2) + ")");
+    return recorded;
   }
 };
 
@@ -492,17 +523,30 @@ Status RunContext::Append(const v1::Event& e) {
 
 Status RunContext::Record(const std::vector<v1::Event>& events) {
   const int64_t before = head_;
-  CAIRN_ASSIGN_OR_RETURN(auto tx, Begin());
-  for (const v1::Event& e : events) {
-    Status s = Append(e);
-    if (!s.ok()) {
-      head_ = before;
-      return s;
+  auto record = [&](bool release_reserve) -> Status {
+    CAIRN_ASSIGN_OR_RETURN(auto tx, Begin());
+    if (release_reserve) {
+      CAIRN_ASSIGN_OR_RETURN(int64_t freed, conn_.Execute("DELETE FROM cairn_reserve"));
+      if (freed == 0) return Status(StatusCode::kResourceExhausted, "no room was reserved");
     }
-  }
-  Status c = tx->Commit();
-  if (!c.ok()) head_ = before;
-  return c;
+    for (const v1::Event& e : events) {
+      Status s = Append(e);
+      if (!s.ok()) {
+        head_ = before;
+        return s;
+      }
+    }
+    Status c = tx->Commit();
+    if (!c.ok()) head_ = before;
+    return c;
+  };
+  Status s = record(false);
+  if (s.code() != StatusCode::kResourceExhausted || conn_.backend() != db::Backend::kSqlite)
+    return s;
+  // The disk is full: the room reserved at the start of the run takes it.
+  if (!record(true).ok()) return s;
+  spdlog::warn("the disk is full: recorded in the room reserved for this ({})", s.message());
+  return Status::Ok();
 }
 
 StepResult RunContext::RunSql(const Migration& m, const Section& section) {

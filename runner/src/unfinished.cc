@@ -101,6 +101,25 @@ std::vector<std::string> UnfinishedWork(const ledger::StreamState& state, bool p
     out.push_back(line + IntentNote(p));
   }
   const ledger::RunRecord& run = state.last_run;
+  // A --tx none run that failed and whose compensation failed too (exit 8).
+  // migrate: a migration still applied that failed during the run failed
+  // in its down section, so undoing it failed. rollback: one this run rolled
+  // back that failed after that failed to be applied again.
+  if (run.finished_at != 0 && run.mode == v1::TRANSACTION_MODE_NONE &&
+      run.outcome == v1::RUN_OUTCOME_FAILED) {
+    const bool up = run.direction != v1::DIRECTION_DOWN;
+    for (const auto& [id, r] : state.migrations) {
+      const bool applied = r.status == ledger::MigrationStatus::kApplied;
+      if (r.failed_at < run.started_at || applied != up ||
+          (!up && r.rolled_back_at < run.started_at))
+        continue;
+      out.push_back("compensation failed: run " + run.run_id + " (--tx none) failed and " +
+                    (up ? "undoing " : "applying again ") + Named(r) + " failed too (" +
+                    r.last_error +
+                    "): the database is partly migrated; see `cairn history`, fix the cause, then "
+                    "`cairn migrate` or `cairn rollback`");
+    }
+  }
   if (!run.run_id.empty() && run.finished_at == 0 && !prepared) {
     out.push_back("unfinished run: " + run.run_id + " (" +
                   (run.direction == v1::DIRECTION_DOWN ? "rollback" : "migrate") + ", started " +

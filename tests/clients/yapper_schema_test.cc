@@ -12,122 +12,14 @@
 #include <signal.h>
 
 #include <map>
-#include <nlohmann/json.hpp>
 #include <set>
 #include <tuple>
 
-#include "cairn/ledger/export.h"
 #include "tests/clients/yapper_test_util.h"
 #include "tests/service/service_test_util.h"
 
 namespace cairn::testing {
 namespace {
-
-using nlohmann::json;
-
-// Yapper's tables, written from what Yapper's code does (issue 22): events
-// with a server-side default time and no time zone, subscriptions keyed by
-// (client_id, label), unread keyed (client_id, label, event_id) on
-// PostgreSQL and (client_id, event_id) on SQLite, with foreign keys to
-// events and to subscriptions. `unread_extra` is appended to unread's
-// definition (a constraint the bridge cannot satisfy, for the mismatch test).
-std::string YapperDdl(db::Backend backend, const std::string& unread_extra = "") {
-  if (backend == db::Backend::kPostgres) {
-    return "CREATE TABLE events (id SERIAL PRIMARY KEY, label TEXT NOT NULL, data TEXT NOT NULL,"
-           " created_at TIMESTAMP DEFAULT now());\n"
-           "CREATE TABLE subscriptions (client_id TEXT NOT NULL, label TEXT NOT NULL,"
-           " created_at TIMESTAMP DEFAULT now(), PRIMARY KEY (client_id, label));\n"
-           "CREATE TABLE unread (client_id TEXT NOT NULL, label TEXT NOT NULL,"
-           " event_id INTEGER NOT NULL REFERENCES events (id),"
-           " PRIMARY KEY (client_id, label, event_id),"
-           " FOREIGN KEY (client_id, label) REFERENCES subscriptions (client_id, label)" +
-           unread_extra + ");\n";
-  }
-  return "CREATE TABLE events (id INTEGER PRIMARY KEY AUTOINCREMENT, label TEXT NOT NULL,"
-         " data TEXT NOT NULL, created_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP);\n"
-         "CREATE TABLE subscriptions (client_id TEXT NOT NULL, label TEXT NOT NULL,"
-         " created_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP, PRIMARY KEY (client_id, label));\n"
-         "CREATE TABLE unread (client_id TEXT NOT NULL, label TEXT NOT NULL,"
-         " event_id INTEGER NOT NULL, PRIMARY KEY (client_id, event_id),"
-         " FOREIGN KEY (event_id) REFERENCES events (id),"
-         " FOREIGN KEY (client_id, label) REFERENCES subscriptions (client_id, label)" +
-         unread_extra + ");\n";
-}
-
-const std::vector<std::string> kMigrationLabels = {"migration.started", "migration.batch_applied",
-                                                   "migration.applied", "migration.rolled_back",
-                                                   "migration.failed"};
-
-// The clients of issue 22 (and one that hears nothing), and their labels.
-std::map<std::string, std::set<std::string>> Clients() {
-  std::set<std::string> every(kMigrationLabels.begin(), kMigrationLabels.end());
-  std::set<std::string> both = every;
-  both.insert("*");
-  return {{"handlers", every},
-          {"everything", both},
-          {"firehose", {"*"}},
-          {"alerts", {"migration.failed"}},
-          {"bystander", {"chat.message"}}};
-}
-
-// What the docs promise for one ledger event (docs/yapper-bridge.md).
-struct Expected {
-  std::string label, migration_id, direction, description, started_at, created_at;
-};
-
-std::string DirectionName(v1::Direction d) { return d == v1::DIRECTION_DOWN ? "down" : "up"; }
-
-// "2026-11-21T10:15:30.123456Z" -> "2026-11-21 10:15:30.123456": the UTC
-// wall time as both backends' created_at is read back below.
-std::string WallTime(const google::protobuf::Timestamp& ts) {
-  std::string t = ledger::FormatMicros(ledger::TimestampToMicros(ts));
-  t[10] = ' ';
-  t.pop_back();
-  return t;
-}
-
-// Every mappable event of `ledger` by position, derived from the ledger
-// alone: the label, and the fields the bridge must carry.
-std::map<int64_t, Expected> ExpectedEvents(const std::vector<v1::Event>& ledger) {
-  std::map<int64_t, Expected> out;
-  std::map<std::string, const v1::Event*> started;  // run_id/migration_id
-  for (const auto& e : ledger) {
-    Expected x;
-    const std::string id = ledger::BodyMigrationId(e);
-    switch (e.body_case()) {
-      case v1::Event::kMigrationStarted:
-        started[e.run_id() + "/" + id] = &e;
-        x.label = "migration.started";
-        x.direction = DirectionName(e.migration_started().direction());
-        break;
-      case v1::Event::kBatchApplied:
-        x.label = "migration.batch_applied";
-        x.direction = DirectionName(e.batch_applied().direction());
-        break;
-      case v1::Event::kMigrationCommitted:
-        x.direction = DirectionName(e.migration_committed().direction());
-        x.label = x.direction == "down" ? "migration.rolled_back" : "migration.applied";
-        break;
-      case v1::Event::kMigrationRolledBack:
-        x.label = "migration.rolled_back";
-        x.direction = "down";
-        break;
-      case v1::Event::kMigrationFailed:
-        x.label = "migration.failed";
-        x.direction = DirectionName(e.migration_failed().direction());
-        break;
-      default:
-        continue;
-    }
-    const v1::Event* s = started.at(e.run_id() + "/" + id);
-    x.migration_id = id;
-    x.description = s->migration_started().description();
-    x.started_at = ledger::FormatMicros(ledger::TimestampToMicros(s->recorded_at()));
-    x.created_at = WallTime(e.recorded_at());
-    out[e.position()] = x;
-  }
-  return out;
-}
 
 // "Sqlite" or "Postgres", as the other tests name their cases.
 std::string BackendOf(const ::testing::TestParamInfo<std::tuple<db::Backend, bool>>& info) {
@@ -141,13 +33,8 @@ class YapperSchemaTest : public ::testing::TestWithParam<std::tuple<db::Backend,
  protected:
   void SetUp() override {
     if (!CreateDatabases(std::get<0>(GetParam()))) return;
-    auto y = yapper_->Connect();
-    // SQLite: WAL, so that polling the position never waits behind the
-    // bridge's back-to-back write transactions.
-    if (y->backend() == db::Backend::kSqlite)
-      CAIRN_ASSERT_OK(y->Query("PRAGMA journal_mode=WAL").status());
-    CAIRN_ASSERT_OK(
-        y->ExecuteScript(prelude_ + YapperDdl(y->backend(), unread_extra_), nullptr, nullptr));
+    CreateYapperTables(prelude_, unread_extra_);
+    if (HasFatalFailure()) return;
     WriteFile(dir_.File("0001_items.sql"),
               "-- cairn:up\n"
               "CREATE TABLE items (id INTEGER PRIMARY KEY, v INTEGER NOT NULL);\n"
@@ -162,16 +49,6 @@ class YapperSchemaTest : public ::testing::TestWithParam<std::tuple<db::Backend,
               "UPDATE items SET v = 0 WHERE id > :after AND id <= :upto;\n");
     WriteFile(dir_.File("0003_plain.sql"),
               "-- cairn:up\nCREATE TABLE plain (id INTEGER);\n-- cairn:down\nDROP TABLE plain;\n");
-  }
-
-  void Subscribe(const std::map<std::string, std::set<std::string>>& clients) {
-    auto y = yapper_->Connect();
-    for (const auto& [client, labels] : clients) {
-      for (const auto& label : labels) {
-        CAIRN_ASSERT_OK(y->Execute("INSERT INTO subscriptions (client_id, label) VALUES ($1, $2)",
-                                   {db::Value(client), db::Value(label)}));
-      }
-    }
   }
 
   // The bridge's argv: through the server when there is one.
@@ -225,109 +102,6 @@ class YapperSchemaTest : public ::testing::TestWithParam<std::tuple<db::Backend,
     *bridge = StartBridge(restart);
   }
 
-  // Every mappable ledger event is in Yapper's events table once, in ledger
-  // order (by events.id), with the promised data; each client's unread rows
-  // (what Yapper's listen() returns) hold the events it subscribed to once,
-  // labelled with the subscription that matched; the foreign keys hold.
-  void ExpectDelivered(const std::map<std::string, std::set<std::string>>& clients) {
-    const auto expected = ExpectedEvents(LedgerEvents());
-    auto y = yapper_->Connect();
-    const bool pg = y->backend() == db::Backend::kPostgres;
-    CAIRN_ASSERT_OK_AND_ASSIGN(
-        auto events,
-        y->Query(pg ? "SELECT id, label, data, to_char(created_at, 'YYYY-MM-DD HH24:MI:SS.US') "
-                      "FROM events ORDER BY id"
-                    : "SELECT id, label, data, created_at FROM events ORDER BY id"));
-    std::vector<int64_t> positions;
-    std::map<int64_t, int64_t> position_of_id;
-    int batches = 0, down_batches = 0;
-    for (const auto& row : events) {
-      json data = json::parse(row[2].AsText(), nullptr, false);
-      ASSERT_TRUE(data.is_object()) << row[2].AsText();
-      const int64_t position = data["position"].get<int64_t>();
-      positions.push_back(position);
-      position_of_id[row[0].AsInt()] = position;
-      ASSERT_TRUE(expected.count(position)) << "not a mappable ledger event: " << data.dump();
-      const Expected& x = expected.at(position);
-      EXPECT_EQ(row[1].AsText(), x.label) << data.dump();
-      EXPECT_EQ(data["revision"], x.migration_id) << data.dump();
-      EXPECT_EQ(data["migration_id"], x.migration_id) << data.dump();
-      EXPECT_EQ(data["direction"], x.direction) << data.dump();
-      EXPECT_EQ(data["description"], x.description) << data.dump();
-      EXPECT_EQ(data["started_at"], x.started_at) << data.dump();
-      EXPECT_EQ(data["storage_type"], "table") << data.dump();
-      EXPECT_EQ(data["stream"], "campus");
-      EXPECT_TRUE(data["actor"]["user"].is_string());
-      EXPECT_EQ(data["error"].is_string(), x.label == "migration.failed") << data.dump();
-      EXPECT_EQ(row[3].AsText(), x.created_at) << "created_at is not recorded_at in UTC";
-      if (x.label == "migration.batch_applied") {
-        ++batches;
-        if (x.direction == "down") ++down_batches;
-        EXPECT_TRUE(data["batch_number"].is_number()) << data.dump();
-      }
-    }
-    // Once each, in ledger order.
-    std::vector<int64_t> want;
-    for (const auto& [position, x] : expected) want.push_back(position);
-    EXPECT_EQ(positions, want);
-    // The up run, the rollback, the re-run before the failure: 50 each.
-    EXPECT_EQ(batches, 150);
-    EXPECT_EQ(down_batches, 50);
-
-    for (const auto& [client, labels] : clients) {
-      std::vector<int64_t> want_ids;
-      std::vector<std::string> want_labels;
-      for (const auto& [id, position] : position_of_id) {
-        const std::string& label = expected.at(position).label;
-        if (labels.count(label)) {
-          want_ids.push_back(id);
-          want_labels.push_back(label);
-        } else if (labels.count("*")) {
-          want_ids.push_back(id);
-          want_labels.push_back("*");
-        }
-      }
-      CAIRN_ASSERT_OK_AND_ASSIGN(
-          auto rows, y->Query("SELECT u.event_id, u.label FROM unread u JOIN events e ON "
-                              "e.id = u.event_id WHERE u.client_id = $1 ORDER BY e.id",
-                              {db::Value(client)}));
-      std::vector<int64_t> got_ids;
-      std::vector<std::string> got_labels;
-      for (const auto& r : rows) {
-        got_ids.push_back(r[0].AsInt());
-        got_labels.push_back(r[1].AsText());
-      }
-      EXPECT_EQ(got_ids, want_ids) << client;
-      EXPECT_EQ(got_labels, want_labels) << client;
-    }
-    CAIRN_ASSERT_OK_AND_ASSIGN(auto alerts,
-                               y->Query("SELECT count(*) FROM unread WHERE client_id = 'alerts'"));
-    EXPECT_EQ(alerts[0][0].AsInt(), 1);
-
-    // Yapper's foreign keys hold.
-    if (pg) {
-      CAIRN_ASSERT_OK_AND_ASSIGN(auto fks,
-                                 y->Query("SELECT count(*) FROM pg_constraint WHERE conrelid = "
-                                          "'unread'::regclass AND contype = 'f' AND convalidated"));
-      EXPECT_EQ(fks[0][0].AsInt(), 2);
-      CAIRN_ASSERT_OK_AND_ASSIGN(auto off,
-                                 y->Query("SELECT count(*) FROM pg_trigger WHERE tgrelid = "
-                                          "'unread'::regclass AND tgenabled = 'D'"));
-      EXPECT_EQ(off[0][0].AsInt(), 0);
-    } else {
-      CAIRN_ASSERT_OK_AND_ASSIGN(auto violations, y->Query("PRAGMA foreign_key_check"));
-      EXPECT_TRUE(violations.empty()) << violations.size() << " foreign key violation(s)";
-    }
-    CAIRN_ASSERT_OK_AND_ASSIGN(
-        auto orphans,
-        y->Query("SELECT (SELECT count(*) FROM unread u LEFT JOIN subscriptions s ON "
-                 "s.client_id = u.client_id AND s.label = u.label WHERE s.client_id IS NULL), "
-                 "(SELECT count(*) FROM unread u LEFT JOIN events e ON e.id = u.event_id "
-                 "WHERE e.id IS NULL)"));
-    EXPECT_EQ(orphans[0][0].AsInt(), 0);
-    EXPECT_EQ(orphans[0][1].AsInt(), 0);
-  }
-
   std::string prelude_, unread_extra_;  // more DDL before Yapper's and in unread
   std::unique_ptr<ServerProcess> server_;
   const std::map<std::string, std::string> kBridgeEnv{{"PGTZ", "Pacific/Chatham"}};
@@ -362,7 +136,15 @@ TEST_P(YapperSchemaTest, EveryClientGetsEveryEventOnceAcrossKillsMidBatch) {
   WriteFile(dir_.File("0004_bad.sql"), "-- cairn:up\nCREATE TABLE nope (;\n");
   EXPECT_EQ(Runner({"migrate", "--batch-size", "4"}), 1);
   StopWhenCaughtUp(*bridge);
-  ExpectDelivered(clients);
+  DeliveredCounts counts;
+  ExpectDelivered(clients, &counts);
+  // The up run, the rollback, the re-run before the failure: 50 each.
+  EXPECT_EQ(counts.batches, 150);
+  EXPECT_EQ(counts.down_batches, 50);
+  auto y = yapper_->Connect();
+  CAIRN_ASSERT_OK_AND_ASSIGN(auto alerts,
+                             y->Query("SELECT count(*) FROM unread WHERE client_id = 'alerts'"));
+  EXPECT_EQ(alerts[0][0].AsInt(), 1);
 }
 
 INSTANTIATE_TEST_SUITE_P(Sources, YapperSchemaTest,

@@ -14,6 +14,7 @@
 namespace cairn::testing {
 namespace {
 
+using nlohmann::json;
 using ::testing::AnyOf;
 using ::testing::HasSubstr;
 
@@ -107,6 +108,79 @@ TEST(FaultDiskFullTest, FileSizeLimitAtAnyPointLosesNothingAndALaterRunCompletes
   auto rows = conn->Query("SELECT count(*) FROM big");
   ASSERT_TRUE(rows.ok());
   EXPECT_EQ((*rows)[0][0].AsInt(), 2000);
+}
+
+// A --tx none run whose compensation fails on a full disk (exit 8): the
+// failed compensation and the RunFinished must still reach the ledger. The
+// disk is made full on cairn's own connection by the down section of 0001,
+// which caps the file at its current size (`PRAGMA max_page_count = 1`
+// cannot go below it) and then inserts 1 MB. Its MigrationFailed carries the
+// statement (over 1 KB, so its ledger row needs a page of its own): with the
+// file capped and no free page, only the room cairn reserved when the run
+// started (cairn_reserve, docs/transactions.md) can take it.
+TEST(FaultDiskFullTest, FailedCompensationIsRecordedOnAFullDisk) {
+  auto tdb = TestDatabase::Create(db::Backend::kSqlite);
+  ASSERT_TRUE(tdb);
+  TempDir dir;
+  const std::string padding(1500, 'x');
+  WriteFile(dir.File("0001_t.sql"),
+            "-- cairn:up\nCREATE TABLE t (b BLOB);\n-- cairn:down\nPRAGMA max_page_count = 1;\n"
+            "INSERT INTO t (b) VALUES (randomblob(1000000)) /* " +
+                padding + " */;\n");
+  WriteFile(dir.File("0002_f.sql"),
+            "-- cairn:up\nINSERT INTO nosuch VALUES (1);\n-- cairn:down\nSELECT 1;\n");
+
+  ProcessResult r = RunCairn(tdb->url(), dir.path(), {"migrate", "--tx", "none"});
+  ASSERT_EQ(r.exit_code, cli::kExitCompensationFailed) << r.out << r.err;
+  EXPECT_THAT(r.err, HasSubstr("the disk is full: recorded in the room reserved")) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("compensation failed")) << r.err;
+
+  // The ledger: 0001's failed down, then the RunFinished saying so.
+  std::vector<json> events = History(*tdb, dir.path());
+  ASSERT_GE(events.size(), 2u);
+  const json& failed = events[events.size() - 2];
+  const json& finished = events.back();
+  EXPECT_EQ(failed.value("type", ""), "migration_failed") << failed.dump();
+  EXPECT_EQ(failed.value("migration_id", ""), "0001");
+  EXPECT_EQ(failed.value("direction", ""), "DIRECTION_DOWN");
+  EXPECT_THAT(failed.value("error", ""), HasSubstr("full"));
+  EXPECT_EQ(finished.value("type", ""), "run_finished") << finished.dump();
+  EXPECT_EQ(finished.value("outcome", ""), "RUN_OUTCOME_FAILED");
+  EXPECT_THAT(finished.value("error", ""),
+              HasSubstr("compensation failed at 0001_t.sql:5: database or disk is full"));
+  EXPECT_THAT(finished.value("error", ""), HasSubstr("still applied: 0001"));
+  auto conn = tdb->Connect();
+  ASSERT_TRUE(conn);
+  auto reserve = conn->Query("SELECT count(*) FROM cairn_reserve");
+  ASSERT_TRUE(reserve.ok()) << reserve.status().ToString();
+  EXPECT_EQ((*reserve)[0][0].AsInt(), 0) << "the disk was not full: the reserve was not used";
+
+  // status names the failed compensation; the chain verifies.
+  json st = StatusJson(*tdb, dir.path());
+  EXPECT_EQ(StateOf(st, "0001"), "applied");
+  EXPECT_EQ(StateOf(st, "0002"), "failed");
+  ASSERT_EQ(st["problems"].size(), 1u) << st.dump(2);
+  EXPECT_THAT(st["problems"][0].get<std::string>(),
+              HasSubstr("compensation failed: run " + finished.value("run_id", "")));
+  EXPECT_THAT(st["problems"][0].get<std::string>(), HasSubstr("migration 0001 (t)"));
+  ProcessResult text = RunCairn(tdb->url(), dir.path(), {"status"});
+  EXPECT_THAT(text.out, HasSubstr("warning: compensation failed")) << text.out;
+  EXPECT_EQ(RunCairn(tdb->url(), dir.path(), {"verify"}).exit_code, 0);
+
+  // Space is back (a new connection has no cap) and 0002 is fixed: the next
+  // migrate finishes, with nothing left to report, and reserves room again.
+  WriteFile(dir.File("0002_f.sql"),
+            "-- cairn:up\nCREATE TABLE f (id INTEGER);\n-- cairn:down\nDROP TABLE f;\n");
+  r = RunCairn(tdb->url(), dir.path(), {"migrate", "--tx", "none"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  st = StatusJson(*tdb, dir.path());
+  EXPECT_EQ(StateOf(st, "0002"), "applied");
+  EXPECT_TRUE(st["problems"].empty()) << st.dump(2);
+  EXPECT_TRUE(TableExists(*conn, "f"));
+  reserve = conn->Query("SELECT count(*) FROM cairn_reserve");
+  ASSERT_TRUE(reserve.ok());
+  EXPECT_EQ((*reserve)[0][0].AsInt(), 1);
+  EXPECT_EQ(RunCairn(tdb->url(), dir.path(), {"verify"}).exit_code, 0);
 }
 
 }  // namespace

@@ -65,7 +65,9 @@ std::unique_ptr<TestDatabase> TestDatabase::Create(db::Backend backend) {
     if (req != nullptr && std::string(req) == "1") {
       ADD_FAILURE() << "CAIRN_REQUIRE_PG=1 but CAIRN_TEST_PG_URL is not set";
     } else {
-      [] { GTEST_SKIP() << "PostgreSQL not available: set CAIRN_TEST_PG_URL (scripts/test.sh does)"; }();
+      [] {
+        GTEST_SKIP() << "PostgreSQL not available: set CAIRN_TEST_PG_URL (scripts/test.sh does)";
+      }();
     }
     return nullptr;
   }
@@ -179,14 +181,24 @@ void Child::Kill(int sig) {
 }
 
 ProcessResult Child::Wait() {
-  ProcessResult r;
   if (!reaped_) {
-    r = Reap(pid_);
+    status_ = Reap(pid_);
     reaped_ = true;
   }
+  ProcessResult r = status_;
   r.out = ReadFileOrDie(out_path_);
   r.err = ReadFileOrDie(err_path_);
   return r;
+}
+
+bool Child::Exited() {
+  if (reaped_ || pid_ <= 0) return true;
+  int status = 0;
+  if (waitpid(pid_, &status, WNOHANG) != pid_) return false;
+  if (WIFEXITED(status)) status_.exit_code = WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) status_.signal = WTERMSIG(status);
+  reaped_ = true;
+  return true;
 }
 
 std::string CairnBinary() { return CAIRN_BIN; }

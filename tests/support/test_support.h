@@ -80,9 +80,13 @@ class Child {
   void Kill(int sig);
   // Waits for exit; returns the result like RunProcess (output is captured to files).
   ProcessResult Wait();
+  // True once the process has exited (reaps it without blocking; Wait then
+  // returns at once).
+  bool Exited();
 
  private:
   pid_t pid_ = -1;
+  ProcessResult status_;  // exit status, once reaped
   std::string out_path_, err_path_;
   std::unique_ptr<TempDir> dir_;
   bool reaped_ = false;
