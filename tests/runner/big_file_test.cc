@@ -216,6 +216,33 @@ std::pair<int, long> RunMeasured(const std::vector<std::string>& argv) {
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, ru.ru_maxrss};
 }
 
+// A large migration of another tool's layout is parsed once per process
+// while its files are unchanged (ScanMigrations and then LoadMigrations both
+// read it); an edit to either file is seen by the next read.
+TEST(RunnerBigFileFormatsTest, AnEditedFileIsReadAgain) {
+  TempDir dir;
+  WriteFile(dir.File("001_a.up.sql"), "CREATE TABLE t (id INT);\n");
+  WriteFile(dir.File("001_a.down.sql"), "DROP TABLE t;\n");
+  using runner::Format;
+  auto first = runner::internal::LoadFormatStreamingAbove(dir.path(), Format::kGolangMigrate, 0);
+  auto again = runner::internal::LoadFormatStreamingAbove(dir.path(), Format::kGolangMigrate, 0);
+  ASSERT_TRUE(first.ok() && again.ok());
+  ASSERT_EQ(first->size(), 1u);
+  EXPECT_EQ((*first)[0].checksum, (*again)[0].checksum);
+  EXPECT_EQ((*again)[0].down->facts.statements, 1);
+  WriteFile(dir.File("001_a.down.sql"), "DROP TABLE t;\nSELECT 1;\n");
+  auto edited = runner::internal::LoadFormatStreamingAbove(dir.path(), Format::kGolangMigrate, 0);
+  ASSERT_TRUE(edited.ok()) << edited.status().message();
+  EXPECT_NE((*edited)[0].checksum, (*first)[0].checksum);
+  EXPECT_EQ((*edited)[0].down->facts.statements, 2);
+  EXPECT_EQ(SectionText((*edited)[0], *(*edited)[0].down), "DROP TABLE t;\nSELECT 1;\n");
+  WriteFile(dir.File("001_a.up.sql"), "CREATE TABLE t (id INT);\nSELECT 2;\n");
+  auto up_edited =
+      runner::internal::LoadFormatStreamingAbove(dir.path(), Format::kGolangMigrate, 0);
+  ASSERT_TRUE(up_edited.ok()) << up_edited.status().message();
+  EXPECT_EQ((*up_edited)[0].up.facts.statements, 2);
+}
+
 // Writes `bytes` of 800-row INSERTs into `table` (columns id, v) from id
 // `first_id` on; returns the next id.
 int64_t WriteRows(std::ofstream& f, const std::string& table, int64_t first_id, size_t bytes) {

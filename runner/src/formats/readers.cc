@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -107,6 +108,51 @@ uint64_t TotalSize(std::initializer_list<const std::string*> paths) {
     total += static_cast<uint64_t>(st.st_size);
   }
   return total;
+}
+
+// A large migration is parsed once per process while its files' stat
+// information (device, inode, size, modification and change times) stays
+// the same: `migrate` scans the folder (ScanMigrations) and then loads it,
+// and both read other tools' files. ParseMigrationAt does the same for
+// cairn's large files; their sections are read back against their digests
+// anyway. `key` names the migration; a file that cannot be stat'ed is never
+// remembered.
+StatusOr<Migration> OncePerProcess(const std::string& key,
+                                   std::initializer_list<const std::string*> paths,
+                                   const std::function<StatusOr<Migration>()>& parse) {
+  struct Stamp {
+    dev_t dev;
+    ino_t ino;
+    off_t size;
+    timespec mtime, ctime;
+    bool operator==(const Stamp& o) const {
+      return dev == o.dev && ino == o.ino && size == o.size && mtime.tv_sec == o.mtime.tv_sec &&
+             mtime.tv_nsec == o.mtime.tv_nsec && ctime.tv_sec == o.ctime.tv_sec &&
+             ctime.tv_nsec == o.ctime.tv_nsec;
+    }
+  };
+  struct Remembered {
+    std::vector<Stamp> stamps;
+    Migration m;
+  };
+  static std::mutex mu;
+  static std::map<std::string, Remembered> parsed;
+  std::vector<Stamp> stamps;
+  for (const std::string* p : paths) {
+    if (p->empty()) continue;
+    struct stat st {};
+    if (::stat(p->c_str(), &st) != 0) return parse();
+    stamps.push_back({st.st_dev, st.st_ino, st.st_size, st.st_mtim, st.st_ctim});
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    if (auto it = parsed.find(key); it != parsed.end() && it->second.stamps == stamps)
+      return it->second.m;
+  }
+  CAIRN_ASSIGN_OR_RETURN(Migration m, parse());
+  std::lock_guard<std::mutex> lock(mu);
+  parsed[key] = Remembered{std::move(stamps), m};
+  return m;
 }
 
 std::string_view Trim(std::string_view s) {
@@ -249,7 +295,11 @@ StatusOr<Migration> ReadTwoFiles(const std::string& id, const std::string& name,
                                  const std::string& up_file, const std::string& up_path,
                                  const std::string& down_path, size_t keep_in_memory) {
   if (TotalSize({&up_path, &down_path}) > keep_in_memory)
-    return StreamTwoFiles(id, name, up_file, up_path, down_path);
+    return OncePerProcess(
+        "two\n" + id + "\n" + name + "\n" + up_file + "\n" + up_path + "\n" + down_path,
+        {&up_path, &down_path}, [&]() -> StatusOr<Migration> {
+          return StreamTwoFiles(id, name, up_file, up_path, down_path);
+        });
   CAIRN_ASSIGN_OR_RETURN(std::string up, internal::ReadFileAt(AT_FDCWD, up_path, up_path));
   std::optional<std::string> down;
   if (!down_path.empty()) {
@@ -319,14 +369,37 @@ class DbmateLines {
   bool no_tx_ = false, seen_up_ = false;
 };
 
+// ReadDbmateFile's streaming pass: the sections stay in the file.
+StatusOr<Migration> StreamDbmateFile(const std::string& path, DbmateLines* lines) {
+  internal::MigrationLineParser parser(path, /*keep_sql=*/false);
+  CAIRN_RETURN_IF_ERROR(parser.Start("1_x.sql"));
+  source::CanonicalHasher checksum(/*background=*/true);
+  Status parse;  // the parse's first error; the markers are still checked to the end
+  CAIRN_RETURN_IF_ERROR(ForEachLineOf(path, [&](const source::Line& l) -> Status {
+    checksum.AddLine(l.text);
+    CAIRN_ASSIGN_OR_RETURN(source::Line d, lines->Take(l));
+    if (parse.ok()) parse = parser.AddLine(d);
+    return Status::Ok();
+  }));
+  CAIRN_RETURN_IF_ERROR(lines->Finish());
+  CAIRN_RETURN_IF_ERROR(parse);
+  CAIRN_ASSIGN_OR_RETURN(Migration m, parser.Finish());
+  m.checksum = checksum.Finish();
+  m.no_transaction = m.no_transaction || lines->no_tx();
+  return m;
+}
+
 // A dbmate file: read whole when of at most `keep_in_memory` bytes; else in one streaming pass
 // that leaves its sections in the file. Errors come in the same order either
 // way: a marker error first, then a missing up marker, then the parse's.
 StatusOr<Migration> ReadDbmateFile(const std::string& path, size_t keep_in_memory) {
   DbmateLines lines(path);
   const bool stream = TotalSize({&path}) > keep_in_memory;
+  if (stream)
+    return OncePerProcess("dbmate\n" + path, {&path},
+                          [&]() -> StatusOr<Migration> { return StreamDbmateFile(path, &lines); });
   Migration m;
-  if (!stream) {
+  {
     CAIRN_ASSIGN_OR_RETURN(std::string text, internal::ReadFileAt(AT_FDCWD, path, path));
     std::string synth;
     CAIRN_RETURN_IF_ERROR(source::ForEachLine(text, [&](const source::Line& l) -> Status {
@@ -338,21 +411,6 @@ StatusOr<Migration> ReadDbmateFile(const std::string& path, size_t keep_in_memor
     CAIRN_RETURN_IF_ERROR(lines.Finish());
     CAIRN_ASSIGN_OR_RETURN(m, ParseMigration(path, "1_x.sql", synth));
     m.checksum = CanonicalChecksum(text);
-  } else {
-    internal::MigrationLineParser parser(path, /*keep_sql=*/false);
-    CAIRN_RETURN_IF_ERROR(parser.Start("1_x.sql"));
-    source::CanonicalHasher checksum(/*background=*/true);
-    Status parse;  // the parse's first error; the markers are still checked to the end
-    CAIRN_RETURN_IF_ERROR(ForEachLineOf(path, [&](const source::Line& l) -> Status {
-      checksum.AddLine(l.text);
-      CAIRN_ASSIGN_OR_RETURN(source::Line d, lines.Take(l));
-      if (parse.ok()) parse = parser.AddLine(d);
-      return Status::Ok();
-    }));
-    CAIRN_RETURN_IF_ERROR(lines.Finish());
-    CAIRN_RETURN_IF_ERROR(parse);
-    CAIRN_ASSIGN_OR_RETURN(m, parser.Finish());
-    m.checksum = checksum.Finish();
   }
   m.no_transaction = m.no_transaction || lines.no_tx();
   return m;
