@@ -243,6 +243,30 @@ TEST(RunnerBigFileFormatsTest, AnEditedFileIsReadAgain) {
   EXPECT_EQ((*up_edited)[0].up.facts.statements, 2);
 }
 
+// `cairn adopt` compares a Flyway repeatable script's checksum read in
+// blocks: the same number as Flyway's over the whole text, whatever the line
+// ends and wherever a block boundary falls (a CR at one, a CRLF across one).
+TEST(RunnerBigFileFormatsTest, FlywayChecksumOfAFileReadInBlocks) {
+  std::string big = "\xEF\xBB\xBF-- header\r\n";
+  while (big.size() < (1u << 20) - 1) big += "INSERT INTO t VALUES (1, 'x');\n";
+  big.resize((1u << 20) - 1);
+  std::string cr_at_boundary = big + "\r\nSELECT 1;\rSELECT 2;\n\n";
+  std::string crlf_across = big + "x\r\n" + big + "\r";
+  TempDir dir;
+  int n = 0;
+  for (const std::string& text :
+       {std::string(), std::string("SELECT 1;"), std::string("\xEF\xBB\xBFSELECT 1;\r\n"), big,
+        cr_at_boundary, crlf_across}) {
+    SCOPED_TRACE("case " + std::to_string(n));
+    const std::string path = dir.File("R__case" + std::to_string(n++) + ".sql");
+    WriteFile(path, text);
+    auto crc = runner::internal::FlywayChecksumOfFile(path);
+    ASSERT_TRUE(crc.ok()) << crc.status().message();
+    EXPECT_EQ(*crc, runner::FlywayChecksum(text));
+  }
+  EXPECT_FALSE(runner::internal::FlywayChecksumOfFile(dir.File("missing.sql")).ok());
+}
+
 // Writes `bytes` of 800-row INSERTs into `table` (columns id, v) from id
 // `first_id` on; returns the next id.
 int64_t WriteRows(std::ofstream& f, const std::string& table, int64_t first_id, size_t bytes) {

@@ -16,6 +16,9 @@ namespace cairn::runner::internal {
 StatusOr<std::vector<Migration>> LoadFormatStreamingAbove(const std::string& dir, Format format,
                                                           size_t keep_in_memory);
 
+// FlywayChecksum of the file at `path`, read in blocks.
+StatusOr<int32_t> FlywayChecksumOfFile(const std::string& path);
+
 // Reads `dir` with `read_cairn` unless a foreign format is chosen for it, or
 // cairn's reader fails or finds nothing and the folder is another tool's;
 // then reads it with LoadFormat and converts each migration with `convert`.

@@ -718,24 +718,45 @@ StatusOr<std::optional<Format>> ForeignFormatFor(const std::string& dir,
   return std::optional<Format>(detected);
 }
 
-int32_t FlywayChecksum(std::string_view contents) {
-  static const auto table = [] {
-    std::array<uint32_t, 256> t{};
-    for (uint32_t i = 0; i < 256; ++i) {
-      uint32_t c = i;
-      for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-      t[i] = c;
-    }
-    return t;
-  }();
-  uint32_t crc = 0xFFFFFFFFu;
-  bool first = true;
-  for (std::string_view line : internal::SplitLines(contents)) {
-    if (first && line.substr(0, 3) == "\xEF\xBB\xBF") line.remove_prefix(3);
-    first = false;
-    for (unsigned char c : line) crc = table[(crc ^ c) & 0xFF] ^ (crc >> 8);
+namespace {
+// Flyway's CRC32, fed line by line (FlywayChecksum).
+class FlywayCrc {
+ public:
+  void AddLine(std::string_view line) {
+    static const auto table = [] {
+      std::array<uint32_t, 256> t{};
+      for (uint32_t i = 0; i < 256; ++i) {
+        uint32_t c = i;
+        for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+        t[i] = c;
+      }
+      return t;
+    }();
+    if (first_ && line.substr(0, 3) == "\xEF\xBB\xBF") line.remove_prefix(3);
+    first_ = false;
+    for (unsigned char c : line) crc_ = table[(crc_ ^ c) & 0xFF] ^ (crc_ >> 8);
   }
-  return static_cast<int32_t>(crc ^ 0xFFFFFFFFu);
+  int32_t Finish() const { return static_cast<int32_t>(crc_ ^ 0xFFFFFFFFu); }
+
+ private:
+  uint32_t crc_ = 0xFFFFFFFFu;
+  bool first_ = true;
+};
+}  // namespace
+
+int32_t FlywayChecksum(std::string_view contents) {
+  FlywayCrc crc;
+  for (std::string_view line : internal::SplitLines(contents)) crc.AddLine(line);
+  return crc.Finish();
+}
+
+StatusOr<int32_t> internal::FlywayChecksumOfFile(const std::string& path) {
+  FlywayCrc crc;
+  CAIRN_RETURN_IF_ERROR(ForEachLineOf(path, [&](const source::Line& l) {
+    crc.AddLine(l.text);
+    return Status::Ok();
+  }));
+  return crc.Finish();
 }
 
 }  // namespace cairn::runner
