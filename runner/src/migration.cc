@@ -106,7 +106,7 @@ std::string CanonicalChecksum(std::string_view contents) {
   return hasher.Finish();
 }
 
-namespace {
+namespace internal {
 
 // One pass over the lines of a cairn migration file: directives, sections,
 // the canonical checksum and each section's statements, line by line, so a
@@ -353,11 +353,18 @@ class CairnFileParser {
   Status tx_control_;
 };
 
-}  // namespace
+MigrationLineParser::MigrationLineParser(std::string_view path, bool keep_sql)
+    : parser_(std::make_unique<CairnFileParser>(path, keep_sql)) {}
+MigrationLineParser::~MigrationLineParser() = default;
+Status MigrationLineParser::Start(std::string_view file_name) { return parser_->Start(file_name); }
+Status MigrationLineParser::AddLine(const source::Line& line) { return parser_->AddLine(line); }
+StatusOr<Migration> MigrationLineParser::Finish() { return parser_->Finish(); }
+
+}  // namespace internal
 
 StatusOr<Migration> ParseMigration(std::string_view path, std::string_view file_name,
                                    std::string_view contents) {
-  CairnFileParser parser(path, /*keep_sql=*/true);
+  internal::CairnFileParser parser(path, /*keep_sql=*/true);
   CAIRN_RETURN_IF_ERROR(parser.Start(file_name));
   CAIRN_RETURN_IF_ERROR(
       source::ForEachLine(contents, [&](const source::Line& l) { return parser.AddLine(l); }));
@@ -400,7 +407,7 @@ StatusOr<Migration> ParseMigrationAt(int dir_fd, const std::string& open_name,
       return it->second.m;
     }
   }
-  CairnFileParser parser(path, /*keep_sql=*/false);
+  internal::CairnFileParser parser(path, /*keep_sql=*/false);
   Status s = parser.Start(name);
   if (s.ok())
     s = source::ForEachFileLine(fd, path, 0, UINT64_MAX, 1,

@@ -6,12 +6,14 @@
 #include <sys/stat.h>
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "cairn/base/status.h"
 #include "cairn/runner/migration.h"
+#include "source/file_text.h"
 
 namespace cairn::runner::internal {
 
@@ -47,6 +49,26 @@ Status CheckUniqueIds(const std::string& dir, const std::vector<std::string_view
 StatusOr<Migration> ParseMigrationAt(int dir_fd, const std::string& open_name,
                                      const std::string& name, const std::string& path,
                                      size_t keep_in_memory);
+
+class CairnFileParser;  // migration.cc
+
+// ParseMigration's one pass, fed line by line: for readers that build cairn's
+// text of other tools' files as they read them (formats/readers.cc), so a
+// large file is never held whole. Each line keeps the byte offsets of the
+// file it comes from; without `keep_sql`, sections stay in their file
+// (Section::extent) as ParseMigrationAt keeps those of large cairn files.
+// Errors name `path`.
+class MigrationLineParser {
+ public:
+  MigrationLineParser(std::string_view path, bool keep_sql);
+  ~MigrationLineParser();
+  Status Start(std::string_view file_name);
+  Status AddLine(const source::Line& line);
+  StatusOr<Migration> Finish();
+
+ private:
+  std::unique_ptr<CairnFileParser> parser_;
+};
 
 // Splits `s` into lines, accepting LF, CRLF and CR line ends.
 std::vector<std::string_view> SplitLines(std::string_view s);

@@ -16,8 +16,10 @@
 #include <string>
 #include <vector>
 
+#include "cairn/runner/formats.h"
 #include "cairn/runner/lint.h"
 #include "cairn/runner/migration.h"
+#include "runner/src/formats/dispatch.h"
 #include "runner/src/source/section_text.h"
 #include "tests/support/test_support.h"
 
@@ -214,6 +216,75 @@ std::pair<int, long> RunMeasured(const std::vector<std::string>& argv) {
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, ru.ru_maxrss};
 }
 
+// A large migration of another tool's layout is parsed once per process
+// while its files are unchanged (ScanMigrations and then LoadMigrations both
+// read it); an edit to either file is seen by the next read.
+TEST(RunnerBigFileFormatsTest, AnEditedFileIsReadAgain) {
+  TempDir dir;
+  WriteFile(dir.File("001_a.up.sql"), "CREATE TABLE t (id INT);\n");
+  WriteFile(dir.File("001_a.down.sql"), "DROP TABLE t;\n");
+  using runner::Format;
+  auto first = runner::internal::LoadFormatStreamingAbove(dir.path(), Format::kGolangMigrate, 0);
+  auto again = runner::internal::LoadFormatStreamingAbove(dir.path(), Format::kGolangMigrate, 0);
+  ASSERT_TRUE(first.ok() && again.ok());
+  ASSERT_EQ(first->size(), 1u);
+  EXPECT_EQ((*first)[0].checksum, (*again)[0].checksum);
+  EXPECT_EQ((*again)[0].down->facts.statements, 1);
+  WriteFile(dir.File("001_a.down.sql"), "DROP TABLE t;\nSELECT 1;\n");
+  auto edited = runner::internal::LoadFormatStreamingAbove(dir.path(), Format::kGolangMigrate, 0);
+  ASSERT_TRUE(edited.ok()) << edited.status().message();
+  EXPECT_NE((*edited)[0].checksum, (*first)[0].checksum);
+  EXPECT_EQ((*edited)[0].down->facts.statements, 2);
+  EXPECT_EQ(SectionText((*edited)[0], *(*edited)[0].down), "DROP TABLE t;\nSELECT 1;\n");
+  WriteFile(dir.File("001_a.up.sql"), "CREATE TABLE t (id INT);\nSELECT 2;\n");
+  auto up_edited =
+      runner::internal::LoadFormatStreamingAbove(dir.path(), Format::kGolangMigrate, 0);
+  ASSERT_TRUE(up_edited.ok()) << up_edited.status().message();
+  EXPECT_EQ((*up_edited)[0].up.facts.statements, 2);
+}
+
+// `cairn adopt` compares a Flyway repeatable script's checksum read in
+// blocks: the same number as Flyway's over the whole text, whatever the line
+// ends and wherever a block boundary falls (a CR at one, a CRLF across one).
+TEST(RunnerBigFileFormatsTest, FlywayChecksumOfAFileReadInBlocks) {
+  std::string big = "\xEF\xBB\xBF-- header\r\n";
+  while (big.size() < (1u << 20) - 1) big += "INSERT INTO t VALUES (1, 'x');\n";
+  big.resize((1u << 20) - 1);
+  std::string cr_at_boundary = big + "\r\nSELECT 1;\rSELECT 2;\n\n";
+  std::string crlf_across = big + "x\r\n" + big + "\r";
+  TempDir dir;
+  int n = 0;
+  for (const std::string& text :
+       {std::string(), std::string("SELECT 1;"), std::string("\xEF\xBB\xBFSELECT 1;\r\n"), big,
+        cr_at_boundary, crlf_across}) {
+    SCOPED_TRACE("case " + std::to_string(n));
+    const std::string path = dir.File("R__case" + std::to_string(n++) + ".sql");
+    WriteFile(path, text);
+    auto crc = runner::internal::FlywayChecksumOfFile(path);
+    ASSERT_TRUE(crc.ok()) << crc.status().message();
+    EXPECT_EQ(*crc, runner::FlywayChecksum(text));
+  }
+  EXPECT_FALSE(runner::internal::FlywayChecksumOfFile(dir.File("missing.sql")).ok());
+}
+
+// Writes `bytes` of 800-row INSERTs into `table` (columns id, v) from id
+// `first_id` on; returns the next id.
+int64_t WriteRows(std::ofstream& f, const std::string& table, int64_t first_id, size_t bytes) {
+  size_t size = 0;
+  int64_t id = first_id;
+  std::string stmt;
+  while (size < bytes) {
+    stmt = "INSERT INTO " + table + " VALUES\n";
+    for (int i = 0; i < 800; ++i) {
+      stmt += "  (" + std::to_string(id++) + ", 'a row of a data-heavy migration file')";
+      stmt += i == 799 ? ";\n" : ",\n";
+    }
+    f << stmt;
+    size += stmt.size();
+  }
+  return id;
+}
+
 // A 200 MB migration applies with a peak RSS far below its size: the file
 // is read in blocks and run in groups, never held whole.
 // (SQLite: the reading and grouping are the same on both backends; the
@@ -227,18 +298,7 @@ TEST(RunnerBigFileMemoryTest, A200MBMigrationRunsInBoundedMemory) {
   {
     std::ofstream f(mdir + "/0001_big.sql", std::ios::binary);
     f << "-- cairn:up\nCREATE TABLE big (id INTEGER PRIMARY KEY, v TEXT);\n";
-    size_t size = 0;
-    int id = 0;
-    std::string stmt;
-    while (size < 200'000'000) {
-      stmt = "INSERT INTO big VALUES\n";
-      for (int i = 0; i < 800; ++i) {
-        stmt += "  (" + std::to_string(++id) + ", 'a row of a data-heavy migration file')";
-        stmt += i == 799 ? ";\n" : ",\n";
-      }
-      f << stmt;
-      size += stmt.size();
-    }
+    WriteRows(f, "big", 1, 200'000'000);
     f << "-- cairn:down\nDROP TABLE big;\n";
   }
   auto [code, rss_kib] = RunMeasured(
@@ -296,6 +356,165 @@ TEST(RunnerBigFileLintTest, ABigFileLintsAsItsText) {
   }
   EXPECT_EQ(whole->findings[0].line, 10);  // the first ALTER TABLE: i = 7, line 3 + 7
   EXPECT_EQ(streamed->findings.back().line, 3 + 45'007);
+}
+
+}  // namespace
+}  // namespace cairn
+
+namespace cairn {
+namespace {
+
+using testing::TempDir;
+using testing::WriteFile;
+
+// One folder of another tool's layout: file name (relative) -> text.
+struct FormatCase {
+  runner::Format format;
+  std::vector<std::pair<std::string, std::string>> files;
+};
+
+std::vector<FormatCase> FormatCorpus() {
+  std::string rows = "INSERT INTO t VALUES\n";
+  for (int i = 0; i < 3000; ++i)
+    rows += "  (" + std::to_string(i) + ", 'v;" + std::to_string(i) + "'),\n";
+  rows += "  (-1, 'end');\n";
+  using runner::Format;
+  return {
+      {Format::kDbmate,
+       {{"001_a.sql", "-- migrate:up\nCREATE TABLE t (id INT, v TEXT);\n" + rows +
+                          "-- migrate:down\nDROP TABLE t;\n"},
+        {"002_b.sql",
+         "-- header\r\n-- migrate:up transaction:false\r\nCREATE INDEX "
+         "CONCURRENTLY i ON t (id);  \r\n\r\n-- migrate:down\r\nDROP INDEX i;"},
+        {"003_c.sql", "-- migrate:up\rSELECT 1;\r-- migrate:down\rSELECT 2;\r\r\r"}}},
+      {Format::kDbmate, {{"001_a.sql", "SELECT 0;\n-- migrate:up\nSELECT 1;\n-- migrate:upp\n"}}},
+      {Format::kDbmate, {{"001_a.sql", "-- migrate:up\n" + rows + "COMMIT;\n-- migrate:down\n"}}},
+      {Format::kDbmate, {{"001_a.sql", "-- just a comment\nSELECT 1;\n"}}},
+      {Format::kDbmate,
+       {{"001_a.sql", "-- migrate:up\nSELECT 1;\n-- migrate:up transaction:maybe\n"}}},
+      {Format::kGolangMigrate,
+       {{"001_a.up.sql", "CREATE TABLE t (id INT, v TEXT);\n" + rows},
+        {"001_a.down.sql", "DROP TABLE t;"},
+        {"002_b.up.sql", "\xEF\xBB\xBFSELECT 'caf\xC3\xA9';\r\n\r\n"},
+        {"003_c.up.sql",
+         "-- cairn:batch table=t key=id size=10\nUPDATE t SET v = 1 WHERE id > "
+         ":after AND id <= :upto;\n"},
+        {"003_c.down.sql", rows + "\n\n"},
+        {"004_d.up.sql", ""},
+        {"004_d.down.sql", "SELECT 1;\n"}}},
+      {Format::kGolangMigrate,
+       {{"001_a.up.sql", "SELECT 1;\n" + rows}, {"001_a.down.sql", rows + "ROLLBACK;\n"}}},
+      {Format::kGolangMigrate, {{"001_a.up.sql", rows + "BEGIN;\nSELECT 1;\n"}}},
+      {Format::kGolangMigrate, {{"001_a.up.sql", "-- only a comment\n"}}},
+      {Format::kFlyway,
+       {{"V1__a.sql", "CREATE TABLE t (id INT, v TEXT);\n" + rows},
+        {"U1__a.sql", "DROP TABLE t;\n"},
+        {"V1_1__b.sql", "SELECT 1;\rSELECT 2;"},
+        {"R__view.sql", "CREATE VIEW v AS SELECT 1;\n"}}},
+      {Format::kFlyway, {{"V1__a.sql", "SELECT 1;\n"}, {"U1__a.sql", "SELECT 2;\n-- cairn:upp\n"}}},
+      {Format::kDiesel,
+       {{"2023-01-02-030405_create_t/up.sql", "CREATE TABLE t (id INT, v TEXT);\n" + rows},
+        {"2023-01-02-030405_create_t/down.sql", "DROP TABLE t;\n"},
+        {"2023-01-02-030405_create_t/metadata.toml", "run_in_transaction = false\n"},
+        {"2023-02-02-030405_more/up.sql", rows}}},
+  };
+}
+
+// Every format's reader gives the same migrations, or the same error,
+// whether it reads the files whole or in one streaming pass with their
+// sections left in the files (docs/formats.md, "Large files").
+TEST(RunnerBigFileFormatsTest, StreamingReadEqualsWholeRead) {
+  int n = 0;
+  for (const FormatCase& c : FormatCorpus()) {
+    SCOPED_TRACE("format case " + std::to_string(n++) + " (" +
+                 std::string(runner::FormatName(c.format)) + ")");
+    TempDir dir;
+    for (const auto& [name, text] : c.files) {
+      if (size_t slash = name.find('/'); slash != std::string::npos)
+        ::mkdir(dir.File(name.substr(0, slash)).c_str(), 0755);
+      WriteFile(dir.File(name), text);
+    }
+    auto whole = runner::LoadFormat(dir.path(), c.format);
+    auto streamed = runner::internal::LoadFormatStreamingAbove(dir.path(), c.format, 0);
+    ASSERT_EQ(whole.ok(), streamed.ok())
+        << (whole.ok() ? streamed.status().message() : whole.status().message());
+    if (!whole.ok()) {
+      EXPECT_EQ(whole.status().message(), streamed.status().message());
+      continue;
+    }
+    ASSERT_EQ(whole->size(), streamed->size());
+    for (size_t i = 0; i < whole->size(); ++i) {
+      const runner::Migration& w = (*whole)[i];
+      const runner::Migration& s = (*streamed)[i];
+      SCOPED_TRACE(w.file);
+      EXPECT_EQ(w.id, s.id);
+      EXPECT_EQ(w.name, s.name);
+      EXPECT_EQ(w.file, s.file);
+      EXPECT_EQ(w.path, s.path);
+      EXPECT_EQ(w.checksum, s.checksum);
+      EXPECT_EQ(w.no_transaction, s.no_transaction);
+      EXPECT_EQ(w.repeatable, s.repeatable);
+      EXPECT_EQ(w.up.first_line, s.up.first_line);
+      EXPECT_EQ(w.up.sql, SectionText(s, s.up));
+      EXPECT_EQ(w.up.facts.statements, s.up.facts.statements);
+      EXPECT_EQ(w.up.facts.statements_sha256, s.up.facts.statements_sha256);
+      EXPECT_EQ(w.up.batch.has_value(), s.up.batch.has_value());
+      EXPECT_FALSE(w.up.extent.on_file);
+      EXPECT_EQ(s.up.extent.on_file, !s.up.batch.has_value());
+      ASSERT_EQ(w.down.has_value(), s.down.has_value());
+      if (w.down) {
+        EXPECT_EQ(w.down->first_line, s.down->first_line);
+        EXPECT_EQ(w.down->sql, SectionText(s, *s.down));
+        EXPECT_EQ(w.down->facts.statements_sha256, s.down->facts.statements_sha256);
+      }
+    }
+  }
+}
+
+// Another tool's layout reads as cairn's own large files do: a golang-migrate
+// folder with a 120 MB up file and a 40 MB down file migrates and rolls back
+// with a peak RSS far below either file (the down section read back from its
+// own file).
+TEST(RunnerBigFileMemoryTest, A120MBGolangMigrateFolderRunsInBoundedMemory) {
+  auto db = testing::TestDatabase::Create(db::Backend::kSqlite);
+  if (!db) return;
+  TempDir dir;
+  const std::string mdir = dir.path() + "/migrations";
+  ASSERT_EQ(::mkdir(mdir.c_str(), 0755), 0);
+  int64_t rows = 0, archived = 0;
+  {
+    std::ofstream up(mdir + "/001_big.up.sql", std::ios::binary);
+    up << "CREATE TABLE big (id INTEGER PRIMARY KEY, v TEXT);\n";
+    rows = WriteRows(up, "big", 1, 120'000'000) - 1;
+    std::ofstream down(mdir + "/001_big.down.sql", std::ios::binary);
+    down << "CREATE TABLE archive (id INTEGER PRIMARY KEY, v TEXT);\n";
+    archived = WriteRows(down, "archive", 1, 40'000'000) - 1;
+    down << "DROP TABLE big;\n";
+  }
+  auto [code, rss_kib] = RunMeasured({testing::CairnBinary(), "-q", "--database", db->url(),
+                                      "--dir", mdir, "--format", "golang-migrate", "migrate"});
+  ASSERT_EQ(code, 0);
+  std::cerr << "peak RSS of cairn migrate on a 120 MB golang-migrate file: " << rss_kib / 1024
+            << " MiB\n";
+  EXPECT_LT(rss_kib, 64 * 1024) << "peak RSS " << rss_kib / 1024 << " MiB";
+  {
+    auto conn = db->Connect();
+    auto n = conn->Query("SELECT count(*) FROM big");
+    ASSERT_TRUE(n.ok()) << n.status().message();
+    EXPECT_EQ((*n)[0][0].AsInt(), rows);
+  }
+  std::tie(code, rss_kib) = RunMeasured({testing::CairnBinary(), "-q", "--database", db->url(),
+                                         "--dir", mdir, "--format", "golang-migrate", "rollback"});
+  ASSERT_EQ(code, 0);
+  std::cerr << "peak RSS of cairn rollback with a 40 MB down file: " << rss_kib / 1024 << " MiB\n";
+  EXPECT_LT(rss_kib, 64 * 1024) << "peak RSS " << rss_kib / 1024 << " MiB";
+  auto conn = db->Connect();
+  auto n = conn->Query("SELECT count(*) FROM archive");
+  ASSERT_TRUE(n.ok()) << n.status().message();
+  EXPECT_EQ((*n)[0][0].AsInt(), archived);
+  auto gone = conn->Query("SELECT count(*) FROM sqlite_master WHERE name = 'big'");
+  ASSERT_TRUE(gone.ok());
+  EXPECT_EQ((*gone)[0][0].AsInt(), 0);
 }
 
 }  // namespace

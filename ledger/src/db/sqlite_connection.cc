@@ -343,6 +343,19 @@ class SqliteConnection final : public Connection {
 
 namespace {
 
+// Process-wide SQLite settings, made once before the library initializes
+// (sqlite3_config works only then). Memory statistics off: with them on,
+// every allocation SQLite makes takes a global mutex, and cairn is a
+// multi-threaded process, where glibc cannot skip uncontended locks as it
+// does for the single-threaded sqlite3 shell; parsing a large INSERT makes
+// thousands of allocations (docs/sqlite.md, "Allocation statistics"). cairn
+// never reads the statistics (sqlite3_memory_used, sqlite3_status64, heap
+// limits), which are all that the setting turns off.
+void ConfigureSqliteOnce() {
+  static const int configured = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+  (void)configured;  // SQLITE_MISUSE if SQLite was initialized first: then it stays on
+}
+
 // Puts the file in the journal mode the URL asks for (WAL by default) with
 // synchronous=FULL, so that every commit is durable with one fsync of the
 // write-ahead log instead of the rollback journal's four (docs/sqlite.md).
@@ -369,6 +382,7 @@ Status SetJournalMode(sqlite3* db, const DatabaseUrl& url) {
 
 StatusOr<std::unique_ptr<Connection>> OpenSqlite(const DatabaseUrl& url,
                                                  const OpenOptions& options) {
+  ConfigureSqliteOnce();
   sqlite3* db = nullptr;
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
   if (options.create_missing) flags |= SQLITE_OPEN_CREATE;

@@ -5,7 +5,6 @@
 #include <cctype>
 #include <cstdio>
 #include <ctime>
-#include <fstream>
 #include <map>
 #include <set>
 
@@ -14,6 +13,7 @@
 #include "cairn/runner/formats.h"
 #include "cairn/runner/repair.h"
 #include "cairn/runner/runner.h"
+#include "dispatch.h"
 
 namespace cairn::runner {
 namespace {
@@ -191,10 +191,8 @@ StatusOr<AdoptReport> Adopt(Runner& runner, Format format, const std::string& re
     if (!m.repeatable) continue;
     auto it = h.repeatables.find(m.file);
     if (it == h.repeatables.end()) continue;
-    std::ifstream in(m.path, std::ios::binary);
-    if (!in) return InvalidArgumentError(m.path + ": cannot read");
-    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if ("crc32:" + std::to_string(FlywayChecksum(text)) == it->second.checksum) {
+    CAIRN_ASSIGN_OR_RETURN(int32_t crc, internal::FlywayChecksumOfFile(m.path));  // in blocks
+    if ("crc32:" + std::to_string(crc) == it->second.checksum) {
       applied.insert(m.id);
       b.originals[m.id] = it->second;
     } else {

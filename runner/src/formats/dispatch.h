@@ -10,6 +10,15 @@
 
 namespace cairn::runner::internal {
 
+// LoadFormat, reading whole only the migrations whose files together have at
+// most `keep_in_memory` bytes, the others in one streaming pass with their
+// sections left in their files (LoadFormat: kKeepInMemoryBytes; tests: 0).
+StatusOr<std::vector<Migration>> LoadFormatStreamingAbove(const std::string& dir, Format format,
+                                                          size_t keep_in_memory);
+
+// FlywayChecksum of the file at `path`, read in blocks.
+StatusOr<int32_t> FlywayChecksumOfFile(const std::string& path);
+
 // Reads `dir` with `read_cairn` unless a foreign format is chosen for it, or
 // cairn's reader fails or finds nothing and the folder is another tool's;
 // then reads it with LoadFormat and converts each migration with `convert`.

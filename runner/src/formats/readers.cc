@@ -1,21 +1,29 @@
 // Readers for dbmate, golang-migrate, Flyway and diesel folders
-// (docs/formats.md). Each builds cairn's own text for the migration in memory
-// and parses it with ParseMigration, so every check cairn makes of its own
+// (docs/formats.md). Each builds cairn's own text for the migration and
+// parses it as cairn parses its files, so every check cairn makes of its own
 // files (transaction control, directives, empty sections) applies; file
-// names, lines and checksums are then mapped back to the real files.
+// names, lines and checksums are then mapped back to the real files. Small
+// migrations are read whole; larger ones go through the same one streaming
+// pass as cairn's large files (docs/migration-files.md, "Large files"), their
+// sections left in the files they came from.
 #include <dirent.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
 
 #include "../migration_dir.h"
+#include "../source/file_text.h"
 #include "cairn/ledger/state.h"
 #include "cairn/runner/formats.h"
+#include "dispatch.h"
 
 namespace cairn::runner {
 namespace {
@@ -79,6 +87,74 @@ StatusOr<std::string> ReadFile(const std::string& dir, const std::string& name) 
   return text;
 }
 
+// The lines of the file at `path`, read in blocks (source/file_text.h).
+// `sink` may return kCancelled to stop early, which is passed on.
+Status ForEachLineOf(const std::string& path, const source::LineSink& sink) {
+  struct stat st {};
+  CAIRN_ASSIGN_OR_RETURN(int fd, internal::OpenRegularAt(AT_FDCWD, path, path, &st));
+  Status s = source::ForEachFileLine(fd, path, 0, UINT64_MAX, 1, sink);
+  ::close(fd);
+  return s;
+}
+
+// The size of each of `paths` together; kKeepInMemoryBytes + 1 when one
+// cannot be read (the reader then reports why, streaming).
+uint64_t TotalSize(std::initializer_list<const std::string*> paths) {
+  uint64_t total = 0;
+  for (const std::string* p : paths) {
+    if (p == nullptr || p->empty()) continue;
+    struct stat st {};
+    if (::stat(p->c_str(), &st) != 0) return kKeepInMemoryBytes + 1;
+    total += static_cast<uint64_t>(st.st_size);
+  }
+  return total;
+}
+
+// A large migration is parsed once per process while its files' stat
+// information (device, inode, size, modification and change times) stays
+// the same: `migrate` scans the folder (ScanMigrations) and then loads it,
+// and both read other tools' files. ParseMigrationAt does the same for
+// cairn's large files; their sections are read back against their digests
+// anyway. `key` names the migration; a file that cannot be stat'ed is never
+// remembered.
+StatusOr<Migration> OncePerProcess(const std::string& key,
+                                   std::initializer_list<const std::string*> paths,
+                                   const std::function<StatusOr<Migration>()>& parse) {
+  struct Stamp {
+    dev_t dev;
+    ino_t ino;
+    off_t size;
+    timespec mtime, ctime;
+    bool operator==(const Stamp& o) const {
+      return dev == o.dev && ino == o.ino && size == o.size && mtime.tv_sec == o.mtime.tv_sec &&
+             mtime.tv_nsec == o.mtime.tv_nsec && ctime.tv_sec == o.ctime.tv_sec &&
+             ctime.tv_nsec == o.ctime.tv_nsec;
+    }
+  };
+  struct Remembered {
+    std::vector<Stamp> stamps;
+    Migration m;
+  };
+  static std::mutex mu;
+  static std::map<std::string, Remembered> parsed;
+  std::vector<Stamp> stamps;
+  for (const std::string* p : paths) {
+    if (p->empty()) continue;
+    struct stat st {};
+    if (::stat(p->c_str(), &st) != 0) return parse();
+    stamps.push_back({st.st_dev, st.st_ino, st.st_size, st.st_mtim, st.st_ctim});
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    if (auto it = parsed.find(key); it != parsed.end() && it->second.stamps == stamps)
+      return it->second.m;
+  }
+  CAIRN_ASSIGN_OR_RETURN(Migration m, parse());
+  std::lock_guard<std::mutex> lock(mu);
+  parsed[key] = Remembered{std::move(stamps), m};
+  return m;
+}
+
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
@@ -128,6 +204,20 @@ std::string WithNewline(std::string s) {
   return s;
 }
 
+// Gives a migration parsed from the text built of two files its id, name and
+// up file, and its sections the files' own line numbers.
+void NameTwoFileMigration(const std::string& id, const std::string& name,
+                          const std::string& up_file, const std::string& up_path, Migration* m) {
+  m->id = id;
+  m->name = name;
+  m->description = name;
+  std::replace(m->description.begin(), m->description.end(), '_', ' ');
+  m->file = up_file;
+  m->path = up_path;
+  m->up.first_line = 1;
+  if (m->down) m->down->first_line = 1;
+}
+
 // A migration with separate up and down files, parsed as one cairn text.
 StatusOr<Migration> FromTwoFiles(const std::string& id, const std::string& name,
                                  const std::string& up_file, const std::string& up_path,
@@ -146,16 +236,76 @@ StatusOr<Migration> FromTwoFiles(const std::string& id, const std::string& name,
   auto parsed = ParseMigration(synth_path, "1_x.sql", synth);
   if (!parsed.ok()) return MapError(parsed.status(), synth_path, o);
   Migration m = std::move(*parsed);
-  m.id = id;
-  m.name = name;
-  m.description = name;
-  std::replace(m.description.begin(), m.description.end(), '_', ' ');
-  m.file = up_file;
-  m.path = up_path;
-  m.up.first_line = 1;
-  if (m.down) m.down->first_line = 1;
+  NameTwoFileMigration(id, name, up_file, up_path, &m);
   m.checksum = CanonicalChecksum(down_text ? up + "-- cairn:down-file\n" + *down_text : up_text);
   return m;
+}
+
+// FromTwoFiles for large files: the same text, fed line by line as the
+// files are read, the sections left in their files. Errors are those of
+// FromTwoFiles.
+StatusOr<Migration> StreamTwoFiles(const std::string& id, const std::string& name,
+                                   const std::string& up_file, const std::string& up_path,
+                                   const std::string& down_path) {
+  Origin o;
+  o.two_files = true;
+  o.up_path = up_path;
+  o.down_path = down_path;
+  const std::string synth_path = "\x01synth";
+  internal::MigrationLineParser parser(synth_path, /*keep_sql=*/false);
+  CAIRN_RETURN_IF_ERROR(parser.Start("1_x.sql"));
+  source::CanonicalHasher checksum(/*background=*/true);
+  int number = 0;  // the line's number in the text built for the parser
+  auto feed = [&](source::Line l) -> Status {
+    l.number = ++number;
+    Status s = parser.AddLine(l);
+    return s.ok() ? s : MapError(s, synth_path, o);
+  };
+  uint64_t up_size = 0;
+  // Line 1 "-- cairn:up", then the up file, "-- cairn:down", the down file
+  // (as MapError expects); the directives take no bytes of either file.
+  CAIRN_RETURN_IF_ERROR(feed(source::Line{"-- cairn:up", 0, 0, 0}));
+  CAIRN_RETURN_IF_ERROR(ForEachLineOf(up_path, [&](const source::Line& l) -> Status {
+    checksum.AddLine(l.text);
+    ++o.up_lines;
+    up_size = l.next;
+    return feed(l);
+  }));
+  if (!down_path.empty()) {
+    checksum.AddLine("-- cairn:down-file");
+    CAIRN_RETURN_IF_ERROR(feed(source::Line{"-- cairn:down", up_size, 0, 0}));
+    CAIRN_RETURN_IF_ERROR(ForEachLineOf(down_path, [&](const source::Line& l) -> Status {
+      checksum.AddLine(l.text);
+      return feed(l);
+    }));
+  }
+  auto parsed = parser.Finish();
+  if (!parsed.ok()) return MapError(parsed.status(), synth_path, o);
+  Migration m = std::move(*parsed);
+  NameTwoFileMigration(id, name, up_file, up_path, &m);
+  if (m.down) m.down->extent.path = down_path;
+  m.checksum = checksum.Finish();
+  return m;
+}
+
+// Reads a two-file migration (up file, optional down file: "" for none)
+// whole when the files together have at most `keep_in_memory` bytes, else
+// streaming.
+StatusOr<Migration> ReadTwoFiles(const std::string& id, const std::string& name,
+                                 const std::string& up_file, const std::string& up_path,
+                                 const std::string& down_path, size_t keep_in_memory) {
+  if (TotalSize({&up_path, &down_path}) > keep_in_memory)
+    return OncePerProcess(
+        "two\n" + id + "\n" + name + "\n" + up_file + "\n" + up_path + "\n" + down_path,
+        {&up_path, &down_path}, [&]() -> StatusOr<Migration> {
+          return StreamTwoFiles(id, name, up_file, up_path, down_path);
+        });
+  CAIRN_ASSIGN_OR_RETURN(std::string up, internal::ReadFileAt(AT_FDCWD, up_path, up_path));
+  std::optional<std::string> down;
+  if (!down_path.empty()) {
+    CAIRN_ASSIGN_OR_RETURN(down, internal::ReadFileAt(AT_FDCWD, down_path, down_path));
+  }
+  return FromTwoFiles(id, name, up_file, up_path, up, down_path, down);
 }
 
 Status Duplicate(const std::string& dir, const std::string& file, const std::string& id,
@@ -183,7 +333,91 @@ Status NoRule(const std::string& dir, const std::string& name, Format f, std::st
 
 // ---- dbmate -------------------------------------------------------------
 
-StatusOr<std::vector<Migration>> LoadDbmate(const std::string& dir, const std::vector<Entry>& es) {
+// The text cairn parses for a dbmate file, line by line: the same lines,
+// "-- migrate:up" as "-- cairn:up" (so the parse's line numbers are the
+// file's), checking the markers. `line` returns the line to pass on;
+// *no_tx is set by "transaction:false".
+class DbmateLines {
+ public:
+  explicit DbmateLines(const std::string& path) : path_(path) {}
+  StatusOr<source::Line> Take(const source::Line& l) {
+    std::string marker, options;
+    if (!DbmateMarker(l.text, &marker, &options)) return l;
+    if (marker != "up" && marker != "down")
+      return InvalidArgumentError(path_ + ":" + std::to_string(l.number) +
+                                  ": unknown marker '-- migrate:" + marker +
+                                  "' (expected '-- migrate:up' or '-- migrate:down')");
+    if (!options.empty() && options != "transaction:false" && options != "transaction:true")
+      return InvalidArgumentError(path_ + ":" + std::to_string(l.number) +
+                                  ": unsupported dbmate option '" + options +
+                                  "' (cairn reads transaction:false)");
+    if (options == "transaction:false") no_tx_ = true;
+    seen_up_ = seen_up_ || marker == "up";
+    source::Line d = l;
+    d.text = marker == "up" ? "-- cairn:up" : "-- cairn:down";
+    return d;
+  }
+  // After the last line: the error for a file without an up marker.
+  Status Finish() const {
+    return seen_up_ ? Status::Ok()
+                    : InvalidArgumentError(path_ + ": missing '-- migrate:up' section");
+  }
+  bool no_tx() const { return no_tx_; }
+
+ private:
+  const std::string& path_;
+  bool no_tx_ = false, seen_up_ = false;
+};
+
+// ReadDbmateFile's streaming pass: the sections stay in the file.
+StatusOr<Migration> StreamDbmateFile(const std::string& path, DbmateLines* lines) {
+  internal::MigrationLineParser parser(path, /*keep_sql=*/false);
+  CAIRN_RETURN_IF_ERROR(parser.Start("1_x.sql"));
+  source::CanonicalHasher checksum(/*background=*/true);
+  Status parse;  // the parse's first error; the markers are still checked to the end
+  CAIRN_RETURN_IF_ERROR(ForEachLineOf(path, [&](const source::Line& l) -> Status {
+    checksum.AddLine(l.text);
+    CAIRN_ASSIGN_OR_RETURN(source::Line d, lines->Take(l));
+    if (parse.ok()) parse = parser.AddLine(d);
+    return Status::Ok();
+  }));
+  CAIRN_RETURN_IF_ERROR(lines->Finish());
+  CAIRN_RETURN_IF_ERROR(parse);
+  CAIRN_ASSIGN_OR_RETURN(Migration m, parser.Finish());
+  m.checksum = checksum.Finish();
+  m.no_transaction = m.no_transaction || lines->no_tx();
+  return m;
+}
+
+// A dbmate file: read whole when of at most `keep_in_memory` bytes; else in one streaming pass
+// that leaves its sections in the file. Errors come in the same order either
+// way: a marker error first, then a missing up marker, then the parse's.
+StatusOr<Migration> ReadDbmateFile(const std::string& path, size_t keep_in_memory) {
+  DbmateLines lines(path);
+  const bool stream = TotalSize({&path}) > keep_in_memory;
+  if (stream)
+    return OncePerProcess("dbmate\n" + path, {&path},
+                          [&]() -> StatusOr<Migration> { return StreamDbmateFile(path, &lines); });
+  Migration m;
+  {
+    CAIRN_ASSIGN_OR_RETURN(std::string text, internal::ReadFileAt(AT_FDCWD, path, path));
+    std::string synth;
+    CAIRN_RETURN_IF_ERROR(source::ForEachLine(text, [&](const source::Line& l) -> Status {
+      CAIRN_ASSIGN_OR_RETURN(source::Line d, lines.Take(l));
+      synth.append(d.text);
+      synth.push_back('\n');
+      return Status::Ok();
+    }));
+    CAIRN_RETURN_IF_ERROR(lines.Finish());
+    CAIRN_ASSIGN_OR_RETURN(m, ParseMigration(path, "1_x.sql", synth));
+    m.checksum = CanonicalChecksum(text);
+  }
+  m.no_transaction = m.no_transaction || lines.no_tx();
+  return m;
+}
+
+StatusOr<std::vector<Migration>> LoadDbmate(const std::string& dir, const std::vector<Entry>& es,
+                                            size_t keep) {
   std::vector<Migration> out;
   for (const Entry& e : es) {
     if (e.is_dir || !EndsWith(e.name, ".sql")) continue;
@@ -193,42 +427,13 @@ StatusOr<std::vector<Migration>> LoadDbmate(const std::string& dir, const std::v
     std::string id = stem.substr(0, us);
     if (!AllDigits(id)) return NoRule(dir, e.name, Format::kDbmate, "NNN_name.sql");
     std::string name = us == std::string::npos ? "" : stem.substr(us + 1);
-    CAIRN_ASSIGN_OR_RETURN(std::string text, ReadFile(dir, e.name));
-    // Same line count: "-- migrate:up" becomes "-- cairn:up", so ParseMigration's
-    // line numbers are the file's.
-    std::string synth;
-    bool no_tx = false, seen_up = false;
-    int lineno = 0;
-    for (std::string_view line : internal::SplitLines(text)) {
-      ++lineno;
-      std::string marker, options;
-      if (DbmateMarker(line, &marker, &options)) {
-        if (marker != "up" && marker != "down")
-          return InvalidArgumentError(path + ":" + std::to_string(lineno) +
-                                      ": unknown marker '-- migrate:" + marker +
-                                      "' (expected '-- migrate:up' or '-- migrate:down')");
-        if (!options.empty() && options != "transaction:false" && options != "transaction:true")
-          return InvalidArgumentError(path + ":" + std::to_string(lineno) +
-                                      ": unsupported dbmate option '" + options +
-                                      "' (cairn reads transaction:false)");
-        if (options == "transaction:false") no_tx = true;
-        seen_up = seen_up || marker == "up";
-        synth += "-- cairn:" + marker + "\n";
-        continue;
-      }
-      synth.append(line);
-      synth.push_back('\n');
-    }
-    if (!seen_up) return InvalidArgumentError(path + ": missing '-- migrate:up' section");
-    CAIRN_ASSIGN_OR_RETURN(Migration m, ParseMigration(path, "1_x.sql", synth));
+    CAIRN_ASSIGN_OR_RETURN(Migration m, ReadDbmateFile(path, keep));
     m.id = id;
     m.name = name;
     m.description = name;
     std::replace(m.description.begin(), m.description.end(), '_', ' ');
     m.file = e.name;
     m.path = path;
-    m.checksum = CanonicalChecksum(text);
-    m.no_transaction = m.no_transaction || no_tx;
     out.push_back(std::move(m));
   }
   return Finish(dir, std::move(out));
@@ -237,7 +442,7 @@ StatusOr<std::vector<Migration>> LoadDbmate(const std::string& dir, const std::v
 // ---- golang-migrate -----------------------------------------------------
 
 StatusOr<std::vector<Migration>> LoadGolangMigrate(const std::string& dir,
-                                                   const std::vector<Entry>& es) {
+                                                   const std::vector<Entry>& es, size_t keep) {
   struct Pair {
     std::string id, name, up, down;
   };
@@ -260,14 +465,9 @@ StatusOr<std::vector<Migration>> LoadGolangMigrate(const std::string& dir,
     if (p.up.empty())
       return InvalidArgumentError(Join(dir, p.down) + ": down file without its up file " + stem +
                                   ".up.sql");
-    CAIRN_ASSIGN_OR_RETURN(std::string up, ReadFile(dir, p.up));
-    std::optional<std::string> down;
-    if (!p.down.empty()) {
-      CAIRN_ASSIGN_OR_RETURN(down, ReadFile(dir, p.down));
-    }
     CAIRN_ASSIGN_OR_RETURN(Migration m,
-                           FromTwoFiles(p.id, p.name, p.up, Join(dir, p.up), up,
-                                        p.down.empty() ? "" : Join(dir, p.down), down));
+                           ReadTwoFiles(p.id, p.name, p.up, Join(dir, p.up),
+                                        p.down.empty() ? "" : Join(dir, p.down), keep));
     out.push_back(std::move(m));
   }
   return Finish(dir, std::move(out));
@@ -303,7 +503,8 @@ bool FlywayName(std::string_view name, char* kind, std::string* version, std::st
   return last_digit;
 }
 
-StatusOr<std::vector<Migration>> LoadFlyway(const std::string& dir, const std::vector<Entry>& es) {
+StatusOr<std::vector<Migration>> LoadFlyway(const std::string& dir, const std::vector<Entry>& es,
+                                            size_t keep) {
   struct Versioned {
     std::string version, desc, v_file, u_file;
   };
@@ -318,9 +519,8 @@ StatusOr<std::vector<Migration>> LoadFlyway(const std::string& dir, const std::v
                     "V<version>__<description>.sql, U<version>__<description>.sql or "
                     "R__<description>.sql");
     if (kind == 'R') {
-      CAIRN_ASSIGN_OR_RETURN(std::string text, ReadFile(dir, e.name));
-      CAIRN_ASSIGN_OR_RETURN(Migration m, FromTwoFiles("R__" + desc, desc, e.name,
-                                                       Join(dir, e.name), text, "", std::nullopt));
+      CAIRN_ASSIGN_OR_RETURN(Migration m,
+                             ReadTwoFiles("R__" + desc, desc, e.name, Join(dir, e.name), "", keep));
       m.repeatable = true;
       out.push_back(std::move(m));
       continue;
@@ -337,14 +537,9 @@ StatusOr<std::vector<Migration>> LoadFlyway(const std::string& dir, const std::v
     if (v.v_file.empty())
       return InvalidArgumentError(Join(dir, v.u_file) + ": undo script for version " + version +
                                   " without its V" + version + "__ script");
-    CAIRN_ASSIGN_OR_RETURN(std::string up, ReadFile(dir, v.v_file));
-    std::optional<std::string> down;
-    if (!v.u_file.empty()) {
-      CAIRN_ASSIGN_OR_RETURN(down, ReadFile(dir, v.u_file));
-    }
     CAIRN_ASSIGN_OR_RETURN(Migration m,
-                           FromTwoFiles(version, v.desc, v.v_file, Join(dir, v.v_file), up,
-                                        v.u_file.empty() ? "" : Join(dir, v.u_file), down));
+                           ReadTwoFiles(version, v.desc, v.v_file, Join(dir, v.v_file),
+                                        v.u_file.empty() ? "" : Join(dir, v.u_file), keep));
     out.push_back(std::move(m));
   }
   return Finish(dir, std::move(out));
@@ -366,7 +561,8 @@ bool DieselName(std::string_view name, std::string* version, std::string* rest) 
   return !version->empty();
 }
 
-StatusOr<std::vector<Migration>> LoadDiesel(const std::string& dir, const std::vector<Entry>& es) {
+StatusOr<std::vector<Migration>> LoadDiesel(const std::string& dir, const std::vector<Entry>& es,
+                                            size_t keep) {
   std::vector<Migration> out;
   for (const Entry& e : es) {
     if (!e.is_dir) continue;
@@ -381,14 +577,9 @@ StatusOr<std::vector<Migration>> LoadDiesel(const std::string& dir, const std::v
     };
     if (!has("up.sql"))
       return InvalidArgumentError(sub + ": diesel migration folder without up.sql");
-    CAIRN_ASSIGN_OR_RETURN(std::string up, ReadFile(sub, "up.sql"));
-    std::optional<std::string> down;
-    if (has("down.sql")) {
-      CAIRN_ASSIGN_OR_RETURN(down, ReadFile(sub, "down.sql"));
-    }
     CAIRN_ASSIGN_OR_RETURN(Migration m,
-                           FromTwoFiles(version, name, e.name + "/up.sql", Join(sub, "up.sql"), up,
-                                        down ? Join(sub, "down.sql") : "", down));
+                           ReadTwoFiles(version, name, e.name + "/up.sql", Join(sub, "up.sql"),
+                                        has("down.sql") ? Join(sub, "down.sql") : "", keep));
     if (has("metadata.toml")) {
       CAIRN_ASSIGN_OR_RETURN(std::string meta, ReadFile(sub, "metadata.toml"));
       for (std::string_view line : internal::SplitLines(meta)) {
@@ -470,15 +661,13 @@ StatusOr<Format> DetectFormat(const std::string& dir) {
     } else if (EndsWith(e.name, ".up.sql") || EndsWith(e.name, ".down.sql")) {
       f = Format::kGolangMigrate;
     } else {
-      auto text = ReadFile(dir, e.name);
-      if (!text.ok()) continue;
-      for (std::string_view line : internal::SplitLines(*text)) {
+      // Read in blocks up to the marker: a large file is never held whole.
+      (void)ForEachLineOf(Join(dir, e.name), [&](const source::Line& l) -> Status {
         std::string marker, options;
-        if (DbmateMarker(line, &marker, &options) && marker == "up") {
-          f = Format::kDbmate;
-          break;
-        }
-      }
+        if (!DbmateMarker(l.text, &marker, &options) || marker != "up") return Status::Ok();
+        f = Format::kDbmate;
+        return CancelledError("found");
+      });
     }
     if (f != Format::kCairn) seen.try_emplace(f, e.name);
   }
@@ -495,17 +684,22 @@ StatusOr<Format> DetectFormat(const std::string& dir) {
 }
 
 StatusOr<std::vector<Migration>> LoadFormat(const std::string& dir, Format format) {
+  return internal::LoadFormatStreamingAbove(dir, format, kKeepInMemoryBytes);
+}
+
+StatusOr<std::vector<Migration>> internal::LoadFormatStreamingAbove(const std::string& dir,
+                                                                    Format format, size_t keep) {
   auto entries = ListDir(dir);
   if (!entries) return InvalidArgumentError("migrations directory '" + dir + "': cannot open");
   switch (format) {
     case Format::kDbmate:
-      return LoadDbmate(dir, *entries);
+      return LoadDbmate(dir, *entries, keep);
     case Format::kGolangMigrate:
-      return LoadGolangMigrate(dir, *entries);
+      return LoadGolangMigrate(dir, *entries, keep);
     case Format::kFlyway:
-      return LoadFlyway(dir, *entries);
+      return LoadFlyway(dir, *entries, keep);
     case Format::kDiesel:
-      return LoadDiesel(dir, *entries);
+      return LoadDiesel(dir, *entries, keep);
     case Format::kCairn:
     case Format::kAuto:
       break;
@@ -524,24 +718,45 @@ StatusOr<std::optional<Format>> ForeignFormatFor(const std::string& dir,
   return std::optional<Format>(detected);
 }
 
-int32_t FlywayChecksum(std::string_view contents) {
-  static const auto table = [] {
-    std::array<uint32_t, 256> t{};
-    for (uint32_t i = 0; i < 256; ++i) {
-      uint32_t c = i;
-      for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-      t[i] = c;
-    }
-    return t;
-  }();
-  uint32_t crc = 0xFFFFFFFFu;
-  bool first = true;
-  for (std::string_view line : internal::SplitLines(contents)) {
-    if (first && line.substr(0, 3) == "\xEF\xBB\xBF") line.remove_prefix(3);
-    first = false;
-    for (unsigned char c : line) crc = table[(crc ^ c) & 0xFF] ^ (crc >> 8);
+namespace {
+// Flyway's CRC32, fed line by line (FlywayChecksum).
+class FlywayCrc {
+ public:
+  void AddLine(std::string_view line) {
+    static const auto table = [] {
+      std::array<uint32_t, 256> t{};
+      for (uint32_t i = 0; i < 256; ++i) {
+        uint32_t c = i;
+        for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+        t[i] = c;
+      }
+      return t;
+    }();
+    if (first_ && line.substr(0, 3) == "\xEF\xBB\xBF") line.remove_prefix(3);
+    first_ = false;
+    for (unsigned char c : line) crc_ = table[(crc_ ^ c) & 0xFF] ^ (crc_ >> 8);
   }
-  return static_cast<int32_t>(crc ^ 0xFFFFFFFFu);
+  int32_t Finish() const { return static_cast<int32_t>(crc_ ^ 0xFFFFFFFFu); }
+
+ private:
+  uint32_t crc_ = 0xFFFFFFFFu;
+  bool first_ = true;
+};
+}  // namespace
+
+int32_t FlywayChecksum(std::string_view contents) {
+  FlywayCrc crc;
+  for (std::string_view line : internal::SplitLines(contents)) crc.AddLine(line);
+  return crc.Finish();
+}
+
+StatusOr<int32_t> internal::FlywayChecksumOfFile(const std::string& path) {
+  FlywayCrc crc;
+  CAIRN_RETURN_IF_ERROR(ForEachLineOf(path, [&](const source::Line& l) {
+    crc.AddLine(l.text);
+    return Status::Ok();
+  }));
+  return crc.Finish();
 }
 
 }  // namespace cairn::runner

@@ -37,25 +37,34 @@ void BackgroundSha256::Update(std::string_view data) {
     const size_t n = std::min(data.size(), kBlock - block_.size());
     block_.append(data.substr(0, n));
     data.remove_prefix(n);
-    if (block_.size() == kBlock) {
-      std::string full;
-      full.reserve(kBlock);
-      full.swap(block_);
-      Hand(std::move(full));
-    }
+    if (block_.size() == kBlock) Hand(std::move(block_));
   }
 }
 
+// Hands a full block to the worker and takes a hashed one back to fill next:
+// the same few buffers go round, so a big file costs no allocation (and no
+// page faults) per block, and nothing freed on one thread that another
+// allocated.
 void BackgroundSha256::Hand(std::string block) {
   std::unique_lock<std::mutex> lock(mu_);
   cv_.wait(lock, [&] { return queue_.size() < kQueued; });
   queue_.push_back(std::move(block));
+  if (!spare_.empty()) {
+    block_ = std::move(spare_.back());
+    spare_.pop_back();
+  }
+  lock.unlock();
   cv_.notify_all();
+  block_.clear();
+  if (block_.capacity() < kBlock) block_.reserve(kBlock);
 }
 
 std::string BackgroundSha256::Finish() {
-  if (!block_.empty()) Hand(std::move(block_));
-  block_.clear();
+  if (!block_.empty()) {
+    std::lock_guard<std::mutex> lock(mu_);
+    queue_.push_back(std::move(block_));
+  }
+  block_ = std::string();
   {
     std::lock_guard<std::mutex> lock(mu_);
     closing_ = true;
@@ -66,10 +75,13 @@ std::string BackgroundSha256::Finish() {
 }
 
 void BackgroundSha256::Run() {
+  std::string hashed;  // the last block hashed, to go back to the producer
   for (;;) {
     std::string block;
     {
       std::unique_lock<std::mutex> lock(mu_);
+      if (!hashed.empty() && spare_.size() < kQueued) spare_.push_back(std::move(hashed));
+      hashed = std::string();
       cv_.wait(lock, [&] { return !queue_.empty() || closing_; });
       if (queue_.empty()) return;  // closing, and everything hashed
       block = std::move(queue_.front());
@@ -77,6 +89,7 @@ void BackgroundSha256::Run() {
     }
     cv_.notify_all();
     sha_.Update(block);
+    hashed = std::move(block);
   }
 }
 

@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 #include "cairn/ledger/hash.h"
 
@@ -49,7 +50,8 @@ class BackgroundSha256 final : public Hasher {
   std::string block_;  // filled by Update, handed over when full
   std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<std::string> queue_;  // at most kQueued blocks wait
+  std::deque<std::string> queue_;   // at most kQueued blocks wait
+  std::vector<std::string> spare_;  // hashed blocks, for Update to fill again
   bool closing_ = false;
   ledger::Sha256Stream sha_;  // the worker's
   std::thread worker_;

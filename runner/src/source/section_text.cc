@@ -67,8 +67,9 @@ bool BlockTracker::InBody(std::string_view statement) {
 Status ForEachSectionText(const Migration& m, const Section& section,
                           const std::function<Status(std::string_view)>& sink) {
   if (!section.extent.on_file) return section.sql.empty() ? Status::Ok() : sink(section.sql);
-  int fd = ::open(m.path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return InvalidArgumentError(m.path + ": cannot read: " + std::strerror(errno));
+  const std::string& path = section.extent.path.empty() ? m.path : section.extent.path;
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return InvalidArgumentError(path + ": cannot read: " + std::strerror(errno));
   // Hashed on another thread while the text is run (background_sha.h).
   std::unique_ptr<Hasher> digest = MakeHasher(/*background=*/true);
   std::string piece;
@@ -89,8 +90,8 @@ Status ForEachSectionText(const Migration& m, const Section& section,
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) {
         s = n == 0 ? FailedPreconditionError(
-                         m.path + ": the file changed since it was read (migration " + m.id + ")")
-                   : InvalidArgumentError(m.path + ": cannot read: " + std::strerror(errno));
+                         path + ": the file changed since it was read (migration " + m.id + ")")
+                   : InvalidArgumentError(path + ": cannot read: " + std::strerror(errno));
         break;
       }
       at += static_cast<uint64_t>(n);
@@ -100,7 +101,7 @@ Status ForEachSectionText(const Migration& m, const Section& section,
     }
     piece.clear();
   } else {
-    s = ForEachFileLine(fd, m.path, section.extent.begin, section.extent.end, section.first_line,
+    s = ForEachFileLine(fd, path, section.extent.begin, section.extent.end, section.first_line,
                         [&](const Line& l) -> Status {
                           if (!IsDirectiveLine(l.text)) piece.append(l.text);
                           piece.push_back('\n');
@@ -110,7 +111,7 @@ Status ForEachSectionText(const Migration& m, const Section& section,
   ::close(fd);
   if (s.ok() && !piece.empty()) s = flush();
   if (s.ok() && digest->Finish() != section.extent.text_sha256)
-    return FailedPreconditionError(m.path + ": the file changed since it was read (migration " +
+    return FailedPreconditionError(path + ": the file changed since it was read (migration " +
                                    m.id + "); nothing of this section is kept");
   return s;
 }

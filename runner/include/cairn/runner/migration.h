@@ -43,6 +43,9 @@ struct BatchSpec {
 // files"). The text is read back in blocks wherever it is needed.
 struct SectionExtent {
   bool on_file = false;
+  // The file holding the section when it is not Migration::path (the down
+  // file of another tool's two-file layout; docs/formats.md).
+  std::string path;
   uint64_t begin = 0, end = 0;  // byte range of the section's lines in the file
   std::string text_sha256;      // SHA-256 of the section's text when it was parsed
   // The file's bytes are the text itself (LF line ends only, no directive
