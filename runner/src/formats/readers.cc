@@ -13,7 +13,7 @@
 #include <mutex>
 #include <optional>
 
-#include "../migration_dir.h"
+#include "../source/migration_dir.h"
 #include "cairn/ledger/state.h"
 #include "cairn/runner/formats.h"
 

@@ -25,13 +25,6 @@
 
 namespace cairn::runner {
 
-// Sets the schema fingerprint (and, on RunFinished, the canonical snapshot)
-// of `event`'s body from the schema `conn` sees now: call it inside the
-// transaction, right before appending the event. It reads the whole catalog:
-// the runner calls it for the last migration of a run and for RunFinished. Bodies other than
-// MigrationCommitted, MigrationRolledBack and RunFinished are left alone.
-Status StampSchema(db::Connection& conn, v1::Event* event);
-
 // The plans between the live database and the schema file at `schema_path`.
 struct SchemaChange {
   schema::Plan up;    // live -> desired

@@ -1,8 +1,8 @@
 // Catalog queries shared by the batch executor, the C++ step context and the
 // name check: what tables, columns and indexes a database has.
 // PostgreSQL: the connection's current schema.
-#ifndef CAIRN_RUNNER_SRC_CATALOG_H_
-#define CAIRN_RUNNER_SRC_CATALOG_H_
+#ifndef CAIRN_RUNNER_SRC_SCHEMA_CATALOG_H_
+#define CAIRN_RUNNER_SRC_SCHEMA_CATALOG_H_
 
 #include <string>
 #include <string_view>
@@ -35,4 +35,4 @@ db::Value CursorValue(const KeyKind& kind, const std::string& text);
 
 }  // namespace cairn::runner::catalog
 
-#endif  // CAIRN_RUNNER_SRC_CATALOG_H_
+#endif  // CAIRN_RUNNER_SRC_SCHEMA_CATALOG_H_

@@ -1,7 +1,7 @@
 // The stepwise executor (docs/transactions.md, "Progress outside a
 // transaction"): a section outside one transaction, every statement's
 // completion in the ledger, so an interrupted run can always be finished.
-#include "stepwise.h"
+#include "execute/stepwise.h"
 
 #include <spdlog/spdlog.h>
 #include <sqlite3.h>
@@ -13,7 +13,7 @@
 
 #include "cairn/db/sql_splitter.h"
 #include "cairn/runner/batch_options.h"
-#include "directives.h"
+#include "source/directives.h"
 #include "source/section_text.h"
 
 namespace cairn::runner::internal {

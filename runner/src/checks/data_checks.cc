@@ -1,12 +1,15 @@
-// Plan-time checks of data migrations (docs/data-migrations.md): registered
-// C++ steps merged with the files, declared names, changed partial migrations.
+// Plan-time checks of data migrations (docs/data-migrations.md): declared
+// names, changed partial migrations.
+#include "checks/data_checks.h"
+
 #include <algorithm>
 #include <cctype>
 #include <map>
 #include <set>
 
-#include "batch.h"
 #include "cairn/db/sql_splitter.h"
+#include "cairn/runner/data_migration.h"
+#include "schema/catalog.h"
 #include "source/section_text.h"
 
 namespace cairn::runner::internal {
@@ -83,17 +86,6 @@ size_t EditDistance(std::string_view a, std::string_view b) {
   return prev[b.size()];
 }
 
-bool ValidStepName(std::string_view s) {
-  if (s.empty()) return false;
-  for (char c : s)
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-')) return false;
-  return true;
-}
-
-bool AllDigits(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
-
 }  // namespace
 
 std::string NearestName(std::string_view name, const std::vector<std::string>& candidates) {
@@ -108,43 +100,6 @@ std::string NearestName(std::string_view name, const std::vector<std::string>& c
   }
   const size_t limit = std::max<size_t>(2, name.size() / 3);
   return best_d <= limit ? best : "";
-}
-
-Status MergeRegisteredSteps(std::vector<Migration>* files) {
-  const auto& steps = RegisteredDataMigrations();
-  if (steps.empty()) return Status::Ok();
-  std::map<std::string, std::string, ledger::MigrationIdLess> taken;
-  for (const Migration& m : *files) taken[m.id] = m.path;
-  for (const DataMigration& s : steps) {
-    const std::string label = "C++ step " + s.id + "_" + s.name;
-    if (!AllDigits(s.id) || !ValidStepName(s.name))
-      return InvalidArgumentError(label +
-                                  ": id must be digits and name letters, digits, '_' or '-'");
-    if (!s.up) return InvalidArgumentError(label + ": has no up function");
-    if (!s.down && !s.irreversible)
-      return InvalidArgumentError(label +
-                                  ": has no down function; set irreversible = true if it "
-                                  "cannot be undone");
-    auto [it, inserted] = taken.emplace(s.id, label);
-    if (!inserted)
-      return InvalidArgumentError(label + ": duplicate migration number " + s.id + " (also " +
-                                  it->second + ")");
-    Migration m;
-    m.id = s.id;
-    m.name = s.name;
-    m.description = s.name;
-    std::replace(m.description.begin(), m.description.end(), '_', ' ');
-    m.file = "c++:" + s.id + "_" + s.name;
-    m.path = label;
-    m.checksum = DataMigrationChecksum(s);
-    if (s.down) m.down = Section{};
-    m.step = &s;
-    files->push_back(std::move(m));
-  }
-  std::sort(files->begin(), files->end(), [](const Migration& a, const Migration& b) {
-    return ledger::CompareMigrationIds(a.id, b.id) < 0;
-  });
-  return Status::Ok();
 }
 
 void AddDataRefusals(db::Connection& conn, const std::vector<const Migration*>& plan,

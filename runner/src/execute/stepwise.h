@@ -2,8 +2,8 @@
 // its progress in the ledger (docs/transactions.md, "Progress outside a
 // transaction"). Used by --tx none and by migrations that cannot run in a
 // transaction.
-#ifndef CAIRN_RUNNER_SRC_STEPWISE_H_
-#define CAIRN_RUNNER_SRC_STEPWISE_H_
+#ifndef CAIRN_RUNNER_SRC_EXECUTE_STEPWISE_H_
+#define CAIRN_RUNNER_SRC_EXECUTE_STEPWISE_H_
 
 #include <functional>
 #include <string>
@@ -12,7 +12,7 @@
 
 #include "cairn/db/database.h"
 #include "cairn/ledger/state.h"
-#include "tx_modes.h"
+#include "execute/strategies.h"
 
 namespace cairn::runner::internal {
 
@@ -50,4 +50,4 @@ StepResult RunStepwise(RunContext& ctx, const Migration& m, v1::Direction d,
 
 }  // namespace cairn::runner::internal
 
-#endif  // CAIRN_RUNNER_SRC_STEPWISE_H_
+#endif  // CAIRN_RUNNER_SRC_EXECUTE_STEPWISE_H_

@@ -1,6 +1,6 @@
 // The batch executor (docs/data-migrations.md): batched SQL sections and the
 // loops of C++ steps, each batch committed with its BatchApplied event.
-#include "batch.h"
+#include "execute/batch.h"
 
 #include <signal.h>
 #include <spdlog/spdlog.h>
@@ -14,7 +14,7 @@
 #include <thread>
 
 #include "cairn/ledger/hash.h"
-#include "interrupt.h"
+#include "execute/interrupt.h"
 
 namespace cairn::runner {
 namespace {

@@ -1,4 +1,4 @@
-#include "interrupt.h"
+#include "execute/interrupt.h"
 
 #include <fcntl.h>
 #include <poll.h>

@@ -1,4 +1,4 @@
-#include "tx_modes.h"
+#include "execute/strategies.h"
 
 #include <spdlog/spdlog.h>
 
@@ -6,13 +6,13 @@
 #include <chrono>
 #include <thread>
 
-#include "batch.h"
 #include "cairn/ledger/hash.h"
-#include "cairn/runner/schema_ops.h"
-#include "directives.h"
+#include "execute/batch.h"
+#include "execute/interrupt.h"
 #include "execute/section_exec.h"
-#include "interrupt.h"
-#include "stepwise.h"
+#include "execute/stepwise.h"
+#include "record/schema_stamp.h"  // back up a room: removed by the RunObserver
+#include "source/directives.h"
 
 namespace cairn::runner {
 namespace {

@@ -1,4 +1,4 @@
-#include "catalog.h"
+#include "schema/catalog.h"
 
 #include <algorithm>
 #include <cctype>

@@ -18,7 +18,7 @@
 #include "cairn/ledger/state.h"
 #include "cairn/runner/migration.h"
 #include "formats/dispatch.h"
-#include "migration_dir.h"
+#include "source/migration_dir.h"
 
 namespace cairn::runner {
 namespace {

@@ -1,7 +1,7 @@
 // Internal: the per-migration directives of docs/migration-files.md and the
 // detection of statements that cannot run inside a transaction.
-#ifndef CAIRN_RUNNER_SRC_DIRECTIVES_H_
-#define CAIRN_RUNNER_SRC_DIRECTIVES_H_
+#ifndef CAIRN_RUNNER_SRC_SOURCE_DIRECTIVES_H_
+#define CAIRN_RUNNER_SRC_SOURCE_DIRECTIVES_H_
 
 #include <optional>
 #include <string>
@@ -29,4 +29,4 @@ std::string NoTransactionReason(const Migration& m, const Section& section, db::
 
 }  // namespace cairn::runner
 
-#endif  // CAIRN_RUNNER_SRC_DIRECTIVES_H_
+#endif  // CAIRN_RUNNER_SRC_SOURCE_DIRECTIVES_H_

@@ -2,8 +2,8 @@
 // mode (docs/transactions.md). Runner::Execute builds a RunContext and calls
 // ExecuteRun; everything here writes through the context, so each strategy
 // reads as the sequence of transactions it commits.
-#ifndef CAIRN_RUNNER_SRC_TX_MODES_H_
-#define CAIRN_RUNNER_SRC_TX_MODES_H_
+#ifndef CAIRN_RUNNER_SRC_EXECUTE_STRATEGIES_H_
+#define CAIRN_RUNNER_SRC_EXECUTE_STRATEGIES_H_
 
 #include <memory>
 #include <optional>
@@ -12,8 +12,11 @@
 
 #include "cairn/base/status.h"
 #include "cairn/db/database.h"
+#include "cairn/ledger/state.h"
 #include "cairn/ledger/store.h"
-#include "cairn/runner/runner.h"
+#include "cairn/runner/migration.h"
+#include "cairn/runner/options.h"
+#include "cairn/runner/report.h"
 
 namespace cairn::runner {
 
@@ -120,4 +123,4 @@ StatusOr<bool> IsPreparedRun(db::Connection& conn, const std::string& run_id);
 
 }  // namespace cairn::runner
 
-#endif  // CAIRN_RUNNER_SRC_TX_MODES_H_
+#endif  // CAIRN_RUNNER_SRC_EXECUTE_STRATEGIES_H_

@@ -3,8 +3,8 @@
 // (batch_options.h) and cancels the statement running on the connection, so
 // its transaction rolls back at once; the strategies then record
 // RunFinished(INTERRUPTED).
-#ifndef CAIRN_RUNNER_SRC_INTERRUPT_H_
-#define CAIRN_RUNNER_SRC_INTERRUPT_H_
+#ifndef CAIRN_RUNNER_SRC_EXECUTE_INTERRUPT_H_
+#define CAIRN_RUNNER_SRC_EXECUTE_INTERRUPT_H_
 
 #include <atomic>
 #include <thread>
@@ -45,4 +45,4 @@ const char* StopSignalName(int sig);
 
 }  // namespace cairn::runner::internal
 
-#endif  // CAIRN_RUNNER_SRC_INTERRUPT_H_
+#endif  // CAIRN_RUNNER_SRC_EXECUTE_INTERRUPT_H_

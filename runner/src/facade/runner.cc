@@ -10,13 +10,15 @@
 #include <map>
 #include <set>
 
-#include "batch.h"
 #include "cairn/ledger/hash.h"
 #include "cairn/ledger/identity.h"
-#include "cairn/runner/schema_ops.h"
+#include "cairn/runner/data_migration.h"
 #include "cairn/runner/unfinished.h"
-#include "interrupt.h"
-#include "tx_modes.h"
+#include "checks/data_checks.h"
+#include "execute/interrupt.h"
+#include "execute/strategies.h"
+#include "record/abandoned_run.h"
+#include "source/registered_steps.h"
 
 namespace cairn::runner {
 namespace {

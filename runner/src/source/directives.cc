@@ -1,4 +1,4 @@
-#include "directives.h"
+#include "source/directives.h"
 
 #include <algorithm>
 #include <charconv>

@@ -42,23 +42,6 @@ StatusOr<std::string> CanonicalOf(db::Connection& conn) {
 
 }  // namespace
 
-Status StampSchema(db::Connection& conn, v1::Event* event) {
-  if (!event->has_migration_committed() && !event->has_migration_rolled_back() &&
-      !event->has_run_finished())
-    return Status::Ok();
-  CAIRN_ASSIGN_OR_RETURN(std::string canonical, CanonicalOf(conn));
-  std::string fp = schema::FingerprintOf(canonical);
-  if (event->has_migration_committed())
-    event->mutable_migration_committed()->set_schema_fingerprint(fp);
-  if (event->has_migration_rolled_back())
-    event->mutable_migration_rolled_back()->set_schema_fingerprint(fp);
-  if (event->has_run_finished()) {
-    event->mutable_run_finished()->set_schema_fingerprint(fp);
-    event->mutable_run_finished()->set_schema_snapshot(std::move(canonical));
-  }
-  return Status::Ok();
-}
-
 StatusOr<SchemaChange> DiffWithSchemaFile(Runner& runner, const std::string& schema_path) {
   CAIRN_ASSIGN_OR_RETURN(std::string text, ReadText(schema_path));
   db::Connection& conn = runner.connection();

@@ -16,10 +16,10 @@
 #include "cairn/db/sql_splitter.h"
 #include "cairn/ledger/hash.h"
 #include "cairn/ledger/state.h"
-#include "directives.h"
 #include "formats/dispatch.h"
-#include "migration_dir.h"
+#include "source/directives.h"
 #include "source/file_text.h"
+#include "source/migration_dir.h"
 #include "source/section_text.h"
 
 namespace cairn::runner {

@@ -1,19 +1,12 @@
-// C++ data migrations: the registry, checksums and the step context.
-#include "cairn/runner/data_migration.h"
-
-#include <deque>
+// C++ data migrations: the step context over the batch executor (the
+// registry is source/registered_steps.cc).
 #include <map>
 
-#include "batch.h"
-#include "cairn/ledger/hash.h"
+#include "cairn/runner/data_migration.h"
+#include "execute/batch.h"
 
 namespace cairn::runner {
 namespace {
-
-std::deque<DataMigration>& Registry() {
-  static std::deque<DataMigration> steps;  // a deque: pointers stay valid as steps are added
-  return steps;
-}
 
 const db::Value& NullValue() {
   static const db::Value null;
@@ -21,20 +14,6 @@ const db::Value& NullValue() {
 }
 
 }  // namespace
-
-bool RegisterDataMigration(DataMigration step) {
-  Registry().push_back(std::move(step));
-  return true;
-}
-
-const std::deque<DataMigration>& RegisteredDataMigrations() { return Registry(); }
-
-void ClearRegisteredDataMigrations() { Registry().clear(); }
-
-std::string DataMigrationChecksum(const DataMigration& step) {
-  return "sha256:" + ledger::ToHex(ledger::Sha256("cairn-cpp-step\n" + step.id + "\n" + step.name +
-                                                  "\n" + std::to_string(step.version)));
-}
 
 int RowBatch::Column(std::string_view column) const {
   for (size_t i = 0; i < columns.size(); ++i)

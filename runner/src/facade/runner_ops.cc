@@ -5,7 +5,7 @@
 #include <map>
 
 #include "cairn/runner/runner.h"
-#include "tx_modes.h"
+#include "execute/strategies.h"
 
 namespace cairn::runner {
 namespace {

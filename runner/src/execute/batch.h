@@ -1,8 +1,8 @@
 // Internal: the batch executor for batched SQL sections and C++ data
 // migrations (docs/data-migrations.md). Runner::Execute hands a step to
 // RunDataStep at one branch point; everything else lives here.
-#ifndef CAIRN_RUNNER_SRC_BATCH_H_
-#define CAIRN_RUNNER_SRC_BATCH_H_
+#ifndef CAIRN_RUNNER_SRC_EXECUTE_BATCH_H_
+#define CAIRN_RUNNER_SRC_EXECUTE_BATCH_H_
 
 #include <functional>
 #include <memory>
@@ -15,8 +15,8 @@
 #include "cairn/runner/batch_options.h"
 #include "cairn/runner/data_migration.h"
 #include "cairn/runner/migration.h"
-#include "cairn/runner/runner.h"
-#include "catalog.h"
+#include "cairn/runner/report.h"
+#include "schema/catalog.h"
 
 namespace cairn::runner::internal {
 
@@ -45,20 +45,6 @@ bool IsDataStep(const Migration& m, v1::Direction direction);
 // (connection lost, concurrent runner); nothing of the current batch remains.
 StatusOr<bool> RunDataStep(StepEnv& env, const Migration& m, v1::Direction direction,
                            const ledger::StreamState& state, RunReport* report);
-
-// Adds the registered C++ steps to the loaded files, sorted by id. An invalid
-// step or a number used twice is kInvalidArgument naming both.
-Status MergeRegisteredSteps(std::vector<Migration>* files);
-
-// Checks of a migrate plan that need the database: partly applied migrations
-// whose file changed, and declared names that do not exist
-// (docs/data-migrations.md, "Names"). Appends one line per problem.
-void AddDataRefusals(db::Connection& conn, const std::vector<const Migration*>& plan,
-                     const ledger::StreamState& state, std::vector<std::string>* refusals);
-
-// The nearest of `candidates` to `name` by edit distance, or "" when none is
-// plausibly a typo of it.
-std::string NearestName(std::string_view name, const std::vector<std::string>& candidates);
 
 // One resumable batch loop (docs/data-migrations.md, "Batches are the unit
 // of progress"): fetch a batch after the cursor, write it, commit it with
@@ -118,4 +104,4 @@ std::unique_ptr<DataContext> MakeDataContext(LoopEngine& engine);
 
 }  // namespace cairn::runner::internal
 
-#endif  // CAIRN_RUNNER_SRC_BATCH_H_
+#endif  // CAIRN_RUNNER_SRC_EXECUTE_BATCH_H_

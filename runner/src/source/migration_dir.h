@@ -1,7 +1,7 @@
 // Internal: walking a migrations directory, shared by LoadMigrations (which
 // reads every file) and ScanMigrations (which reuses the checksum cache).
-#ifndef CAIRN_RUNNER_SRC_MIGRATION_DIR_H_
-#define CAIRN_RUNNER_SRC_MIGRATION_DIR_H_
+#ifndef CAIRN_RUNNER_SRC_SOURCE_MIGRATION_DIR_H_
+#define CAIRN_RUNNER_SRC_SOURCE_MIGRATION_DIR_H_
 
 #include <sys/stat.h>
 
@@ -53,4 +53,4 @@ std::vector<std::string_view> SplitLines(std::string_view s);
 
 }  // namespace cairn::runner::internal
 
-#endif  // CAIRN_RUNNER_SRC_MIGRATION_DIR_H_
+#endif  // CAIRN_RUNNER_SRC_SOURCE_MIGRATION_DIR_H_
