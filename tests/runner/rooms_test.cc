@@ -74,9 +74,6 @@ const std::set<std::string>& Exceptions() {
   static const std::set<std::string> known = {
       "formats/adopt.cc -> facade",
       "formats/adopt.cc -> schema",
-      // RunContext::Append stamps the schema fingerprint itself; the
-      // RunObserver (execute/run_observer.h) takes that to record/.
-      "execute/strategies.cc -> record",
   };
   return known;
 }

@@ -11,7 +11,6 @@
 #include "execute/interrupt.h"
 #include "execute/section_exec.h"
 #include "execute/stepwise.h"
-#include "record/schema_stamp.h"  // back up a room: removed by the RunObserver
 #include "source/directives.h"
 
 namespace cairn::runner {
@@ -204,10 +203,10 @@ class AllInOne final : public Strategy {
     {
       // A transaction to be PREPAREd must not NOTIFY (ledger/store.h).
       struct NotifyOff {
-        ledger::LedgerStore& store;
-        ~NotifyOff() { store.set_notify(true); }
-      } notify_off{ctx_.store()};
-      if (req_.prepare) ctx_.store().set_notify(false);
+        RunObserver& observer;
+        ~NotifyOff() { observer.SetNotify(true); }
+      } notify_off{ctx_.observer()};
+      if (req_.prepare) ctx_.observer().SetNotify(false);
       CAIRN_ASSIGN_OR_RETURN(auto tx, ctx_.Begin());
       for (const Migration* m : req_.plan) {
         CAIRN_RETURN_IF_ERROR(ctx_.Append(ctx_.Started(*m, req_.direction, false)));
@@ -383,13 +382,12 @@ const Section& SectionFor(const Migration& m, v1::Direction d) {
 
 std::string PreparedGid(const std::string& run_id) { return "cairn:" + run_id; }
 
-RunContext::RunContext(db::Connection& conn, ledger::LedgerStore& store, std::string stream,
-                       v1::Actor actor, int64_t head, RunReport* report)
+RunContext::RunContext(db::Connection& conn, RunObserver& observer, std::string stream,
+                       v1::Actor actor, RunReport* report)
     : conn_(conn),
-      store_(store),
+      observer_(observer),
       stream_(std::move(stream)),
       actor_(std::move(actor)),
-      head_(head),
       report_(report) {
   if (conn_.backend() == db::Backend::kPostgres) {
     if (auto rows = conn_.Query("SELECT current_setting('server_version_num')::int");
@@ -465,43 +463,22 @@ v1::Event RunContext::Finished(v1::RunOutcome outcome, const std::string& error)
   return e;
 }
 
-StatusOr<std::unique_ptr<db::Transaction>> RunContext::Begin() {
-  CAIRN_ASSIGN_OR_RETURN(auto tx, conn_.Begin());
-  CAIRN_RETURN_IF_ERROR(store_.CheckHead(stream_, head_));
-  return tx;
-}
+StatusOr<std::unique_ptr<db::Transaction>> RunContext::Begin() { return observer_.Begin(); }
 
-Status RunContext::Append(const v1::Event& e) {
-  if (e.has_run_finished()) {
-    // Drift detection (docs/schema-model.md): each run records the schema it
-    // leaves, once, inside the transaction of its last event.
-    v1::Event stamped = e;
-    CAIRN_RETURN_IF_ERROR(StampSchema(conn_, &stamped));
-    CAIRN_ASSIGN_OR_RETURN(auto r, store_.Append(stamped));
-    head_ = r.position;
-    head_hash_ = r.hash;
-    head_hash_position_ = r.position;
-    return Status::Ok();
-  }
-  CAIRN_ASSIGN_OR_RETURN(auto r, store_.Append(e));
-  head_ = r.position;
-  head_hash_ = r.hash;
-  head_hash_position_ = r.position;
-  return Status::Ok();
-}
+Status RunContext::Append(const v1::Event& e) { return observer_.Append(e); }
 
 Status RunContext::Record(const std::vector<v1::Event>& events) {
-  const int64_t before = head_;
+  const int64_t before = head();
   CAIRN_ASSIGN_OR_RETURN(auto tx, Begin());
   for (const v1::Event& e : events) {
     Status s = Append(e);
     if (!s.ok()) {
-      head_ = before;
+      ResetHead(before);
       return s;
     }
   }
   Status c = tx->Commit();
-  if (!c.ok()) head_ = before;
+  if (!c.ok()) ResetHead(before);
   return c;
 }
 
@@ -574,7 +551,7 @@ Failure RunContext::Describe(const Migration& m, const Section& section,
 StepResult RunContext::ApplyOne(const Migration& m, v1::Direction d, const std::string& reason,
                                 bool outside) {
   const Section& section = SectionFor(m, d);
-  const int64_t head_before = head_;
+  const int64_t head_before = head();
   StepResult r;
   auto fatal = [&](Status s) {
     r.status = std::move(s);
@@ -593,7 +570,7 @@ StepResult RunContext::ApplyOne(const Migration& m, v1::Direction d, const std::
                               "could not be recorded; the ledger shows it as started"));
     return r;
   }
-  if (head_hash_position_ == head_) {
+  if (observer_.KnowsHead()) {
     // Fast path: BEGIN, the SQL, then both events in one statement that
     // takes the stream lock; a writer that appended meanwhile makes that
     // statement collide on its position (kAborted), and the transaction,
@@ -606,15 +583,10 @@ StepResult RunContext::ApplyOne(const Migration& m, v1::Direction d, const std::
       if (!tx.ok()) return fatal(tx.status());
       r = RunSql(m, section);
       if (r.status.ok()) {
-        auto head = store_.AppendAt({head_, head_hash_}, {started, Done(m, d, r, reason)});
-        Status s = head.status();
+        Status s = observer_.AppendStep(started, Done(m, d, r, reason));
         moved = s.code() == StatusCode::kAborted;
         if (s.ok()) s = (*tx)->Commit();
-        if (s.ok()) {
-          head_ = head->position;
-          head_hash_ = head->hash;
-          head_hash_position_ = head->position;
-        } else {
+        if (!s.ok()) {
           r.status = s;
           r.where = db::ScriptFailure{};
           r.where_line = 0;
@@ -623,7 +595,7 @@ StepResult RunContext::ApplyOne(const Migration& m, v1::Direction d, const std::
       }
     }
     if (!r.status.ok()) {
-      head_ = head_before;
+      ResetHead(head_before);
       if (moved || r.status.code() == StatusCode::kUnavailable)
         return fatal(r.status.Annotate("migration " + m.id));
     }
@@ -647,7 +619,7 @@ StepResult RunContext::ApplyOne(const Migration& m, v1::Direction d, const std::
     }
   }  // an uncommitted transaction rolls back here
   if (!r.status.ok()) {
-    head_ = head_before;  // the failed transaction appended nothing
+    ResetHead(head_before);  // the failed transaction appended nothing
     if (r.status.code() == StatusCode::kUnavailable)
       return fatal(r.status.Annotate("migration " + m.id));  // nothing more can be recorded
   }

@@ -13,10 +13,10 @@
 #include "cairn/base/status.h"
 #include "cairn/db/database.h"
 #include "cairn/ledger/state.h"
-#include "cairn/ledger/store.h"
 #include "cairn/runner/migration.h"
 #include "cairn/runner/options.h"
 #include "cairn/runner/report.h"
+#include "execute/run_observer.h"
 
 namespace cairn::runner {
 
@@ -51,13 +51,14 @@ struct StepResult {
 // The connection, the ledger and the run's bookkeeping shared by the modes.
 class RunContext {
  public:
-  RunContext(db::Connection& conn, ledger::LedgerStore& store, std::string stream, v1::Actor actor,
-             int64_t head, RunReport* report);
+  // Every event of the run goes to `observer` (the record stage).
+  RunContext(db::Connection& conn, RunObserver& observer, std::string stream, v1::Actor actor,
+             RunReport* report);
 
   db::Connection& conn() { return conn_; }
-  ledger::LedgerStore& store() { return store_; }
+  RunObserver& observer() { return observer_; }
   // The ledger head this run expects (for steps that append on their own).
-  int64_t* mutable_head() { return &head_; }
+  int64_t* mutable_head() { return observer_.mutable_head(); }
   const std::string& stream() const { return stream_; }
   RunReport& report() { return *report_; }
   int server_version() const { return server_version_; }
@@ -72,13 +73,14 @@ class RunContext {
   v1::Event Finished(v1::RunOutcome outcome, const std::string& error) const;
 
   // Begins a transaction that fails with kAborted if another writer appended
-  // to the stream since this run last did.
+  // to the stream since this run last did (RunObserver::Begin).
   StatusOr<std::unique_ptr<db::Transaction>> Begin();
+  // Reports `e` to the observer, inside the transaction this run holds.
   Status Append(const v1::Event& e);
   // Appends `events` in a transaction of their own.
   Status Record(const std::vector<v1::Event>& events);
-  int64_t head() const { return head_; }
-  void ResetHead(int64_t position) { head_ = position; }
+  int64_t head() const { return observer_.head(); }
+  void ResetHead(int64_t position) { observer_.ResetHead(position); }
 
   // Runs a section's SQL on the connection as it stands (inside a transaction
   // or in autocommit), with the migration's timeouts, retrying (with backoff,
@@ -93,16 +95,9 @@ class RunContext {
 
  private:
   db::Connection& conn_;
-  ledger::LedgerStore& store_;
+  RunObserver& observer_;
   std::string stream_;
   v1::Actor actor_;
-  int64_t head_;
-  // The hash at position head_hash_position_, learnt from this run's own
-  // appends. When it is the hash of head_, ApplyOne appends a migration's
-  // two events with one LedgerStore::AppendAt after its SQL (fewer round
-  // trips); otherwise (a step appended on its own) it checks the head first.
-  std::string head_hash_;
-  int64_t head_hash_position_ = -1;
   RunReport* report_;
   int server_version_ = 0;
 };

@@ -18,6 +18,7 @@
 #include "execute/interrupt.h"
 #include "execute/strategies.h"
 #include "record/abandoned_run.h"
+#include "record/ledger_recorder.h"
 #include "source/registered_steps.h"
 
 namespace cairn::runner {
@@ -386,7 +387,8 @@ StatusOr<RunReport> Runner::Execute(v1::Direction direction,
   req.batch = options_.batch;
   req.open = options_.open;
   run_started_extra_.Clear();
-  RunContext ctx(*conn_, *store_, stream_, actor_, state.head.position, &report);
+  LedgerRecorder recorder(*conn_, *store_, stream_, state.head.position);
+  RunContext ctx(*conn_, recorder, stream_, actor_, &report);
   {
     internal::RunInterrupter stop(*conn_, options_.batch.stop_on_signals);
     CAIRN_RETURN_IF_ERROR(ExecuteRun(ctx, req));

@@ -6,6 +6,7 @@
 
 #include "cairn/runner/runner.h"
 #include "execute/strategies.h"
+#include "record/ledger_recorder.h"
 
 namespace cairn::runner {
 namespace {
@@ -108,7 +109,8 @@ StatusOr<RunReport> Runner::EndPrepared(const std::string& run_id, bool commit) 
   for (const std::string& id : after.applied_order)
     if (after.migrations.at(id).applied_run_id == run_id) report.applied.push_back(id);
   report.outcome = commit ? v1::RUN_OUTCOME_SUCCEEDED : v1::RUN_OUTCOME_FAILED;
-  RunContext ctx(*conn_, *store_, stream_, actor_, after.head.position, &report);
+  LedgerRecorder recorder(*conn_, *store_, stream_, after.head.position);
+  RunContext ctx(*conn_, recorder, stream_, actor_, &report);
   CAIRN_RETURN_IF_ERROR(ctx.Record({ctx.Finished(
       report.outcome, commit ? "" : "prepared transaction aborted by `cairn abort`")}));
   spdlog::info("run {} {}", run_id, commit ? "committed" : "aborted");
