@@ -6,8 +6,9 @@
 
 namespace cairn::runner {
 
-Status Runner::PrepareRun(const MigrateOptions& options, const MigratePlan& planned) {
-  run_started_extra_.Clear();
+StatusOr<v1::RunStarted> Runner::PrepareRun(const MigrateOptions& options,
+                                            const MigratePlan& planned) {
+  v1::RunStarted extra;
   // The hash is computed as the sections are read: no statement is held.
   CAIRN_ASSIGN_OR_RETURN(std::string hash,
                          WalkPlan(stream_, v1::DIRECTION_UP, planned.steps, nullptr));
@@ -20,15 +21,15 @@ Status Runner::PrepareRun(const MigrateOptions& options, const MigratePlan& plan
       return PlanChangedError(want, plan);
     }
   }
-  if (planned.steps.empty()) return Status::Ok();
-  run_started_extra_.set_plan_hash(hash);
-  run_started_extra_.set_environment(options.environment);
+  if (planned.steps.empty()) return extra;
+  extra.set_plan_hash(hash);
+  extra.set_environment(options.environment);
   if (!options.backup_dir.empty()) {
     CAIRN_ASSIGN_OR_RETURN(BackupFile b, TakeBackup(*conn_, options.backup_dir, stream_));
-    run_started_extra_.set_backup_path(b.path);
-    run_started_extra_.set_backup_sha256(b.sha256);
+    extra.set_backup_path(b.path);
+    extra.set_backup_sha256(b.sha256);
   }
-  return Status::Ok();
+  return extra;
 }
 
 }  // namespace cairn::runner

@@ -17,6 +17,7 @@
 #include "checks/data_checks.h"
 #include "execute/interrupt.h"
 #include "execute/strategies.h"
+#include "plan/migrate_plan.h"
 #include "record/abandoned_run.h"
 #include "record/ledger_recorder.h"
 #include "source/registered_steps.h"
@@ -63,22 +64,20 @@ std::string VersionAfter(const ledger::StreamState& before, const RunReport& rep
   return best;
 }
 
-// Migrations the ledger shows as applied that have no file among `files`
-// one line each: another folder may be migrating this database.
-template <typename File>
-std::vector<std::string> AppliedWithoutFile(const std::vector<File>& files,
-                                            const ledger::StreamState& state,
-                                            const std::string& dir) {
-  std::vector<std::string> out;
-  std::set<std::string, ledger::MigrationIdLess> ids;
-  for (const File& f : files) ids.insert(f.id);
-  for (const auto& [id, rec] : state.migrations) {
-    if (rec.status != ledger::MigrationStatus::kApplied || ids.count(id)) continue;
-    out.push_back("migration " + id + " (" + rec.file +
-                  ") is applied in the ledger but has no file in " + dir +
-                  " (is another folder migrating this database?)");
-  }
-  return out;
+// The request the execute stage runs, with what every run of this runner
+// shares; Migrate and Rollback add their plan and options.
+ExecutionRequest NewRequest(const RunnerOptions& options, v1::Direction direction,
+                            const ledger::StreamState& state, v1::TransactionMode mode,
+                            const RunnerLock& lock) {
+  ExecutionRequest req;
+  req.direction = direction;
+  req.mode = mode == v1::TRANSACTION_MODE_UNSPECIFIED ? v1::TRANSACTION_MODE_PER_MIGRATION : mode;
+  req.lock_wait_micros = lock.waited().count() * 1000;
+  req.command_line = options.command_line;
+  req.state = &state;
+  req.batch = options.batch;
+  req.open = options.open;
+  return req;
 }
 
 }  // namespace
@@ -175,26 +174,12 @@ Status AddRegisteredSummaries(std::vector<MigrationSummary>* files) {
 std::optional<RunReport> Runner::NothingPending(const MigrateOptions& options) {
   std::vector<MigrationSummary> files;
   ledger::StreamState state;
+  pending_to_ = options.to;  // unless the answer below is "nothing"
   if (!LoadBoth(ScanInBackground(), *store_, stream_, &files, &state).ok() ||
       !AddRegisteredSummaries(&files).ok())
     return std::nullopt;  // the full path reports the error
-  // Files missing from the folder are warned about (or refused) by the full
-  // path; it also says what remains, and closes a run that died.
-  if (!AppliedWithoutFile(files, state, options_.dir).empty()) return std::nullopt;
-  if (HasUnfinishedAttempt(state) ||
-      (!state.last_run.run_id.empty() && state.last_run.finished_at == 0))
-    return std::nullopt;
-  bool to_known = !options.to;
-  for (const MigrationSummary& m : files) {
-    if (options.to && m.id == *options.to) to_known = true;
-    auto it = state.migrations.find(m.id);
-    if (it != state.migrations.end() && it->second.status == ledger::MigrationStatus::kApplied) {
-      if (!it->second.checksum.empty() && it->second.checksum != m.checksum) return std::nullopt;
-    } else if (!options.to || ledger::CompareMigrationIds(m.id, *options.to) <= 0) {
-      return std::nullopt;
-    }
-  }
-  if (!to_known) return std::nullopt;
+  if (!NothingPendingIn(files, state, options, options_)) return std::nullopt;
+  pending_to_.reset();
   RunReport report;
   report.version_before = report.version_after = state.CurrentVersion();
   return report;
@@ -204,71 +189,43 @@ StatusOr<RunReport> Runner::Migrate(const MigrateOptions& options) {
   // Decided from the checksum cache and the state snapshot when they show
   // nothing to do; anything else reads every file (the cache never decides
   // what SQL runs). A reviewed plan hash is always checked the long way.
-  if (!options.expected_plan_hash) {
+  // A caller that just asked NothingPending with the same --to has the
+  // answer: the folder is not read again for it.
+  const bool asked = pending_to_.has_value() && *pending_to_ == options.to;
+  pending_to_.reset();
+  if (!options.expected_plan_hash && !asked) {
     if (auto quick = NothingPending(options)) return *quick;
   }
   int64_t head_before = 0;
   CAIRN_ASSIGN_OR_RETURN(auto lock, Lock(&head_before));
   CAIRN_ASSIGN_OR_RETURN(MigratePlan planned, PlanMigrate(options));
-  CAIRN_RETURN_IF_ERROR(PrepareRun(options, planned));
-  std::vector<const Migration*> plan;
-  for (const Migration& m : planned.steps) plan.push_back(&m);
-  if (plan.empty()) {
+  CAIRN_ASSIGN_OR_RETURN(v1::RunStarted extra, PrepareRun(options, planned));
+  if (planned.steps.empty()) {
     RunReport report;
     report.version_before = report.version_after = planned.state.CurrentVersion();
     report.handover = Handover(planned.state, head_before, *lock);
     CAIRN_RETURN_IF_ERROR(CloseAbandonedRun(*conn_, *store_, stream_, actor_, planned.state));
     return report;
   }
-  auto report = Finish(Execute(v1::DIRECTION_UP, plan, planned.state, "", options.to, options.tx,
-                               options.prepare, lock->waited().count() * 1000));
+  ExecutionRequest req = NewRequest(options_, v1::DIRECTION_UP, planned.state, options.tx, *lock);
+  for (const Migration& m : planned.steps) req.plan.push_back(&m);
+  req.target = options.to;
+  req.prepare = options.prepare;
+  req.run_started_extra = std::move(extra);
+  auto report = Finish(Execute(req));
   if (report.ok()) report->handover = Handover(planned.state, head_before, *lock);
   return report;
 }
 
 StatusOr<MigratePlan> Runner::PlanMigrate(const MigrateOptions& options) {
   MigratePlan planned;
-  std::vector<Migration>& files = planned.files;
-  ledger::StreamState& state = planned.state;
-  CAIRN_RETURN_IF_ERROR(Load(&files, &state));
+  const ledger::StreamState& state = planned.state;
+  CAIRN_RETURN_IF_ERROR(Load(&planned.files, &planned.state));
   CAIRN_RETURN_IF_ERROR(RefuseIfPrepared(state));
 
-  std::vector<std::string> refusals = UnfinishedRollbacks(state);
-  for (const Migration& m : files) {
-    auto it = state.migrations.find(m.id);
-    if (it == state.migrations.end() || it->second.status != ledger::MigrationStatus::kApplied)
-      continue;
-    if (!it->second.checksum.empty() && it->second.checksum != m.checksum && !m.repeatable) {
-      refusals.push_back(m.path + ": migration " + m.id +
-                         " was changed after it was applied (applied " + it->second.checksum +
-                         ", file now " + m.checksum + ")");
-    }
-  }
-  if (options.to) {
-    bool known = std::any_of(files.begin(), files.end(),
-                             [&](const Migration& m) { return m.id == *options.to; });
-    if (!known)
-      refusals.push_back("--to " + *options.to + ": no migration file has that number in " +
-                         options_.dir);
-  }
-  const std::string version = state.CurrentVersion();
-  std::vector<const Migration*> plan;
-  for (const Migration& m : files) {
-    // A repeatable script runs again when its checksum changed (docs/formats.md).
-    if (state.IsApplied(m.id) &&
-        !(m.repeatable && state.migrations.at(m.id).checksum != m.checksum))
-      continue;
-    if (options.to && ledger::CompareMigrationIds(m.id, *options.to) > 0) continue;
-    if (!version.empty() && ledger::CompareMigrationIds(m.id, version) < 0 &&
-        !options_.allow_out_of_order) {
-      refusals.push_back(m.path + ": migration " + m.id +
-                         " is numbered below the current version " + version +
-                         " (out of order); renumber it or pass --allow-out-of-order");
-    }
-    plan.push_back(&m);
-  }
+  std::vector<std::string> refusals;
+  std::vector<const Migration*> plan = PlanUp(options, options_, &planned, &refusals);
   internal::AddDataRefusals(*conn_, plan, state, &refusals);
-  planned.missing_files = AppliedWithoutFile(files, state, options_.dir);
   for (const std::string& line : planned.missing_files) {
     if (options.refuse_missing_files)
       refusals.push_back("--strict: " + line);
@@ -347,8 +304,11 @@ StatusOr<RunReport> Runner::Rollback(const RollbackOptions& options) {
   }
   std::string reason = options.to ? "rollback --to " + *options.to
                                   : "rollback --steps " + std::to_string(options.steps);
-  auto report = Finish(Execute(v1::DIRECTION_DOWN, plan, state, reason, options.to, options.tx,
-                               false, lock->waited().count() * 1000));
+  ExecutionRequest req = NewRequest(options_, v1::DIRECTION_DOWN, state, options.tx, *lock);
+  req.plan = std::move(plan);
+  req.reason = std::move(reason);
+  req.target = options.to;
+  auto report = Finish(Execute(req));
   if (report.ok()) report->handover = Handover(state, head_before, *lock);
   return report;
 }
@@ -362,31 +322,12 @@ StatusOr<RunReport> Runner::Finish(StatusOr<RunReport> report) {
   return report;
 }
 
-StatusOr<RunReport> Runner::Execute(v1::Direction direction,
-                                    const std::vector<const Migration*>& plan,
-                                    const ledger::StreamState& state, const std::string& reason,
-                                    const std::optional<std::string>& target,
-                                    v1::TransactionMode mode, bool prepare,
-                                    int64_t lock_wait_micros) {
+StatusOr<RunReport> Runner::Execute(const ExecutionRequest& req) {
+  const ledger::StreamState& state = *req.state;
   RunReport report;
   report.run_id = ledger::NewUuid();
   report.version_before = state.CurrentVersion();
   CAIRN_RETURN_IF_ERROR(store_->EnsureSchema());
-
-  ExecutionRequest req;
-  req.direction = direction;
-  req.plan = plan;
-  req.reason = reason;
-  req.target = target;
-  req.mode = mode == v1::TRANSACTION_MODE_UNSPECIFIED ? v1::TRANSACTION_MODE_PER_MIGRATION : mode;
-  req.prepare = prepare;
-  req.lock_wait_micros = lock_wait_micros;
-  req.command_line = options_.command_line;
-  req.run_started_extra = run_started_extra_;
-  req.state = &state;
-  req.batch = options_.batch;
-  req.open = options_.open;
-  run_started_extra_.Clear();
   LedgerRecorder recorder(*conn_, *store_, stream_, state.head.position);
   RunContext ctx(*conn_, recorder, stream_, actor_, &report);
   {

@@ -50,6 +50,8 @@
 
 namespace cairn::runner {
 
+struct ExecutionRequest;  // the execute stage's input (runner/src/execute)
+
 // One migration as status shows it.
 struct MigrationView {
   std::string id, description, file;
@@ -129,9 +131,9 @@ class Runner {
   Status Load(std::vector<Migration>* files, ledger::StreamState* state);
   // Saves the state snapshot after a run that may have appended events.
   StatusOr<RunReport> Finish(StatusOr<RunReport> report);
-  // Checks the plan hash and takes the backup (runner/src/run_safety.cc);
-  // fills run_started_extra_.
-  Status PrepareRun(const MigrateOptions& options, const MigratePlan& plan);
+  // Checks the plan hash and takes the backup (runner/src/facade/run_safety.cc);
+  // returns the fields they add to the run's RunStarted.
+  StatusOr<v1::RunStarted> PrepareRun(const MigrateOptions& options, const MigratePlan& plan);
   // Takes the runner lock, remembering the ledger head from before any wait
   // so that a runner that waited can say what happened meanwhile.
   StatusOr<std::unique_ptr<RunnerLock>> Lock(int64_t* head_before);
@@ -140,11 +142,8 @@ class Runner {
                        const RunnerLock& lock) const;
   // kFailedPrecondition when a prepared run of this stream awaits commit or abort.
   Status RefuseIfPrepared(const ledger::StreamState& state);
-  StatusOr<RunReport> Execute(v1::Direction direction, const std::vector<const Migration*>& plan,
-                              const ledger::StreamState& state, const std::string& reason,
-                              const std::optional<std::string>& target,
-                              v1::TransactionMode mode = v1::TRANSACTION_MODE_PER_MIGRATION,
-                              bool prepare = false, int64_t lock_wait_micros = 0);
+  // Runs what Migrate or Rollback planned, as one request built once.
+  StatusOr<RunReport> Execute(const ExecutionRequest& request);
   StatusOr<RunReport> EndPrepared(const std::string& run_id, bool commit);
 
   // The folder's summaries read on another thread: Open's prefetch the first
@@ -157,8 +156,10 @@ class Runner {
   std::future<StatusOr<std::vector<MigrationSummary>>> prefetched_;
   std::string stream_;
   v1::Actor actor_;
-  // Fields PrepareRun adds to the next RunStarted (plan hash, backup).
-  v1::RunStarted run_started_extra_;
+  // Set when NothingPending last answered "take the full path", to its
+  // --to: Migrate with the same --to does not read the folder again to
+  // learn the same.
+  std::optional<std::optional<std::string>> pending_to_;
   std::thread closing_;  // CloseInBackground's
 };
 
