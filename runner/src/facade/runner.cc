@@ -12,7 +12,9 @@
 
 #include "cairn/ledger/hash.h"
 #include "cairn/ledger/identity.h"
+#include "cairn/runner/checks.h"
 #include "cairn/runner/data_migration.h"
+#include "cairn/runner/schema_ops.h"
 #include "cairn/runner/unfinished.h"
 #include "checks/data_checks.h"
 #include "execute/interrupt.h"
@@ -78,6 +80,27 @@ ExecutionRequest NewRequest(const RunnerOptions& options, v1::Direction directio
   req.batch = options.batch;
   req.open = options.open;
   return req;
+}
+
+// The checks a caller asked Migrate to make before its first write
+// (MigrateOptions::drift, ::preflight): the same policies `cairn migrate`
+// applies before it takes the lock.
+Status CheckBeforeWrite(Runner& runner, const MigrateOptions& options, const MigratePlan& planned) {
+  if (options.drift) {
+    CAIRN_ASSIGN_OR_RETURN(DriftReport drift, CheckDrift(runner));
+    if (drift.drifted && *options.drift == DriftPolicy::kWarn) {
+      spdlog::warn("schema drift: the live schema ({}) differs from the ledger's ({})",
+                   drift.live_fingerprint, drift.recorded_fingerprint);
+      for (const std::string& line : drift.differences) spdlog::warn("  {}", line);
+    }
+    CAIRN_RETURN_IF_ERROR(ApplyDriftPolicy(*options.drift, drift));
+  }
+  if (options.preflight) {
+    CAIRN_RETURN_IF_ERROR(ApplyPreflightPolicy(
+        *options.preflight, MakeReviewedPlan(runner.stream(), v1::DIRECTION_UP, planned.steps,
+                                             /*with_statements=*/false)));
+  }
+  return Status::Ok();
 }
 
 }  // namespace
@@ -199,6 +222,7 @@ StatusOr<RunReport> Runner::Migrate(const MigrateOptions& options) {
   int64_t head_before = 0;
   CAIRN_ASSIGN_OR_RETURN(auto lock, Lock(&head_before));
   CAIRN_ASSIGN_OR_RETURN(MigratePlan planned, PlanMigrate(options));
+  if (!planned.steps.empty()) CAIRN_RETURN_IF_ERROR(CheckBeforeWrite(*this, options, planned));
   CAIRN_ASSIGN_OR_RETURN(v1::RunStarted extra, PrepareRun(options, planned));
   if (planned.steps.empty()) {
     RunReport report;

@@ -13,6 +13,17 @@ Status MigrateOnStartup(const std::string& database_url, const StartupOptions& o
   CAIRN_ASSIGN_OR_RETURN(auto runner, Runner::Open(database_url, ro));
   MigrateOptions mo;
   mo.tx = options.tx;
+  mo.environment = options.environment;
+  mo.drift = options.drift;
+  if (NeedsPreflight(options.environment)) {
+    PreflightPolicy preflight;
+    preflight.environment = options.environment;
+    preflight.confirmed = options.confirmed;
+    preflight.unattended =
+        "an application starting cannot ask; review the plan (`cairn plan`) and set "
+        "StartupOptions::confirmed";
+    mo.preflight = std::move(preflight);
+  }
   CAIRN_ASSIGN_OR_RETURN(RunReport report, runner->Migrate(mo));
   if (options.report != nullptr) *options.report = report;
   if (report.outcome == v1::RUN_OUTCOME_FAILED) {

@@ -10,6 +10,7 @@
 
 #include "cairn/db/database.h"
 #include "cairn/runner/batch_options.h"
+#include "cairn/runner/checks.h"
 #include "cairn/v1/events.pb.h"
 
 namespace cairn::runner {
@@ -54,6 +55,13 @@ struct MigrateOptions {
   // shows as applied have no file in the folder (migrate --strict); without
   // it they are logged as warnings and the run goes on.
   bool refuse_missing_files = false;
+  // Checks Migrate makes itself, under the runner lock, after planning and
+  // before the first write, when something is pending (cairn/runner/checks.h).
+  // Unset: not made here. MigrateOnStartup sets both; `cairn migrate` applies
+  // the same policies before it takes the lock, so as not to hold the lock
+  // while it asks for confirmation.
+  std::optional<DriftPolicy> drift;
+  std::optional<PreflightPolicy> preflight;
 };
 
 struct RollbackOptions {

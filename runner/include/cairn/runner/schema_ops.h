@@ -17,6 +17,7 @@
 
 #include "cairn/base/status.h"
 #include "cairn/db/database.h"
+#include "cairn/runner/checks.h"
 #include "cairn/runner/migration.h"
 #include "cairn/runner/runner.h"
 #include "cairn/schema/diff.h"
@@ -45,17 +46,8 @@ struct GenerateResult {
 StatusOr<GenerateResult> GenerateMigration(Runner& runner, const std::string& dir,
                                            const std::string& name, const std::string& schema_path);
 
-struct DriftReport {
-  bool recorded = false;  // the ledger holds a fingerprint of the current schema
-  bool unknown = false;   // a migration changed the schema after the last fingerprint
-                          // (an interrupted run): nothing to compare until the next run
-  bool drifted = false;   // live fingerprint != recorded
-  std::string recorded_fingerprint, live_fingerprint;
-  int64_t recorded_position = 0;         // ledger position of the event carrying it
-  bool listed = false;                   // differences could be listed (a snapshot was found)
-  std::vector<std::string> differences;  // recorded -> live, DescribeDifferences lines
-};
-// Compares the live schema with the ledger's newest fingerprint. Writes nothing.
+// Compares the live schema with the ledger's newest fingerprint (DriftReport
+// and the policies on it: cairn/runner/checks.h). Writes nothing.
 StatusOr<DriftReport> CheckDrift(Runner& runner);
 
 struct RehearsalProblem {
