@@ -58,13 +58,17 @@ int CheckDriftBeforeMigrate(runner::Runner& r, bool strict) {
   auto d = runner::CheckDrift(r);
   if (!d.ok()) return Fail(d.status());
   if (!d->drifted) return kExitOk;
-  const char* level = strict ? "error" : "warning";
+  // The policy MigrateOnStartup applies too (cairn/runner/checks.h).
+  const bool refused = !runner::ApplyDriftPolicy(
+                            strict ? runner::DriftPolicy::kRefuse : runner::DriftPolicy::kWarn, *d)
+                            .ok();
+  const char* level = refused ? "error" : "warning";
   std::fprintf(stderr,
                "cairn: %s: schema drift: the live schema (%s) differs from the ledger's (%s)\n",
                level, d->live_fingerprint.c_str(), d->recorded_fingerprint.c_str());
   for (const std::string& line : d->differences)
     std::fprintf(stderr, "cairn: %s:   %s\n", level, line.c_str());
-  if (!strict) return kExitOk;
+  if (!refused) return kExitOk;
   std::fprintf(stderr, "cairn: error: --strict: nothing was migrated (see `cairn drift`)\n");
   return kExitDrift;
 }

@@ -2,6 +2,7 @@
 
 #include "cairn/ledger/export.h"
 #include "cairn/ledger/identity.h"
+#include "cairn/runner/checks.h"
 #include "cairn/runner/formats.h"
 #include "cairn/runner/plan.h"
 #include "yapper_bridge.h"
@@ -21,6 +22,8 @@ struct Row {
 constexpr Row<ErrorKind> kByKind[] = {
     {runner::kPlanChanged, kExitPlanChanged},
     {runner::kAdoptRefused, kExitAdoptRefused},
+    {runner::kDriftRefused, kExitDrift},
+    {runner::kNotConfirmed, kExitNotConfirmed},
     {kYapperMismatch, kExitDrift},                     // restarting the bridge will not help
     {ledger::kStreamRefused, kExitInvalidMigrations},  // also when opening the target
     {ledger::kKeyFileExists, kExitUsage},              // keygen --out names an existing file

@@ -139,23 +139,25 @@ int ProductionPreflight(runner::Runner& runner, const runner::MigrateOptions& op
                 m.has_down ? "" : "  [no down section]");
   WarnMissingDowns(plan);
   std::fflush(stdout);
-  if (plan.migrations.empty() || yes) return kExitOk;
-  if (!isatty(STDIN_FILENO)) {
-    std::fprintf(stderr,
-                 "cairn: error: %s: refusing to migrate without confirmation: standard input is "
-                 "not a terminal; pass --yes after reviewing the plan\n",
-                 options.environment.c_str());
-    return kExitNotConfirmed;
+  // The policy MigrateOnStartup applies too (cairn/runner/checks.h); here
+  // someone can be asked when standard input is a terminal.
+  runner::PreflightPolicy policy;
+  policy.environment = options.environment;
+  policy.confirmed = yes;
+  policy.unattended = "standard input is not a terminal; pass --yes after reviewing the plan";
+  if (isatty(STDIN_FILENO)) {
+    policy.ask = [&runner](const runner::ReviewedPlan&) -> Status {
+      std::fprintf(stderr, "type the target's name (%s) to apply these migrations: ",
+                   runner.stream().c_str());
+      std::string answer;
+      if (std::getline(std::cin, answer) && answer == runner.stream()) return Status::Ok();
+      return FailedPreconditionError("confirmation did not match '" + runner.stream() +
+                                     "'; nothing was applied")
+          .WithKind(runner::kNotConfirmed);
+    };
   }
-  std::fprintf(stderr,
-               "type the target's name (%s) to apply these migrations: ", runner.stream().c_str());
-  std::string answer;
-  if (!std::getline(std::cin, answer) || answer != runner.stream()) {
-    std::fprintf(stderr, "cairn: error: confirmation did not match '%s'; nothing was applied\n",
-                 runner.stream().c_str());
-    return kExitNotConfirmed;
-  }
-  return kExitOk;
+  Status confirmed = runner::ApplyPreflightPolicy(policy, plan);
+  return confirmed.ok() ? kExitOk : Fail(confirmed);
 }
 
 }  // namespace cairn::cli

@@ -1,6 +1,6 @@
 // Migration file header directives (docs/migration-files.md) and the
 // detection of statements that cannot run inside a transaction.
-#include "runner/src/directives.h"
+#include "runner/src/source/directives.h"
 
 #include <gmock/gmock.h>
 

@@ -8,7 +8,7 @@
 #include <map>
 #include <set>
 
-#include "../catalog.h"
+#include "../schema/catalog.h"
 #include "cairn/ledger/state.h"
 #include "cairn/runner/formats.h"
 #include "cairn/runner/repair.h"

@@ -19,8 +19,8 @@
 #include <mutex>
 #include <optional>
 
-#include "../migration_dir.h"
 #include "../source/file_text.h"
+#include "../source/migration_dir.h"
 #include "cairn/ledger/state.h"
 #include "cairn/runner/formats.h"
 #include "dispatch.h"

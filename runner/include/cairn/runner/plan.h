@@ -18,10 +18,21 @@
 #include <vector>
 
 #include "cairn/base/status.h"
+#include "cairn/ledger/state.h"
 #include "cairn/runner/migration.h"
 #include "cairn/v1/events.pb.h"
 
 namespace cairn::runner {
+
+// What Migrate would run, computed without writing anything.
+struct MigratePlan {
+  std::vector<Migration> files;  // every migration file, by id
+  ledger::StreamState state;     // the replayed ledger
+  std::vector<Migration> steps;  // the pending migrations, in run order
+  // Applied in the ledger, no file in the folder: one line each, naming the
+  // migration (another folder may be migrating this database).
+  std::vector<std::string> missing_files;
+};
 
 struct PlannedStatement {
   int line = 0;      // 1-based line of the statement's first character in the file

@@ -44,100 +44,13 @@
 #include "cairn/runner/batch_options.h"
 #include "cairn/runner/lock.h"
 #include "cairn/runner/migration.h"
+#include "cairn/runner/options.h"
+#include "cairn/runner/plan.h"
+#include "cairn/runner/report.h"
 
 namespace cairn::runner {
 
-struct RunnerOptions {
-  std::string dir = "migrations";
-  // Empty: the ledger's own stream, or the database's name for a new ledger
-  // (docs/ledger-format.md, "Stream names"; Open refuses an ambiguous one).
-  std::string stream;
-  bool new_stream = false;  // `stream` may name a stream the ledger lacks (--new-stream)
-  // The caller reads several streams itself: a ledger holding several
-  // streams is not refused when `stream` is empty.
-  bool any_stream = false;
-  bool allow_out_of_order = false;  // apply pending files numbered below the current version
-  std::string command_line;         // recorded in RunStarted
-  db::OpenOptions open;
-  // How long Migrate and Rollback wait for another runner's lock (0: fail at once).
-  std::chrono::milliseconds lock_timeout{60000};
-  BatchOptions batch;  // batched data migrations (docs/data-migrations.md)
-  // Open starts reading `dir` (ScanMigrations) on another thread before it
-  // connects, and the first GetStatus or NothingPending uses that result:
-  // the folder is read while the database opens (SQLite parses its schema
-  // then). For commands that ask one of those first; errors are reported
-  // when the result is used, exactly as without it.
-  bool prefetch_files = false;
-};
-
-struct MigrateOptions {
-  std::optional<std::string> to;  // apply pending migrations up to and including this id
-  // Refuse (IsPlanChanged(), nothing written) unless the plan hashes to this
-  // (docs/plans.md; 64 hex digits, optionally "sha256:"-prefixed).
-  std::optional<std::string> expected_plan_hash;
-  // When set and something is pending: back the target up into this
-  // directory before applying anything (docs/backups.md).
-  std::string backup_dir;
-  std::string environment;  // recorded in RunStarted, e.g. "production"
-  v1::TransactionMode tx = v1::TRANSACTION_MODE_PER_MIGRATION;
-  // PostgreSQL: run the whole run in one transaction (tx must be ALL) and
-  // PREPARE it instead of committing; CommitPrepared/AbortPrepared end it.
-  bool prepare = false;
-  // Refuse (kFailedPrecondition, nothing written) when migrations the ledger
-  // shows as applied have no file in the folder (migrate --strict); without
-  // it they are logged as warnings and the run goes on.
-  bool refuse_missing_files = false;
-};
-
-// What Migrate would run, computed without writing anything.
-struct MigratePlan {
-  std::vector<Migration> files;  // every migration file, by id
-  ledger::StreamState state;     // the replayed ledger
-  std::vector<Migration> steps;  // the pending migrations, in run order
-  // Applied in the ledger, no file in the folder: one line each, naming the
-  // migration (another folder may be migrating this database).
-  std::vector<std::string> missing_files;
-};
-
-struct RollbackOptions {
-  int steps = 1;                  // how many applied migrations to revert, newest first
-  std::optional<std::string> to;  // instead: revert everything applied after this id ("0": all)
-  v1::TransactionMode tx = v1::TRANSACTION_MODE_PER_MIGRATION;
-};
-
-// Why a migration failed, with its place in the file.
-struct Failure {
-  std::string migration_id;
-  std::string file;  // path
-  int line = 0;
-  std::string statement;
-  std::string message;
-};
-
-struct RunReport {
-  std::string run_id;  // empty when nothing ran
-  v1::RunOutcome outcome = v1::RUN_OUTCOME_NOTHING_TO_DO;
-  std::vector<std::string> applied;      // ids applied (migrate)
-  std::vector<std::string> rolled_back;  // ids reverted (rollback)
-  std::optional<Failure> failure;
-  std::string version_before, version_after;
-  // This runner waited for another's lock: what the others did meanwhile,
-  // e.g. "lock acquired after 812 ms; run 5f0c... applied 0003..0008".
-  std::string handover;
-  bool prepared = false;  // --prepare: applied in a prepared transaction, not yet visible
-  // --tx none: migrations reverted (newest first) to compensate for the failure;
-  // compensation_failed when one of those reversals failed too.
-  std::vector<std::string> compensated;
-  bool compensation_failed = false;
-  // What of the failed migration stays applied (statements committed outside
-  // a transaction); empty when its failure left nothing.
-  std::string remains;
-  // SIGINT/SIGTERM stopped an ordinary migration (outcome INTERRUPTED): the
-  // signal, and what became of the work it stopped. A batched step stopped
-  // after a batch leaves stop_signal 0 (docs/data-migrations.md).
-  int stop_signal = 0;
-  std::string interruption;
-};
+struct ExecutionRequest;  // the execute stage's input (runner/src/execute)
 
 // One migration as status shows it.
 struct MigrationView {
@@ -218,9 +131,9 @@ class Runner {
   Status Load(std::vector<Migration>* files, ledger::StreamState* state);
   // Saves the state snapshot after a run that may have appended events.
   StatusOr<RunReport> Finish(StatusOr<RunReport> report);
-  // Checks the plan hash and takes the backup (runner/src/run_safety.cc);
-  // fills run_started_extra_.
-  Status PrepareRun(const MigrateOptions& options, const MigratePlan& plan);
+  // Checks the plan hash and takes the backup (runner/src/facade/run_safety.cc);
+  // returns the fields they add to the run's RunStarted.
+  StatusOr<v1::RunStarted> PrepareRun(const MigrateOptions& options, const MigratePlan& plan);
   // Takes the runner lock, remembering the ledger head from before any wait
   // so that a runner that waited can say what happened meanwhile.
   StatusOr<std::unique_ptr<RunnerLock>> Lock(int64_t* head_before);
@@ -229,11 +142,8 @@ class Runner {
                        const RunnerLock& lock) const;
   // kFailedPrecondition when a prepared run of this stream awaits commit or abort.
   Status RefuseIfPrepared(const ledger::StreamState& state);
-  StatusOr<RunReport> Execute(v1::Direction direction, const std::vector<const Migration*>& plan,
-                              const ledger::StreamState& state, const std::string& reason,
-                              const std::optional<std::string>& target,
-                              v1::TransactionMode mode = v1::TRANSACTION_MODE_PER_MIGRATION,
-                              bool prepare = false, int64_t lock_wait_micros = 0);
+  // Runs what Migrate or Rollback planned, as one request built once.
+  StatusOr<RunReport> Execute(const ExecutionRequest& request);
   StatusOr<RunReport> EndPrepared(const std::string& run_id, bool commit);
 
   // The folder's summaries read on another thread: Open's prefetch the first
@@ -246,8 +156,10 @@ class Runner {
   std::future<StatusOr<std::vector<MigrationSummary>>> prefetched_;
   std::string stream_;
   v1::Actor actor_;
-  // Fields PrepareRun adds to the next RunStarted (plan hash, backup).
-  v1::RunStarted run_started_extra_;
+  // Set when NothingPending last answered "take the full path", to its
+  // --to: Migrate with the same --to does not read the folder again to
+  // learn the same.
+  std::optional<std::optional<std::string>> pending_to_;
   std::thread closing_;  // CloseInBackground's
 };
 

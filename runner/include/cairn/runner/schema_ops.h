@@ -17,6 +17,7 @@
 
 #include "cairn/base/status.h"
 #include "cairn/db/database.h"
+#include "cairn/runner/checks.h"
 #include "cairn/runner/migration.h"
 #include "cairn/runner/runner.h"
 #include "cairn/schema/diff.h"
@@ -24,13 +25,6 @@
 #include "cairn/v1/events.pb.h"
 
 namespace cairn::runner {
-
-// Sets the schema fingerprint (and, on RunFinished, the canonical snapshot)
-// of `event`'s body from the schema `conn` sees now: call it inside the
-// transaction, right before appending the event. It reads the whole catalog:
-// the runner calls it for the last migration of a run and for RunFinished. Bodies other than
-// MigrationCommitted, MigrationRolledBack and RunFinished are left alone.
-Status StampSchema(db::Connection& conn, v1::Event* event);
 
 // The plans between the live database and the schema file at `schema_path`.
 struct SchemaChange {
@@ -52,17 +46,8 @@ struct GenerateResult {
 StatusOr<GenerateResult> GenerateMigration(Runner& runner, const std::string& dir,
                                            const std::string& name, const std::string& schema_path);
 
-struct DriftReport {
-  bool recorded = false;  // the ledger holds a fingerprint of the current schema
-  bool unknown = false;   // a migration changed the schema after the last fingerprint
-                          // (an interrupted run): nothing to compare until the next run
-  bool drifted = false;   // live fingerprint != recorded
-  std::string recorded_fingerprint, live_fingerprint;
-  int64_t recorded_position = 0;         // ledger position of the event carrying it
-  bool listed = false;                   // differences could be listed (a snapshot was found)
-  std::vector<std::string> differences;  // recorded -> live, DescribeDifferences lines
-};
-// Compares the live schema with the ledger's newest fingerprint. Writes nothing.
+// Compares the live schema with the ledger's newest fingerprint (DriftReport
+// and the policies on it: cairn/runner/checks.h). Writes nothing.
 StatusOr<DriftReport> CheckDrift(Runner& runner);
 
 struct RehearsalProblem {

@@ -20,6 +20,7 @@
 #include <string>
 
 #include "cairn/base/status.h"
+#include "cairn/runner/checks.h"
 #include "cairn/runner/runner.h"
 
 namespace cairn::runner {
@@ -34,6 +35,17 @@ struct StartupOptions {
   std::string application = "cairn startup";
   // When set, receives the run's report (also on failure, when there is one).
   RunReport* report = nullptr;
+  // The checks of `cairn migrate` (cairn/runner/checks.h), made under the
+  // runner lock when something is pending. A start-up is unattended, so by
+  // default a drifted schema refuses it, as `cairn migrate --strict` does;
+  // kWarn logs the drift and migrates, as `cairn migrate` does.
+  DriftPolicy drift = DriftPolicy::kRefuse;
+  // Recorded in RunStarted.environment. "production" needs the pre-flight:
+  // no one can be asked at start-up, so pending migrations are refused
+  // unless `confirmed` says the plan was reviewed in advance (`cairn plan`),
+  // as `cairn migrate --env production` without a terminal needs --yes.
+  std::string environment;
+  bool confirmed = false;
 };
 
 // Applies every pending migration in `dir` to `database_url`, holding the
@@ -41,9 +53,11 @@ struct StartupOptions {
 // another instance did the work while this one waited). Errors:
 //   kDeadlineExceeded   another runner held the lock longer than lock_timeout
 //   kFailedPrecondition refused before running (bad file, changed checksum,
-//                       out-of-order file, a prepared run pending), or a
-//                       migration failed: the message names file, line and
-//                       error; the failure is in the ledger
+//                       out-of-order file, a prepared run pending; schema
+//                       drift: kind kDriftRefused; production not confirmed:
+//                       kind kNotConfirmed), or a migration failed: the
+//                       message names file, line and error; the failure is
+//                       in the ledger
 //   kUnavailable        cannot connect or the connection broke
 //   kAborted            another writer changed the ledger during the run
 Status MigrateOnStartup(const std::string& database_url, const StartupOptions& options = {});

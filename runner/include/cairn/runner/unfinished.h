@@ -10,9 +10,7 @@
 #include <vector>
 
 #include "cairn/base/status.h"
-#include "cairn/db/database.h"
 #include "cairn/ledger/state.h"
-#include "cairn/ledger/store.h"
 
 namespace cairn::runner {
 
@@ -29,15 +27,6 @@ std::vector<std::string> UnfinishedRollbacks(const ledger::StreamState& state);
 
 // Whether replay shows any unfinished attempt (progress of any kind).
 bool HasUnfinishedAttempt(const ledger::StreamState& state);
-
-// A `migrate` or `rollback` that holds the runner lock and finds nothing to
-// do: if the last run has no RunFinished, it died (no run can be going on
-// while the lock is held, and a prepared run was refused before), so its end
-// is recorded now, RunFinished(INTERRUPTED) under its run id, and `status`
-// stops reporting it. A no-op otherwise.
-Status CloseAbandonedRun(db::Connection& conn, ledger::LedgerStore& store,
-                         const std::string& stream, const v1::Actor& actor,
-                         const ledger::StreamState& state);
 
 }  // namespace cairn::runner
 

@@ -1,0 +1,77 @@
+// The checks a migrate makes before its first write, as policies that
+// `cairn migrate` and MigrateOnStartup apply alike (docs/design.md, "The
+// run pipeline"; the checks stage). Each check is a pure decision on what
+// was read: the caller reads (the drift report, the reviewed plan), the
+// policy says go or refuse, and a refusal is an error of its own kind.
+//
+//   CAIRN_ASSIGN_OR_RETURN(DriftReport d, CheckDrift(*runner));
+//   CAIRN_RETURN_IF_ERROR(ApplyDriftPolicy(DriftPolicy::kRefuse, d));
+//   CAIRN_RETURN_IF_ERROR(ApplyPreflightPolicy(preflight, reviewed_plan));
+#ifndef CAIRN_RUNNER_CHECKS_H_
+#define CAIRN_RUNNER_CHECKS_H_
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "cairn/base/status.h"
+#include "cairn/runner/plan.h"
+
+namespace cairn::runner {
+
+// The live schema against the ledger's newest fingerprint (docs/schema-model.md).
+struct DriftReport {
+  bool recorded = false;  // the ledger holds a fingerprint of the current schema
+  bool unknown = false;   // a migration changed the schema after the last fingerprint
+                          // (an interrupted run): nothing to compare until the next run
+  bool drifted = false;   // live fingerprint != recorded
+  std::string recorded_fingerprint, live_fingerprint;
+  int64_t recorded_position = 0;         // ledger position of the event carrying it
+  bool listed = false;                   // differences could be listed (a snapshot was found)
+  std::vector<std::string> differences;  // recorded -> live, DescribeDifferences lines
+};
+
+// A refusal of ApplyDriftPolicy (the CLI exits kExitDrift, 13).
+inline constexpr ErrorKind kDriftRefused{"runner.DriftRefused"};
+
+// What a migrate does when the schema drifted.
+enum class DriftPolicy {
+  kWarn,    // say so and migrate (`cairn migrate`)
+  kRefuse,  // refuse, nothing written (`cairn migrate --strict`, MigrateOnStartup)
+};
+
+// OK unless `drift.drifted` and `policy` is kRefuse: then kFailedPrecondition
+// of kind kDriftRefused, one line naming both fingerprints, then one line
+// per difference.
+Status ApplyDriftPolicy(DriftPolicy policy, const DriftReport& drift);
+
+// A refusal of ApplyPreflightPolicy (the CLI exits kExitNotConfirmed, 11).
+inline constexpr ErrorKind kNotConfirmed{"runner.NotConfirmed"};
+
+// The production pre-flight (docs/plans.md): a run in the environment named
+// "production" applies pending migrations only once someone confirmed the
+// plan: in advance (`--yes`, StartupOptions::confirmed) or when asked.
+struct PreflightPolicy {
+  std::string environment;  // MigrateOptions::environment
+  bool confirmed = false;   // confirmed in advance
+  // Asks for confirmation of `plan`: OK to go on, an error (of kind
+  // kNotConfirmed) to refuse. Empty when no one can be asked.
+  std::function<Status(const ReviewedPlan& plan)> ask;
+  // Why no one can be asked, for the refusal, e.g. "standard input is not a
+  // terminal; pass --yes after reviewing the plan".
+  std::string unattended = "no one can confirm the plan; confirm it in advance after reviewing it";
+};
+
+// Whether a run in `environment` needs the pre-flight.
+bool NeedsPreflight(const std::string& environment);
+
+// OK when the pre-flight is not needed, `plan` applies nothing, it was
+// confirmed in advance, or `ask` confirms it. Otherwise kFailedPrecondition
+// of kind kNotConfirmed: "ENV: refusing to migrate without confirmation:
+// UNATTENDED", or `ask`'s own refusal.
+Status ApplyPreflightPolicy(const PreflightPolicy& policy, const ReviewedPlan& plan);
+
+}  // namespace cairn::runner
+
+#endif  // CAIRN_RUNNER_CHECKS_H_
