@@ -21,9 +21,9 @@
 #include <thread>
 #include <vector>
 
+#include "cairn/base/hash.h"
 #include "cairn/db/database.h"
-#include "cairn/ledger/hash.h"
-#include "cairn/ledger/store.h"
+#include "cairn/store/store.h"
 #include "ledger_client.h"
 
 using namespace cairn;

@@ -10,10 +10,10 @@
 #include <cstdlib>
 
 #include "build_info.h"
-#include "cairn/ledger/identity.h"
-#include "cairn/ledger/records.h"
 #include "cairn/runner/formats.h"
 #include "cairn/runner/plan.h"
+#include "cairn/store/identity.h"
+#include "cairn/store/records.h"
 #include "cli_output.h"
 #include "completion_scripts.h"
 #include "net_exec.h"

@@ -2,8 +2,8 @@
 
 #include <cstdio>
 
-#include "cairn/ledger/hash.h"
-#include "cairn/ledger/store.h"
+#include "cairn/base/hash.h"
+#include "cairn/store/store.h"
 
 namespace cairn::cli {
 

@@ -9,9 +9,9 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
-#include "cairn/ledger/export.h"
-#include "cairn/ledger/hash.h"
-#include "cairn/ledger/identity.h"
+#include "cairn/base/hash.h"
+#include "cairn/export/export.h"
+#include "cairn/store/identity.h"
 #include "net_exec.h"
 #include "remote_flags.h"
 #if !CAIRN_CLI_LOCAL

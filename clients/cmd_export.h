@@ -7,7 +7,7 @@
 #include <string>
 
 #include "cairn/db/database.h"
-#include "cairn/ledger/store.h"
+#include "cairn/store/store.h"
 #include "cli.h"
 
 namespace cairn::cli {

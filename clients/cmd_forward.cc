@@ -11,8 +11,8 @@
 #include <cstdio>
 #include <vector>
 
-#include "cairn/ledger/hash.h"
-#include "cairn/ledger/identity.h"
+#include "cairn/base/hash.h"
+#include "cairn/store/identity.h"
 #include "cmd_export.h"
 
 namespace cairn::cli {

@@ -2,10 +2,10 @@
 #include <cstdio>
 #include <memory>
 
-#include "cairn/ledger/hash.h"
-#include "cairn/ledger/state.h"
-#include "cairn/ledger/store.h"
+#include "cairn/base/hash.h"
 #include "cairn/runner/unfinished.h"
+#include "cairn/store/state.h"
+#include "cairn/store/store.h"
 #include "cli.h"
 #include "cli_output.h"
 #include "net_exec.h"

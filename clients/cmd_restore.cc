@@ -3,7 +3,7 @@
 #include <memory>
 #include <string>
 
-#include "cairn/ledger/hash.h"
+#include "cairn/base/hash.h"
 #include "cairn/runner/backup.h"
 #include "cli.h"
 

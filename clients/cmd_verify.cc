@@ -10,9 +10,9 @@
 #include <optional>
 #include <sstream>
 
-#include "cairn/ledger/anchor.h"
-#include "cairn/ledger/hash.h"
-#include "cairn/ledger/store.h"
+#include "cairn/base/hash.h"
+#include "cairn/store/anchor.h"
+#include "cairn/store/store.h"
 #include "cli.h"
 #include "cli_output.h"
 #include "cmd_export.h"

@@ -1,9 +1,9 @@
 #include "exit_codes.h"
 
-#include "cairn/ledger/export.h"
-#include "cairn/ledger/identity.h"
+#include "cairn/export/export.h"
 #include "cairn/runner/formats.h"
 #include "cairn/runner/plan.h"
+#include "cairn/store/identity.h"
 #include "yapper_bridge.h"
 
 namespace cairn::cli {

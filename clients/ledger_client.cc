@@ -4,7 +4,7 @@
 #include <sstream>
 #include <thread>
 
-#include "cairn/service/grpc_status.h"
+#include "cairn/rpc/grpc_status.h"
 #include "silence_watchdog.h"
 
 namespace cairn::client {
@@ -104,7 +104,7 @@ StatusOr<v1::ListStreamsResponse> LedgerClient::ListStreams() {
   Prepare(&ctx);
   v1::ListStreamsResponse resp;
   CAIRN_RETURN_IF_ERROR(
-      service::FromGrpcStatus(stub_->ListStreams(&ctx, v1::ListStreamsRequest(), &resp)));
+      rpc::FromGrpcStatus(stub_->ListStreams(&ctx, v1::ListStreamsRequest(), &resp)));
   return resp;
 }
 
@@ -112,7 +112,7 @@ StatusOr<v1::ReadStreamResponse> LedgerClient::ReadStream(const v1::ReadStreamRe
   grpc::ClientContext ctx;
   Prepare(&ctx);
   v1::ReadStreamResponse resp;
-  CAIRN_RETURN_IF_ERROR(service::FromGrpcStatus(stub_->ReadStream(&ctx, request, &resp)));
+  CAIRN_RETURN_IF_ERROR(rpc::FromGrpcStatus(stub_->ReadStream(&ctx, request, &resp)));
   return resp;
 }
 
@@ -131,7 +131,7 @@ StatusOr<v1::GetStateResponse> LedgerClient::GetState(const v1::GetStateRequest&
   grpc::ClientContext ctx;
   Prepare(&ctx);
   v1::GetStateResponse resp;
-  CAIRN_RETURN_IF_ERROR(service::FromGrpcStatus(stub_->GetState(&ctx, request, &resp)));
+  CAIRN_RETURN_IF_ERROR(rpc::FromGrpcStatus(stub_->GetState(&ctx, request, &resp)));
   return resp;
 }
 
@@ -139,7 +139,7 @@ StatusOr<v1::VerifyResponse> LedgerClient::Verify(const v1::VerifyRequest& reque
   grpc::ClientContext ctx;
   Prepare(&ctx);
   v1::VerifyResponse resp;
-  CAIRN_RETURN_IF_ERROR(service::FromGrpcStatus(stub_->Verify(&ctx, request, &resp)));
+  CAIRN_RETURN_IF_ERROR(rpc::FromGrpcStatus(stub_->Verify(&ctx, request, &resp)));
   return resp;
 }
 
@@ -147,7 +147,7 @@ StatusOr<v1::AppendResponse> LedgerClient::Append(const v1::AppendRequest& reque
   grpc::ClientContext ctx;
   Prepare(&ctx);
   v1::AppendResponse resp;
-  CAIRN_RETURN_IF_ERROR(service::FromGrpcStatus(stub_->Append(&ctx, request, &resp)));
+  CAIRN_RETURN_IF_ERROR(rpc::FromGrpcStatus(stub_->Append(&ctx, request, &resp)));
   return resp;
 }
 
@@ -164,7 +164,7 @@ Status LedgerClient::Export(const v1::ExportRequest& request,
       return Status::Ok();
     }
   }
-  return service::FromGrpcStatus(reader->Finish());
+  return rpc::FromGrpcStatus(reader->Finish());
 }
 
 void LedgerClient::Cancel() {
@@ -282,7 +282,7 @@ Status LedgerClient::Subscribe(const SubscribeParams& params, const SubscribeHan
       if (cancelled_) return CancelledError("subscription cancelled");
     }
     if (stop) return Status::Ok();
-    Status s = service::FromGrpcStatus(st);
+    Status s = rpc::FromGrpcStatus(st);
     if (silent) {
       // The call (maybe its connection) is stuck: retry on a new connection,
       // giving a server that is only slow under load more time each round.

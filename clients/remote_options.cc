@@ -3,8 +3,8 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include "cairn/ledger/hash.h"
-#include "cairn/ledger/store.h"
+#include "cairn/base/hash.h"
+#include "cairn/store/store.h"
 #include "cli.h"
 #include "cli_output.h"
 

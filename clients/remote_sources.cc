@@ -1,6 +1,6 @@
 #include "remote_sources.h"
 
-#include "cairn/ledger/hash.h"
+#include "cairn/base/hash.h"
 
 namespace cairn::cli {
 

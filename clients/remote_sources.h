@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "cairn/base/status.h"
-#include "cairn/ledger/export.h"
+#include "cairn/export/export.h"
 #include "ledger_client.h"
 #include "report/report_model.h"
 

@@ -4,8 +4,8 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "cairn/ledger/export.h"
-#include "cairn/ledger/hash.h"
+#include "cairn/base/hash.h"
+#include "cairn/export/export.h"
 
 namespace cairn::cli {
 namespace {

@@ -29,7 +29,7 @@
 
 #include "cairn/base/status.h"
 #include "cairn/db/database.h"
-#include "cairn/ledger/store.h"
+#include "cairn/store/store.h"
 #include "cairn/v1/events.pb.h"
 
 namespace cairn::cli {

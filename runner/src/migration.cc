@@ -13,9 +13,9 @@
 #include <memory>
 #include <mutex>
 
+#include "cairn/base/hash.h"
 #include "cairn/db/sql_splitter.h"
-#include "cairn/ledger/hash.h"
-#include "cairn/ledger/state.h"
+#include "cairn/store/state.h"
 #include "directives.h"
 #include "formats/dispatch.h"
 #include "migration_dir.h"

@@ -11,10 +11,10 @@
 #include <set>
 
 #include "batch.h"
-#include "cairn/ledger/hash.h"
-#include "cairn/ledger/identity.h"
+#include "cairn/base/hash.h"
 #include "cairn/runner/schema_ops.h"
 #include "cairn/runner/unfinished.h"
+#include "cairn/store/identity.h"
 #include "interrupt.h"
 #include "tx_modes.h"
 

@@ -7,7 +7,7 @@
 #include <thread>
 
 #include "batch.h"
-#include "cairn/ledger/hash.h"
+#include "cairn/base/hash.h"
 #include "cairn/runner/schema_ops.h"
 #include "directives.h"
 #include "execute/section_exec.h"

@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-#include "cairn/ledger/hash.h"
+#include "cairn/base/hash.h"
 #include "cairn/runner/schema_ops.h"
 
 namespace cairn::runner {

@@ -10,10 +10,10 @@
 #include <vector>
 
 #include "cairn/db/database.h"
-#include "cairn/ledger/export.h"
-#include "cairn/ledger/identity.h"
+#include "cairn/export/export.h"
 #include "cairn/runner/formats.h"
 #include "cairn/runner/plan.h"
+#include "cairn/store/identity.h"
 #include "clients/yapper_bridge.h"
 #include "tests/support/test_support.h"
 

@@ -16,7 +16,7 @@
 #include <set>
 #include <tuple>
 
-#include "cairn/ledger/export.h"
+#include "cairn/export/export.h"
 #include "tests/clients/yapper_test_util.h"
 #include "tests/service/service_test_util.h"
 

@@ -10,10 +10,10 @@
 #include <set>
 
 #include "../catalog.h"
-#include "cairn/ledger/state.h"
 #include "cairn/runner/formats.h"
 #include "cairn/runner/repair.h"
 #include "cairn/runner/runner.h"
+#include "cairn/store/state.h"
 
 namespace cairn::runner {
 namespace {

@@ -14,8 +14,8 @@
 #include <optional>
 
 #include "../migration_dir.h"
-#include "cairn/ledger/state.h"
 #include "cairn/runner/formats.h"
+#include "cairn/store/state.h"
 
 namespace cairn::runner {
 namespace {

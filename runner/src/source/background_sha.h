@@ -13,7 +13,7 @@
 #include <string_view>
 #include <thread>
 
-#include "cairn/ledger/hash.h"
+#include "cairn/base/hash.h"
 
 namespace cairn::runner::source {
 

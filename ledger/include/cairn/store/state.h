@@ -3,8 +3,8 @@
 //
 //   CAIRN_ASSIGN_OR_RETURN(StreamState state, ReplayStream(store, "campus"));
 //   if (state.IsApplied("0003")) ...
-#ifndef CAIRN_LEDGER_STATE_H_
-#define CAIRN_LEDGER_STATE_H_
+#ifndef CAIRN_STORE_STATE_H_
+#define CAIRN_STORE_STATE_H_
 
 #include <cstdint>
 #include <map>
@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "cairn/base/status.h"
-#include "cairn/ledger/store.h"
+#include "cairn/store/store.h"
 #include "cairn/v1/events.pb.h"
 
 namespace cairn::ledger {
@@ -168,4 +168,4 @@ StatusOr<std::string> CheckSnapshot(LedgerStore& store, std::string_view stream,
 
 }  // namespace cairn::ledger
 
-#endif  // CAIRN_LEDGER_STATE_H_
+#endif  // CAIRN_STORE_STATE_H_

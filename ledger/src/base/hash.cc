@@ -1,4 +1,4 @@
-#include "cairn/ledger/hash.h"
+#include "cairn/base/hash.h"
 
 #include <openssl/evp.h>
 #include <openssl/rand.h>

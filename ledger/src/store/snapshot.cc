@@ -8,9 +8,9 @@
 #include <optional>
 #include <type_traits>
 
+#include "cairn/base/hash.h"
 #include "cairn/db/database.h"
-#include "cairn/ledger/hash.h"
-#include "cairn/ledger/state.h"
+#include "cairn/store/state.h"
 #include "cairn/v1/snapshot.pb.h"
 
 namespace cairn::ledger {
@@ -20,16 +20,16 @@ namespace cairn::ledger {
 // or snapshots would silently drop it. The sizes are those of x86-64 libstdc++.
 #if defined(__x86_64__) && defined(__GLIBCXX__)
 static_assert(sizeof(MigrationRecord) == 448,
-              "MigrationRecord changed: update snapshot.proto, ledger/src/snapshot.cc and "
+              "MigrationRecord changed: update snapshot.proto, ledger/src/store/snapshot.cc and "
               "kReplayVersion");
 static_assert(sizeof(RunRecord) == 176,
-              "RunRecord changed: update snapshot.proto, ledger/src/snapshot.cc and "
+              "RunRecord changed: update snapshot.proto, ledger/src/store/snapshot.cc and "
               "kReplayVersion");
 static_assert(sizeof(StateBuilder) == 424,
-              "StateBuilder changed: update snapshot.proto, ledger/src/snapshot.cc and "
+              "StateBuilder changed: update snapshot.proto, ledger/src/store/snapshot.cc and "
               "kReplayVersion");
 static_assert(sizeof(StreamState) == 328,
-              "StreamState changed: update snapshot.proto, ledger/src/snapshot.cc and "
+              "StreamState changed: update snapshot.proto, ledger/src/store/snapshot.cc and "
               "kReplayVersion");
 #endif
 

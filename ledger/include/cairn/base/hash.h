@@ -1,7 +1,7 @@
 // Hashing for the ledger chain (docs/ledger-format.md) and small helpers
 // around it: hex, UUIDs, clocks.
-#ifndef CAIRN_LEDGER_HASH_H_
-#define CAIRN_LEDGER_HASH_H_
+#ifndef CAIRN_BASE_HASH_H_
+#define CAIRN_BASE_HASH_H_
 
 #include <google/protobuf/timestamp.pb.h>
 
@@ -56,4 +56,4 @@ std::string FormatMicros(int64_t micros);
 
 }  // namespace cairn::ledger
 
-#endif  // CAIRN_LEDGER_HASH_H_
+#endif  // CAIRN_BASE_HASH_H_

@@ -9,8 +9,8 @@
 #include <cstring>
 #include <set>
 
-#include "cairn/ledger/export.h"
-#include "cairn/ledger/hash.h"
+#include "cairn/base/hash.h"
+#include "cairn/export/export.h"
 #include "export_internal.h"
 
 namespace cairn::ledger {

@@ -1,6 +1,6 @@
 // Export writers for CloudEvents (batch and JSON Lines) and CSV, and the
 // driver that feeds them from a LedgerStore. Formats: docs/export.md.
-#include "cairn/ledger/export.h"
+#include "cairn/export/export.h"
 
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/reflection.h>
@@ -9,7 +9,7 @@
 #include <cstdio>
 #include <set>
 
-#include "cairn/ledger/hash.h"
+#include "cairn/base/hash.h"
 #include "export_internal.h"
 
 namespace cairn::ledger {

@@ -1,12 +1,12 @@
-#include "cairn/ledger/identity.h"
+#include "cairn/store/identity.h"
 
 #include <sys/stat.h>
 
 #include <cerrno>
 #include <cstring>
 
-#include "cairn/ledger/hash.h"
-#include "cairn/ledger/records.h"
+#include "cairn/base/hash.h"
+#include "cairn/store/records.h"
 
 namespace cairn::ledger {
 namespace {

@@ -1,4 +1,4 @@
-#include "cairn/ledger/records.h"
+#include "cairn/store/records.h"
 
 #include <algorithm>
 

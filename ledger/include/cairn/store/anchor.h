@@ -6,15 +6,15 @@
 //   CAIRN_ASSIGN_OR_RETURN(VerifyReport r, store.Verify("campus"));
 //   CAIRN_RETURN_IF_ERROR(CheckAnchor(store, "campus", a, &r));
 //   if (!r.ok) ... r.first_bad_position, r.problem ...
-#ifndef CAIRN_LEDGER_ANCHOR_H_
-#define CAIRN_LEDGER_ANCHOR_H_
+#ifndef CAIRN_STORE_ANCHOR_H_
+#define CAIRN_STORE_ANCHOR_H_
 
 #include <cstdint>
 #include <string>
 #include <string_view>
 
 #include "cairn/base/status.h"
-#include "cairn/ledger/store.h"
+#include "cairn/store/store.h"
 
 namespace cairn::ledger {
 
@@ -49,4 +49,4 @@ Status CheckAnchor(LedgerStore& store, std::string_view stream, const Anchor& an
 
 }  // namespace cairn::ledger
 
-#endif  // CAIRN_LEDGER_ANCHOR_H_
+#endif  // CAIRN_STORE_ANCHOR_H_

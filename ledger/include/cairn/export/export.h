@@ -17,8 +17,8 @@
 // Writers are fed records by ExportStreams, or by any other source of stored
 // records (a server's Export RPC) calling BeginStream / Write / EndStream for
 // each stream and Finish once.
-#ifndef CAIRN_LEDGER_EXPORT_H_
-#define CAIRN_LEDGER_EXPORT_H_
+#ifndef CAIRN_EXPORT_EXPORT_H_
+#define CAIRN_EXPORT_EXPORT_H_
 
 #include <cstdint>
 #include <cstdio>
@@ -29,7 +29,7 @@
 #include <vector>
 
 #include "cairn/base/status.h"
-#include "cairn/ledger/store.h"
+#include "cairn/store/store.h"
 
 namespace cairn::ledger {
 
@@ -156,4 +156,4 @@ const char* StorageTypeName(v1::StorageType t);
 
 }  // namespace cairn::ledger
 
-#endif  // CAIRN_LEDGER_EXPORT_H_
+#endif  // CAIRN_EXPORT_EXPORT_H_

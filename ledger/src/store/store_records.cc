@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <climits>
 
-#include "cairn/ledger/hash.h"
-#include "cairn/ledger/store.h"
+#include "cairn/base/hash.h"
+#include "cairn/store/store.h"
 
 namespace cairn::ledger {
 namespace {

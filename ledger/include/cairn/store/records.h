@@ -10,8 +10,8 @@
 //
 // Reads go through the store's connection; a database without the ledger
 // tables reads as empty.
-#ifndef CAIRN_LEDGER_RECORDS_H_
-#define CAIRN_LEDGER_RECORDS_H_
+#ifndef CAIRN_STORE_RECORDS_H_
+#define CAIRN_STORE_RECORDS_H_
 
 #include <cstdint>
 #include <functional>
@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "cairn/base/status.h"
-#include "cairn/ledger/store.h"
+#include "cairn/store/store.h"
 
 namespace cairn::ledger {
 
@@ -46,4 +46,4 @@ StatusOr<std::vector<std::string>> ListStreamNames(LedgerStore& store);
 
 }  // namespace cairn::ledger
 
-#endif  // CAIRN_LEDGER_RECORDS_H_
+#endif  // CAIRN_STORE_RECORDS_H_

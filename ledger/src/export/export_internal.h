@@ -5,7 +5,7 @@
 #include <memory>
 #include <string>
 
-#include "cairn/ledger/export.h"
+#include "cairn/export/export.h"
 
 namespace cairn::ledger {
 

@@ -11,8 +11,8 @@
 // Thread safety: a LedgerStore is used by one thread at a time, like its
 // Connection. Any number of processes may append to one database at once:
 // positions stay gapless and in commit order.
-#ifndef CAIRN_LEDGER_STORE_H_
-#define CAIRN_LEDGER_STORE_H_
+#ifndef CAIRN_STORE_STORE_H_
+#define CAIRN_STORE_STORE_H_
 
 #include <cstdint>
 #include <functional>
@@ -208,4 +208,4 @@ class LedgerStore {
 
 }  // namespace cairn::ledger
 
-#endif  // CAIRN_LEDGER_STORE_H_
+#endif  // CAIRN_STORE_STORE_H_

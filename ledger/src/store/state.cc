@@ -1,8 +1,8 @@
-#include "cairn/ledger/state.h"
+#include "cairn/store/state.h"
 
 #include <algorithm>
 
-#include "cairn/ledger/hash.h"
+#include "cairn/base/hash.h"
 
 namespace cairn::ledger {
 namespace {

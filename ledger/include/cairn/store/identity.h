@@ -7,8 +7,8 @@
 //   CAIRN_ASSIGN_OR_RETURN(std::string stream,
 //                          ledger::ResolveStream(*store, {.stream = flag}, conn->url()));
 //   CAIRN_ASSIGN_OR_RETURN(std::string id, ledger::EnsureTargetId(*store));
-#ifndef CAIRN_LEDGER_IDENTITY_H_
-#define CAIRN_LEDGER_IDENTITY_H_
+#ifndef CAIRN_STORE_IDENTITY_H_
+#define CAIRN_STORE_IDENTITY_H_
 
 #include <string>
 #include <string_view>
@@ -16,7 +16,7 @@
 
 #include "cairn/base/status.h"
 #include "cairn/db/database.h"
-#include "cairn/ledger/store.h"
+#include "cairn/store/store.h"
 
 namespace cairn::ledger {
 
@@ -76,4 +76,4 @@ std::string DerivedEventId(std::string_view as, std::string_view event_id);
 
 }  // namespace cairn::ledger
 
-#endif  // CAIRN_LEDGER_IDENTITY_H_
+#endif  // CAIRN_STORE_IDENTITY_H_

@@ -1,8 +1,8 @@
-#include "cairn/ledger/anchor.h"
+#include "cairn/store/anchor.h"
 
 #include <charconv>
 
-#include "cairn/ledger/hash.h"
+#include "cairn/base/hash.h"
 
 namespace cairn::ledger {
 namespace {

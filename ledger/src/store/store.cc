@@ -1,8 +1,8 @@
-#include "cairn/ledger/store.h"
+#include "cairn/store/store.h"
 
 #include <google/protobuf/util/message_differencer.h>
 
-#include "cairn/ledger/hash.h"
+#include "cairn/base/hash.h"
 
 namespace cairn::ledger {
 namespace {

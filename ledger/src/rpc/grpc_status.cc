@@ -1,6 +1,6 @@
-#include "cairn/service/grpc_status.h"
+#include "cairn/rpc/grpc_status.h"
 
-namespace cairn::service {
+namespace cairn::rpc {
 
 grpc::Status ToGrpcStatus(const Status& s) {
   if (s.ok()) return grpc::Status::OK;
@@ -15,4 +15,4 @@ Status FromGrpcStatus(const grpc::Status& s) {
   return Status(c, s.error_message());
 }
 
-}  // namespace cairn::service
+}  // namespace cairn::rpc
