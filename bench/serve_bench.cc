@@ -24,7 +24,7 @@
 #include "cairn/base/hash.h"
 #include "cairn/db/database.h"
 #include "cairn/store/store.h"
-#include "ledger_client.h"
+#include "client/ledger_client.h"
 
 using namespace cairn;
 using Clock = std::chrono::steady_clock;

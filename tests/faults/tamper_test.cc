@@ -9,7 +9,7 @@
 
 #include "cairn/base/hash.h"
 #include "cairn/store/anchor.h"
-#include "clients/exit_codes.h"
+#include "clients/cli/exit_codes.h"
 #include "tests/faults/fault_util.h"
 #include "tests/ledger/ledger_test_util.h"
 
