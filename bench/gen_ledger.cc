@@ -5,9 +5,9 @@
 #include <cstdlib>
 #include <string>
 
+#include "cairn/base/hash.h"
 #include "cairn/db/database.h"
-#include "cairn/ledger/hash.h"
-#include "cairn/ledger/store.h"
+#include "cairn/store/store.h"
 
 using namespace cairn;
 

@@ -21,10 +21,10 @@
 #include <thread>
 #include <vector>
 
+#include "cairn/base/hash.h"
 #include "cairn/db/database.h"
-#include "cairn/ledger/hash.h"
-#include "cairn/ledger/store.h"
-#include "ledger_client.h"
+#include "cairn/store/store.h"
+#include "client/ledger_client.h"
 
 using namespace cairn;
 using Clock = std::chrono::steady_clock;

@@ -4,7 +4,7 @@
 #   cd build && cpack -G DEB                    # cairn_<version>_amd64.deb
 #
 # `cairn` finds cairn-net and cairn-pg.so in the directory of its own
-# executable (/proc/self/exe, symlinks resolved; clients/net_exec.cc,
+# executable (/proc/self/exe, symlinks resolved; clients/cli/net_exec.cc,
 # ledger/src/db/postgres_loader.cc). The three files are therefore installed
 # together in P/lib/cairn, and P/bin/cairn is a relative symlink to
 # ../lib/cairn/cairn: the bin directory gets one command and no shared object.
@@ -12,7 +12,7 @@ include(GNUInstallDirs)
 
 # `cairn --version`: the version, the commit it was configured at, and the
 # libpq and gRPC versions that cairn-pg.so and cairn-net were built against
-# (clients/build_info.h.in). scripts/build.sh re-configures on every build.
+# (clients/cli/build_info.h.in). scripts/build.sh re-configures on every build.
 execute_process(COMMAND git -C ${PROJECT_SOURCE_DIR} rev-parse --short=12 HEAD
                 OUTPUT_VARIABLE CAIRN_GIT_COMMIT OUTPUT_STRIP_TRAILING_WHITESPACE
                 RESULT_VARIABLE _git_rc ERROR_QUIET)
@@ -24,7 +24,7 @@ set(CAIRN_LIBPQ_VERSION "${CAIRN_LIBPQ_VERSION}")
 if(CAIRN_LIBPQ_VERSION STREQUAL "")
   set(CAIRN_LIBPQ_VERSION "unknown")
 endif()
-configure_file(${PROJECT_SOURCE_DIR}/clients/build_info.h.in
+configure_file(${PROJECT_SOURCE_DIR}/clients/cli/build_info.h.in
                ${PROJECT_BINARY_DIR}/generated/build_info.h @ONLY)
 # `cairn completion bash|zsh|fish` prints the same scripts that are installed.
 file(READ ${PROJECT_SOURCE_DIR}/scripts/completion/cairn.bash CAIRN_COMPLETION_BASH)
@@ -43,7 +43,7 @@ inline constexpr char kCompletionZsh[] = R"cairn_completion(${CAIRN_COMPLETION_Z
 inline constexpr char kCompletionFish[] = R"cairn_completion(${CAIRN_COMPLETION_FISH})cairn_completion";
 #endif
 ]=])
-target_include_directories(cairn_cli_base PRIVATE ${PROJECT_BINARY_DIR}/generated)
+target_include_directories(cairn_cli PRIVATE ${PROJECT_BINARY_DIR}/generated)
 
 set(CAIRN_INSTALL_PKGDIR "lib/cairn" CACHE STRING
     "where cairn, cairn-net and cairn-pg.so are installed, relative to the prefix")

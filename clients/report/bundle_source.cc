@@ -4,7 +4,7 @@
 #include <cstdio>
 #include <cstring>
 
-#include "cairn/ledger/hash.h"
+#include "cairn/base/hash.h"
 
 namespace cairn::report {
 namespace {

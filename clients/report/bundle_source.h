@@ -20,7 +20,7 @@
 #include <string>
 #include <vector>
 
-#include "cairn/ledger/export.h"
+#include "cairn/export/export.h"
 #include "report_model.h"
 
 namespace cairn::report {

@@ -4,8 +4,8 @@
 #include <ctime>
 #include <set>
 
-#include "cairn/ledger/export.h"
-#include "cairn/ledger/hash.h"
+#include "cairn/base/hash.h"
+#include "cairn/export/export.h"
 #include "charts.h"
 
 namespace cairn::report {

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <unordered_map>
 
-#include "cairn/ledger/hash.h"
-#include "cairn/ledger/state.h"
+#include "cairn/base/hash.h"
+#include "cairn/store/state.h"
 
 namespace cairn::report {
 namespace {

@@ -24,7 +24,7 @@
 #include <vector>
 
 #include "cairn/base/status.h"
-#include "cairn/ledger/store.h"
+#include "cairn/store/store.h"
 #include "cairn/v1/events.pb.h"
 
 namespace cairn::report {

@@ -1,7 +1,7 @@
 // The one table from Status to exit code (clients/exit_codes.cc): errors made
 // by the modules that make them exit with their kind's code, every other
 // error by its StatusCode, and the text of a message decides nothing.
-#include "clients/exit_codes.h"
+#include "clients/cli/exit_codes.h"
 
 #include <gtest/gtest.h>
 
@@ -10,11 +10,11 @@
 #include <vector>
 
 #include "cairn/db/database.h"
-#include "cairn/ledger/export.h"
-#include "cairn/ledger/identity.h"
+#include "cairn/export/export.h"
 #include "cairn/runner/formats.h"
 #include "cairn/runner/plan.h"
-#include "clients/yapper_bridge.h"
+#include "cairn/store/identity.h"
+#include "clients/yapper/yapper_bridge.h"
 #include "tests/support/test_support.h"
 
 namespace cairn::testing {

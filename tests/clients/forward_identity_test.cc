@@ -7,7 +7,7 @@
 
 #include <filesystem>
 
-#include "cairn/ledger/identity.h"
+#include "cairn/store/identity.h"
 #include "tests/ledger/ledger_test_util.h"
 
 namespace cairn::testing {

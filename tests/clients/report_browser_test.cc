@@ -17,8 +17,8 @@
 #include <regex>
 #include <sstream>
 
-#include "cairn/ledger/hash.h"
-#include "cairn/ledger/store.h"
+#include "cairn/base/hash.h"
+#include "cairn/store/store.h"
 #include "tests/ledger/ledger_test_util.h"
 #include "tests/runner/runner_test_util.h"
 #include "tests/service/service_test_util.h"

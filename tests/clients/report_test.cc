@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "cairn/ledger/hash.h"
+#include "cairn/base/hash.h"
 #include "report/html_report.h"
 #include "report/report_model.h"
 

@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "cairn/ledger/export.h"
+#include "cairn/export/export.h"
 #include "tests/ledger/ledger_test_util.h"
 
 namespace cairn::testing {

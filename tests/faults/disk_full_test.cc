@@ -8,7 +8,7 @@
 #include <gmock/gmock.h>
 #include <sys/stat.h>
 
-#include "clients/exit_codes.h"
+#include "clients/cli/exit_codes.h"
 #include "tests/faults/fault_util.h"
 
 namespace cairn::testing {

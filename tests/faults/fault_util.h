@@ -19,9 +19,9 @@
 #include <vector>
 
 #include "cairn/db/database.h"
-#include "cairn/ledger/state.h"
-#include "cairn/ledger/store.h"
 #include "cairn/runner/runner.h"
+#include "cairn/store/state.h"
+#include "cairn/store/store.h"
 #include "tests/runner/runner_test_util.h"
 #include "tests/support/test_support.h"
 

@@ -6,7 +6,7 @@
 // migrations before it stay applied, and the next run completes the work.
 #include <gmock/gmock.h>
 
-#include "clients/exit_codes.h"
+#include "clients/cli/exit_codes.h"
 #include "tests/faults/fault_util.h"
 #include "tests/faults/pg_server.h"
 

@@ -7,9 +7,9 @@
 // a rewritten last event detectable.
 #include <gmock/gmock.h>
 
-#include "cairn/ledger/anchor.h"
-#include "cairn/ledger/hash.h"
-#include "clients/exit_codes.h"
+#include "cairn/base/hash.h"
+#include "cairn/store/anchor.h"
+#include "clients/cli/exit_codes.h"
 #include "tests/faults/fault_util.h"
 #include "tests/ledger/ledger_test_util.h"
 

@@ -6,13 +6,13 @@
 #include <cstdlib>
 #include <memory>
 
+#include "cairn/base/hash.h"
 #include "cairn/db/database.h"
 #include "cairn/db/sql_splitter.h"
-#include "cairn/ledger/anchor.h"
-#include "cairn/ledger/hash.h"
-#include "cairn/ledger/state.h"
-#include "cairn/ledger/store.h"
 #include "cairn/runner/migration.h"
+#include "cairn/store/anchor.h"
+#include "cairn/store/state.h"
+#include "cairn/store/store.h"
 #include "cairn/v1/events.pb.h"
 
 namespace cairn::fuzz {

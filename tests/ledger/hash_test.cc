@@ -1,6 +1,6 @@
 // The ledger hash (docs/ledger-format.md, "The hash of a record") and the
 // helpers next to it: SHA-256, hex, UUIDs, clocks.
-#include "cairn/ledger/hash.h"
+#include "cairn/base/hash.h"
 
 #include <chrono>
 #include <ctime>

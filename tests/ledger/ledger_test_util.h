@@ -16,10 +16,10 @@
 #include <string_view>
 #include <vector>
 
+#include "cairn/base/hash.h"
 #include "cairn/base/status.h"
 #include "cairn/db/database.h"
-#include "cairn/ledger/hash.h"
-#include "cairn/ledger/store.h"
+#include "cairn/store/store.h"
 #include "cairn/v1/events.pb.h"
 #include "tests/support/test_support.h"
 

@@ -1,5 +1,5 @@
 // StateBuilder::RestoreSnapshot reads the wire format by hand
-// (ledger/src/snapshot.cc) while SerializeSnapshot uses the generated code.
+// (ledger/src/store/snapshot.cc) while SerializeSnapshot uses the generated code.
 // These tests hold the hand-written decoder to protobuf's own parser: on
 // snapshots with every field set, with unknown fields, and on corrupted bytes.
 #include <google/protobuf/stubs/logging.h>
@@ -11,7 +11,7 @@
 #include <set>
 #include <string>
 
-#include "cairn/ledger/state.h"
+#include "cairn/store/state.h"
 #include "cairn/v1/snapshot.pb.h"
 
 namespace cairn {

@@ -1,13 +1,13 @@
 // Replay: the state of a target folded from its ledger stream (state.h), and
 // the ordering of migration ids.
-#include "cairn/ledger/state.h"
+#include "cairn/store/state.h"
 
 #include <set>
 #include <string>
 #include <vector>
 
-#include "cairn/ledger/hash.h"
-#include "cairn/ledger/store.h"
+#include "cairn/base/hash.h"
+#include "cairn/store/store.h"
 #include "tests/ledger/ledger_test_util.h"
 #include "tests/support/test_support.h"
 

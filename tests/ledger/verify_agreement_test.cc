@@ -18,8 +18,8 @@
 #include <string>
 #include <vector>
 
-#include "cairn/ledger/hash.h"
-#include "cairn/ledger/store.h"
+#include "cairn/base/hash.h"
+#include "cairn/store/store.h"
 #include "tests/ledger/ledger_test_util.h"
 #include "tests/support/test_support.h"
 

@@ -10,8 +10,8 @@
 #include <filesystem>
 #include <sstream>
 
-#include "cairn/ledger/state.h"
 #include "cairn/runner/formats.h"
+#include "cairn/store/state.h"
 #include "tests/runner/runner_test_util.h"
 
 namespace cairn::testing {

@@ -8,7 +8,7 @@
 #include <filesystem>
 #include <sstream>
 
-#include "cairn/ledger/hash.h"
+#include "cairn/base/hash.h"
 #include "tests/runner/runner_test_util.h"
 
 namespace cairn::testing {

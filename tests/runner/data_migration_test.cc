@@ -12,7 +12,7 @@
 #include "cairn/runner/batch_options.h"
 #include "cairn/runner/documents.h"
 #include "cairn/runner/runner.h"
-#include "clients/exit_codes.h"
+#include "clients/cli/exit_codes.h"
 #include "tests/runner/runner_test_util.h"
 
 namespace cairn::testing {

@@ -8,7 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "cairn/ledger/hash.h"
+#include "cairn/base/hash.h"
 #include "tests/runner/runner_test_util.h"
 
 namespace cairn::testing {

@@ -12,7 +12,7 @@
 #include <random>
 
 #include "cairn/runner/runner.h"
-#include "clients/exit_codes.h"
+#include "clients/cli/exit_codes.h"
 #include "tests/runner/recovery_util.h"
 
 namespace cairn::testing {

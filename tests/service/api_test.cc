@@ -10,9 +10,9 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "cairn/ledger/hash.h"
-#include "cairn/ledger/records.h"
-#include "cairn/ledger/store.h"
+#include "cairn/base/hash.h"
+#include "cairn/store/records.h"
+#include "cairn/store/store.h"
 #include "tests/service/service_test_util.h"
 
 namespace cairn::testing {

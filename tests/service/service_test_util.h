@@ -13,7 +13,7 @@
 #include <thread>
 #include <vector>
 
-#include "clients/ledger_client.h"
+#include "clients/client/ledger_client.h"
 #include "tests/support/test_support.h"
 
 namespace cairn::testing {

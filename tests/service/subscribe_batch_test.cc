@@ -8,7 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "cairn/ledger/store.h"
+#include "cairn/store/store.h"
 #include "tests/service/service_test_util.h"
 
 namespace cairn::testing {

@@ -2,9 +2,9 @@
 // runners as other processes, on both backends.
 #include <gtest/gtest.h>
 
-#include "cairn/ledger/hash.h"
-#include "cairn/ledger/records.h"
-#include "cairn/ledger/store.h"
+#include "cairn/base/hash.h"
+#include "cairn/store/records.h"
+#include "cairn/store/store.h"
 #include "tests/ledger/ledger_test_util.h"
 #include "tests/service/service_test_util.h"
 

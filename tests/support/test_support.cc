@@ -13,7 +13,7 @@
 #include <sstream>
 #include <thread>
 
-#include "cairn/ledger/hash.h"
+#include "cairn/base/hash.h"
 
 namespace cairn::testing {
 namespace fs = std::filesystem;

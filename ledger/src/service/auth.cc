@@ -7,7 +7,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "cairn/ledger/hash.h"
+#include "cairn/base/hash.h"
 
 namespace cairn::service {
 

@@ -13,11 +13,11 @@
 #include <fstream>
 #include <sstream>
 
-#include "cairn/ledger/export.h"
-#include "cairn/ledger/hash.h"
-#include "cairn/ledger/records.h"
-#include "cairn/ledger/state.h"
-#include "cairn/service/grpc_status.h"
+#include "cairn/base/hash.h"
+#include "cairn/export/export.h"
+#include "cairn/rpc/grpc_status.h"
+#include "cairn/store/records.h"
+#include "cairn/store/state.h"
 #include "cairn/v1/ledger_service.grpc.pb.h"
 #include "target.h"
 
@@ -25,6 +25,7 @@ namespace cairn::service {
 namespace {
 
 using ledger::StoredRecord;
+using rpc::ToGrpcStatus;
 
 constexpr int32_t kDefaultLimit = 100;
 constexpr int32_t kMaxLimit = 1000;

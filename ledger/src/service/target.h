@@ -17,8 +17,8 @@
 #include <vector>
 
 #include "cairn/db/database.h"
-#include "cairn/ledger/records.h"
-#include "cairn/ledger/store.h"
+#include "cairn/store/records.h"
+#include "cairn/store/store.h"
 
 namespace cairn::service {
 

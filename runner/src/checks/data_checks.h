@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "cairn/db/database.h"
-#include "cairn/ledger/state.h"
+#include "cairn/store/state.h"
 #include "cairn/runner/migration.h"
 
 namespace cairn::runner::internal {

@@ -13,7 +13,7 @@
 #include <cstdio>
 #include <thread>
 
-#include "cairn/ledger/hash.h"
+#include "cairn/base/hash.h"
 #include "execute/interrupt.h"
 
 namespace cairn::runner {

@@ -11,7 +11,7 @@
 
 #include "cairn/base/status.h"
 #include "cairn/db/database.h"
-#include "cairn/ledger/state.h"
+#include "cairn/store/state.h"
 #include "cairn/runner/batch_options.h"
 #include "cairn/runner/data_migration.h"
 #include "cairn/runner/migration.h"

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "cairn/db/database.h"
-#include "cairn/ledger/state.h"
+#include "cairn/store/state.h"
 #include "execute/strategies.h"
 
 namespace cairn::runner::internal {

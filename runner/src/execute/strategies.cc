@@ -6,7 +6,7 @@
 #include <chrono>
 #include <thread>
 
-#include "cairn/ledger/hash.h"
+#include "cairn/base/hash.h"
 #include "execute/batch.h"
 #include "execute/interrupt.h"
 #include "execute/section_exec.h"

@@ -12,7 +12,7 @@
 
 #include "cairn/base/status.h"
 #include "cairn/db/database.h"
-#include "cairn/ledger/state.h"
+#include "cairn/store/state.h"
 #include "cairn/runner/migration.h"
 #include "cairn/runner/options.h"
 #include "cairn/runner/report.h"

@@ -15,7 +15,7 @@
 #include <memory>
 #include <vector>
 
-#include "cairn/ledger/hash.h"
+#include "cairn/base/hash.h"
 
 extern char** environ;
 

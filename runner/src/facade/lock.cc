@@ -11,7 +11,7 @@
 #include <random>
 #include <thread>
 
-#include "cairn/ledger/hash.h"
+#include "cairn/base/hash.h"
 
 namespace cairn::runner {
 namespace {

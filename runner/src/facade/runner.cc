@@ -10,8 +10,8 @@
 #include <map>
 #include <set>
 
-#include "cairn/ledger/hash.h"
-#include "cairn/ledger/identity.h"
+#include "cairn/base/hash.h"
+#include "cairn/store/identity.h"
 #include "cairn/runner/checks.h"
 #include "cairn/runner/data_migration.h"
 #include "cairn/runner/schema_ops.h"

@@ -9,7 +9,7 @@
 #include <set>
 
 #include "../schema/catalog.h"
-#include "cairn/ledger/state.h"
+#include "cairn/store/state.h"
 #include "cairn/runner/formats.h"
 #include "cairn/runner/repair.h"
 #include "cairn/runner/runner.h"

@@ -21,7 +21,7 @@
 
 #include "../source/file_text.h"
 #include "../source/migration_dir.h"
-#include "cairn/ledger/state.h"
+#include "cairn/store/state.h"
 #include "cairn/runner/formats.h"
 #include "dispatch.h"
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "cairn/ledger/state.h"
+#include "cairn/store/state.h"
 #include "cairn/runner/migration.h"
 #include "cairn/runner/options.h"
 #include "cairn/runner/plan.h"

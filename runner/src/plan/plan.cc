@@ -2,8 +2,8 @@
 
 #include <cctype>
 
+#include "cairn/base/hash.h"
 #include "cairn/db/sql_splitter.h"
-#include "cairn/ledger/hash.h"
 #include "source/section_text.h"
 
 namespace cairn::runner {

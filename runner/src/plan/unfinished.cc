@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-#include "cairn/ledger/hash.h"
+#include "cairn/base/hash.h"
 
 namespace cairn::runner {
 namespace {

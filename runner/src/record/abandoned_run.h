@@ -6,8 +6,8 @@
 
 #include "cairn/base/status.h"
 #include "cairn/db/database.h"
-#include "cairn/ledger/state.h"
-#include "cairn/ledger/store.h"
+#include "cairn/store/state.h"
+#include "cairn/store/store.h"
 
 namespace cairn::runner {
 

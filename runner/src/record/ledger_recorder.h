@@ -9,7 +9,7 @@
 #include <memory>
 #include <string>
 
-#include "cairn/ledger/store.h"
+#include "cairn/store/store.h"
 #include "execute/run_observer.h"
 
 namespace cairn::runner {

@@ -5,7 +5,7 @@
 #include <cctype>
 #include <map>
 
-#include "cairn/ledger/hash.h"
+#include "cairn/base/hash.h"
 #include "cairn/schema/model.h"
 
 namespace cairn::schema {

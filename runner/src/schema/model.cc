@@ -6,7 +6,7 @@
 #include <cctype>
 #include <map>
 
-#include "cairn/ledger/hash.h"
+#include "cairn/base/hash.h"
 
 namespace cairn::schema {
 namespace {

@@ -14,7 +14,7 @@
 #include <thread>
 #include <vector>
 
-#include "cairn/ledger/hash.h"
+#include "cairn/base/hash.h"
 
 namespace cairn::runner::source {
 

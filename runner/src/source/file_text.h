@@ -18,8 +18,8 @@
 #include <string_view>
 
 #include "background_sha.h"
+#include "cairn/base/hash.h"
 #include "cairn/base/status.h"
-#include "cairn/ledger/hash.h"
 
 namespace cairn::runner::source {
 

@@ -14,8 +14,8 @@
 #include <mutex>
 
 #include "cairn/db/sql_splitter.h"
-#include "cairn/ledger/hash.h"
-#include "cairn/ledger/state.h"
+#include "cairn/base/hash.h"
+#include "cairn/store/state.h"
 #include "formats/dispatch.h"
 #include "source/directives.h"
 #include "source/file_text.h"

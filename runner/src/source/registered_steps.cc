@@ -8,8 +8,8 @@
 #include <deque>
 #include <map>
 
-#include "cairn/ledger/hash.h"
-#include "cairn/ledger/state.h"
+#include "cairn/base/hash.h"
+#include "cairn/store/state.h"
 #include "cairn/runner/data_migration.h"
 
 namespace cairn::runner {

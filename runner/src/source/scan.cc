@@ -14,9 +14,9 @@
 #include <fstream>
 #include <unordered_map>
 
-#include "cairn/ledger/hash.h"
-#include "cairn/ledger/state.h"
+#include "cairn/base/hash.h"
 #include "cairn/runner/migration.h"
+#include "cairn/store/state.h"
 #include "formats/dispatch.h"
 #include "source/migration_dir.h"
 

@@ -8,7 +8,7 @@
 #include <cstring>
 
 #include "background_sha.h"
-#include "cairn/ledger/hash.h"
+#include "cairn/base/hash.h"
 #include "file_text.h"
 
 namespace cairn::runner::source {

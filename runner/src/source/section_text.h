@@ -8,9 +8,9 @@
 #include <string_view>
 #include <vector>
 
+#include "cairn/base/hash.h"
 #include "cairn/base/status.h"
 #include "cairn/db/sql_splitter.h"
-#include "cairn/ledger/hash.h"
 #include "cairn/runner/migration.h"
 
 namespace cairn::runner::source {

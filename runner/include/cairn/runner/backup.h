@@ -18,8 +18,8 @@
 
 #include "cairn/base/status.h"
 #include "cairn/db/database.h"
-#include "cairn/ledger/store.h"
 #include "cairn/runner/runner.h"
+#include "cairn/store/store.h"
 
 namespace cairn::runner {
 

@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "cairn/base/status.h"
-#include "cairn/ledger/state.h"
+#include "cairn/store/state.h"
 #include "cairn/runner/migration.h"
 #include "cairn/v1/events.pb.h"
 

@@ -39,8 +39,8 @@
 
 #include "cairn/base/status.h"
 #include "cairn/db/database.h"
-#include "cairn/ledger/state.h"
-#include "cairn/ledger/store.h"
+#include "cairn/store/state.h"
+#include "cairn/store/store.h"
 #include "cairn/runner/batch_options.h"
 #include "cairn/runner/lock.h"
 #include "cairn/runner/migration.h"

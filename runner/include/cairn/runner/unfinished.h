@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "cairn/base/status.h"
-#include "cairn/ledger/state.h"
+#include "cairn/store/state.h"
 
 namespace cairn::runner {
 
