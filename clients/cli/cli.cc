@@ -268,23 +268,42 @@ int CliMain(int argc, char** argv) {
   // as in dbmate and Flyway; a command's own option of the same name wins.
   app.fallthrough();
   CliContext ctx;
-  if (const char* env = std::getenv("DATABASE_URL")) ctx.database = env;
+  // Which settings the command line gave: the rest come from the
+  // environment, .env and cairn.toml (docs/config.md, ResolveSettings).
+  SettingInputs given;
+  auto mark = [](std::optional<std::string>* slot) {
+    return [slot](const std::string& value) { *slot = value; };
+  };
   app.add_option("--database,-d", ctx.database,
-                 "sqlite:PATH or postgres://... (default: $DATABASE_URL)");
-  app.add_option("--dir", ctx.dir, "migrations directory")->capture_default_str();
+                 "sqlite:PATH or postgres://... (default: $DATABASE_URL, .env, cairn.toml)")
+      ->each(mark(&given.database));
+  app.add_option("--dir", ctx.dir, "migrations directory (default: cairn.toml's, or migrations)")
+      ->each(mark(&given.dir));
   app.add_option("--stream", ctx.stream,
                  "ledger stream name (default: the ledger's own stream; for a new ledger, the "
-                 "database's name)");
+                 "database's name)")
+      ->each(mark(&given.stream));
   app.add_flag("--new-stream", ctx.new_stream,
                "--stream names a stream the ledger does not hold yet, on purpose");
   app.add_option("--lock-timeout", ctx.lock_timeout,
-                 "how long migrate/rollback wait for another runner (e.g. 30s; 0: fail at once)")
-      ->capture_default_str();
+                 "how long migrate/rollback wait for another runner (e.g. 30s; 0: fail at once; "
+                 "default: cairn.toml's, or 60s)")
+      ->each(mark(&given.lock_timeout));
+  app.add_option("--env", ctx.environment,
+                 "environment: cairn.toml's [env.NAME] (default: $CAIRN_ENV); a protected one "
+                 "(production, prod, ...) gets the pre-flight")
+      ->each(mark(&given.environment));
+  std::string config_file;
+  app.add_option("--config", config_file,
+                 "project settings (default: cairn.toml here or in a parent; docs/config.md)")
+      ->each(mark(&given.config));
   std::string format;
+  auto format_check = CLI::IsMember(runner::FormatNames());
   app.add_option("--format", format,
                  "layout of --dir: cairn, dbmate, golang-migrate, flyway or diesel "
-                 "(default: cairn, or the other tool's layout detected; docs/formats.md)")
-      ->check(CLI::IsMember(runner::FormatNames()));
+                 "(default: cairn.toml's, or the other tool's layout detected; docs/formats.md)")
+      ->check(format_check)
+      ->each(mark(&given.format));
   app.add_flag("--verbose,-v", ctx.verbose, "log each step in detail");
   app.add_flag("--quiet,-q", ctx.quiet,
                "a successful migrate or rollback prints nothing; only errors are logged");
@@ -300,7 +319,8 @@ int CliMain(int argc, char** argv) {
     // flyway`) unless the command has a --format of its own (export's).
     if (sub->get_option_no_throw("--format") == nullptr)
       sub->add_option("--format", format, "layout of --dir (as the global --format)")
-          ->check(CLI::IsMember(runner::FormatNames()));
+          ->check(format_check)
+          ->each(mark(&given.format));
   }
   // `cairn --version` / `cairn version`, `cairn help [COMMAND]`.
   bool version_flag = false;  // handled before parsing; here for --help
@@ -373,6 +393,19 @@ int CliMain(int argc, char** argv) {
     std::printf("%s", HelpWithGlobals(app, sub).c_str());
     return kExitOk;
   }
+  // The project's settings fill in what the command line did not give.
+  auto settings = ResolveSettings(given);
+  if (!settings.ok()) return UsageError(settings.status().message());
+  ctx.settings = *settings;
+  ctx.database = settings->database.value;
+  ctx.dir = settings->dir.value;
+  ctx.stream = settings->stream.value;
+  ctx.lock_timeout = settings->lock_timeout.value;
+  ctx.environment = settings->environment.value;
+  format = settings->format.value;
+  if (!format.empty() && !runner::ParseFormat(format).ok())
+    return UsageError(settings->format.source + ": format '" + format +
+                      "' is not one of cairn, dbmate, golang-migrate, flyway, diesel");
   if (ctx.new_stream && ctx.stream.empty()) {
     std::fprintf(stderr,
                  "cairn: error: --new-stream needs --stream NAME (the new stream's name)\n");

@@ -27,6 +27,7 @@
 #include "cairn/base/status.h"
 #include "cairn/runner/runner.h"
 #include "cli/exit_codes.h"
+#include "cli/project_config.h"
 
 namespace cairn::cli {
 
@@ -37,6 +38,9 @@ struct CliContext {
   std::string stream;
   bool new_stream = false;           // --new-stream: --stream may name a stream the ledger lacks
   std::string lock_timeout = "60s";  // --lock-timeout (migrate and rollback may override)
+  std::string environment;           // --env / $CAIRN_ENV / .env (docs/config.md)
+  // Every effective setting with where it came from (docs/config.md).
+  ProjectSettings settings;
   bool verbose = false;
   bool quiet = false;
   // argv with the database URL's password redacted: safe to record.

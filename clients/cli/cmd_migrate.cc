@@ -78,7 +78,7 @@ struct MigrateFlags {
   bool allow_out_of_order = false;
   // Reviewed plans, pre-flight and backups (docs/plans.md, docs/backups.md).
   bool dry_run = false, json = false, yes = false;
-  std::optional<std::string> plan_hash, env;
+  std::optional<std::string> plan_hash;
   std::string backup_dir;
   bool prepare = false;
   RunFlags run;
@@ -95,8 +95,8 @@ CommandAction SetupMigrate(CLI::App* cmd) {
   cmd->add_flag("--json", f->json, "with --dry-run: print the plan as JSON");
   cmd->add_option("--plan-hash", f->plan_hash, "run only if the plan still has this hash");
   cmd->add_option("--backup", f->backup_dir, "back the target up into DIR before applying");
-  cmd->add_option("--env", f->env, "environment name (default $CAIRN_ENV); production confirms");
-  cmd->add_flag("--yes", f->yes, "skip the production confirmation prompt");
+  cmd->add_flag("--yes", f->yes,
+                "skip the confirmation prompt of a protected --env (production, prod, ...)");
   cmd->add_flag("--prepare", f->prepare,
                 "PostgreSQL: apply in one transaction and PREPARE it; `cairn commit RUN` or "
                 "`cairn abort RUN` ends it");
@@ -132,14 +132,18 @@ CommandAction SetupMigrate(CLI::App* cmd) {
     }
     migrate.expected_plan_hash = f->plan_hash;
     migrate.backup_dir = f->backup_dir;
-    migrate.environment = EnvironmentName(f->env);
+    migrate.environment = ctx.environment;
     if (f->dry_run) return ShowPlan(*runner, migrate, f->json);
     if (quick) {  // nothing will run: no pre-flight, no backup, no lock
       PrintRun(*quick, /*up=*/true);
       return RunExit(*quick);
     }
-    if (migrate.environment == "production") {
-      if (int pre = ProductionPreflight(*runner, migrate, f->yes); pre != kExitOk) return pre;
+    if (ctx.settings.IsProtected(migrate.environment)) {
+      const std::string why = ctx.settings.ProtectedWhy();
+      if (int pre = ProductionPreflight(*runner, migrate, ctx.settings.protected_environments, why,
+                                        f->yes);
+          pre != kExitOk)
+        return pre;
     }
     migrate.tx = f->prepare ? v1::TRANSACTION_MODE_ALL : f->run.tx;
     migrate.prepare = f->prepare;

@@ -25,12 +25,6 @@ void WarnMissingDowns(const runner::ReviewedPlan& plan) {
 
 }  // namespace
 
-std::string EnvironmentName(const std::optional<std::string>& flag) {
-  if (flag) return *flag;
-  const char* env = std::getenv("CAIRN_ENV");
-  return env ? env : "";
-}
-
 namespace {
 
 // Prints the plan as it is walked, in the layout of nlohmann's dump(2)
@@ -125,13 +119,15 @@ int ShowPlan(runner::Runner& runner, const runner::MigrateOptions& options, bool
   return kExitOk;
 }
 
-int ProductionPreflight(runner::Runner& runner, const runner::MigrateOptions& options, bool yes) {
+int ProductionPreflight(runner::Runner& runner, const runner::MigrateOptions& options,
+                        const std::vector<std::string>& protected_environments,
+                        const std::string& why, bool yes) {
   auto planned = runner.PlanMigrate(options);
   if (!planned.ok()) return Fail(planned.status());
   runner::ReviewedPlan plan = runner::MakeReviewedPlan(runner.stream(), v1::DIRECTION_UP,
                                                        planned->steps, /*with_statements=*/false);
-  std::printf("pre-flight: environment %s, target %s (%s)\n", options.environment.c_str(),
-              runner.stream().c_str(), runner.connection().url().redacted.c_str());
+  std::printf("pre-flight: environment %s (%s), target %s (%s)\n", options.environment.c_str(),
+              why.c_str(), runner.stream().c_str(), runner.connection().url().redacted.c_str());
   std::printf("pre-flight: %zu pending migration(s), plan hash %s\n", plan.migrations.size(),
               plan.hash.c_str());
   for (const auto& m : plan.migrations)
@@ -143,6 +139,7 @@ int ProductionPreflight(runner::Runner& runner, const runner::MigrateOptions& op
   // someone can be asked when standard input is a terminal.
   runner::PreflightPolicy policy;
   policy.environment = options.environment;
+  policy.protected_environments = protected_environments;
   policy.confirmed = yes;
   policy.unattended = "standard input is not a terminal; pass --yes after reviewing the plan";
   if (isatty(STDIN_FILENO)) {

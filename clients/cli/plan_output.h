@@ -5,6 +5,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "cairn/runner/plan.h"
 #include "cairn/runner/runner.h"
@@ -21,10 +22,10 @@ int ShowPlan(runner::Runner& runner, const runner::MigrateOptions& options, bool
 // missing down sections and, unless `yes`, asks for the target's stream
 // name on the terminal. Returns kExitOk to go ahead; kExitNotConfirmed when
 // there is no terminal (and no --yes) or the answer does not match.
-int ProductionPreflight(runner::Runner& runner, const runner::MigrateOptions& options, bool yes);
-
-// The environment name: `flag` when given, else $CAIRN_ENV, else "".
-std::string EnvironmentName(const std::optional<std::string>& flag);
+// `why` says why the environment is protected (docs/config.md).
+int ProductionPreflight(runner::Runner& runner, const runner::MigrateOptions& options,
+                        const std::vector<std::string>& protected_environments,
+                        const std::string& why, bool yes);
 
 }  // namespace cairn::cli
 

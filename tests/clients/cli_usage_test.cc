@@ -183,7 +183,6 @@ TEST(ClientsCliUsageTest, ReadOnlyCommandsNeverCreateADatabase) {
       {"history"},
       {"verify"},
       {"drift"},
-      {"plan"},
       {"diff"},
       {"report", "--out", dir.File("r.html")},
       {"export", "--format", "jsonl", "--out", dir.File("e.jsonl")}};
@@ -196,6 +195,12 @@ TEST(ClientsCliUsageTest, ReadOnlyCommandsNeverCreateADatabase) {
     EXPECT_EQ(CountLines(r.err), 1) << command[0] << ": " << r.err;
     EXPECT_FALSE(fs::exists(typo)) << command[0] << " created " << typo;
   }
+  // plan shows a first deployment against an empty database, creating nothing.
+  ProcessResult plan = Cairn({"-d", "sqlite:" + typo, "--dir", migrations, "plan"});
+  EXPECT_EQ(plan.exit_code, 0) << plan.err;
+  EXPECT_THAT(plan.out, HasSubstr("0001"));
+  EXPECT_THAT(plan.err, HasSubstr("does not exist yet: planned against an empty database"));
+  EXPECT_FALSE(fs::exists(typo));
   ProcessResult r = Cairn({"-d", "sqlite:" + typo, "--dir", migrations, "migrate"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(fs::exists(typo));

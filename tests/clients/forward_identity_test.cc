@@ -194,10 +194,16 @@ TEST_F(ForwardIdentityTest, ACentralStreamForwardedBeforeOriginsGetsOneAtItsNext
 
 TEST_F(ForwardIdentityTest, ASourceWithoutALedgerHasNothingToForward) {
   if (!central_) return;
+  WriteFile(files_.File("empty.db"), "");  // an empty file is an empty SQLite database
   ProcessResult r = Forward("sqlite:" + files_.File("empty.db"));
   EXPECT_EQ(r.exit_code, 18) << r.err;
   EXPECT_THAT(r.err, HasSubstr("no ledger in sqlite:"));
   EXPECT_THAT(r.err, HasSubstr(": nothing to forward"));
+  // A source that does not exist at all is not created: exit 4 naming it.
+  r = Forward("sqlite:" + files_.File("missing.db"));
+  EXPECT_EQ(r.exit_code, 4) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("missing.db' does not exist"));
+  EXPECT_FALSE(std::filesystem::exists(files_.File("missing.db")));
 }
 
 }  // namespace

@@ -385,7 +385,13 @@ StatusOr<std::unique_ptr<Connection>> OpenSqlite(const DatabaseUrl& url,
   ConfigureSqliteOnce();
   sqlite3* db = nullptr;
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
-  if (options.create_missing) flags |= SQLITE_OPEN_CREATE;
+  if (options.create_missing) {
+    flags |= SQLITE_OPEN_CREATE;
+  } else if (options.missing_as_empty) {
+    struct stat st;
+    if (::stat(url.sqlite_path.c_str(), &st) != 0 && errno == ENOENT)
+      flags |= SQLITE_OPEN_CREATE | SQLITE_OPEN_MEMORY;  // named as the file; nothing on disk
+  }
   int rc = sqlite3_open_v2(url.sqlite_path.c_str(), &db, flags, nullptr);
   if (rc != SQLITE_OK) {
     std::string msg = db ? sqlite3_errmsg(db) : "out of memory";

@@ -137,6 +137,10 @@ struct OpenOptions {
   // this off, so a mistyped path is kNotFound naming it instead of a new,
   // empty database.
   bool create_missing = true;
+  // With create_missing false: a missing SQLite file opens as an empty
+  // in-memory database under the same name instead of failing, so `plan`
+  // can show a first deployment's plan (and hash) without creating the file.
+  bool missing_as_empty = false;
 };
 
 class Transaction;

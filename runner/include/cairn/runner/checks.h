@@ -52,9 +52,16 @@ inline constexpr ErrorKind kNotConfirmed{"runner.NotConfirmed"};
 // The production pre-flight (docs/plans.md): a run in the environment named
 // "production" applies pending migrations only once someone confirmed the
 // plan: in advance (`--yes`, StartupOptions::confirmed) or when asked.
+// The environments that get the production pre-flight unless the project
+// names its own (cairn.toml's protected_environments, docs/config.md):
+// production, prod, prd and live.
+const std::vector<std::string>& DefaultProtectedEnvironments();
+
 struct PreflightPolicy {
   std::string environment;  // MigrateOptions::environment
-  bool confirmed = false;   // confirmed in advance
+  // The protected names, compared without regard to case.
+  std::vector<std::string> protected_environments = DefaultProtectedEnvironments();
+  bool confirmed = false;  // confirmed in advance
   // Asks for confirmation of `plan`: OK to go on, an error (of kind
   // kNotConfirmed) to refuse. Empty when no one can be asked.
   std::function<Status(const ReviewedPlan& plan)> ask;
@@ -63,8 +70,11 @@ struct PreflightPolicy {
   std::string unattended = "no one can confirm the plan; confirm it in advance after reviewing it";
 };
 
-// Whether a run in `environment` needs the pre-flight.
-bool NeedsPreflight(const std::string& environment);
+// Whether a run in `environment` needs the pre-flight: it is one of
+// `protected_names` (compared without regard to case).
+bool NeedsPreflight(
+    const std::string& environment,
+    const std::vector<std::string>& protected_names = DefaultProtectedEnvironments());
 
 // OK when the pre-flight is not needed, `plan` applies nothing, it was
 // confirmed in advance, or `ask` confirms it. Otherwise kFailedPrecondition
