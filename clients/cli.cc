@@ -282,7 +282,7 @@ int CliMain(int argc, char** argv) {
       ->capture_default_str();
   std::string format;
   app.add_option("--format", format,
-                 "layout of --dir: cairn, dbmate, golang-migrate, flyway or diesel "
+                 "layout of --dir: cairn, dbmate, golang-migrate, flyway, diesel, sqlx or goose "
                  "(default: cairn, or the other tool's layout detected; docs/formats.md)")
       ->check(CLI::IsMember(runner::FormatNames()));
   app.add_flag("--verbose,-v", ctx.verbose, "log each step in detail");
