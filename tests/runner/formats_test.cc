@@ -331,6 +331,22 @@ TEST_P(RunnerFormatsTest, SqlxFolderRunsRollsBackAndIsAdopted) {
   }
 }
 
+// A plain sqlx folder matches no layout: cairn's error says what it saw and
+// guesses; a cairn file, even a broken one, keeps cairn's error alone.
+TEST_P(RunnerFormatsTest, AnUnrecognisedFolderGetsAGuess) {
+  if (!tdb_) return;
+  Write("20240101_init.sql", std::string(kCreateLog));
+  Write("20240102_more.sql", LogSql("2"));
+  ExpectOneError(Cairn({"migrate"}), 3,
+                 "recognised 2 file(s) named <version>_<description>.sql without a cairn, dbmate "
+                 "or goose marker: these look like sqlx files: use --format sqlx");
+  ProcessResult r = Cairn({"--format", "sqlx", "migrate"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  Write("20240103_cairn.sql", "-- cairn:up\nSELECT 1;\n");
+  r = Cairn({"status"});
+  EXPECT_THAT(r.err, Not(HasSubstr("sqlx")));
+}
+
 TEST_P(RunnerFormatsTest, SqlxFilesSqlxRejectsAreRefused) {
   if (!tdb_) return;
   Write("1_a.sql", "SELECT 1;\n");

@@ -1206,6 +1206,32 @@ StatusOr<Format> DetectFormat(const std::string& dir) {
   return seen.begin()->first;
 }
 
+std::string internal::FormatGuess(const std::string& dir) {
+  auto entries = ListDir(dir);
+  if (!entries) return "";
+  int sqlx_like = 0;
+  for (const Entry& e : *entries) {
+    if (e.is_dir || !EndsWith(e.name, ".sql")) continue;
+    const size_t us = e.name.find('_');
+    if (us == std::string::npos || !AllDigits(e.name.substr(0, us))) return "";
+    // A cairn file, even a broken one, keeps cairn's own error alone.
+    bool cairn_file = false;
+    (void)ForEachLineOf(Join(dir, e.name), [&](const source::Line& l) -> Status {
+      std::string_view t = Trim(l.text);
+      if (t.substr(0, 2) != "--" || Trim(t.substr(2)).substr(0, 6) != "cairn:") return Status::Ok();
+      cairn_file = true;
+      return CancelledError("found");
+    });
+    if (cairn_file) return "";
+    ++sqlx_like;
+  }
+  if (sqlx_like == 0) return "";
+  return "recognised " + std::to_string(sqlx_like) +
+         " file(s) named <version>_<description>.sql without a cairn, dbmate or goose marker: "
+         "these look like sqlx files: use --format sqlx (or, if they are cairn's, add '-- "
+         "cairn:up')";
+}
+
 StatusOr<std::vector<Migration>> LoadFormat(const std::string& dir, Format format) {
   return internal::LoadFormatStreamingAbove(dir, format, kKeepInMemoryBytes);
 }
