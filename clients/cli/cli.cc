@@ -300,7 +300,7 @@ int CliMain(int argc, char** argv) {
   std::string format;
   auto format_check = CLI::IsMember(runner::FormatNames());
   app.add_option("--format", format,
-                 "layout of --dir: cairn, dbmate, golang-migrate, flyway or diesel "
+                 "layout of --dir: cairn, dbmate, golang-migrate, flyway, diesel, sqlx or goose "
                  "(default: cairn.toml's, or the other tool's layout detected; docs/formats.md)")
       ->check(format_check)
       ->each(mark(&given.format));

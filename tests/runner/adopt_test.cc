@@ -44,20 +44,6 @@ int32_t ZlibFlywayChecksum(const std::string& text) {
   return static_cast<int32_t>(static_cast<uint32_t>(crc));
 }
 
-// The dbmate binary from its npm package (scripts/install-deps.sh), or
-// $CAIRN_DBMATE; empty when neither exists.
-std::string DbmateBinary() {
-  if (const char* env = std::getenv("CAIRN_DBMATE"); env && *env) return env;
-  std::error_code ec;
-  const std::filesystem::path scoped =
-      std::filesystem::path(CAIRN_SOURCE_DIR) / "build-deps/npm/node_modules/@dbmate";
-  for (const auto& e : std::filesystem::directory_iterator(scoped, ec)) {
-    auto bin = e.path() / "bin/dbmate";
-    if (std::filesystem::exists(bin)) return bin.string();
-  }
-  return "";
-}
-
 class RunnerAdoptTest : public ::testing::TestWithParam<db::Backend> {
  protected:
   void SetUp() override {
@@ -72,13 +58,7 @@ class RunnerAdoptTest : public ::testing::TestWithParam<db::Backend> {
   ProcessResult Cairn(const std::vector<std::string>& args) {
     return RunCairn(tdb_->url(), Dir(), args);
   }
-  void Exec(const std::string& sql) {
-    auto conn = tdb_->Connect();
-    int64_t n = 0;
-    db::ScriptFailure failure;
-    Status s = conn->ExecuteScript(sql, &n, &failure);
-    ASSERT_TRUE(s.ok()) << s.ToString() << " in " << sql;
-  }
+  void Exec(const std::string& sql) { ExecScript(*tdb_, sql); }
   int64_t Count(const std::string& sql) {
     auto conn = tdb_->Connect();
     auto rows = conn->Query(sql);
@@ -411,6 +391,8 @@ class RunnerAdoptBadInputTest : public ::testing::Test {
   ProcessResult Status(const std::vector<std::string>& args) {
     std::vector<std::string> all = args;
     all.push_back("status");
+    // status never creates a database; an empty file is an empty SQLite one.
+    if (!std::filesystem::exists(dir_.File("t.db"))) WriteFile(dir_.File("t.db"), "");
     return RunCairn("sqlite:" + dir_.File("t.db"), dir_.File("m"), all);
   }
   void Write(const std::string& rel, const std::string& text) {

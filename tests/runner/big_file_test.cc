@@ -385,8 +385,31 @@ std::vector<FormatCase> FormatCorpus() {
                           "-- migrate:down\nDROP TABLE t;\n"},
         {"002_b.sql",
          "-- header\r\n-- migrate:up transaction:false\r\nCREATE INDEX "
-         "CONCURRENTLY i ON t (id);  \r\n\r\n-- migrate:down\r\nDROP INDEX i;"},
-        {"003_c.sql", "-- migrate:up\rSELECT 1;\r-- migrate:down\rSELECT 2;\r\r\r"}}},
+         "CONCURRENTLY i ON t (id);  \r\n\r\n-- migrate:down\r\nDROP INDEX i;"}}},
+      // A lone CR is no line end to dbmate: refused either way.
+      {Format::kDbmate,
+       {{"003_c.sql", "-- migrate:up\rSELECT 1;\r-- migrate:down\rSELECT 2;\r\r\r"}}},
+      {Format::kDbmate, {{"001_a.sql", "-- migrate:up\nSELECT 1;\n    -- migrate:down\n"}}},
+      {Format::kSqlx,
+       {{"1_a.sql", "CREATE TABLE t (id INT, v TEXT);\n" + rows},
+        {"2_b.up.sql", "-- no-transaction\r\nCREATE INDEX CONCURRENTLY i ON t (id);\r\n"},
+        {"2_b.down.sql", "-- no-transaction\nDROP INDEX i;"},
+        {"3_c.up.sql", rows},
+        {"3_c.down.sql", "DELETE FROM t;\n"}}},
+      {Format::kSqlx, {{"1_a.up.sql", "-- no-transaction\nSELECT 1;\n"}, {"1_a.down.sql", rows}}},
+      {Format::kGoose,
+       {{"00001_a.sql", "-- +goose Up\nCREATE TABLE t (id INT, v TEXT);\n" + rows +
+                            "-- +goose Down\n-- +goose StatementBegin\nDROP TABLE t;\n"
+                            "-- +goose StatementEnd\n"},
+        {"00002_b.sql",
+         "-- +goose NO TRANSACTION\r\n-- +goose up\r\nCREATE INDEX "
+         "CONCURRENTLY i ON t (id);\r\n"},
+        {"20240101000003_c.sql",
+         "-- +goose Up\n-- +goose StatementBegin\nCREATE FUNCTION f() "
+         "RETURNS int AS $$\nBEGIN\n  RETURN 1;\nEND;\n$$ LANGUAGE "
+         "plpgsql;\n-- +goose StatementEnd\n" +
+             rows}}},
+      {Format::kGoose, {{"00001_a.sql", "-- +goose Up\n" + rows + "SELECT 'x;\ny';\n"}}},
       {Format::kDbmate, {{"001_a.sql", "SELECT 0;\n-- migrate:up\nSELECT 1;\n-- migrate:upp\n"}}},
       {Format::kDbmate, {{"001_a.sql", "-- migrate:up\n" + rows + "COMMIT;\n-- migrate:down\n"}}},
       {Format::kDbmate, {{"001_a.sql", "-- just a comment\nSELECT 1;\n"}}},

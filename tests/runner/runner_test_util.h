@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
@@ -51,6 +53,32 @@ inline std::vector<std::string> AllTables(const TestDatabase& tdb) {
   if (rows.ok())
     for (const auto& r : *rows) out.push_back(r[0].AsText());
   return out;
+}
+
+#ifdef CAIRN_SOURCE_DIR
+// The dbmate binary from its npm package (scripts/install-deps.sh), or
+// $CAIRN_DBMATE; empty when neither exists.
+inline std::string DbmateBinary() {
+  if (const char* env = std::getenv("CAIRN_DBMATE"); env && *env) return env;
+  std::error_code ec;
+  const std::filesystem::path scoped =
+      std::filesystem::path(CAIRN_SOURCE_DIR) / "build-deps/npm/node_modules/@dbmate";
+  for (const auto& e : std::filesystem::directory_iterator(scoped, ec)) {
+    auto bin = e.path() / "bin/dbmate";
+    if (std::filesystem::exists(bin)) return bin.string();
+  }
+  return "";
+}
+#endif
+
+// Runs `sql` (any number of statements) on `tdb`; a failure fails the test.
+inline void ExecScript(const TestDatabase& tdb, const std::string& sql) {
+  auto conn = tdb.Connect();
+  ASSERT_TRUE(conn != nullptr);
+  int64_t n = 0;
+  db::ScriptFailure failure;
+  Status s = conn->ExecuteScript(sql, &n, &failure);
+  ASSERT_TRUE(s.ok()) << s.ToString() << " in " << sql;
 }
 
 // Rows in cairn_ledger, counted directly (0 when the table does not exist).

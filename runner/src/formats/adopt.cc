@@ -1,6 +1,9 @@
 // `cairn adopt`: reads another tool's tracking table and records what it
 // shows applied as MigrationBaselined events (docs/formats.md).
+#include <fcntl.h>
+#include <openssl/evp.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <cctype>
 #include <cstdio>
@@ -121,13 +124,87 @@ StatusOr<ToolHistory> ReadFlyway(db::Connection& conn) {
   return h;
 }
 
+// sqlx's checksum of the file at `path`: SHA-384 of its bytes, in hex.
+StatusOr<std::string> Sha384OfFile(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return InvalidArgumentError(path + ": cannot open");
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  EVP_DigestInit_ex(ctx, EVP_sha384(), nullptr);
+  std::string buf(1 << 20, '\0');
+  ssize_t n = 0;
+  while ((n = ::read(fd, buf.data(), buf.size())) > 0) EVP_DigestUpdate(ctx, buf.data(), n);
+  ::close(fd);
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_DigestFinal_ex(ctx, md, &len);
+  EVP_MD_CTX_free(ctx);
+  if (n < 0) return InvalidArgumentError(path + ": cannot read");
+  static const char kHex[] = "0123456789abcdef";
+  std::string hex;
+  for (unsigned int i = 0; i < len; ++i) {
+    hex.push_back(kHex[md[i] >> 4]);
+    hex.push_back(kHex[md[i] & 15]);
+  }
+  return hex;
+}
+
+// _sqlx_migrations: one row per applied version (sqlx's `skip` too, with
+// execution_time -1); success = false is sqlx's "dirty" state.
+StatusOr<ToolHistory> ReadSqlx(db::Connection& conn) {
+  ToolHistory h;
+  const bool pg = conn.backend() == db::Backend::kPostgres;
+  CAIRN_ASSIGN_OR_RETURN(
+      auto rows,
+      conn.Query(std::string("SELECT CAST(version AS TEXT), ") +
+                 (pg ? "encode(checksum, 'hex'), CAST(installed_on AT TIME ZONE 'UTC' AS TEXT)"
+                     : "lower(hex(checksum)), CAST(installed_on AS TEXT)") +
+                 ", CASE WHEN success THEN 1 ELSE 0 END FROM " +
+                 db::QuoteIdentifier("_sqlx_migrations") + " ORDER BY version"));
+  for (const db::Row& r : rows) {
+    const std::string version = r[0].AsText();
+    if (r[3].AsInt() == 0)
+      return Refuse("_sqlx_migrations row for version " + version +
+                    " has success = false (sqlx calls the database dirty: that migration failed "
+                    "part way); repair the database and the row, then adopt");
+    BaselineOptions::Original o;
+    o.checksum = "sha384:" + r[1].AsText();
+    o.applied_at_micros = ParseTimestamp(r[2].AsText());
+    h.applied[version] = o;
+  }
+  return h;
+}
+
+// goose_db_version is a log: goose adds a row (is_applied true) when it
+// applies a version and another (is_applied false) when it rolls one back;
+// the latest row of each version (the highest id) decides. Version 0 is the
+// row goose writes when it creates the table.
+StatusOr<ToolHistory> ReadGoose(db::Connection& conn) {
+  ToolHistory h;
+  CAIRN_ASSIGN_OR_RETURN(
+      auto rows, conn.Query("SELECT CAST(version_id AS TEXT), CASE WHEN is_applied THEN 1 ELSE 0 "
+                            "END, CAST(tstamp AS TEXT) FROM " +
+                            db::QuoteIdentifier("goose_db_version") + " ORDER BY id"));
+  for (const db::Row& r : rows) {
+    const std::string version = r[0].AsText();
+    if (version == "0") continue;
+    if (r[1].AsInt() == 0) {
+      h.applied.erase(version);
+      continue;
+    }
+    BaselineOptions::Original o;
+    o.applied_at_micros = ParseTimestamp(r[2].AsText());
+    h.applied[version] = o;
+  }
+  return h;
+}
+
 }  // namespace
 
 StatusOr<AdoptReport> Adopt(Runner& runner, Format format, const std::string& reason) {
   if (format == Format::kAuto || format == Format::kCairn)
     return InvalidArgumentError(
         "adopt: " + runner.options().dir +
-        " is in cairn's own layout; pass --format dbmate|golang-migrate|flyway|diesel");
+        " is in cairn's own layout; pass --format dbmate|golang-migrate|flyway|diesel|sqlx|goose");
   const std::string& dir = runner.options().dir;
   UseFormat(dir, format);  // Baseline reads the directory through LoadMigrations
   CAIRN_ASSIGN_OR_RETURN(std::vector<Migration> files, LoadFormat(dir, format));
@@ -135,6 +212,8 @@ StatusOr<AdoptReport> Adopt(Runner& runner, Format format, const std::string& re
   db::Connection& conn = runner.connection();
   const std::string table = format == Format::kFlyway   ? "flyway_schema_history"
                             : format == Format::kDiesel ? "__diesel_schema_migrations"
+                            : format == Format::kSqlx   ? "_sqlx_migrations"
+                            : format == Format::kGoose  ? "goose_db_version"
                                                         : "schema_migrations";
   CAIRN_ASSIGN_OR_RETURN(bool exists, catalog::TableExists(conn, table));
   if (!exists)
@@ -152,6 +231,14 @@ StatusOr<AdoptReport> Adopt(Runner& runner, Format format, const std::string& re
     }
     case Format::kGolangMigrate: {
       CAIRN_ASSIGN_OR_RETURN(h, ReadGolangMigrate(conn));
+      break;
+    }
+    case Format::kSqlx: {
+      CAIRN_ASSIGN_OR_RETURN(h, ReadSqlx(conn));
+      break;
+    }
+    case Format::kGoose: {
+      CAIRN_ASSIGN_OR_RETURN(h, ReadGoose(conn));
       break;
     }
     default: {
@@ -182,6 +269,14 @@ StatusOr<AdoptReport> Adopt(Runner& runner, Format format, const std::string& re
     if (it == by_id.end())
       return Refuse(table + " records version " + version + " but no migration file in " + dir +
                     " has that version");
+    // sqlx refuses to run when an applied file changed (VersionMismatch).
+    if (format == Format::kSqlx) {
+      CAIRN_ASSIGN_OR_RETURN(std::string sha, Sha384OfFile(it->second->path));
+      if ("sha384:" + sha != original.checksum)
+        return Refuse("version " + version + ": " + it->second->path +
+                      " changed since sqlx applied it (its SHA-384 differs from "
+                      "_sqlx_migrations.checksum; sqlx would refuse to run)");
+    }
     applied.insert(it->first);
     b.originals[it->first] = original;
   }

@@ -19,6 +19,10 @@ StatusOr<std::vector<Migration>> LoadFormatStreamingAbove(const std::string& dir
 // FlywayChecksum of the file at `path`, read in blocks.
 StatusOr<int32_t> FlywayChecksumOfFile(const std::string& path);
 
+// For a folder whose cairn reading failed and that no rule recognised: a
+// guess at its layout ("...: use --format sqlx"), or "" for none.
+std::string FormatGuess(const std::string& dir);
+
 // Reads `dir` with `read_cairn` unless a foreign format is chosen for it, or
 // cairn's reader fails or finds nothing and the folder is another tool's;
 // then reads it with LoadFormat and converts each migration with `convert`.
@@ -38,6 +42,11 @@ StatusOr<std::vector<T>> ReadWithFormats(const std::string& dir, ReadCairn read_
   if (cairn.ok() && !cairn->empty()) return cairn;
   CAIRN_ASSIGN_OR_RETURN(std::optional<Format> detected, ForeignFormatFor(dir, true));
   if (detected) return foreign(*detected);
+  if (!cairn.ok()) {
+    if (std::string guess = FormatGuess(dir); !guess.empty())
+      return Status(cairn.status().code(), cairn.status().message() + "; " + guess)
+          .WithKind(cairn.status().kind());
+  }
   return cairn;
 }
 

@@ -19,8 +19,11 @@
 #include <mutex>
 #include <optional>
 
+#include "../source/background_sha.h"
 #include "../source/file_text.h"
 #include "../source/migration_dir.h"
+#include "../source/section_text.h"
+#include "cairn/db/sql_splitter.h"
 #include "cairn/store/state.h"
 #include "cairn/runner/formats.h"
 #include "dispatch.h"
@@ -161,17 +164,48 @@ std::string_view Trim(std::string_view s) {
   return s;
 }
 
-// "-- migrate:up transaction:false" -> marker "up", options "transaction:false".
+// Go's regexp \s: [\t\n\f\r ].
+bool GoSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r'; }
+std::string_view GoTrim(std::string_view s) {
+  while (!s.empty() && GoSpace(s.front())) s.remove_prefix(1);
+  while (!s.empty() && GoSpace(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+// dbmate's marker, which counts only at the very start of a line:
+// "--", optional whitespace, "migrate:up" or "migrate:down", then the end of
+// the line or whitespace and options. "-- migrate:up transaction:false" ->
+// marker "up", options "transaction:false". An indented "  -- migrate:down"
+// is SQL (a comment) to dbmate, and so to cairn.
 bool DbmateMarker(std::string_view line, std::string* marker, std::string* options) {
-  std::string_view t = Trim(line);
-  if (t.substr(0, 2) != "--") return false;
-  t = Trim(t.substr(2));
-  if (t.substr(0, 8) != "migrate:") return false;
-  t = t.substr(8);
-  size_t sp = t.find_first_of(" \t");
-  *marker = std::string(t.substr(0, sp));
-  *options = sp == std::string_view::npos ? "" : std::string(Trim(t.substr(sp)));
+  if (line.substr(0, 2) != "--") return false;
+  std::string_view t = line.substr(2);
+  while (!t.empty() && GoSpace(t.front())) t.remove_prefix(1);
+  std::string_view kind;
+  if (t.substr(0, 10) == "migrate:up")
+    kind = "up";
+  else if (t.substr(0, 12) == "migrate:down")
+    kind = "down";
+  else
+    return false;
+  t.remove_prefix(8 + kind.size());
+  if (!t.empty() && !GoSpace(t.front())) return false;  // "-- migrate:upx" is a comment
+  *marker = std::string(kind);
+  *options = std::string(GoTrim(t));
   return true;
+}
+
+// A "-- cairn:" directive (other than lint-ignore) in another tool's file:
+// that tool reads it as a comment, cairn's parser would not; refused.
+Status RefuseCairnDirective(const std::string& path, const source::Line& l, Format f) {
+  std::string_view t = Trim(l.text);
+  if (t.substr(0, 2) != "--") return Status::Ok();
+  t = Trim(t.substr(2));
+  if (t.substr(0, 6) != "cairn:" || t.substr(6, 11) == "lint-ignore") return Status::Ok();
+  return InvalidArgumentError(path + ":" + std::to_string(l.number) + ": '" +
+                              std::string(Trim(l.text)) + "' is a comment to " +
+                              std::string(FormatName(f)) +
+                              " but a directive to cairn; cairn refuses the ambiguity (remove it)");
 }
 
 // Where a line of the text built for ParseMigration came from.
@@ -218,11 +252,23 @@ void NameTwoFileMigration(const std::string& id, const std::string& name,
   if (m->down) m->down->first_line = 1;
 }
 
+// A check of each line of another tool's file (its path, the line), made
+// before cairn parses it; null for none.
+using LineCheck = std::function<Status(const std::string& path, const source::Line& line)>;
+
 // A migration with separate up and down files, parsed as one cairn text.
 StatusOr<Migration> FromTwoFiles(const std::string& id, const std::string& name,
                                  const std::string& up_file, const std::string& up_path,
                                  const std::string& up_text, const std::string& down_path,
-                                 const std::optional<std::string>& down_text) {
+                                 const std::optional<std::string>& down_text,
+                                 const LineCheck& check) {
+  if (check) {
+    CAIRN_RETURN_IF_ERROR(
+        source::ForEachLine(up_text, [&](const source::Line& l) { return check(up_path, l); }));
+    if (down_text)
+      CAIRN_RETURN_IF_ERROR(source::ForEachLine(
+          *down_text, [&](const source::Line& l) { return check(down_path, l); }));
+  }
   Origin o;
   o.two_files = true;
   o.up_path = up_path;
@@ -246,7 +292,7 @@ StatusOr<Migration> FromTwoFiles(const std::string& id, const std::string& name,
 // FromTwoFiles.
 StatusOr<Migration> StreamTwoFiles(const std::string& id, const std::string& name,
                                    const std::string& up_file, const std::string& up_path,
-                                   const std::string& down_path) {
+                                   const std::string& down_path, const LineCheck& check) {
   Origin o;
   o.two_files = true;
   o.up_path = up_path;
@@ -266,6 +312,7 @@ StatusOr<Migration> StreamTwoFiles(const std::string& id, const std::string& nam
   // (as MapError expects); the directives take no bytes of either file.
   CAIRN_RETURN_IF_ERROR(feed(source::Line{"-- cairn:up", 0, 0, 0}));
   CAIRN_RETURN_IF_ERROR(ForEachLineOf(up_path, [&](const source::Line& l) -> Status {
+    if (check) CAIRN_RETURN_IF_ERROR(check(up_path, l));
     checksum.AddLine(l.text);
     ++o.up_lines;
     up_size = l.next;
@@ -275,6 +322,7 @@ StatusOr<Migration> StreamTwoFiles(const std::string& id, const std::string& nam
     checksum.AddLine("-- cairn:down-file");
     CAIRN_RETURN_IF_ERROR(feed(source::Line{"-- cairn:down", up_size, 0, 0}));
     CAIRN_RETURN_IF_ERROR(ForEachLineOf(down_path, [&](const source::Line& l) -> Status {
+      if (check) CAIRN_RETURN_IF_ERROR(check(down_path, l));
       checksum.AddLine(l.text);
       return feed(l);
     }));
@@ -293,19 +341,20 @@ StatusOr<Migration> StreamTwoFiles(const std::string& id, const std::string& nam
 // streaming.
 StatusOr<Migration> ReadTwoFiles(const std::string& id, const std::string& name,
                                  const std::string& up_file, const std::string& up_path,
-                                 const std::string& down_path, size_t keep_in_memory) {
+                                 const std::string& down_path, size_t keep_in_memory,
+                                 const LineCheck& check = nullptr) {
   if (TotalSize({&up_path, &down_path}) > keep_in_memory)
     return OncePerProcess(
         "two\n" + id + "\n" + name + "\n" + up_file + "\n" + up_path + "\n" + down_path,
         {&up_path, &down_path}, [&]() -> StatusOr<Migration> {
-          return StreamTwoFiles(id, name, up_file, up_path, down_path);
+          return StreamTwoFiles(id, name, up_file, up_path, down_path, check);
         });
   CAIRN_ASSIGN_OR_RETURN(std::string up, internal::ReadFileAt(AT_FDCWD, up_path, up_path));
   std::optional<std::string> down;
   if (!down_path.empty()) {
     CAIRN_ASSIGN_OR_RETURN(down, internal::ReadFileAt(AT_FDCWD, down_path, down_path));
   }
-  return FromTwoFiles(id, name, up_file, up_path, up, down_path, down);
+  return FromTwoFiles(id, name, up_file, up_path, up, down_path, down, check);
 }
 
 Status Duplicate(const std::string& dir, const std::string& file, const std::string& id,
@@ -331,42 +380,135 @@ Status NoRule(const std::string& dir, const std::string& name, Format f, std::st
                               " migration file name (expected " + std::string(rule) + ")");
 }
 
+// Other tools run a migration's up and down sections each in its own mode;
+// cairn runs both in one (no-transaction when either asks for it). When
+// they differ, the section the tool runs in a transaction must be a single
+// statement, atomic either way; else cairn refuses rather than drop the
+// transaction. `up_at` / `down_at` name where each mode is set ("file:line").
+Status CheckSectionModes(std::string_view tool, const std::string& up_at,
+                         const std::string& down_at, bool up_no_tx, bool down_no_tx, Migration* m) {
+  m->no_transaction = m->no_transaction || up_no_tx || down_no_tx;
+  if (up_no_tx == down_no_tx) return Status::Ok();
+  const Section* tx = up_no_tx ? (m->down ? &*m->down : nullptr) : &m->up;
+  if (tx == nullptr || !tx->facts.known || tx->facts.statements <= 1) return Status::Ok();
+  return InvalidArgumentError(
+      (up_no_tx ? down_at : up_at) + ": " + std::string(tool) + " runs this " +
+      (up_no_tx ? "down" : "up") + " section of " + std::to_string(tx->facts.statements) +
+      " statements in one transaction but the " + (up_no_tx ? "up" : "down") +
+      " section outside one; cairn runs a migration in one mode and refuses to drop the "
+      "transaction (mark both sections alike)");
+}
+
+// Whether the file at `path` begins with `prefix` (a short read).
+bool FileStartsWith(const std::string& path, std::string_view prefix) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  std::string buf(prefix.size(), '\0');
+  ssize_t n = ::pread(fd, buf.data(), buf.size(), 0);
+  ::close(fd);
+  return n == static_cast<ssize_t>(prefix.size()) && buf == prefix;
+}
+
 // ---- dbmate -------------------------------------------------------------
 
 // The text cairn parses for a dbmate file, line by line: the same lines,
-// "-- migrate:up" as "-- cairn:up" (so the parse's line numbers are the
-// file's), checking the markers. `line` returns the line to pass on;
-// *no_tx is set by "transaction:false".
+// dbmate's markers as "-- cairn:up" / "-- cairn:down" (so the parse's line
+// numbers are the file's), checking the file as dbmate 2.x does: one
+// '-- migrate:up' then one '-- migrate:down', only blank and comment lines
+// before the up marker (docs/formats.md, "dbmate"). `Take` returns the line
+// to pass on.
 class DbmateLines {
  public:
   explicit DbmateLines(const std::string& path) : path_(path) {}
   StatusOr<source::Line> Take(const source::Line& l) {
+    CAIRN_RETURN_IF_ERROR(RefuseCairnDirective(path_, l, Format::kDbmate));
+    // dbmate's lines end only at "\n": a lone "\r" (the line end's byte
+    // follows the text in the reader's buffer) joins two lines for it.
+    if (lone_cr_line_ > 0)
+      return Error(lone_cr_line_,
+                   "a line ends in a lone carriage return, which dbmate does not "
+                   "take as a line end; cairn refuses the file");
+    if (l.next - l.begin == l.text.size() + 1 && l.text.data()[l.text.size()] == '\r')
+      lone_cr_line_ = l.number;  // refused if another line follows
     std::string marker, options;
-    if (!DbmateMarker(l.text, &marker, &options)) return l;
-    if (marker != "up" && marker != "down")
-      return InvalidArgumentError(path_ + ":" + std::to_string(l.number) +
-                                  ": unknown marker '-- migrate:" + marker +
-                                  "' (expected '-- migrate:up' or '-- migrate:down')");
-    if (!options.empty() && options != "transaction:false" && options != "transaction:true")
-      return InvalidArgumentError(path_ + ":" + std::to_string(l.number) +
-                                  ": unsupported dbmate option '" + options +
-                                  "' (cairn reads transaction:false)");
-    if (options == "transaction:false") no_tx_ = true;
-    seen_up_ = seen_up_ || marker == "up";
+    if (!DbmateMarker(l.text, &marker, &options)) {
+      // dbmate's "--\s*" also spans line ends: "--" alone on a line and
+      // "migrate:up" on the next is a marker to dbmate. cairn refuses it.
+      std::string_view t = GoTrim(l.text);
+      if (dashes_line_ && (t.substr(0, 10) == "migrate:up" || t.substr(0, 12) == "migrate:down"))
+        return Error(l.number,
+                     "'--' and 'migrate:" + std::string(t.substr(8, t[8] == 'u' ? 2 : 4)) +
+                         "' on separate lines form a marker to dbmate; write it on one line");
+      if (t.empty()) return l;  // blank lines keep a pending "--" line
+      dashes_line_ = l.text.substr(0, 2) == "--" && GoTrim(l.text.substr(2)).empty();
+      // dbmate reports a missing up marker first: this error waits for Finish.
+      if (!seen_up_ && t.substr(0, 2) != "--" && statement_before_up_ == 0)
+        statement_before_up_ = l.number;
+      return l;
+    }
+    dashes_line_ = false;
+    const bool up = marker == "up";
+    if (up && seen_up_) return Error(l.number, "second '-- migrate:up'" + kOnePair);
+    if (!up && !seen_up_) {  // reported by Finish, after a missing up marker, as dbmate does
+      if (down_before_up_ == 0) down_before_up_ = l.number;
+      return l;
+    }
+    if (!up && seen_down_) return Error(l.number, "second '-- migrate:down'" + kOnePair);
+    // dbmate's options: "key:value" words; only transaction:false has an effect.
+    bool no_tx = false;
+    for (std::string_view rest = options; !rest.empty();) {
+      size_t sp = 0;
+      while (sp < rest.size() && !GoSpace(rest[sp])) ++sp;
+      std::string_view word = rest.substr(0, sp);
+      rest = GoTrim(rest.substr(sp));
+      if (word == "transaction:false")
+        no_tx = true;
+      else if (word == "transaction:true")
+        no_tx = false;
+      else
+        return Error(l.number, "unsupported dbmate option '" + std::string(word) +
+                                   "' (cairn reads transaction:false and transaction:true)");
+    }
+    (up ? seen_up_ : seen_down_) = true;
+    (up ? up_no_tx_ : down_no_tx_) = no_tx;
+    (up ? up_line_ : down_line_) = l.number;
     source::Line d = l;
-    d.text = marker == "up" ? "-- cairn:up" : "-- cairn:down";
+    d.text = up ? "-- cairn:up" : "-- cairn:down";
     return d;
   }
-  // After the last line: the error for a file without an up marker.
+  // After the last line: the error for a missing marker.
   Status Finish() const {
-    return seen_up_ ? Status::Ok()
-                    : InvalidArgumentError(path_ + ": missing '-- migrate:up' section");
+    if (!seen_up_) return InvalidArgumentError(path_ + ": missing '-- migrate:up' section");
+    if (statement_before_up_ > 0)
+      return Error(statement_before_up_,
+                   "statement before '-- migrate:up' (dbmate refuses it: only blank and comment "
+                   "lines may precede the up marker)");
+    if (down_before_up_ > 0)
+      return Error(down_before_up_, "'-- migrate:down' before '-- migrate:up' (dbmate refuses it)");
+    if (!seen_down_)
+      return InvalidArgumentError(path_ +
+                                  ": missing '-- migrate:down' section (dbmate requires one; it "
+                                  "may be empty)");
+    return Status::Ok();
   }
-  bool no_tx() const { return no_tx_; }
+  // Applies the markers' transaction options to the parsed migration.
+  Status Apply(Migration* m) const {
+    return CheckSectionModes("dbmate", path_ + ":" + std::to_string(up_line_),
+                             path_ + ":" + std::to_string(down_line_), up_no_tx_, down_no_tx_, m);
+  }
 
  private:
+  inline static const std::string kOnePair =
+      " (dbmate 2.x reads a second up/down pair in one file and records the version twice; cairn "
+      "reads one pair per file)";
+  Status Error(int line, const std::string& msg) const {
+    return InvalidArgumentError(path_ + ":" + std::to_string(line) + ": " + msg);
+  }
   const std::string& path_;
-  bool no_tx_ = false, seen_up_ = false;
+  bool up_no_tx_ = false, down_no_tx_ = false, seen_up_ = false, seen_down_ = false;
+  bool dashes_line_ = false;
+  int up_line_ = 0, down_line_ = 0, statement_before_up_ = 0, down_before_up_ = 0;
+  int lone_cr_line_ = 0;
 };
 
 // ReadDbmateFile's streaming pass: the sections stay in the file.
@@ -385,7 +527,7 @@ StatusOr<Migration> StreamDbmateFile(const std::string& path, DbmateLines* lines
   CAIRN_RETURN_IF_ERROR(parse);
   CAIRN_ASSIGN_OR_RETURN(Migration m, parser.Finish());
   m.checksum = checksum.Finish();
-  m.no_transaction = m.no_transaction || lines->no_tx();
+  CAIRN_RETURN_IF_ERROR(lines->Apply(&m));
   return m;
 }
 
@@ -412,7 +554,7 @@ StatusOr<Migration> ReadDbmateFile(const std::string& path, size_t keep_in_memor
     CAIRN_ASSIGN_OR_RETURN(m, ParseMigration(path, "1_x.sql", synth));
     m.checksum = CanonicalChecksum(text);
   }
-  m.no_transaction = m.no_transaction || lines.no_tx();
+  CAIRN_RETURN_IF_ERROR(lines.Apply(&m));
   return m;
 }
 
@@ -431,6 +573,368 @@ StatusOr<std::vector<Migration>> LoadDbmate(const std::string& dir, const std::v
     m.id = id;
     m.name = name;
     m.description = name;
+    std::replace(m.description.begin(), m.description.end(), '_', ' ');
+    m.file = e.name;
+    m.path = path;
+    out.push_back(std::move(m));
+  }
+  return Finish(dir, std::move(out));
+}
+
+// ---- sqlx ---------------------------------------------------------------
+
+// Whether `line` is valid UTF-8 (sqlx reads each file into a Rust String).
+bool ValidUtf8(std::string_view s) {
+  for (size_t i = 0; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    if (n == 0 || i + n > s.size()) return false;
+    uint32_t cp = n == 1 ? c : c & (0x7F >> n);
+    for (size_t k = 1; k < n; ++k) {
+      const auto d = static_cast<unsigned char>(s[i + k]);
+      if ((d & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (d & 0x3F);
+    }
+    if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+        cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+      return false;
+    i += n;
+  }
+  return true;
+}
+
+// sqlx's file rules (sqlx-core's migrate source): a regular file whose name
+// splits at its first '_' into a version (an i64) and a rest ending in
+// ".sql"; other names are ignored. "<v>_<d>.up.sql" / "<v>_<d>.down.sql" are
+// the two halves of a reversible migration, any other "<v>_<d>.sql" a simple
+// one. A file beginning with the bytes "-- no-transaction" runs outside a
+// transaction.
+StatusOr<std::vector<Migration>> LoadSqlx(const std::string& dir, const std::vector<Entry>& es,
+                                          size_t keep) {
+  struct Files {
+    std::string version, name, up, down;  // up: the simple or .up.sql file
+  };
+  std::map<std::string, Files, ledger::MigrationIdLess> by_version;
+  for (const Entry& e : es) {
+    if (e.is_dir) continue;
+    const size_t us = e.name.find('_');
+    if (us == std::string::npos || !EndsWith(e.name.substr(us + 1), ".sql")) continue;
+    const std::string version = e.name.substr(0, us);
+    std::string_view digits = version;
+    if (!digits.empty() && (digits[0] == '+' || digits[0] == '-')) digits.remove_prefix(1);
+    const std::string_view max = "9223372036854775807";
+    std::string_view significant =
+        digits.substr(std::min(digits.find_first_not_of('0'), digits.size()));
+    if (!AllDigits(digits) || significant.size() > max.size() ||
+        (significant.size() == max.size() && significant > max))
+      return InvalidArgumentError(Join(dir, e.name) +
+                                  ": sqlx cannot read this version (expected an integer version "
+                                  "prefix, e.g. 01_foo.sql)");
+    if (digits.size() != version.size())
+      return InvalidArgumentError(Join(dir, e.name) +
+                                  ": a signed version; cairn reads versions of digits only");
+    std::string rest = e.name.substr(us + 1);
+    const bool up = EndsWith(rest, ".up.sql"), down = EndsWith(rest, ".down.sql");
+    const std::string suffix = up ? ".up.sql" : down ? ".down.sql" : ".sql";
+    while (EndsWith(rest, suffix)) rest.resize(rest.size() - suffix.size());  // trim_end_matches
+    auto [it, fresh] = by_version.try_emplace(version);
+    Files& f = it->second;
+    std::string& slot = down ? f.down : f.up;
+    if (!slot.empty()) return Duplicate(dir, e.name, version, slot);
+    slot = e.name;
+    if (!down || f.version.empty()) {
+      f.version = version;
+      f.name = rest;
+    }
+  }
+  const LineCheck check = [](const std::string& path, const source::Line& l) -> Status {
+    if (!ValidUtf8(l.text))
+      return InvalidArgumentError(path + ":" + std::to_string(l.number) +
+                                  ": not valid UTF-8 (sqlx refuses the file)");
+    return RefuseCairnDirective(path, l, Format::kSqlx);
+  };
+  std::vector<Migration> out;
+  for (const auto& [key, f] : by_version) {
+    if (f.up.empty())
+      return InvalidArgumentError(Join(dir, f.down) + ": down file without its up file " +
+                                  f.version + "_*.up.sql");
+    const std::string up_path = Join(dir, f.up),
+                      down_path = f.down.empty() ? "" : Join(dir, f.down);
+    CAIRN_ASSIGN_OR_RETURN(Migration m,
+                           ReadTwoFiles(f.version, f.name, f.up, up_path, down_path, keep, check));
+    const std::string_view kNoTx = "-- no-transaction";
+    CAIRN_RETURN_IF_ERROR(
+        CheckSectionModes("sqlx", up_path + ":1", down_path + ":1", FileStartsWith(up_path, kNoTx),
+                          !down_path.empty() && FileStartsWith(down_path, kNoTx), &m));
+    out.push_back(std::move(m));
+  }
+  return Finish(dir, std::move(out));
+}
+
+// ---- goose --------------------------------------------------------------
+
+// goose's annotation on `line`, lower-cased ("up", "down", "statementbegin",
+// "statementend", "no transaction", "envsub on", "envsub off"); "" when the
+// line is no annotation; an error for a malformed one. As goose: a line
+// whose trimmed text starts with "--" and holds "+goose" is an annotation;
+// it must start at the line's start; every "--" and the first "+goose" are
+// removed and the rest, trimmed, compared ignoring case.
+StatusOr<std::string> GooseAnnotation(std::string_view line) {
+  std::string_view t = GoTrim(line);
+  if (t.substr(0, 2) != "--" || line.find("+goose") == std::string_view::npos) return std::string();
+  if (!line.empty() && (line[0] == ' ' || line[0] == '\t'))
+    return InvalidArgumentError("goose annotation with leading whitespace (goose refuses it)");
+  std::string cmd;
+  for (size_t i = 0; i < line.size(); ++i) {
+    if (line.compare(i, 2, "--") == 0) {
+      ++i;
+      continue;
+    }
+    cmd.push_back(line[i]);
+  }
+  cmd.erase(cmd.find("+goose"), 6);
+  if (cmd.find("+goose") != std::string::npos)
+    return InvalidArgumentError("two '+goose' annotations on one line (goose refuses it)");
+  std::string lower;
+  for (char c : GoTrim(cmd))
+    lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  for (const char* known : {"up", "down", "statementbegin", "statementend", "no transaction",
+                            "envsub on", "envsub off"})
+    if (lower == known) return lower;
+  return InvalidArgumentError("unknown goose annotation '" + std::string(GoTrim(line)) +
+                              "' (goose refuses it)");
+}
+
+// goose's parser (its internal/sqlparser), run alongside cairn's: the text
+// cairn parses is the file's lines with "-- +goose Up" / "-- +goose Down" as
+// "-- cairn:up" / "-- cairn:down"; the statements goose would send are
+// collected as it would cut them, so that cairn can refuse a file it would
+// cut differently (docs/formats.md, "goose").
+class GooseLines {
+ public:
+  explicit GooseLines(const std::string& path) : path_(path) {
+    for (auto& d : digest_) d = source::MakeHasher(/*background=*/false);
+  }
+  StatusOr<source::Line> Take(const source::Line& l) {
+    CAIRN_RETURN_IF_ERROR(RefuseCairnDirective(path_, l, Format::kGoose));
+    if (l.text.size() > kMaxLine)
+      return Error(l.number, "a line longer than goose's 4 MiB scanner buffer (goose fails on it)");
+    const std::string_view line = l.text;
+    if (state_ == kStart && GoTrim(line).empty()) return l;
+    auto annotation = GooseAnnotation(line);
+    if (!annotation.ok()) return Error(l.number, annotation.status().message());
+    const std::string& a = *annotation;
+    source::Line out = l;
+    if (a == "up") {
+      if (state_ != kStart) return Error(l.number, "second '-- +goose Up' (goose refuses it)");
+      state_ = kUp;
+      up_line_ = l.number;
+      out.text = "-- cairn:up";
+      return out;
+    }
+    if (a == "down") {
+      if (state_ != kUp && state_ != kEndUp)
+        return Error(l.number, state_ == kStart ? "'-- +goose Down' before '-- +goose Up'"
+                                                : "'-- +goose Down' here (goose refuses it)");
+      if (!GoTrim(buf_).empty())
+        return Error(l.number,
+                     "the up statement before '-- +goose Down' does not end with ';' "
+                     "(goose refuses it)");
+      buf_.clear();
+      state_ = kDown;
+      down_line_ = l.number;
+      out.text = "-- cairn:down";
+      return out;
+    }
+    if (a == "statementbegin") {
+      if (state_ == kUp || state_ == kEndUp)
+        state_ = kBeginUp;
+      else if (state_ == kDown || state_ == kEndDown)
+        state_ = kBeginDown;
+      else
+        return Error(l.number,
+                     "'-- +goose StatementBegin' outside an up or down section or inside a block");
+      begin_line_ = l.number;
+      return l;
+    }
+    if (a == "no transaction") {
+      no_tx_ = true;
+      return l;
+    }
+    if (a == "envsub on")
+      return Error(l.number,
+                   "'-- +goose ENVSUB ON': cairn does not substitute environment "
+                   "variables in SQL; refused rather than run the text unsubstituted");
+    if (a == "envsub off") return l;
+    if (a == "statementend") {
+      if (state_ != kBeginUp && state_ != kBeginDown)
+        return Error(l.number, "'-- +goose StatementEnd' without its StatementBegin");
+      // goose takes the block as one statement; an empty block makes it drop
+      // the next line, which cairn refuses.
+      if (buf_.empty())
+        return Error(l.number,
+                     "empty StatementBegin/StatementEnd block (goose then skips the "
+                     "next line); cairn refuses it");
+      state_ = state_ == kBeginUp ? kUp : kDown;
+      CAIRN_RETURN_IF_ERROR(Statement(l.number));
+      return l;
+    }
+    // Not an annotation. Comments and empty lines before a statement are skipped.
+    if (buf_.empty() && (GoTrim(line).substr(0, 2) == "--" || line.empty())) return l;
+    if (state_ == kStart) return Error(l.number, "SQL before '-- +goose Up' (goose refuses it)");
+    if (buf_.empty()) buf_line_ = l.number;
+    buf_.append(line);
+    buf_.push_back('\n');
+    if ((state_ == kUp || state_ == kDown) && EndsWithSemicolon(line))
+      CAIRN_RETURN_IF_ERROR(Statement(l.number));
+    return l;
+  }
+
+  // After the last line: goose's end-of-file errors; the down section goose
+  // runs when there is none (nothing: a no-op).
+  Status Finish() const {
+    if (state_ == kStart) return InvalidArgumentError(path_ + ": missing '-- +goose Up'");
+    if (state_ == kBeginUp || state_ == kBeginDown)
+      return Error(begin_line_, "'-- +goose StatementBegin' without its StatementEnd");
+    if (!GoTrim(buf_).empty())
+      return Error(buf_line_,
+                   "the statement starting here does not end with ';' (goose "
+                   "refuses it)");
+    return Status::Ok();
+  }
+  bool has_down() const { return down_line_ > 0; }
+
+  // Compares the statements goose would send with cairn's cut of the
+  // sections, and applies NO TRANSACTION.
+  Status Apply(Migration* m) {
+    m->no_transaction = m->no_transaction || no_tx_;
+    const Section* sections[2] = {&m->up, m->down ? &*m->down : nullptr};
+    const int lines[2] = {up_line_, down_line_};
+    for (int d = 0; d < 2; ++d) {
+      if (sections[d] == nullptr || !sections[d]->facts.known) continue;
+      if (!bytes_[d].empty()) digest_[d]->Update(bytes_[d]);
+      const std::string sha = digest_[d]->Finish();
+      if (count_[d] != sections[d]->facts.statements || sha != sections[d]->facts.statements_sha256)
+        return Error(lines[d], std::string("goose cuts the ") + (d == 0 ? "up" : "down") +
+                                   " section into statements differently from cairn (a ';' "
+                                   "inside quotes, or a statement ending mid-line); cairn "
+                                   "refuses to run it differently");
+    }
+    return Status::Ok();
+  }
+
+ private:
+  enum State { kStart, kUp, kBeginUp, kEndUp, kDown, kBeginDown, kEndDown };
+  static constexpr size_t kMaxLine = 4 << 20;
+
+  // goose's test: the last word before a word starting with "--" ends in ';'.
+  static bool EndsWithSemicolon(std::string_view line) {
+    std::string_view prev;
+    size_t i = 0;
+    while (i < line.size()) {
+      while (i < line.size() && std::isspace(static_cast<unsigned char>(line[i]))) ++i;
+      size_t j = i;
+      while (j < line.size() && !std::isspace(static_cast<unsigned char>(line[j]))) ++j;
+      if (j == i) break;
+      std::string_view word = line.substr(i, j - i);
+      if (word.substr(0, 2) == "--") break;
+      prev = word;
+      i = j;
+    }
+    return !prev.empty() && prev.back() == ';';
+  }
+
+  // One statement goose sends: cairn's cut of it, into the section's digest.
+  // In no-transaction mode it must be one statement to cairn as well
+  // (PostgreSQL runs several sent at once in one implicit transaction).
+  Status Statement(int line) {
+    const int d = (state_ == kUp || state_ == kBeginUp || state_ == kEndUp) ? 0 : 1;
+    const std::string stmt(GoTrim(buf_));
+    buf_.clear();
+    std::vector<db::SqlStatement> parts = db::SplitSqlStatements(stmt);
+    if (parts.empty() || (no_tx_ && parts.size() > 1))
+      return Error(buf_line_ ? buf_line_ : line,
+                   parts.empty() ? "goose sends a statement here that cairn reads as empty"
+                                 : "goose sends these " + std::to_string(parts.size()) +
+                                       " statements as one outside a transaction; cairn refuses");
+    for (const db::SqlStatement& p : parts) {
+      source::AppendStatementBytes(p.text, &bytes_[d]);
+      ++count_[d];
+    }
+    if (bytes_[d].size() >= (1 << 20)) {
+      digest_[d]->Update(bytes_[d]);
+      bytes_[d].clear();
+    }
+    return Status::Ok();
+  }
+  Status Error(int line, const std::string& msg) const {
+    return InvalidArgumentError(path_ + ":" + std::to_string(line) + ": " + msg);
+  }
+
+  const std::string& path_;
+  State state_ = kStart;
+  std::string buf_;
+  int buf_line_ = 0, up_line_ = 0, down_line_ = 0, begin_line_ = 0;
+  bool no_tx_ = false;
+  std::unique_ptr<source::Hasher> digest_[2];
+  std::string bytes_[2];
+  int64_t count_[2] = {0, 0};
+};
+
+// A goose SQL file, whole or streaming as ReadDbmateFile.
+StatusOr<Migration> ReadGooseFile(const std::string& path, size_t keep_in_memory) {
+  auto parse = [&]() -> StatusOr<Migration> {
+    GooseLines lines(path);
+    internal::MigrationLineParser parser(path, /*keep_sql=*/TotalSize({&path}) <= keep_in_memory);
+    CAIRN_RETURN_IF_ERROR(parser.Start("1_x.sql"));
+    source::CanonicalHasher checksum(/*background=*/true);
+    Status parsed;  // the parse's first error; goose's rules are still checked to the end
+    uint64_t end = 0;
+    CAIRN_RETURN_IF_ERROR(ForEachLineOf(path, [&](const source::Line& l) -> Status {
+      checksum.AddLine(l.text);
+      end = l.next;
+      CAIRN_ASSIGN_OR_RETURN(source::Line d, lines.Take(l));
+      if (parsed.ok()) parsed = parser.AddLine(d);
+      return Status::Ok();
+    }));
+    CAIRN_RETURN_IF_ERROR(lines.Finish());
+    // No Down section: goose's rollback runs nothing and records it.
+    if (!lines.has_down() && parsed.ok())
+      parsed = parser.AddLine(source::Line{"-- cairn:down", end, end, 0});
+    CAIRN_RETURN_IF_ERROR(parsed);
+    CAIRN_ASSIGN_OR_RETURN(Migration m, parser.Finish());
+    m.checksum = checksum.Finish();
+    CAIRN_RETURN_IF_ERROR(lines.Apply(&m));
+    return m;
+  };
+  if (TotalSize({&path}) > keep_in_memory) return OncePerProcess("goose\n" + path, {&path}, parse);
+  return parse();
+}
+
+// goose's folder: "<version>_<name>.sql" (SQL) and "<version>_<name>.go"
+// (Go, compiled into the goose binary; *_test.go ignored); the version is
+// an integer greater than zero (a timestamp or a sequence number).
+StatusOr<std::vector<Migration>> LoadGoose(const std::string& dir, const std::vector<Entry>& es,
+                                           size_t keep) {
+  std::vector<Migration> out;
+  for (const Entry& e : es) {
+    if (e.is_dir) continue;
+    const bool sql = EndsWith(e.name, ".sql"), go = EndsWith(e.name, ".go");
+    if ((!sql && !go) || EndsWith(e.name, "_test.go")) continue;
+    const size_t us = e.name.find('_');
+    const std::string version = e.name.substr(0, us);
+    if (us == std::string::npos || !AllDigits(version) ||
+        version.find_first_not_of('0') == std::string::npos)
+      return NoRule(dir, e.name, Format::kGoose, "<version>_<name>.sql, version > 0");
+    if (go)
+      return InvalidArgumentError(Join(dir, e.name) +
+                                  ": a goose Go migration; cairn runs goose's SQL migrations only "
+                                  "and stops here rather than skip it");
+    const std::string path = Join(dir, e.name);
+    CAIRN_ASSIGN_OR_RETURN(Migration m, ReadGooseFile(path, keep));
+    m.id = version;
+    m.name = e.name.substr(us + 1, e.name.size() - us - 5);
+    m.description = m.name;
     std::replace(m.description.begin(), m.description.end(), '_', ' ');
     m.file = e.name;
     m.path = path;
@@ -610,21 +1114,25 @@ std::string_view FormatName(Format format) {
       return "flyway";
     case Format::kDiesel:
       return "diesel";
+    case Format::kSqlx:
+      return "sqlx";
+    case Format::kGoose:
+      return "goose";
   }
   return "unknown";
 }
 
 std::vector<std::string> FormatNames() {
-  return {"cairn", "dbmate", "golang-migrate", "flyway", "diesel"};
+  return {"cairn", "dbmate", "golang-migrate", "flyway", "diesel", "sqlx", "goose"};
 }
 
 StatusOr<Format> ParseFormat(std::string_view name) {
-  for (Format f :
-       {Format::kCairn, Format::kDbmate, Format::kGolangMigrate, Format::kFlyway, Format::kDiesel})
+  for (Format f : {Format::kCairn, Format::kDbmate, Format::kGolangMigrate, Format::kFlyway,
+                   Format::kDiesel, Format::kSqlx, Format::kGoose})
     if (FormatName(f) == name) return f;
   return InvalidArgumentError("--format " + std::string(name) +
-                              ": unknown format (expected cairn, dbmate, golang-migrate, flyway "
-                              "or diesel)");
+                              ": unknown format (expected cairn, dbmate, golang-migrate, flyway, "
+                              "diesel, sqlx or goose)");
 }
 
 void UseFormat(const std::string& dir, Format format) {
@@ -658,20 +1166,35 @@ StatusOr<Format> DetectFormat(const std::string& dir) {
       continue;
     } else if (FlywayName(e.name, &kind, &a, &b)) {
       f = Format::kFlyway;
-    } else if (EndsWith(e.name, ".up.sql") || EndsWith(e.name, ".down.sql")) {
-      f = Format::kGolangMigrate;
     } else {
-      // Read in blocks up to the marker: a large file is never held whole.
+      // Read in blocks up to a marker: a large file is never held whole.
+      // A first line "-- no-transaction" is sqlx's; "-- migrate:up" dbmate's;
+      // "-- +goose up" goose's.
+      const bool two_file = EndsWith(e.name, ".up.sql") || EndsWith(e.name, ".down.sql");
+      if (two_file) f = Format::kGolangMigrate;
       (void)ForEachLineOf(Join(dir, e.name), [&](const source::Line& l) -> Status {
+        if (l.number == 1 && l.text.substr(0, 17) == "-- no-transaction") {
+          f = Format::kSqlx;
+          return CancelledError("found");
+        }
+        if (two_file) return CancelledError("first line only");
         std::string marker, options;
-        if (!DbmateMarker(l.text, &marker, &options) || marker != "up") return Status::Ok();
-        f = Format::kDbmate;
-        return CancelledError("found");
+        if (DbmateMarker(l.text, &marker, &options) && marker == "up") {
+          f = Format::kDbmate;
+          return CancelledError("found");
+        }
+        if (auto ann = GooseAnnotation(l.text); ann.ok() && *ann == "up") {
+          f = Format::kGoose;
+          return CancelledError("found");
+        }
+        return Status::Ok();
       });
     }
     if (f != Format::kCairn) seen.try_emplace(f, e.name);
   }
   if (seen.empty()) return Format::kCairn;
+  // sqlx's reversible files are golang-migrate's layout; "-- no-transaction" tells them apart.
+  if (seen.count(Format::kSqlx)) seen.erase(Format::kGolangMigrate);
   if (seen.size() > 1) {
     auto first = seen.begin(), second = std::next(first);
     return InvalidArgumentError(Join(dir, second->second) + ": looks like a " +
@@ -681,6 +1204,32 @@ StatusOr<Format> DetectFormat(const std::string& dir) {
                                 "; one folder holds one tool's layout (or pass --format)");
   }
   return seen.begin()->first;
+}
+
+std::string internal::FormatGuess(const std::string& dir) {
+  auto entries = ListDir(dir);
+  if (!entries) return "";
+  int sqlx_like = 0;
+  for (const Entry& e : *entries) {
+    if (e.is_dir || !EndsWith(e.name, ".sql")) continue;
+    const size_t us = e.name.find('_');
+    if (us == std::string::npos || !AllDigits(e.name.substr(0, us))) return "";
+    // A cairn file, even a broken one, keeps cairn's own error alone.
+    bool cairn_file = false;
+    (void)ForEachLineOf(Join(dir, e.name), [&](const source::Line& l) -> Status {
+      std::string_view t = Trim(l.text);
+      if (t.substr(0, 2) != "--" || Trim(t.substr(2)).substr(0, 6) != "cairn:") return Status::Ok();
+      cairn_file = true;
+      return CancelledError("found");
+    });
+    if (cairn_file) return "";
+    ++sqlx_like;
+  }
+  if (sqlx_like == 0) return "";
+  return "recognised " + std::to_string(sqlx_like) +
+         " file(s) named <version>_<description>.sql without a cairn, dbmate or goose marker: "
+         "these look like sqlx files: use --format sqlx (or, if they are cairn's, add '-- "
+         "cairn:up')";
 }
 
 StatusOr<std::vector<Migration>> LoadFormat(const std::string& dir, Format format) {
@@ -700,6 +1249,10 @@ StatusOr<std::vector<Migration>> internal::LoadFormatStreamingAbove(const std::s
       return LoadFlyway(dir, *entries, keep);
     case Format::kDiesel:
       return LoadDiesel(dir, *entries, keep);
+    case Format::kSqlx:
+      return LoadSqlx(dir, *entries, keep);
+    case Format::kGoose:
+      return LoadGoose(dir, *entries, keep);
     case Format::kCairn:
     case Format::kAuto:
       break;

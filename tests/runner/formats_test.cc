@@ -1,0 +1,528 @@
+// Reading other tools' files exactly as the tools read them
+// (docs/formats.md): the same tricky dbmate files applied and rolled back by
+// the real dbmate and by cairn into two SQLite databases whose schemas must
+// be equal, and files dbmate refuses refused by cairn with one line naming
+// the file and line.
+#include <gmock/gmock.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+
+#include "tests/runner/runner_test_util.h"
+
+namespace cairn::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+// The user schema of a database, without the tools' own tables: on SQLite
+// each object's type, name and SQL; on PostgreSQL each column, index and
+// view of the current schema.
+std::string Schema(const std::string& url_text) {
+  auto url = db::ParseDatabaseUrl(url_text);
+  if (!url.ok()) return "";
+  auto conn = db::Connection::Open(*url);
+  EXPECT_TRUE(conn.ok()) << conn.status().ToString();
+  if (!conn.ok()) return "";
+  const bool sqlite = (*conn)->backend() == db::Backend::kSqlite;
+  auto rows = (*conn)->Query(
+      sqlite ? "SELECT type || ' ' || name || ': ' || COALESCE(sql, '') FROM sqlite_schema WHERE "
+               "name NOT LIKE 'sqlite_%' AND name NOT LIKE 'cairn%' AND name <> "
+               "'schema_migrations' ORDER BY type, name"
+             : "SELECT * FROM (SELECT 'column ' || table_name || '.' || column_name || ' ' || "
+               "data_type AS d FROM information_schema.columns WHERE table_schema = "
+               "current_schema() AND table_name NOT LIKE 'cairn%' AND table_name <> "
+               "'schema_migrations' UNION ALL SELECT 'index ' || indexname || ': ' || indexdef "
+               "FROM pg_indexes WHERE schemaname = current_schema() AND tablename NOT LIKE "
+               "'cairn%' AND tablename <> 'schema_migrations' UNION ALL SELECT 'view ' || "
+               "table_name || ': ' || view_definition FROM information_schema.views WHERE "
+               "table_schema = current_schema()) s ORDER BY d");
+  EXPECT_TRUE(rows.ok()) << rows.status().ToString();
+  std::string out;
+  if (rows.ok())
+    for (const db::Row& r : *rows) out += r[0].AsText() + "\n";
+  return out;
+}
+std::string SqliteSchema(const std::string& file) { return Schema("sqlite:" + file); }
+
+class RunnerDbmateFidelityTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dbmate_ = DbmateBinary();
+    if (dbmate_.empty()) {
+      const char* req = std::getenv("CAIRN_REQUIRE_PG");
+      if (req && std::string(req) == "1") FAIL() << "dbmate is not installed (npm install dbmate)";
+      GTEST_SKIP() << "dbmate not installed; run scripts/install-deps.sh or set CAIRN_DBMATE";
+    }
+  }
+  std::string Dir() const { return dir_.File("m"); }
+  void Write(const std::string& name, const std::string& text) {
+    std::filesystem::create_directories(Dir());
+    WriteFile(Dir() + "/" + name, text);
+  }
+  ProcessResult Dbmate(const std::string& db, const std::string& command) {
+    return DbmateAt("sqlite:" + db, command);
+  }
+  ProcessResult DbmateAt(std::string url, const std::string& command) {
+    if (url.rfind("postgres", 0) == 0)
+      url += url.find('?') == std::string::npos ? "?sslmode=disable" : "&sslmode=disable";
+    return RunProcess(
+        {dbmate_, "--url", url, "--migrations-dir", Dir(), "--no-dump-schema", command});
+  }
+  ProcessResult Cairn(const std::string& db, const std::vector<std::string>& args) {
+    return RunCairn("sqlite:" + db, Dir(), args);
+  }
+  void CompareOnTrickyFiles(const std::string& a, const std::string& b);
+  std::string dbmate_;
+  TempDir dir_;
+};
+
+// The tricky folder applied and rolled back by dbmate at `a` and by cairn at
+// `b`; the schemas must be equal after each.
+void RunnerDbmateFidelityTest::CompareOnTrickyFiles(const std::string& a, const std::string& b) {
+  // An indented marker is SQL (a comment) inside the statement, not a marker.
+  Write("20240101000001_items.sql",
+        "-- a header comment\n"
+        "   -- an indented one\n"
+        "\n"
+        "-- migrate:up\n"
+        "CREATE TABLE items (\n"
+        "    id integer primary key,\n"
+        "    -- migrate:down is not a marker when indented\n"
+        "    name text\n"
+        ");\n"
+        "-- migrate:upgrade notes: not a marker either\n"
+        "-- migrate:down\n"
+        "DROP TABLE items;\n");
+  // No space after "--", a tab, options on both markers.
+  Write("20240101000002_tags.sql",
+        "--migrate:up transaction:false\n"
+        "CREATE TABLE tags (id integer primary key, label text);\n"
+        "CREATE INDEX tags_label ON tags (label);\n"
+        "--\tmigrate:down transaction:false\n"
+        "DROP INDEX tags_label;\n"
+        "DROP TABLE tags;\n");
+  // CRLF line ends; an option on the down marker only, the up one statement.
+  Write("20240101000003_crlf.sql",
+        "-- migrate:up\r\nALTER TABLE items ADD COLUMN price integer;\r\n"
+        "-- migrate:down transaction:false\r\nALTER TABLE items DROP COLUMN price;\r\n");
+  // An empty down section: dbmate's rollback does nothing.
+  Write("20240101000004_view.sql",
+        "-- migrate:up\nCREATE VIEW item_names AS SELECT name FROM items;\n-- migrate:down\n");
+  Write("20240101000005_more.sql",
+        "-- migrate:up   \n"
+        "CREATE TABLE notes (body text); -- migrate:down after SQL is a comment\n"
+        "INSERT INTO notes VALUES ('-- migrate:down inside a string');\n"
+        "-- migrate:down  \n"
+        "DROP TABLE notes;\n");
+
+  ProcessResult d = DbmateAt(a, "migrate");
+  ASSERT_EQ(d.exit_code, 0) << d.out << d.err;
+  ProcessResult c = RunCairn(b, Dir(), {"--format", "dbmate", "migrate"});
+  ASSERT_EQ(c.exit_code, 0) << c.out << c.err;
+  const std::string applied = Schema(a);
+  EXPECT_THAT(applied, HasSubstr("name"));  // the indented marker did not cut the table
+  if (a.rfind("sqlite:", 0) == 0)
+    EXPECT_THAT(applied, HasSubstr("-- migrate:down is not a marker when indented"));
+  EXPECT_THAT(applied, HasSubstr("price"));
+  EXPECT_EQ(Schema(b), applied);
+  // The folder is recognised without --format too.
+  c = RunCairn(b, Dir(), {"status"});
+  EXPECT_EQ(c.exit_code, 0) << c.out << c.err;
+
+  // Roll back the last four, one at a time under dbmate.
+  for (int i = 0; i < 4; ++i) {
+    d = DbmateAt(a, "rollback");
+    ASSERT_EQ(d.exit_code, 0) << d.out << d.err;
+  }
+  c = RunCairn(b, Dir(), {"--format", "dbmate", "rollback", "--steps", "4"});
+  ASSERT_EQ(c.exit_code, 0) << c.out << c.err;
+  const std::string rolled_back = Schema(a);
+  EXPECT_THAT(rolled_back, HasSubstr("item_names"));  // the empty down left the view
+  EXPECT_THAT(rolled_back, Not(HasSubstr("price")));
+  EXPECT_EQ(Schema(b), rolled_back);
+}
+
+TEST_F(RunnerDbmateFidelityTest, TrickyFilesLeaveTheSchemaDbmateLeaves) {
+  CompareOnTrickyFiles("sqlite:" + dir_.File("dbmate.db"), "sqlite:" + dir_.File("cairn.db"));
+}
+
+TEST_F(RunnerDbmateFidelityTest, TrickyFilesLeaveTheSchemaDbmateLeavesOnPostgres) {
+  auto a = TestDatabase::Create(db::Backend::kPostgres);
+  if (!a) return;
+  auto b = TestDatabase::Create(db::Backend::kPostgres);
+  ASSERT_TRUE(b);
+  CompareOnTrickyFiles(a->url(), b->url());
+}
+
+// Files dbmate refuses (or fails on): cairn refuses them too, before running
+// anything, with one line naming the file and, where there is one, the line.
+TEST_F(RunnerDbmateFidelityTest, FilesDbmateRejectsAreRefused) {
+  struct Case {
+    std::string text, error;
+  };
+  const std::vector<Case> cases = {
+      // The issue's file: the indented marker is part of the up section, so
+      // there is no down section at all.
+      {"-- migrate:up\nCREATE TABLE t (x integer);\nALTER TABLE t ADD COLUMN y integer;\n"
+       "    -- migrate:down\nALTER TABLE t DROP COLUMN y;\n",
+       "1_bad.sql: missing '-- migrate:down'"},
+      {"CREATE TABLE t (x integer);\n-- migrate:up\nSELECT 1;\n-- migrate:down\n",
+       "1_bad.sql:1: statement before '-- migrate:up'"},
+      {"/* a block comment */\n-- migrate:up\nSELECT 1;\n-- migrate:down\n",
+       "1_bad.sql:1: statement before"},
+      {"-- migrate:down\n-- migrate:up\nCREATE TABLE t (x integer);\n",
+       "1_bad.sql:1: '-- migrate:down' before '-- migrate:up'"},
+      {"-- migrate:up\nCREATE TABLE t (x integer);\n-- migrate:down\nDROP TABLE t;\n"
+       "-- migrate:down\nCREATE TABLE u (x integer);\n",
+       "1_bad.sql:5: second '-- migrate:down'"},
+      {"-- migrate:up\nCREATE TABLE t (x integer);\n-- migrate:down\nDROP TABLE t;\n"
+       "-- migrate:up\nCREATE TABLE u (x integer);\n-- migrate:down\nDROP TABLE u;\n",
+       "1_bad.sql:5: second '-- migrate:up'"},
+      {"--\nmigrate:up\nCREATE TABLE t (x integer);\n-- migrate:down\nDROP TABLE t;\n",
+       "1_bad.sql:2: '--' and 'migrate:up' on separate lines"},
+      {"-- Migrate:Up\nCREATE TABLE t (x integer);\n-- migrate:down\n",
+       "1_bad.sql: missing '-- migrate:up'"},
+      {"-- migrate:up\rCREATE TABLE t (x integer);\r-- migrate:down\rDROP TABLE t;\r",
+       "1_bad.sql:1: a line ends in a lone carriage return"},
+  };
+  for (size_t i = 0; i < cases.size(); ++i) {
+    SCOPED_TRACE("case " + std::to_string(i));
+    std::filesystem::remove_all(Dir());
+    Write("1_bad.sql", cases[i].text);
+    const std::string a = dir_.File("d" + std::to_string(i) + ".db");
+    const std::string b = dir_.File("c" + std::to_string(i) + ".db");
+    ProcessResult d = Dbmate(a, "migrate");
+    EXPECT_NE(d.exit_code, 0) << "dbmate accepted it: " << d.out << d.err;
+    ProcessResult c = Cairn(b, {"--format", "dbmate", "migrate"});
+    EXPECT_EQ(c.exit_code, 3) << c.out << c.err;
+    auto lines = LinesStartingWith(c.err, "cairn: error:");
+    ASSERT_EQ(lines.size(), 1u) << c.err;
+    EXPECT_THAT(lines[0], HasSubstr(cases[i].error));
+    EXPECT_EQ(SqliteSchema(b), "");
+  }
+}
+
+// cairn runs a migration's two sections in one mode. Where dbmate's markers
+// differ and the section dbmate runs in a transaction has several
+// statements, cairn refuses rather than run it without one.
+TEST_F(RunnerDbmateFidelityTest, MixedTransactionModesAreRefusedWhenTheyMatter) {
+  Write("1_mixed.sql",
+        "-- migrate:up transaction:false\nCREATE TABLE t (x integer);\n-- migrate:down\n"
+        "DELETE FROM t;\nDROP TABLE t;\n");
+  ProcessResult c = Cairn(dir_.File("c.db"), {"--format", "dbmate", "migrate"});
+  EXPECT_EQ(c.exit_code, 3) << c.out << c.err;
+  auto lines = LinesStartingWith(c.err, "cairn: error:");
+  ASSERT_EQ(lines.size(), 1u) << c.err;
+  EXPECT_THAT(lines[0], HasSubstr("1_mixed.sql:3: dbmate runs this down section of 2 statements"));
+  // The unknown-option refusal names the line.
+  Write("1_mixed.sql", "-- migrate:up\nSELECT 1;\n-- migrate:down transaction:maybe\nSELECT 2;\n");
+  c = Cairn(dir_.File("c.db"), {"--format", "dbmate", "migrate"});
+  lines = LinesStartingWith(c.err, "cairn: error:");
+  ASSERT_EQ(lines.size(), 1u) << c.err;
+  EXPECT_THAT(lines[0], HasSubstr("1_mixed.sql:3: unsupported dbmate option 'transaction:maybe'"));
+}
+
+// ---- sqlx and goose, on both backends ------------------------------------
+
+std::string LogSql(const std::string& step) {
+  return "INSERT INTO fmt_log (step) VALUES ('" + step + "');\n";
+}
+const char kCreateLog[] = "CREATE TABLE fmt_log (step VARCHAR(40));\n";
+
+class RunnerFormatsTest : public ::testing::TestWithParam<db::Backend> {
+ protected:
+  void SetUp() override {
+    tdb_ = TestDatabase::Create(GetParam());
+    pg_ = GetParam() == db::Backend::kPostgres;
+  }
+  std::string Dir() const { return dir_.path() + "/m"; }
+  void Write(const std::string& name, const std::string& text) {
+    std::filesystem::create_directories(Dir());
+    WriteFile(Dir() + "/" + name, text);
+  }
+  ProcessResult Cairn(const std::vector<std::string>& args) {
+    return RunCairn(tdb_->url(), Dir(), args);
+  }
+  void Exec(const std::string& sql) { ExecScript(*tdb_, sql); }
+  std::map<std::string, int64_t> Log() {
+    auto conn = tdb_->Connect();
+    auto rows = conn->Query("SELECT step, count(*) FROM fmt_log GROUP BY step");
+    std::map<std::string, int64_t> out;
+    if (rows.ok())
+      for (const db::Row& r : *rows) out[r[0].AsText()] = r[1].AsInt();
+    return out;
+  }
+  std::vector<std::string> Ids(const ProcessResult& r, const std::string& verb) {
+    std::vector<std::string> out;
+    for (const std::string& l : LinesStartingWith(r.out, verb + " "))
+      out.push_back(l.substr(verb.size() + 1));
+    return out;
+  }
+  void ExpectOneError(const ProcessResult& r, int code, const std::string& needle) {
+    EXPECT_EQ(r.exit_code, code) << r.out << r.err;
+    auto lines = LinesStartingWith(r.err, "cairn: error:");
+    ASSERT_EQ(lines.size(), 1u) << r.err;
+    EXPECT_THAT(lines[0], HasSubstr(needle));
+  }
+  std::unique_ptr<TestDatabase> tdb_;
+  bool pg_ = false;
+  TempDir dir_;
+};
+
+// SHA-384 of a file's bytes by coreutils, independent of cairn's.
+std::string Sha384sum(const std::string& path) {
+  ProcessResult r = RunProcess({"/usr/bin/sha384sum", path});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  return r.out.substr(0, 96);
+}
+
+// _sqlx_migrations as sqlx creates it on each backend, and one of its rows.
+std::string SqlxTable(bool pg) {
+  return std::string(
+             "CREATE TABLE _sqlx_migrations (version BIGINT PRIMARY KEY, description TEXT "
+             "NOT NULL, installed_on ") +
+         (pg ? "TIMESTAMPTZ NOT NULL DEFAULT now()"
+             : "TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP") +
+         ", success BOOLEAN NOT NULL, checksum " + (pg ? "BYTEA" : "BLOB") +
+         " NOT NULL, execution_time BIGINT NOT NULL);\n";
+}
+std::string SqlxRow(bool pg, int version, const std::string& desc, const std::string& sha,
+                    bool success) {
+  return "INSERT INTO _sqlx_migrations (version, description, installed_on, success, checksum, "
+         "execution_time) VALUES (" +
+         std::to_string(version) + ", '" + desc + "', '2024-05-0" + std::to_string(version) +
+         " 08:00:00" + (pg ? "+00" : "") + "', " + (success ? "TRUE" : "FALSE") + ", " +
+         (pg ? "decode('" + sha + "', 'hex')" : "X'" + sha + "'") + ", 1234567);\n";
+}
+
+TEST_P(RunnerFormatsTest, SqlxFolderRunsRollsBackAndIsAdopted) {
+  if (!tdb_) return;
+  Write("1_create_log.sql", std::string(kCreateLog) + LogSql("1"));  // simple: up only
+  Write("2_second.up.sql", LogSql("2"));
+  Write("2_second.down.sql", "DELETE FROM fmt_log WHERE step = '2';\n");
+  Write("3_index.up.sql", std::string("-- no-transaction\n") +
+                              (pg_ ? "CREATE INDEX CONCURRENTLY fmt_log_step ON fmt_log (step);\n"
+                                   : "CREATE INDEX fmt_log_step ON fmt_log (step);\n"));
+  Write("3_index.down.sql", "-- no-transaction\nDROP INDEX fmt_log_step;\n");
+  Write("10_tenth.up.sql", LogSql("10") + LogSql("10b"));
+  Write("10_tenth.down.sql", "DELETE FROM fmt_log WHERE step LIKE '10%';\n");
+  Write("README.md", "not a migration\n");
+  Write("notes.sql", "ignored by sqlx: no '_' in the name\n");
+
+  // Recognised without --format (the -- no-transaction files show sqlx).
+  ProcessResult r = Cairn({"migrate"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(Ids(r, "applied"), (std::vector<std::string>{"1", "2", "3", "10"}));
+  EXPECT_EQ(Log(), (std::map<std::string, int64_t>{{"1", 1}, {"2", 1}, {"10", 1}, {"10b", 1}}));
+  std::vector<json> events = History(*tdb_, Dir());
+  EXPECT_EQ(EventsOf(events, "migration_started", "3")[0]["outside_transaction"], true);
+  EXPECT_EQ(EventsOf(events, "migration_started", "2")[0]["outside_transaction"], false);
+  r = Cairn({"--format", "sqlx", "rollback", "--steps", "3"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(Log(), (std::map<std::string, int64_t>{{"1", 1}}));
+  // 1 is a simple migration: no down, so it cannot be rolled back.
+  r = Cairn({"--format", "sqlx", "rollback"});
+  EXPECT_NE(r.exit_code, 0) << r.out << r.err;
+
+  // Adopting: sqlx applied 1 and 2 on a fresh database.
+  auto fresh = TestDatabase::Create(GetParam());
+  ASSERT_TRUE(fresh);
+  tdb_ = std::move(fresh);
+  Exec(std::string(kCreateLog) + LogSql("1") + LogSql("2"));
+  const std::string sha1 = Sha384sum(Dir() + "/1_create_log.sql");
+  const std::string sha2 = Sha384sum(Dir() + "/2_second.up.sql");
+  Exec(SqlxTable(pg_) + SqlxRow(pg_, 1, "create log", sha1, true) +
+       SqlxRow(pg_, 2, "second", sha2, true));
+  r = Cairn({"--format", "sqlx", "adopt"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  events = History(*tdb_, Dir());
+  auto b = EventsOf(events, "migration_baselined", "2");
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_EQ(b[0]["source"], "sqlx");
+  EXPECT_EQ(b[0]["original_checksum"], "sha384:" + sha2);
+  EXPECT_EQ(b[0]["original_applied_at"].get<std::string>().substr(0, 19), "2024-05-02T08:00:00");
+  r = Cairn({"--format", "sqlx", "migrate"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(Ids(r, "applied"), (std::vector<std::string>{"3", "10"}));
+  EXPECT_EQ(Log(), (std::map<std::string, int64_t>{{"1", 1}, {"2", 1}, {"10", 1}, {"10b", 1}}));
+
+  // A dirty row, and a file changed since sqlx ran it: refused, nothing written.
+  for (int variant = 0; variant < 2; ++variant) {
+    auto other = TestDatabase::Create(GetParam());
+    ASSERT_TRUE(other);
+    ExecScript(*other, SqlxTable(pg_) + SqlxRow(pg_, 1, "create log", sha1, true) +
+                           SqlxRow(pg_, 2, "second", variant == 0 ? sha2 : sha1, variant != 0));
+    r = RunCairn(other->url(), Dir(), {"--format", "sqlx", "adopt"});
+    ExpectOneError(r, 20,
+                   variant == 0 ? "version 2 has success = false"
+                                : "2_second.up.sql changed since sqlx applied it");
+    EXPECT_EQ(LedgerRows(*other), 0);
+  }
+}
+
+// A plain sqlx folder matches no layout: cairn's error says what it saw and
+// guesses; a cairn file, even a broken one, keeps cairn's error alone.
+TEST_P(RunnerFormatsTest, AnUnrecognisedFolderGetsAGuess) {
+  if (!tdb_) return;
+  Write("20240101_init.sql", std::string(kCreateLog));
+  Write("20240102_more.sql", LogSql("2"));
+  ExpectOneError(Cairn({"migrate"}), 3,
+                 "recognised 2 file(s) named <version>_<description>.sql without a cairn, dbmate "
+                 "or goose marker: these look like sqlx files: use --format sqlx");
+  ProcessResult r = Cairn({"--format", "sqlx", "migrate"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  Write("20240103_cairn.sql", "-- cairn:up\nSELECT 1;\n");
+  r = Cairn({"status"});
+  EXPECT_THAT(r.err, Not(HasSubstr("sqlx")));
+}
+
+TEST_P(RunnerFormatsTest, SqlxFilesSqlxRejectsAreRefused) {
+  if (!tdb_) return;
+  Write("1_a.sql", "SELECT 1;\n");
+  Write("x1_b.sql", "SELECT 2;\n");
+  ExpectOneError(Cairn({"--format", "sqlx", "migrate"}), 3,
+                 "m/x1_b.sql: sqlx cannot read this version");
+  std::filesystem::remove(Dir() + "/x1_b.sql");
+  Write("2_c.down.sql", "SELECT 2;\n");
+  ExpectOneError(Cairn({"--format", "sqlx", "migrate"}), 3, "m/2_c.down.sql: down file without");
+  std::filesystem::remove(Dir() + "/2_c.down.sql");
+  Write("01_d.sql", "SELECT 2;\n");
+  ExpectOneError(Cairn({"--format", "sqlx", "migrate"}), 3, "duplicate migration version");
+  std::filesystem::remove(Dir() + "/01_d.sql");
+  Write("3_e.sql", "SELECT '\xff';\n");
+  ExpectOneError(Cairn({"--format", "sqlx", "migrate"}), 3, "m/3_e.sql:1: not valid UTF-8");
+  Write("3_e.sql", "SELECT 1;\n-- cairn:no-transaction\n");
+  ExpectOneError(Cairn({"--format", "sqlx", "migrate"}), 3, "m/3_e.sql:2:");
+  Write("3_e.up.sql", "-- no-transaction\nSELECT 1;\n");
+  std::filesystem::remove(Dir() + "/3_e.sql");
+  Write("3_e.down.sql", "SELECT 1;\nSELECT 2;\n");
+  ExpectOneError(Cairn({"--format", "sqlx", "migrate"}), 3,
+                 "m/3_e.down.sql:1: sqlx runs this down section of 2 statements");
+}
+
+// goose_db_version as goose creates it, with goose's first row.
+std::string GooseTable(bool pg) {
+  return std::string(
+             pg ? "CREATE TABLE goose_db_version (id serial NOT NULL, version_id bigint NOT "
+                  "NULL, is_applied boolean NOT NULL, tstamp timestamp NULL default "
+                  "now(), PRIMARY KEY(id));\n"
+                : "CREATE TABLE goose_db_version (id INTEGER PRIMARY KEY AUTOINCREMENT, "
+                  "version_id INTEGER NOT NULL, is_applied INTEGER NOT NULL, tstamp "
+                  "TIMESTAMP DEFAULT (datetime('now')));\n") +
+         "INSERT INTO goose_db_version (version_id, is_applied) VALUES (0, " + (pg ? "true" : "1") +
+         ");\n";
+}
+std::string GooseRow(bool pg, const std::string& version, bool applied, int minute) {
+  return "INSERT INTO goose_db_version (version_id, is_applied, tstamp) VALUES (" + version + ", " +
+         (applied ? (pg ? "true" : "1") : (pg ? "false" : "0")) + ", '2024-06-01 10:0" +
+         std::to_string(minute) + ":00');\n";
+}
+
+TEST_P(RunnerFormatsTest, GooseFolderRunsRollsBackAndIsAdopted) {
+  if (!tdb_) return;
+  Write("00001_create_log.sql", std::string("-- +goose Up\n") + kCreateLog + LogSql("1") +
+                                    "\n-- +goose Down\nDROP TABLE fmt_log;\n");
+  // A block with semicolons inside, kept as one statement.
+  Write(
+      "00002_block.sql",
+      std::string("-- a comment before the annotations\n-- +goose Up\n-- +goose StatementBegin\n") +
+          (pg_ ? "CREATE FUNCTION fmt_one() RETURNS integer AS $$\nBEGIN\n  RETURN 1;\nEND;\n"
+                 "$$ LANGUAGE plpgsql;\n"
+               : "CREATE VIEW fmt_view AS\n  SELECT step FROM fmt_log;\n") +
+          "-- +goose StatementEnd\n" + LogSql("2") + "-- +goose Down\n-- +goose StatementBegin\n" +
+          (pg_ ? "DROP FUNCTION fmt_one();\n" : "DROP VIEW fmt_view;\n") +
+          "-- +goose StatementEnd\nDELETE FROM fmt_log WHERE step = '2';\n");
+  // Lower-case annotations, outside a transaction.
+  Write("00003_index.sql", std::string("-- +goose no transaction\n-- +goose up\n") +
+                               (pg_ ? "CREATE INDEX CONCURRENTLY fmt_log_step ON fmt_log (step);\n"
+                                    : "CREATE INDEX fmt_log_step ON fmt_log (step);\n") +
+                               "-- +goose down\nDROP INDEX fmt_log_step;\n");
+  // A timestamp version without Down: its rollback is a no-op.
+  Write("20240101000004_no_down.sql", "-- +goose Up\n" + LogSql("4") + "-- +goose ENVSUB OFF\n");
+  Write("main_test.go", "package migrations\n");
+
+  ProcessResult r = Cairn({"migrate"});  // recognised without --format
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(Ids(r, "applied"),
+            (std::vector<std::string>{"00001", "00002", "00003", "20240101000004"}));
+  EXPECT_EQ(Log(), (std::map<std::string, int64_t>{{"1", 1}, {"2", 1}, {"4", 1}}));
+  std::vector<json> events = History(*tdb_, Dir());
+  EXPECT_EQ(EventsOf(events, "migration_started", "00003")[0]["outside_transaction"], true);
+  EXPECT_EQ(EventsOf(events, "migration_started", "00002")[0]["outside_transaction"], false);
+  r = Cairn({"--format", "goose", "rollback", "--steps", "3"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(Log(), (std::map<std::string, int64_t>{{"1", 1}, {"4", 1}}));  // 4's down: nothing
+  r = Cairn({"--format", "goose", "migrate"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(Log(), (std::map<std::string, int64_t>{{"1", 1}, {"2", 1}, {"4", 2}}));
+
+  // Adopting goose's log: 1 and 2 applied; 3 applied then rolled back.
+  auto fresh = TestDatabase::Create(GetParam());
+  ASSERT_TRUE(fresh);
+  tdb_ = std::move(fresh);
+  Exec(std::string(kCreateLog) + LogSql("1") + LogSql("2") +
+       (pg_ ? "CREATE FUNCTION fmt_one() RETURNS integer AS $$ BEGIN RETURN 1; END; $$ LANGUAGE "
+              "plpgsql;\n"
+            : "CREATE VIEW fmt_view AS SELECT step FROM fmt_log;\n"));
+  Exec(GooseTable(pg_) + GooseRow(pg_, "1", true, 1) + GooseRow(pg_, "2", true, 2) +
+       GooseRow(pg_, "3", true, 3) + GooseRow(pg_, "3", false, 4));
+  r = Cairn({"--format", "goose", "adopt"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  events = History(*tdb_, Dir());
+  ASSERT_EQ(EventsOf(events, "migration_baselined").size(), 2u);
+  auto b = EventsOf(events, "migration_baselined", "00002");
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_EQ(b[0]["source"], "goose");
+  EXPECT_EQ(b[0]["original_applied_at"].get<std::string>().substr(0, 19), "2024-06-01T10:02:00");
+  r = Cairn({"--format", "goose", "migrate"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(Ids(r, "applied"), (std::vector<std::string>{"00003", "20240101000004"}));
+  EXPECT_EQ(Log(), (std::map<std::string, int64_t>{{"1", 1}, {"2", 1}, {"4", 1}}));
+}
+
+TEST_P(RunnerFormatsTest, GooseFilesGooseRejectsOrCutsDifferentlyAreRefused) {
+  if (!tdb_) return;
+  struct Case {
+    std::string text, error;
+  };
+  const std::vector<Case> cases = {
+      {"-- +goose Up\n-- +goose ENVSUB ON\nSELECT 1;\n", "1_a.sql:2: '-- +goose ENVSUB ON'"},
+      {"-- +goose Up\n  -- +goose Down\nSELECT 1;\n", "1_a.sql:2: goose annotation with leading"},
+      {"-- +goose Up\n-- +goose Sideways\nSELECT 1;\n", "1_a.sql:2: unknown goose annotation"},
+      {"SELECT 1;\n-- +goose Up\nSELECT 1;\n", "1_a.sql:1: SQL before '-- +goose Up'"},
+      {"-- +goose Up\nSELECT 1\n-- +goose Down\nSELECT 2;\n", "1_a.sql:3: the up statement"},
+      {"-- +goose Up\n-- +goose StatementBegin\nSELECT 1;\n",
+       "1_a.sql:2: '-- +goose StatementBegin' without"},
+      {"-- +goose Up\nSELECT 1;\n-- +goose Up\n", "1_a.sql:3: second '-- +goose Up'"},
+      {"-- +goose Down\nSELECT 1;\n", "1_a.sql:1: '-- +goose Down' before"},
+      {"SELECT 1;\n", "1_a.sql:1: SQL before"},
+      // goose ends the statement at the ';' ending line 2, inside the string.
+      {"-- +goose Up\nINSERT INTO t VALUES ('a;\nb');\n",
+       "1_a.sql:1: goose cuts the up section into statements differently"},
+      {"-- +goose Up\n-- +goose StatementBegin\n-- +goose StatementEnd\nSELECT 1;\n",
+       "1_a.sql:3: empty StatementBegin/StatementEnd block"},
+      {"-- +goose NO TRANSACTION\n-- +goose Up\nSELECT 1; SELECT 2;\n",
+       "1_a.sql:3: goose sends these 2 statements as one outside a transaction"},
+  };
+  for (size_t i = 0; i < cases.size(); ++i) {
+    SCOPED_TRACE("case " + std::to_string(i));
+    std::filesystem::remove_all(Dir());
+    Write("1_a.sql", cases[i].text);
+    ExpectOneError(Cairn({"--format", "goose", "migrate"}), 3, cases[i].error);
+    EXPECT_EQ(LedgerRows(*tdb_), 0);
+  }
+  std::filesystem::remove_all(Dir());
+  Write("1_a.sql", "-- +goose Up\nSELECT 1;\n");
+  Write("2_b.go", "package migrations\n");
+  ExpectOneError(Cairn({"--format", "goose", "migrate"}), 3, "m/2_b.go: a goose Go migration");
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, RunnerFormatsTest,
+                         ::testing::Values(db::Backend::kSqlite, db::Backend::kPostgres),
+                         BackendParamName);
+
+}  // namespace
+}  // namespace cairn::testing
