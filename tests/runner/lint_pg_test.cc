@@ -68,7 +68,7 @@ const std::vector<Case> kCases = {
      4},
     {"constraint-missing-not-valid", "ALTER TABLE users ADD CONSTRAINT age_ok CHECK (age >= 0);\n",
      "ALTER TABLE users ADD CONSTRAINT age_ok CHECK (age >= 0) NOT VALID;\n"
-     "ALTER TABLE users VALIDATE CONSTRAINT age_ok;\n",
+     "-- cairn:no-transaction\nALTER TABLE users VALIDATE CONSTRAINT age_ok;\n",
      4},
     {"not-null-without-default", "ALTER TABLE users ADD COLUMN plan TEXT NOT NULL;\n",
      "ALTER TABLE users ADD COLUMN plan TEXT NOT NULL DEFAULT 'free';\n", 4},
@@ -200,6 +200,22 @@ TEST(RunnerLintPgTest, TablesCreatedEarlierInTheMigrationAreExempt) {
           .empty());
 }
 
+TEST(RunnerLintPgTest, ValidateInTheAddingTransactionAndForeignKeysOfNewTables) {
+  // VALIDATE in the transaction that added the constraint NOT VALID still
+  // holds the ADD's lock while it scans.
+  const std::string add =
+      std::string(kTimeouts) + "ALTER TABLE users ADD CONSTRAINT c CHECK (age > 0) NOT VALID;\n";
+  const std::string validate = "ALTER TABLE users VALIDATE CONSTRAINT c;\n";
+  EXPECT_EQ(Hits(add + validate), (std::vector<Hit>{{5, "constraint-missing-not-valid"}}));
+  EXPECT_TRUE(Hits(add).empty());
+  EXPECT_TRUE(Hits(std::string(kTimeouts) + validate).empty());
+  // A new table's FOREIGN KEY locks the table it references: a lock_timeout
+  // is needed, though the new table itself is exempt.
+  EXPECT_EQ(Hits("CREATE TABLE t (id bigint, user_id bigint REFERENCES users (id));\n"),
+            (std::vector<Hit>{{2, "missing-lock-timeout"}, {2, "missing-statement-timeout"}}));
+  EXPECT_TRUE(Hits("CREATE TABLE t (id bigint, note text);\n").empty());
+}
+
 TEST(RunnerLintPgTest, ServerVersionDecidesWhetherAConstantDefaultRewrites) {
   const std::string add =
       std::string(kTimeouts) + "ALTER TABLE users ADD COLUMN n bigint DEFAULT 0;\n";
@@ -226,7 +242,7 @@ TEST(RunnerLintPgTest, LintIgnoreNextSilencesOneStatementAndSquawkNamesWork) {
   // squawk's rule names are accepted for the same rule.
   r = runner::LintMigrationText("m.sql",
                                 "-- cairn:up\n-- cairn:lint-ignore ban-drop-table\n"
-                                "-- cairn:lint-ignore require-timeout-settings\nDROP TABLE a;\n");
+                                "-- cairn:lint-ignore require-lock-timeout\nDROP TABLE a;\n");
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_TRUE(r->findings.empty());
   EXPECT_EQ(r->silenced, 2);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <vector>
 
 namespace cairn::runner::lint {
 namespace {
@@ -194,6 +195,18 @@ StatementFacts ClassifyStatement(const json& stmt, int server_version) {
   } else if (k == "CreateStmt" || k == "CreateTableAsStmt") {
     const json& rel = k == "CreateStmt" ? Member(s, "relation") : Member(Member(s, "into"), "rel");
     f.created = RelName(rel);
+    // A FOREIGN KEY locks the table it references (SHARE ROW EXCLUSIVE).
+    for (const json& e : Member(s, "tableElts")) {
+      const json& body = NodeBody(e);
+      std::vector<const json*> constraints;
+      if (NodeKind(e) == "Constraint") constraints.push_back(&body);
+      for (const json& c : Member(body, "constraints")) constraints.push_back(&NodeBody(c));
+      for (const json* con : constraints)
+        if (Str(*con, "contype") == "CONSTR_FOREIGN" && f.table.empty()) {
+          f.table = RelName(Member(*con, "pktable"));
+          f.lock = LockLevel::kShareRowExclusive;
+        }
+    }
   } else if (k == "UpdateStmt" || k == "DeleteStmt" || k == "InsertStmt" || k == "MergeStmt") {
     f.table = RelName(Member(s, "relation"));
     f.lock = LockLevel::kRowExclusive;

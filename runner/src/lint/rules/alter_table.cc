@@ -99,6 +99,13 @@ void CheckAlterTable(const StatementView& s, const MigrationState& m, const Repo
       CheckAddColumn(NodeBody(Member(cmd, "def")), table, at, m, report);
     } else if (sub == "AT_AddConstraint") {
       CheckAddConstraint(NodeBody(Member(cmd, "def")), table, at, report);
+    } else if (sub == "AT_ValidateConstraint") {
+      // The ADD ... NOT VALID's lock is still held in the same transaction.
+      if (m.file_in_transaction && m.not_valid_added.count(column))
+        report("constraint-missing-not-valid", at,
+               "VALIDATE CONSTRAINT " + column +
+                   " in the transaction that added it NOT VALID scans " + table +
+                   " while still holding the ADD's lock; validate in a later migration");
     } else if (sub == "AT_AlterColumnType") {
       report("column-type-change", at,
              "ALTER COLUMN " + column + " TYPE may rewrite " + table +

@@ -30,7 +30,8 @@ const std::vector<RuleInfo>& AllRules() {
        "ban-concurrent-index-creation-in-transaction"},
       {"adding-foreign-key-constraint", kError, "a FOREIGN KEY added without NOT VALID",
        "adding-foreign-key-constraint"},
-      {"constraint-missing-not-valid", kError, "a CHECK constraint added without NOT VALID",
+      {"constraint-missing-not-valid", kError,
+       "a CHECK constraint added without NOT VALID, or validated in the transaction that added it",
        "constraint-missing-not-valid"},
       {"not-null-without-default", kError, "ADD COLUMN ... NOT NULL without DEFAULT",
        "adding-required-field"},
@@ -50,7 +51,7 @@ const std::vector<RuleInfo>& AllRules() {
        "disallowed-unique-constraint"},
       {"missing-lock-timeout", kError,
        "a locking statement without SET lock_timeout or -- cairn:lock-timeout before it",
-       "require-timeout-settings"},
+       "require-lock-timeout"},
       {"drop-column", kError, "ALTER TABLE ... DROP COLUMN", "ban-drop-column"},
       {"drop-table", kError, "DROP TABLE", "ban-drop-table"},
       {"ban-drop-database", kError, "DROP DATABASE", "ban-drop-database"},
@@ -67,10 +68,11 @@ const std::vector<RuleInfo>& AllRules() {
        "CREATE/DROP/ADD without IF [NOT] EXISTS in a migration that runs outside a transaction",
        "prefer-robust-stmts"},
       {"missing-statement-timeout", kHint,
-       "a locking statement without SET statement_timeout or -- cairn:statement-timeout", ""},
+       "a locking statement without SET statement_timeout or -- cairn:statement-timeout",
+       "require-statement-timeout"},
       {"prefer-text-field", kHint, "varchar(n) column (text with a CHECK can change freely)",
        "prefer-text-field"},
-      {"prefer-timestamptz", kHint, "timestamp without time zone column", "prefer-timestamptz"},
+      {"prefer-timestamptz", kHint, "timestamp without time zone column", "prefer-timestamp-tz"},
       {"prefer-bigint-over-int", kHint, "int/smallint column (ids overflow)",
        "prefer-bigint-over-int"},
       {"prefer-identity", kHint, "serial column (use GENERATED ... AS IDENTITY)",
@@ -130,6 +132,7 @@ void Advance(const StatementView& s, MigrationState& m) {
     const std::string sub = Str(cmd, "subtype");
     if (sub == "AT_AddConstraint") {
       const auto& con = NodeBody(Member(cmd, "def"));
+      if (Bool(con, "skip_validation")) m.not_valid_added.insert(Str(con, "conname"));
       const auto& expr = Member(con, "raw_expr");
       if (Str(con, "contype") != "CONSTR_CHECK" || NodeKind(expr) != "NullTest") continue;
       const auto& test = NodeBody(expr);

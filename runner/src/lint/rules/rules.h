@@ -52,6 +52,8 @@ struct MigrationState {
   // CHECK (col IS NOT NULL) constraints: name -> "table.column"; and the
   // "table.column"s whose such constraint was validated.
   std::map<std::string, std::string> not_null_checks;
+  // Constraints added NOT VALID earlier in this migration, by name.
+  std::set<std::string> not_valid_added;
   std::set<std::string> validated_not_null;
 
   bool IsNew(const std::string& table) const { return created.count(table) > 0; }
