@@ -111,6 +111,8 @@ const std::vector<Case> kCases = {
      "-- cairn:no-transaction\nCREATE INDEX CONCURRENTLY IF NOT EXISTS users_email ON users "
      "(email);\n",
      5},
+    {"identifier-too-long", "CREATE TABLE t (id bigint,\n  " + std::string(64, 'x') + " text);\n",
+     "CREATE TABLE t (id bigint,\n  " + std::string(63, 'x') + " text);\n", 5},
     {"prefer-text-field", "CREATE TABLE t (id bigint, name varchar(100));\n",
      "CREATE TABLE t (id bigint, name text);\n", 4},
     {"prefer-timestamptz", "CREATE TABLE t (at timestamp);\n", "CREATE TABLE t (at timestamptz);\n",

@@ -93,6 +93,7 @@ void PgLinter::Statement(const PgStatementInput& in, std::vector<PgFinding>* out
     CheckAlterTable(view, state_, report);
     CheckDestructive(view, state_, report);
     CheckTypes(view, state_, report);
+    CheckNames(view, state_, report);
     Advance(view, state_);
   }
 }

@@ -67,6 +67,8 @@ const std::vector<RuleInfo>& AllRules() {
       {"prefer-robust-stmts", kWarning,
        "CREATE/DROP/ADD without IF [NOT] EXISTS in a migration that runs outside a transaction",
        "prefer-robust-stmts"},
+      {"identifier-too-long", kWarning,
+       "a table, column, index or constraint name longer than 63 bytes (truncated)", ""},
       {"missing-statement-timeout", kHint,
        "a locking statement without SET statement_timeout or -- cairn:statement-timeout",
        "require-statement-timeout"},

@@ -79,6 +79,7 @@ void CheckAlterTable(const StatementView& s, const MigrationState& m, const Repo
 void CheckIndexes(const StatementView& s, const MigrationState& m, const Report& report);
 void CheckDestructive(const StatementView& s, const MigrationState& m, const Report& report);
 void CheckTypes(const StatementView& s, const MigrationState& m, const Report& report);
+void CheckNames(const StatementView& s, const MigrationState& m, const Report& report);
 void CheckTransactions(const StatementView& s, MigrationState& m, const Report& report);
 void Advance(const StatementView& s, MigrationState& m);
 
