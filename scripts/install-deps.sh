@@ -18,6 +18,7 @@ BUILD_PACKAGES=(
   libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev
   libssl-dev libcli11-dev nlohmann-json3-dev libtomlplusplus-dev
+  libpg-query-dev   # PostgreSQL's parser for `cairn lint` (docs/lint.md)
 )
 # What the tests and benchmarks run besides the build.
 TEST_PACKAGES=(

@@ -15,12 +15,18 @@ namespace {
 struct LintFlags {
   std::vector<std::string> files;
   bool json = false;
+  runner::LintOptions options;
+  int pg_version = 15;
 };
 
 CommandAction SetupLint(CLI::App* cmd) {
   auto f = std::make_shared<LintFlags>();
   cmd->add_option("files", f->files, "migration files (default: every file in --dir)");
   cmd->add_flag("--json", f->json, "print the findings as JSON");
+  cmd->add_option("--enable", f->options.enable,
+                  "switch on a hint rule (repeatable; 'all' for every hint)");
+  cmd->add_option("--pg-version", f->pg_version, "the target PostgreSQL major version (default 15)")
+      ->check(CLI::Range(9, 99));
   return [f](CliContext& ctx) -> int {
     std::vector<std::string> files = f->files;
     if (files.empty()) {
@@ -28,7 +34,8 @@ CommandAction SetupLint(CLI::App* cmd) {
       if (!loaded.ok()) return Fail(loaded.status());
       for (const auto& m : *loaded) files.push_back(m.path);
     }
-    auto result = runner::LintFiles(files);
+    f->options.server_version = f->pg_version * 10000;
+    auto result = runner::LintFiles(files, f->options);
     if (!result.ok()) return Fail(result.status());
     if (f->json) {
       nlohmann::json j = {{"files", result->files},
@@ -38,6 +45,7 @@ CommandAction SetupLint(CLI::App* cmd) {
         j["findings"].push_back({{"file", x.file},
                                  {"line", x.line},
                                  {"rule", x.rule},
+                                 {"severity", x.severity},
                                  {"message", x.message},
                                  {"statement", x.statement}});
       std::printf("%s\n", j.dump(2).c_str());

@@ -27,13 +27,15 @@ const std::map<std::string, std::set<std::string>>& Allowed() {
   static const std::map<std::string, std::set<std::string>> allowed = {
       {"source", {"source"}},
       {"schema", {"schema"}},
+      // PostgreSQL's parser and the lint rules over its tree, per statement.
+      {"lint", {"lint"}},
       {"plan", {"plan", "source"}},
-      {"checks", {"checks", "plan", "source", "schema"}},
-      {"execute", {"execute", "checks", "plan", "source", "schema"}},
+      {"checks", {"checks", "plan", "source", "schema", "lint"}},
+      {"execute", {"execute", "checks", "plan", "source", "schema", "lint"}},
       // Record implements the observer interface execute declares (see
       // kObserverInterface) and reads nothing else of execute, nor plan.
       {"record", {"record", "source", "schema"}},
-      {"facade", {"facade", "record", "execute", "checks", "plan", "source", "schema"}},
+      {"facade", {"facade", "record", "execute", "checks", "plan", "source", "schema", "lint"}},
   };
   return allowed;
 }

@@ -11,25 +11,14 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <tuple>
 
 #include "cairn/db/sql_splitter.h"
+#include "../lint/pg_lint.h"
 #include "source/file_text.h"
 
 namespace cairn::runner {
 namespace {
-
-constexpr std::string_view kIndex = "index-without-concurrently";
-constexpr std::string_view kNotNull = "not-null-without-default";
-constexpr std::string_view kTypeChange = "column-type-change";
-constexpr std::string_view kLockTimeout = "missing-lock-timeout";
-constexpr std::string_view kDropColumn = "drop-column";
-constexpr std::string_view kDropTable = "drop-table";
-
-std::string Upper(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return out;
-}
 
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
@@ -59,180 +48,6 @@ class LineMap {
   std::vector<size_t> starts_;
 };
 
-// A statement's significant tokens (comments dropped) with file offsets.
-struct Tok {
-  db::SqlTokenKind kind;
-  size_t offset;
-  std::string_view text;
-  std::string upper;  // words only
-};
-
-class StatementView {
- public:
-  explicit StatementView(std::vector<Tok> toks) : t_(std::move(toks)) {}
-  size_t size() const { return t_.size(); }
-  const Tok& operator[](size_t i) const { return t_[i]; }
-  // Whether token i is the word `w` (upper case).
-  bool Is(size_t i, std::string_view w) const {
-    return i < t_.size() && t_[i].kind == db::SqlTokenKind::kWord && t_[i].upper == w;
-  }
-  bool IsSymbol(size_t i, char c) const {
-    return i < t_.size() && t_[i].kind == db::SqlTokenKind::kSymbol && t_[i].text[0] == c;
-  }
-  // Skips the words `ws` in sequence at *i if all are there.
-  bool Skip(size_t* i, std::initializer_list<std::string_view> ws) const {
-    size_t j = *i;
-    for (std::string_view w : ws)
-      if (!Is(j++, w)) return false;
-    *i = j;
-    return true;
-  }
-  // A possibly qualified name at *i (a.b."C"): its last part, lower-cased
-  // unless quoted. Advances *i past it.
-  std::string Name(size_t* i) const {
-    std::string last;
-    while (*i < t_.size()) {
-      const Tok& k = t_[*i];
-      if (k.kind == db::SqlTokenKind::kWord) {
-        last = k.upper;
-        std::transform(last.begin(), last.end(), last.begin(),
-                       [](char c) { return static_cast<char>(std::tolower(c)); });
-      } else if (k.kind == db::SqlTokenKind::kIdentifier) {
-        last = std::string(k.text.substr(1, k.text.size() >= 2 ? k.text.size() - 2 : 0));
-      } else {
-        break;
-      }
-      ++*i;
-      if (!IsSymbol(*i, '.')) break;
-      ++*i;
-    }
-    return last;
-  }
-
- private:
-  std::vector<Tok> t_;
-};
-
-struct Linter {
-  explicit Linter(std::string_view p) : path(p) {}
-  std::string_view path;
-  const LineMap* lines = nullptr;  // of the current statement
-  std::string statement;           // current statement, whitespace collapsed
-  std::vector<LintFinding> findings;
-  std::set<std::string> created_tables;
-  bool lock_timeout_set = false;
-  int first_alter_line = 0;
-
-  void Report(std::string_view rule, size_t offset, std::string message) {
-    findings.push_back({std::string(path), lines->LineOf(offset), std::string(rule),
-                        std::move(message), statement});
-  }
-
-  void Statement(const StatementView& s) {
-    if (s.size() == 0) return;
-    if (s.Is(0, "CREATE")) return Create(s);
-    if (s.Is(0, "ALTER") && s.Is(1, "TABLE")) return AlterTable(s);
-    if (s.Is(0, "DROP") && s.Is(1, "TABLE"))
-      return Report(kDropTable, s[0].offset, "DROP TABLE destroys the table and its data");
-    if (s.Is(0, "SET")) {
-      size_t i = 1;
-      if (s.Is(i, "LOCAL") || s.Is(i, "SESSION")) ++i;
-      if (s.Is(i, "LOCK_TIMEOUT")) lock_timeout_set = true;
-    }
-  }
-
-  void Create(const StatementView& s) {
-    size_t i = 1;
-    if (s.Skip(&i, {"OR", "REPLACE"})) {
-    }
-    if (s.Is(i, "GLOBAL") || s.Is(i, "LOCAL")) ++i;
-    if (s.Is(i, "TEMP") || s.Is(i, "TEMPORARY") || s.Is(i, "UNLOGGED")) ++i;
-    if (s.Is(i, "TABLE")) {
-      ++i;
-      s.Skip(&i, {"IF", "NOT", "EXISTS"});
-      created_tables.insert(s.Name(&i));
-      return;
-    }
-    if (s.Is(i, "UNIQUE")) ++i;
-    if (!s.Is(i, "INDEX")) return;
-    bool concurrently = false;
-    size_t on = i;
-    while (on < s.size() && !s.Is(on, "ON")) concurrently |= s.Is(on++, "CONCURRENTLY");
-    if (on >= s.size() || concurrently) return;
-    size_t j = on + 1;
-    if (s.Is(j, "ONLY")) ++j;
-    std::string table = s.Name(&j);
-    if (created_tables.count(table)) return;
-    Report(kIndex, s[0].offset,
-           "CREATE INDEX on existing table " + table +
-               " without CONCURRENTLY blocks writes to it while the index builds");
-  }
-
-  void AlterTable(const StatementView& s) {
-    size_t i = 2;
-    if (first_alter_line == 0 && !lock_timeout_set) first_alter_line = lines->LineOf(s[0].offset);
-    s.Skip(&i, {"IF", "EXISTS"});
-    if (s.Is(i, "ONLY")) ++i;
-    std::string table = s.Name(&i);
-    if (s.IsSymbol(i, '*')) ++i;
-    // Actions are separated by commas outside parentheses.
-    while (i < s.size()) {
-      size_t end = i;
-      int depth = 0;
-      for (; end < s.size(); ++end) {
-        if (s.IsSymbol(end, '(')) ++depth;
-        if (s.IsSymbol(end, ')')) --depth;
-        if (depth == 0 && s.IsSymbol(end, ',')) break;
-      }
-      Action(s, i, end, table);
-      i = end + 1;
-    }
-  }
-
-  void Action(const StatementView& s, size_t i, size_t end, const std::string& table) {
-    const size_t start = i;
-    if (s.Is(i, "ADD")) {
-      ++i;
-      if (s.Is(i, "COLUMN")) ++i;
-      s.Skip(&i, {"IF", "NOT", "EXISTS"});
-      for (std::string_view w : {"CONSTRAINT", "PRIMARY", "UNIQUE", "CHECK", "FOREIGN", "EXCLUDE"})
-        if (s.Is(i, w)) return;
-      std::string column = s.Name(&i);
-      bool not_null = false, has_default = false;
-      for (size_t k = i; k < end; ++k) {
-        if (s.Is(k, "DEFAULT")) has_default = true;
-        if (s.Is(k, "NOT") && s.Is(k + 1, "NULL") && !s.Is(k - 1, "IS")) not_null = true;
-      }
-      if (not_null && !has_default)
-        Report(kNotNull, s[start].offset,
-               "ADD COLUMN " + column + " ... NOT NULL without DEFAULT on " + table +
-                   " fails on a table with rows");
-    } else if (s.Is(i, "ALTER")) {
-      ++i;
-      if (s.Is(i, "COLUMN")) ++i;
-      std::string column = s.Name(&i);
-      if (s.Is(i, "TYPE") || s.Skip(&i, {"SET", "DATA", "TYPE"}))
-        Report(kTypeChange, s[start].offset,
-               "ALTER COLUMN " + column + " TYPE may rewrite " + table +
-                   " under an ACCESS EXCLUSIVE lock");
-    } else if (s.Is(i, "DROP")) {
-      ++i;
-      if (s.Is(i, "CONSTRAINT")) return;
-      if (s.Is(i, "COLUMN")) ++i;
-      s.Skip(&i, {"IF", "EXISTS"});
-      std::string column = s.Name(&i);
-      Report(kDropColumn, s[start].offset,
-             "DROP COLUMN " + column + " destroys its data in " + table);
-    }
-  }
-};
-
-bool KnownRule(std::string_view id) {
-  for (const LintRule& r : LintRules())
-    if (r.id == id) return true;
-  return false;
-}
-
 std::string Collapse(std::string_view text) {
   std::string out;
   bool space = false;
@@ -251,14 +66,12 @@ std::string Collapse(std::string_view text) {
 }  // namespace
 
 const std::vector<LintRule>& LintRules() {
-  static const std::vector<LintRule> rules = {
-      {kIndex, "CREATE INDEX without CONCURRENTLY on a table the migration did not create"},
-      {kNotNull, "ADD COLUMN ... NOT NULL without DEFAULT"},
-      {kTypeChange, "ALTER COLUMN ... TYPE (may rewrite the table)"},
-      {kLockTimeout, "ALTER TABLE without SET lock_timeout or -- cairn:lock-timeout"},
-      {kDropColumn, "ALTER TABLE ... DROP COLUMN"},
-      {kDropTable, "DROP TABLE"},
-  };
+  static const std::vector<LintRule> rules = [] {
+    std::vector<LintRule> out;
+    for (const lint::RuleInfo& r : lint::AllRules())
+      out.push_back({r.id, r.summary, lint::SeverityName(r.severity), r.squawk});
+    return out;
+  }();
   return rules;
 }
 
@@ -309,12 +122,16 @@ Status ForEachRegion(
 // The lint of one migration file, whose bytes `read` gives: one pass over
 // the comments for directives and lint-ignore, one over the up section's
 // statements.
-StatusOr<LintResult> LintRead(std::string_view path, const ReadRange& read) {
+StatusOr<LintResult> LintRead(std::string_view path, const ReadRange& read,
+                              const LintOptions& options) {
   const std::string where = std::string(path) + ":";
   // Directives and lint-ignore comments: real comments only, never text
   // inside a string literal.
   std::set<std::string> ignored;
-  bool lock_timeout_directive = false;
+  std::vector<std::pair<int, std::string>> ignore_next;  // (comment line, rule), in order
+  lint::PgLintOptions pg;
+  pg.server_version = options.server_version;
+  pg.enabled.insert(options.enable.begin(), options.enable.end());
   constexpr uint64_t kNone = UINT64_MAX;
   uint64_t up_begin = kNone, up_end = kNone;
   int up_line = 0;
@@ -336,76 +153,101 @@ StatusOr<LintResult> LintRead(std::string_view path, const ReadRange& read) {
           } else if (name == "down" && up_begin != kNone && up_end == kNone) {
             up_end = at;
           } else if (name == "lock-timeout") {
-            lock_timeout_directive = true;
-          } else if (name == "lint-ignore") {
+            pg.lock_timeout_directive = true;
+          } else if (name == "statement-timeout") {
+            pg.statement_timeout_directive = true;
+          } else if (name == "no-transaction") {
+            pg.no_transaction = true;
+          } else if (name == "lint-ignore" || name == "lint-ignore-next") {
             std::string_view rule = rest.substr(0, rest.find_first_of(" \t"));
-            if (!KnownRule(rule)) {
+            const lint::RuleInfo* info = lint::FindRule(rule);
+            if (info == nullptr) {
               std::string known;
               for (const LintRule& r : LintRules())
                 known += (known.empty() ? "" : ", ") + std::string(r.id);
               return InvalidArgumentError(where + std::to_string(lines->LineOf(at)) +
-                                          ": cairn:lint-ignore names unknown rule '" +
+                                          ": cairn:" + std::string(name) + " names unknown rule '" +
                                           std::string(rule) + "' (rules: " + known + ")");
             }
-            ignored.insert(std::string(rule));
+            if (name == "lint-ignore")
+              ignored.insert(std::string(info->id));
+            else
+              ignore_next.emplace_back(lines->LineOf(at), std::string(info->id));
           }
         }
         return Status::Ok();
       }));
   if (up_begin == kNone) return InvalidArgumentError(where + "0: missing '-- cairn:up' section");
 
-  Linter linter(path);
+  // The up section's statements go to the PostgreSQL linter (lint/).
+  lint::PgLinter linter(pg);
+  std::vector<lint::PgFinding> found;
+  // Statements with lint-ignore-next comments: [begin, end) file offsets and rules.
+  std::vector<std::tuple<size_t, size_t, std::set<std::string>>> silenced_statements;
+  size_t next_ignore = 0;
   db::SqlStatementStream split;
   auto on_statement = [&](const db::SqlStatement& st) {
     const size_t base = up_begin + st.offset;
-    const LineMap lines(st.text, base, up_line + static_cast<int>(st.line) - 1);
-    std::vector<Tok> toks;
-    for (const db::SqlToken& t : db::TokenizeSql(st.text)) {
-      if (t.kind == db::SqlTokenKind::kComment) continue;
-      toks.push_back({t.kind, base + t.offset, t.text,
-                      t.kind == db::SqlTokenKind::kWord ? Upper(t.text) : std::string()});
-    }
-    linter.lines = &lines;
-    linter.statement = Collapse(st.text);
-    linter.Statement(StatementView(std::move(toks)));
-    linter.lines = nullptr;
+    const int first_line = up_line + static_cast<int>(st.line) - 1;
+    const LineMap lines(st.text, base, first_line);
+    std::set<std::string> rules;
+    for (; next_ignore < ignore_next.size() && ignore_next[next_ignore].first < first_line;
+         ++next_ignore)
+      rules.insert(ignore_next[next_ignore].second);
+    if (!rules.empty())
+      silenced_statements.emplace_back(base, base + st.text.size(), std::move(rules));
+    linter.Statement(
+        {st.text, base, [&](size_t at) { return lines.LineOf(at); }, Collapse(st.text)}, &found);
   };
   CAIRN_RETURN_IF_ERROR(read(up_begin, up_end, [&](std::string_view piece) {
     split.Feed(piece, on_statement);
     return Status::Ok();
   }));
   split.Finish(on_statement);
-  if (linter.first_alter_line != 0 && !lock_timeout_directive) {
-    linter.findings.push_back(
-        {std::string(path), linter.first_alter_line, std::string(kLockTimeout),
-         "ALTER TABLE without a lock_timeout set before it: waiting for its lock blocks every "
-         "query on the table",
-         ""});
-  }
+  linter.Finish(&found);
   LintResult result;
   result.files = 1;
-  for (LintFinding& f : linter.findings) {
-    if (ignored.count(f.rule))
+  for (lint::PgFinding& f : found) {
+    bool silenced = ignored.count(f.rule) > 0;
+    for (const auto& [begin, end, rules] : silenced_statements)
+      silenced |= f.offset >= begin && f.offset <= end && rules.count(f.rule) > 0;
+    if (silenced) {
       ++result.silenced;
-    else
-      result.findings.push_back(std::move(f));
+      continue;
+    }
+    const lint::RuleInfo* info = lint::FindRule(f.rule);
+    result.findings.push_back({std::string(path), f.line, f.rule,
+                               std::string(lint::SeverityName(info->severity)),
+                               std::move(f.message), std::move(f.statement)});
   }
   std::stable_sort(result.findings.begin(), result.findings.end(),
                    [](const LintFinding& a, const LintFinding& b) { return a.line < b.line; });
   return result;
 }
 
-}  // namespace
-
-StatusOr<LintResult> LintMigrationText(std::string_view path, std::string_view contents) {
-  return LintRead(
-      path, [&](uint64_t begin, uint64_t end, const std::function<Status(std::string_view)>& sink) {
-        if (begin >= contents.size()) return Status::Ok();
-        return sink(contents.substr(begin, std::min<uint64_t>(end, contents.size()) - begin));
-      });
+Status CheckOptions(const LintOptions& options) {
+  for (const std::string& id : options.enable)
+    if (id != "all" && lint::FindRule(id) == nullptr)
+      return InvalidArgumentError("--enable: unknown lint rule '" + id + "'");
+  return Status::Ok();
 }
 
-StatusOr<LintResult> LintFiles(const std::vector<std::string>& paths) {
+}  // namespace
+
+StatusOr<LintResult> LintMigrationText(std::string_view path, std::string_view contents,
+                                       const LintOptions& options) {
+  CAIRN_RETURN_IF_ERROR(CheckOptions(options));
+  return LintRead(
+      path,
+      [&](uint64_t begin, uint64_t end, const std::function<Status(std::string_view)>& sink) {
+        if (begin >= contents.size()) return Status::Ok();
+        return sink(contents.substr(begin, std::min<uint64_t>(end, contents.size()) - begin));
+      },
+      options);
+}
+
+StatusOr<LintResult> LintFiles(const std::vector<std::string>& paths, const LintOptions& options) {
+  CAIRN_RETURN_IF_ERROR(CheckOptions(options));
   LintResult all;
   for (const std::string& p : paths) {
     // The file is read in blocks, twice, however large it is.
@@ -426,7 +268,8 @@ StatusOr<LintResult> LintFiles(const std::vector<std::string>& paths) {
             CAIRN_RETURN_IF_ERROR(sink(std::string_view(block.data(), static_cast<size_t>(n))));
           }
           return Status::Ok();
-        });
+        },
+        options);
     ::close(fd);
     if (!r.ok()) return r.status();
     all.files += r->files;

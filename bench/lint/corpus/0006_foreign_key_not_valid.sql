@@ -1,0 +1,8 @@
+-- cairn:up
+SET lock_timeout = '3s';
+SET statement_timeout = '5min';
+ALTER TABLE orders
+  ADD CONSTRAINT orders_account_fk2 FOREIGN KEY (account_id) REFERENCES accounts (id) NOT VALID;
+ALTER TABLE orders VALIDATE CONSTRAINT orders_account_fk2;
+-- cairn:down
+ALTER TABLE orders DROP CONSTRAINT orders_account_fk2;

@@ -1,0 +1,6 @@
+-- cairn:up
+SET lock_timeout = '3s';
+SET statement_timeout = '5min';
+ALTER TABLE accounts ADD COLUMN region text NOT NULL;
+-- cairn:down
+ALTER TABLE accounts DROP COLUMN region;
