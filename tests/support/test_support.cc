@@ -58,6 +58,9 @@ std::unique_ptr<TestDatabase> TestDatabase::Create(db::Backend backend) {
   if (backend == db::Backend::kSqlite) {
     t->dir_ = std::make_unique<TempDir>();
     t->url_ = "sqlite:" + t->dir_->File("target.db");
+    // An empty database exists, as on PostgreSQL below (an empty file is an
+    // empty SQLite database): read-only commands never create one.
+    WriteFile(t->dir_->File("target.db"), "");
     return t;
   }
   if (!PostgresAvailable()) {
