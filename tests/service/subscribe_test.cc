@@ -168,13 +168,21 @@ TEST(ServiceSlowSubscriberTest, SlowSubscriberDelaysNoOneAndMissesNothing) {
     fast.push_back(std::make_unique<Collector>(server.Client(kReaderToken), params));
   // 49 connections subscribing at once can take long on a loaded 2-core CI
   // machine (it once took over 30 s there).
-  ASSERT_TRUE(WaitFor(
+  // A subscription that ended (an error) will never catch up: stop waiting
+  // and say why, instead of timing out without a cause (this wait once timed
+  // out in CI with no message).
+  WaitFor(
       [&] {
         for (auto& c : fast)
-          if (!c->caught_up()) return false;
+          if (!c->caught_up() && !c->done()) return false;
         return true;
       },
-      120000));
+      120000);
+  for (size_t i = 0; i < fast.size(); ++i)
+    ASSERT_TRUE(fast[i]->caught_up())
+        << "subscriber " << i << " of " << fast.size() << " not caught up; "
+        << (fast[i]->done() ? "it ended: " + fast[i]->result().ToString()
+                            : std::string("still waiting after 120 s"));
   round(fast);
 
   // A subscriber that stops reading altogether: its handler blocks, so its
