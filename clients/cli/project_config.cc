@@ -1,7 +1,6 @@
 #include "cli/project_config.h"
 
 #include <toml++/toml.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
@@ -42,24 +41,24 @@ struct DotEnv {
   int database_url_line = 0, cairn_env_line = 0;
 };
 
+std::string_view Trim(std::string_view v) {
+  while (!v.empty() && std::isspace(static_cast<unsigned char>(v.front()))) v.remove_prefix(1);
+  while (!v.empty() && std::isspace(static_cast<unsigned char>(v.back()))) v.remove_suffix(1);
+  return v;
+}
+
 DotEnv ReadDotEnv(const fs::path& file) {
   DotEnv out;
   std::ifstream in(file);
   std::string line;
   for (int n = 1; std::getline(in, line); ++n) {
-    std::string_view s = line;
-    auto trim = [](std::string_view v) {
-      while (!v.empty() && std::isspace(static_cast<unsigned char>(v.front()))) v.remove_prefix(1);
-      while (!v.empty() && std::isspace(static_cast<unsigned char>(v.back()))) v.remove_suffix(1);
-      return v;
-    };
-    s = trim(s);
+    std::string_view s = Trim(line);
     if (s.empty() || s.front() == '#') continue;
-    if (s.substr(0, 7) == "export ") s = trim(s.substr(7));
+    if (s.substr(0, 7) == "export ") s = Trim(s.substr(7));
     const size_t eq = s.find('=');
     if (eq == std::string_view::npos) continue;
-    const std::string_view key = trim(s.substr(0, eq));
-    std::string_view value = trim(s.substr(eq + 1));
+    const std::string_view key = Trim(s.substr(0, eq));
+    std::string_view value = Trim(s.substr(eq + 1));
     std::string v;
     if (!value.empty() && (value.front() == '"' || value.front() == '\'')) {
       const char q = value.front();
@@ -79,7 +78,7 @@ DotEnv ReadDotEnv(const fs::path& file) {
       }
     } else {
       if (const size_t hash = value.find(" #"); hash != std::string_view::npos)
-        value = trim(value.substr(0, hash));
+        value = Trim(value.substr(0, hash));
       v = std::string(value);
     }
     if (key == "DATABASE_URL") {
@@ -136,8 +135,8 @@ class TomlFile {
     return out;
   }
 
-  // The value of `key` from [env.<env>] or the top level; `relative_path`:
-  // resolve a relative path against the file's directory.
+  // The value of `key` from [env.<env>] or the top level, with ${NAME}
+  // expanded; empty when neither sets it.
   StatusOr<Setting> Get(std::string_view key, const std::string& env) const {
     const toml::node* node = nullptr;
     std::string where;

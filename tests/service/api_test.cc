@@ -20,12 +20,14 @@ namespace {
 
 using nlohmann::json;
 
-// One unary call through a generic stub: `request` is the encoded message;
-// `authorization` is sent as is when not empty.
+// The status and encoded body of a call made with RawUnary.
 struct RawReply {
   grpc::Status status;
   std::string body;
 };
+// Calls `method` once through a generic stub with `request_bytes` as the
+// encoded request, sending `authorization` as that metadata when it is not
+// empty, and waits for the reply.
 RawReply RawUnary(const std::string& address, const std::string& method,
                   const std::string& request_bytes, const std::string& authorization = "") {
   auto channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
@@ -55,7 +57,7 @@ RawReply RawUnary(const std::string& address, const std::string& method,
   return reply;
 }
 
-// One UNAUTHENTICATED-or-not ListStreams with the given authorization value.
+// The status code of one ListStreams call sent with `authorization`.
 grpc::StatusCode ListStreamsWith(const std::string& address, const std::string& authorization) {
   return RawUnary(address, "/cairn.v1.Ledger/ListStreams", "", authorization).status.error_code();
 }
