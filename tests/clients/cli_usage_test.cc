@@ -348,5 +348,48 @@ TEST(ClientsCliUsageTest, ColourOnlyOnATerminalAndNeverUnderNoColor) {
   EXPECT_THAT(r.out, Not(HasSubstr("\x1b[")));
 }
 
+// A batched migration's progress, as `--progress auto` picks it: on a
+// terminal a bar redrawn in place (carriage returns, no log lines); on a
+// pipe a log line per report and never a carriage return. The pause makes
+// the 10 batches last over a second, so the bar is redrawn while the run is
+// under way, not only at the end.
+TEST(ClientsCliUsageTest, ProgressIsABarOnATerminalAndLinesOnAPipe) {
+  TempDir dir;
+  const std::string migrations = dir.File("migrations");
+  fs::create_directories(migrations);
+  std::ofstream(migrations + "/0001_items.sql")
+      << "-- cairn:up\nCREATE TABLE items (id INTEGER PRIMARY KEY, v INTEGER NOT NULL);\n"
+      << "INSERT INTO items (id, v) WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL "
+      << "SELECT i + 1 FROM n WHERE i < 40) SELECT i, 0 FROM n;\n"
+      << "-- cairn:down\nDROP TABLE items;\n";
+  std::ofstream(migrations + "/0002_backfill.sql")
+      << "-- cairn:up\n-- cairn:batch table=items key=id size=4\n"
+      << "UPDATE items SET v = 1 WHERE id > :after AND id <= :upto;\n"
+      << "-- cairn:down\n-- cairn:batch table=items key=id size=4\n"
+      << "UPDATE items SET v = 0 WHERE id > :after AND id <= :upto;\n";
+  const std::string url = "sqlite:" + dir.File("a.db");
+  const std::vector<std::string> argv{CairnBinary(), "-d",      url,          "--dir",
+                                      migrations,    "migrate", "--pause-ms", "150"};
+  ProcessResult r = RunWithTerminal(argv, {{"TERM", "xterm"}});
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  // The final state of the bar, drawn over the earlier ones.
+  EXPECT_THAT(r.out, HasSubstr("[########################] 100.0%  40/40 rows"));
+  EXPECT_THAT(r.out, HasSubstr("ETA done"));
+  const size_t redraws = std::count(r.out.begin(), r.out.end(), '\r');
+  // script(1) turns each newline into CR LF; the bar's own returns are the rest.
+  const size_t newlines = std::count(r.out.begin(), r.out.end(), '\n');
+  EXPECT_GE(redraws, newlines + 3) << r.out;     // drawn at least three times
+  EXPECT_THAT(r.out, Not(HasSubstr("rows (")));  // no log lines on a terminal
+
+  // The same run on a pipe, rolled back and applied again: log lines only.
+  ASSERT_EQ(Cairn({"-d", url, "--dir", migrations, "rollback", "--progress", "off"}).exit_code, 0);
+  r = Cairn({"-d", url, "--dir", migrations, "migrate", "--pause-ms", "150"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("40/40 rows (100.0%)"));
+  EXPECT_THAT(r.err, HasSubstr("ETA done\n"));
+  EXPECT_EQ(r.err.find('\r'), std::string::npos) << r.err;
+  EXPECT_THAT(r.err, Not(HasSubstr("[#")));
+}
+
 }  // namespace
 }  // namespace cairn::testing
