@@ -365,6 +365,9 @@ TEST_P(RunnerCliTest, ChangedAppliedFileIsRefusedButLineEndingsAndWhitespaceAreN
                                ": migration 0002 was changed after it was applied"));
   EXPECT_THAT(r.err, HasSubstr("applied " + old_sum));
   EXPECT_THAT(r.err, HasSubstr("file now " + new_sum));
+  // The way forward is named: restore the file, or accept it after review.
+  EXPECT_THAT(r.err, HasSubstr("; restore the file, or accept it with `cairn accept-checksum 0002` "
+                               "after review"));
   EXPECT_FALSE(TableExists(*tdb, "rooms"));
   EXPECT_EQ(Events(*tdb).size(), events);
 
@@ -372,6 +375,8 @@ TEST_P(RunnerCliTest, ChangedAppliedFileIsRefusedButLineEndingsAndWhitespaceAreN
   r = Cairn(*tdb, {"rollback", "--to", "0001"});
   EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
   EXPECT_THAT(r.err, HasSubstr(kFive[1].first));
+  EXPECT_THAT(r.err, HasSubstr("its down section may not match what was applied; restore the "
+                               "file, or accept it with `cairn accept-checksum 0002`"));
   EXPECT_TRUE(TableExists(*tdb, "submissions"));
   EXPECT_EQ(Events(*tdb).size(), events);
   EXPECT_EQ(Status(*tdb)["version"], "0005");

@@ -43,4 +43,42 @@ Status ApplyPreflightPolicy(const PreflightPolicy& policy, const ReviewedPlan& p
       .WithKind(kNotConfirmed);
 }
 
+std::string ChangedAfterApplied(const MigratePlan::ChangedFile& changed,
+                                std::string_view consequence) {
+  std::string line = changed.path + ": migration " + changed.id +
+                     " was changed after it was applied (applied " + changed.applied_checksum +
+                     ", file now " + changed.file_checksum + ")";
+  if (!consequence.empty()) line += ": " + std::string(consequence);
+  return line + "; restore the file, or accept it with `cairn accept-checksum " + changed.id +
+         "` after review";
+}
+
+void ApplyFolderPolicy(const FolderPolicy& policy, const MigratePlan& planned,
+                       std::vector<std::string>* refusals, std::vector<std::string>* warnings) {
+  for (const MigratePlan::ChangedFile& c : planned.changed)
+    refusals->push_back(ChangedAfterApplied(c));
+  if (!policy.allow_out_of_order) {
+    for (const MigratePlan::BelowVersion& b : planned.below_version)
+      refusals->push_back(b.path + ": migration " + b.id +
+                          " is numbered below the current version " + planned.version +
+                          " (out of order); renumber it or pass --allow-out-of-order");
+  }
+  for (const std::string& line : planned.missing_files) {
+    if (policy.refuse_missing_files)
+      refusals->push_back("--strict: " + line);
+    else
+      warnings->push_back(line);
+  }
+}
+
+Status CheckPlanHash(const std::optional<std::string>& expected, const std::string& actual,
+                     const std::function<ReviewedPlan()>& describe) {
+  if (!expected) return Status::Ok();
+  CAIRN_ASSIGN_OR_RETURN(std::string want, NormalizePlanHash(*expected));
+  if (want == actual) return Status::Ok();
+  ReviewedPlan plan = describe();
+  plan.hash = actual;
+  return PlanChangedError(want, plan);
+}
+
 }  // namespace cairn::runner

@@ -1,6 +1,7 @@
 // Runner::PrepareRun: the reviewed-plan check and the backup that happen
 // after Migrate's checks and before its first write.
 #include "cairn/runner/backup.h"
+#include "cairn/runner/checks.h"
 #include "cairn/runner/plan.h"
 #include "cairn/runner/runner.h"
 
@@ -12,15 +13,9 @@ StatusOr<v1::RunStarted> Runner::PrepareRun(const MigrateOptions& options,
   // The hash is computed as the sections are read: no statement is held.
   CAIRN_ASSIGN_OR_RETURN(std::string hash,
                          WalkPlan(stream_, v1::DIRECTION_UP, planned.steps, nullptr));
-  if (options.expected_plan_hash) {
-    CAIRN_ASSIGN_OR_RETURN(std::string want, NormalizePlanHash(*options.expected_plan_hash));
-    if (want != hash) {
-      ReviewedPlan plan =
-          MakeReviewedPlan(stream_, v1::DIRECTION_UP, planned.steps, /*with_statements=*/false);
-      plan.hash = hash;
-      return PlanChangedError(want, plan);
-    }
-  }
+  CAIRN_RETURN_IF_ERROR(CheckPlanHash(options.expected_plan_hash, hash, [&] {
+    return MakeReviewedPlan(stream_, v1::DIRECTION_UP, planned.steps, /*with_statements=*/false);
+  }));
   if (planned.steps.empty()) return extra;
   extra.set_plan_hash(hash);
   extra.set_environment(options.environment);

@@ -11,11 +11,11 @@
 #include <set>
 
 #include "cairn/base/hash.h"
-#include "cairn/store/identity.h"
 #include "cairn/runner/checks.h"
 #include "cairn/runner/data_migration.h"
 #include "cairn/runner/schema_ops.h"
 #include "cairn/runner/unfinished.h"
+#include "cairn/store/identity.h"
 #include "checks/data_checks.h"
 #include "execute/interrupt.h"
 #include "execute/strategies.h"
@@ -247,15 +247,13 @@ StatusOr<MigratePlan> Runner::PlanMigrate(const MigrateOptions& options) {
   CAIRN_RETURN_IF_ERROR(Load(&planned.files, &planned.state));
   CAIRN_RETURN_IF_ERROR(RefuseIfPrepared(state));
 
-  std::vector<std::string> refusals;
+  std::vector<std::string> refusals, warnings;
   std::vector<const Migration*> plan = PlanUp(options, options_, &planned, &refusals);
+  const FolderPolicy folder{.allow_out_of_order = options_.allow_out_of_order,
+                            .refuse_missing_files = options.refuse_missing_files};
+  ApplyFolderPolicy(folder, planned, &refusals, &warnings);
   internal::AddDataRefusals(*conn_, plan, state, &refusals);
-  for (const std::string& line : planned.missing_files) {
-    if (options.refuse_missing_files)
-      refusals.push_back("--strict: " + line);
-    else
-      spdlog::warn("{}", line);
-  }
+  for (const std::string& line : warnings) spdlog::warn("{}", line);
   if (!refusals.empty()) {
     return FailedPreconditionError(JoinLines(refusals));
   }
@@ -301,10 +299,8 @@ StatusOr<RunReport> Runner::Rollback(const RollbackOptions& options) {
     }
     const Migration& m = *f->second;
     if (!rec.checksum.empty() && rec.checksum != m.checksum) {
-      refusals.push_back(m.path + ": migration " + id +
-                         " was changed after it was applied (applied " + rec.checksum +
-                         ", file now " + m.checksum +
-                         "): its down section may not match what was applied");
+      refusals.push_back(ChangedAfterApplied({m.path, id, rec.checksum, m.checksum},
+                                             "its down section may not match what was applied"));
       continue;
     }
     if (!m.down) {

@@ -37,20 +37,18 @@ std::vector<const Migration*> PlanUp(const MigrateOptions& options,
     auto it = state.migrations.find(m.id);
     if (it == state.migrations.end() || it->second.status != ledger::MigrationStatus::kApplied)
       continue;
-    if (!it->second.checksum.empty() && it->second.checksum != m.checksum && !m.repeatable) {
-      refusals->push_back(m.path + ": migration " + m.id +
-                          " was changed after it was applied (applied " + it->second.checksum +
-                          ", file now " + m.checksum + ")");
-    }
+    if (!it->second.checksum.empty() && it->second.checksum != m.checksum && !m.repeatable)
+      planned->changed.push_back({m.path, m.id, it->second.checksum, m.checksum});
   }
   if (options.to) {
-    bool known = std::any_of(files.begin(), files.end(),
-                             [&](const Migration& m) { return ledger::CompareMigrationIds(m.id, *options.to) == 0; });
+    bool known = std::any_of(files.begin(), files.end(), [&](const Migration& m) {
+      return ledger::CompareMigrationIds(m.id, *options.to) == 0;
+    });
     if (!known)
       refusals->push_back("--to " + *options.to + ": no migration file has that number in " +
                           runner_options.dir);
   }
-  const std::string version = state.CurrentVersion();
+  const std::string& version = planned->version = state.CurrentVersion();
   std::vector<const Migration*> plan;
   for (const Migration& m : files) {
     // A repeatable script runs again when its checksum changed (docs/formats.md).
@@ -58,12 +56,8 @@ std::vector<const Migration*> PlanUp(const MigrateOptions& options,
         !(m.repeatable && state.migrations.at(m.id).checksum != m.checksum))
       continue;
     if (options.to && ledger::CompareMigrationIds(m.id, *options.to) > 0) continue;
-    if (!version.empty() && ledger::CompareMigrationIds(m.id, version) < 0 &&
-        !runner_options.allow_out_of_order) {
-      refusals->push_back(m.path + ": migration " + m.id +
-                          " is numbered below the current version " + version +
-                          " (out of order); renumber it or pass --allow-out-of-order");
-    }
+    if (!version.empty() && ledger::CompareMigrationIds(m.id, version) < 0)
+      planned->below_version.push_back({m.path, m.id});
     plan.push_back(&m);
   }
   planned->missing_files = AppliedWithoutFile(files, state, runner_options.dir);

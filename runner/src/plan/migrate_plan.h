@@ -8,10 +8,10 @@
 #include <string>
 #include <vector>
 
-#include "cairn/store/state.h"
 #include "cairn/runner/migration.h"
 #include "cairn/runner/options.h"
 #include "cairn/runner/plan.h"
+#include "cairn/store/state.h"
 
 namespace cairn::runner {
 
@@ -43,9 +43,11 @@ bool NothingPendingIn(const std::vector<MigrationSummary>& files, const ledger::
 
 // Plans a migrate from planned->files and planned->state: returns the
 // pending migrations in run order (pointers into planned->files), fills
-// planned->missing_files, and appends one line per refusal to `refusals`
-// (unfinished rollbacks, changed checksums, an unknown --to, out-of-order
-// files). Checks that need the database come after (checks/data_checks.h).
+// the facts the checks judge (planned->missing_files, changed, below_version,
+// version; cairn/runner/checks.h, FolderPolicy), and appends one line per
+// refusal to `refusals` where no plan can be made (unfinished rollbacks, an
+// unknown --to). Checks that need the database come after
+// (checks/data_checks.h).
 std::vector<const Migration*> PlanUp(const MigrateOptions& options,
                                      const RunnerOptions& runner_options, MigratePlan* planned,
                                      std::vector<std::string>* refusals);

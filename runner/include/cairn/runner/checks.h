@@ -1,8 +1,11 @@
 // The checks a migrate makes before its first write, as policies that
 // `cairn migrate` and MigrateOnStartup apply alike (docs/design.md, "The
 // run pipeline"; the checks stage). Each check is a pure decision on what
-// was read: the caller reads (the drift report, the reviewed plan), the
-// policy says go or refuse, and a refusal is an error of its own kind.
+// was read: the caller reads (the drift report, the plan, the reviewed
+// plan), the policy says go or refuse, and a refusal is an error of its own
+// kind. Runner::Migrate applies the folder and plan-hash policies itself,
+// so MigrateOnStartup gets them too; drift and pre-flight are applied by
+// their callers (`cairn migrate`, MigrateOnStartup) with these functions.
 //
 //   CAIRN_ASSIGN_OR_RETURN(DriftReport d, CheckDrift(*runner));
 //   CAIRN_RETURN_IF_ERROR(ApplyDriftPolicy(DriftPolicy::kRefuse, d));
@@ -12,7 +15,9 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "cairn/base/status.h"
@@ -81,6 +86,36 @@ bool NeedsPreflight(
 // of kind kNotConfirmed: "ENV: refusing to migrate without confirmation:
 // UNATTENDED", or `ask`'s own refusal.
 Status ApplyPreflightPolicy(const PreflightPolicy& policy, const ReviewedPlan& plan);
+
+// What a migrate accepts of the folder against the ledger, judged on the
+// facts the plan stage found (MigratePlan::changed, below_version,
+// missing_files). A changed applied file is always refused: the way forward
+// is to restore the file, or `cairn accept-checksum` after review.
+struct FolderPolicy {
+  bool allow_out_of_order = false;    // run pending files numbered below the version
+  bool refuse_missing_files = false;  // an applied migration without its file refuses
+                                      // (`--strict`); otherwise a warning
+};
+
+// One line per refusal appended to `refusals` (changed files, then files
+// out of order, then missing files when refused), one per warning to
+// `warnings`.
+void ApplyFolderPolicy(const FolderPolicy& policy, const MigratePlan& planned,
+                       std::vector<std::string>* refusals, std::vector<std::string>* warnings);
+
+// The refusal line for an applied migration whose file changed since:
+// "PATH: migration ID was changed after it was applied (applied A, file now
+// B)[: CONSEQUENCE]; restore the file, or accept it with `cairn
+// accept-checksum ID` after review". Used by migrate and rollback alike.
+std::string ChangedAfterApplied(const MigratePlan::ChangedFile& changed,
+                                std::string_view consequence = {});
+
+// The reviewed plan (`--plan-hash`, docs/plans.md): OK without `expected`
+// or when it names `actual`; kInvalidArgument for a malformed hash;
+// otherwise PlanChangedError (kind kPlanChanged) describing the plan that
+// `describe` builds (called only then).
+Status CheckPlanHash(const std::optional<std::string>& expected, const std::string& actual,
+                     const std::function<ReviewedPlan()>& describe);
 
 }  // namespace cairn::runner
 

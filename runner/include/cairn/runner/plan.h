@@ -18,8 +18,8 @@
 #include <vector>
 
 #include "cairn/base/status.h"
-#include "cairn/store/state.h"
 #include "cairn/runner/migration.h"
+#include "cairn/store/state.h"
 #include "cairn/v1/events.pb.h"
 
 namespace cairn::runner {
@@ -32,6 +32,19 @@ struct MigratePlan {
   // Applied in the ledger, no file in the folder: one line each, naming the
   // migration (another folder may be migrating this database).
   std::vector<std::string> missing_files;
+  // Facts the plan stage finds and the checks judge (cairn/runner/checks.h,
+  // FolderPolicy): applied migrations whose file changed since (repeatable
+  // scripts excluded: they run again), and pending files numbered below
+  // the current version.
+  struct ChangedFile {
+    std::string path, id, applied_checksum, file_checksum;
+  };
+  struct BelowVersion {
+    std::string path, id;
+  };
+  std::vector<ChangedFile> changed;
+  std::vector<BelowVersion> below_version;
+  std::string version;  // the current version when planned
 };
 
 struct PlannedStatement {
