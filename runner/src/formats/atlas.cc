@@ -16,6 +16,7 @@
 #include <cstddef>
 #include <cstdio>
 #include <ctime>
+#include <functional>
 #include <memory>
 #include <set>
 
@@ -216,17 +217,21 @@ bool SumIgnored(std::string_view content) {
   return d && d->name == "sum" && d->arg == "ignore";
 }
 
+// The bytes of the i-th file, read when asked (one file in memory at a time).
+using FileBytes = std::function<StatusOr<std::string>(size_t i)>;
+
 // Atlas's NewHashFile: one running SHA-256 over each file's name and bytes;
 // each entry is its state after that file. A file with `atlas:sum ignore`
 // adds its name to the hash but no bytes and no entry.
-std::vector<SumEntry> HashEntries(const std::vector<std::string>& names,
-                                  const std::vector<std::string>& bytes) {
+StatusOr<std::vector<SumEntry>> HashEntries(const std::vector<std::string>& names,
+                                            const FileBytes& bytes) {
   Sha256 h;
   std::vector<SumEntry> out;
   for (size_t i = 0; i < names.size(); ++i) {
     h.Update(names[i]);
-    if (SumIgnored(bytes[i])) continue;
-    h.Update(bytes[i]);
+    CAIRN_ASSIGN_OR_RETURN(std::string b, bytes(i));
+    if (SumIgnored(b)) continue;
+    h.Update(b);
     out.push_back({names[i], h.SumBase64()});
   }
   return out;
@@ -242,7 +247,7 @@ Status SumError(const std::string& dir, int line, const std::string& msg) {
 // its total must equal the total of the files' entries. On a mismatch the
 // first entry that differs names the file.
 Status VerifySum(const std::string& dir, const std::vector<std::string>& names,
-                 const std::vector<std::string>& bytes) {
+                 const FileBytes& bytes) {
   const std::string sum_path = Join(dir, "atlas.sum");
   struct stat st {};
   if (::stat(sum_path.c_str(), &st) != 0) {
@@ -278,7 +283,7 @@ Status VerifySum(const std::string& dir, const std::vector<std::string>& names,
     return SumError(dir, 1,
                     "the sum on the first line does not match the lines below it (atlas.sum was "
                     "edited by hand; Atlas: checksum mismatch; run `atlas migrate hash`)");
-  const std::vector<SumEntry> actual = HashEntries(names, bytes);
+  CAIRN_ASSIGN_OR_RETURN(const std::vector<SumEntry> actual, HashEntries(names, bytes));
   if (TotalSum(actual) == TotalSum(recorded)) return Status::Ok();
   auto listed = [](const std::vector<SumEntry>& es, const std::string& n) {
     return std::any_of(es.begin(), es.end(), [&](const SumEntry& e) { return e.name == n; });
@@ -617,7 +622,8 @@ StatusOr<std::vector<std::string>> AtlasStatements(std::string_view text) {
 
 std::string AtlasSumFile(const std::vector<std::string>& names,
                          const std::vector<std::string>& bytes) {
-  const std::vector<SumEntry> entries = HashEntries(names, bytes);
+  const std::vector<SumEntry> entries =
+      *HashEntries(names, [&](size_t i) -> StatusOr<std::string> { return bytes[i]; });
   std::string out = "h1:" + TotalSum(entries) + "\n";
   for (const SumEntry& e : entries) out += e.name + " h1:" + e.hash + "\n";
   return out;
@@ -868,17 +874,17 @@ StatusOr<std::vector<Migration>> LoadAtlas(const std::string& dir, size_t keep) 
   }
   ::closedir(d);
   std::sort(names.begin(), names.end());
-  std::vector<std::string> bytes;
-  for (const std::string& n : names) {
-    const std::string path = Join(dir, n);
+  // Atlas holds every file in memory; cairn one at a time, read once for
+  // the sum and once more for the statements.
+  const FileBytes bytes = [&](size_t i) -> StatusOr<std::string> {
+    const std::string path = Join(dir, names[i]);
     struct stat st {};
     if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
       return InvalidArgumentError(path +
                                   ": a directory named *.sql; Atlas fails reading it as a "
                                   "migration file");
-    CAIRN_ASSIGN_OR_RETURN(std::string b, ReadFileAt(AT_FDCWD, path, path));
-    bytes.push_back(std::move(b));
-  }
+    return ReadFileAt(AT_FDCWD, path, path);
+  };
   CAIRN_RETURN_IF_ERROR(VerifySum(dir, names, bytes));
 
   std::vector<Migration> out;
@@ -900,7 +906,8 @@ StatusOr<std::vector<Migration>> LoadAtlas(const std::string& dir, size_t keep) 
             " (it orders files by name, byte by byte) but cairn orders version " + version +
             " before " + out.back().id + "; rename the files with versions of equal length");
     }
-    CAIRN_ASSIGN_OR_RETURN(Migration m, ReadAtlasFile(dir, n, bytes[i], keep));
+    CAIRN_ASSIGN_OR_RETURN(std::string content, bytes(i));
+    CAIRN_ASSIGN_OR_RETURN(Migration m, ReadAtlasFile(dir, n, content, keep));
     out.push_back(std::move(m));
   }
   return out;
