@@ -283,6 +283,13 @@ TEST_P(RunnerAtlasTest, FolderRunsAsAtlasRunsItAndIsAdopted) {
   const auto files = Folder(pg_);
   WriteFolder(files);
 
+  // Atlas's --tx-mode all and none: cairn's --tx all refuses the txmode none
+  // file, --tx none the files without a down section.
+  ExpectOneError(Cairn(*tdb_, {"migrate", "--tx", "all"}), 3,
+                 "m/20240101000005_index.sql: migration 20240101000005 cannot run inside a "
+                 "transaction");
+  ExpectOneError(Cairn(*tdb_, {"migrate", "--tx", "none"}), 3, "has no '-- cairn:down' section");
+  EXPECT_EQ(LedgerRows(*tdb_), 0);
   // cairn, recognising the folder by its atlas.sum.
   ProcessResult r = Cairn(*tdb_, {"migrate"});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;

@@ -966,8 +966,8 @@ ReadAtlasRevisions(db::Connection& conn, const std::vector<Migration>& files) {
     if (where.size() > 1)
       return Refuse(
           "atlas_schema_revisions exists both in the connected schema and in the schema "
-          "atlas_schema_revisions (Atlas too refuses: ambiguous revision table); drop the one "
-          "not in use");
+          "atlas_schema_revisions; which one Atlas used depends on the URL it was given (and "
+          "--revisions-schema); drop the one not in use");
     if (where.empty())
       return NotFoundError(
           "adopt --format atlas: the target has no atlas_schema_revisions table (looked in the "
