@@ -304,6 +304,27 @@ TEST_P(RunnerAtlasTest, FolderRunsAsAtlasRunsItAndIsAdopted) {
   EXPECT_THAT(expected, HasSubstr("posts_title"));
   EXPECT_EQ(Snapshot(*tdb_), expected);
 
+  // A failing file outside a transaction: Atlas keeps the statements before
+  // the failing one, and so does cairn.
+  auto failing = files;
+  failing["20240626204342_fails.sql"] =
+      "-- atlas:txmode none\n\nCREATE TABLE half (x integer);\nINSERT INTO missing_table VALUES "
+      "(1);\n";
+  WriteFolder(failing);
+  r = Cairn(*tdb_, {"migrate"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  {
+    auto conn = atlas->Connect();
+    auto stmts = runner::internal::AtlasStatements(failing["20240626204342_fails.sql"]);
+    ASSERT_TRUE(stmts.ok());
+    ASSERT_EQ(stmts->size(), 2u);
+    EXPECT_TRUE(conn->ExecuteScript((*stmts)[0], nullptr, nullptr).ok());
+    EXPECT_FALSE(conn->ExecuteScript((*stmts)[1], nullptr, nullptr).ok());
+  }
+  EXPECT_THAT(Snapshot(*atlas), HasSubstr("half"));
+  EXPECT_EQ(Snapshot(*tdb_), Snapshot(*atlas));
+  WriteFolder(files);
+
   std::vector<json> events = History(*tdb_, Dir());
   EXPECT_EQ(EventsOf(events, "migration_started", kIds[4])[0]["outside_transaction"], true);
   EXPECT_EQ(EventsOf(events, "migration_started", kIds[6])[0]["outside_transaction"], false);
@@ -482,6 +503,7 @@ TEST_P(RunnerAtlasTest, FilesAtlasRejectsOrReadsDifferentlyAreRefused) {
       {"SELECT 1;\n-- cairn:no-transaction\n", "1_a.sql:2: '-- cairn:no-transaction' is a comment"},
       {"CREATE TABLE t (x integer;\n", "1_a.sql:1:16: unclosed '('"},
       {"SELECT 1);\n", "1_a.sql:1:9: unexpected ')'"},
+      {"\xEF\xBB\xBFSELECT 1;\n", "1_a.sql:1: a byte order mark"},
       // A PostgreSQL E'' string: Atlas's lexer takes \' as the end of it.
       {"INSERT INTO t VALUES (E'a\\'b;c');\nSELECT 1;\n", "1_a.sql:1:31: unclosed quote"},
       // A backtick quote Atlas knows and cairn does not: the cuts differ.

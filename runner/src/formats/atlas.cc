@@ -741,6 +741,10 @@ int LineAt(std::string_view text, size_t offset) {
 StatusOr<Migration> ReadAtlasFile(const std::string& dir, const std::string& name,
                                   const std::string& content, size_t keep) {
   const std::string path = Join(dir, name);
+  if (content.compare(0, 3, "\xEF\xBB\xBF") == 0)
+    return InvalidArgumentError(path +
+                                ":1: a byte order mark: Atlas sends it as the start of the first "
+                                "statement, which the server rejects; cairn refuses the file");
   CAIRN_ASSIGN_OR_RETURN(FileDirectives dirs, ReadDirectives(path, content));
   auto cut = Cut(content);
   if (!cut.ok()) {
