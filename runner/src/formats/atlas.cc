@@ -744,7 +744,8 @@ StatusOr<Migration> ReadAtlasFile(const std::string& dir, const std::string& nam
   if (content.compare(0, 3, "\xEF\xBB\xBF") == 0)
     return InvalidArgumentError(path +
                                 ":1: a byte order mark: Atlas sends it as the start of the first "
-                                "statement, which the server rejects; cairn refuses the file");
+                                "statement, which PostgreSQL rejects (SQLite skips it); cairn, "
+                                "reading the folder before it knows the target, refuses the file");
   CAIRN_ASSIGN_OR_RETURN(FileDirectives dirs, ReadDirectives(path, content));
   auto cut = Cut(content);
   if (!cut.ok()) {
