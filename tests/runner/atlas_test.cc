@@ -418,6 +418,48 @@ TEST_P(RunnerAtlasTest, AdoptFollowsAtlasHistoryRules) {
   ASSERT_TRUE(none);
   ExpectOneError(Cairn(*none, {"--format", "atlas", "adopt"}), 3,
                  "the target has no atlas_schema_revisions table");
+  if (!pg_) return;
+  // Atlas given a URL with a schema keeps the table in that schema: read
+  // there; in both schemas cairn cannot tell which one Atlas used.
+  auto bound = TestDatabase::Create(GetParam());
+  ASSERT_TRUE(bound);
+  std::string in_public = RevisionsTable() + RevisionRow(files, names[0], 0);
+  for (const std::string from :
+       {"CREATE SCHEMA atlas_schema_revisions;\n", "atlas_schema_revisions."})
+    for (size_t at; (at = in_public.find(from)) != std::string::npos;)
+      in_public.replace(at, from.size(), "");
+  ExecScript(*bound, in_public);
+  ProcessResult a = Cairn(*bound, {"--format", "atlas", "adopt"});
+  ASSERT_EQ(a.exit_code, 0) << a.out << a.err;
+  EXPECT_EQ(EventsOf(History(*bound, Dir()), "migration_baselined").size(), 1u);
+  auto both = TestDatabase::Create(GetParam());
+  ASSERT_TRUE(both);
+  ExecScript(*both, in_public + RevisionsTable());
+  ExpectOneError(Cairn(*both, {"--format", "atlas", "adopt"}), 20,
+                 "atlas_schema_revisions exists both in the connected schema and in the schema");
+  EXPECT_EQ(LedgerRows(*both), 0);
+}
+
+// A file over 1 MiB is read as every format's large files are (its section
+// left in the file) and still cut and checked as Atlas cuts it.
+TEST_P(RunnerAtlasTest, LargeFileIsCheckedAndRun) {
+  if (!tdb_) return;
+  std::string big = "CREATE TABLE rows_t (id integer, note varchar(100));\n";
+  for (int i = 0; big.size() < (3u << 19); ++i)
+    big += "INSERT INTO rows_t VALUES (" + std::to_string(i) + ", 'row; " + std::to_string(i) +
+           " (with parentheses)');\n";
+  WriteFolder({{"20240101000001_big.sql", big}});
+  ProcessResult r = Cairn(*tdb_, {"migrate"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  auto conn = tdb_->Connect();
+  auto rows = conn->Query("SELECT count(*) FROM rows_t");
+  ASSERT_TRUE(rows.ok());
+  EXPECT_GT((*rows)[0][0].AsInt(), 20000);
+  // A backtick quote near its end: the cuts differ, named by line.
+  WriteFolder({{"20240101000001_big.sql", big + "SELECT `x'`;\nSELECT 'y';\n"}});
+  auto fresh = TestDatabase::Create(GetParam());
+  ASSERT_TRUE(fresh);
+  ExpectOneError(Cairn(*fresh, {"migrate"}), 3, "Atlas cuts this file into statements differently");
 }
 
 // atlas.sum, checked as `atlas migrate apply` checks it: a changed file, a
