@@ -586,6 +586,33 @@ TEST_P(RunnerAtlasTest, FilesAtlasRejectsOrReadsDifferentlyAreRefused) {
   EXPECT_EQ(Ids(r, "applied"), (std::vector<std::string>{".2", "1"}));
 }
 
+// The MySQL client's DELIMITER command, which Atlas's lexer follows, and a
+// `-- atlas:delimiter` ending a statement on the same line as the next.
+TEST_P(RunnerAtlasTest, DelimiterCommandIsFollowed) {
+  if (!tdb_) return;
+  const std::map<std::string, std::string> files = {
+      {"1_cmd.sql",
+       "DELIMITER //\nCREATE TABLE d1 (x integer);\nINSERT INTO d1 VALUES (1)//\nDELIMITER ;\n"
+       "CREATE TABLE d2 (y integer);\n"},
+      {"2_same_line.sql",
+       "-- atlas:delimiter $$\nCREATE TABLE d3 (z integer)$$INSERT INTO d3 "
+       "VALUES (3)$$\n"}};
+  WriteFolder(files);
+  ProcessResult r = Cairn(*tdb_, {"--format", "atlas", "migrate"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  auto atlas = TestDatabase::Create(GetParam());
+  ASSERT_TRUE(atlas);
+  ApplyAsAtlas(*atlas, files, files.size());
+  auto conn = tdb_->Connect();
+  auto rows = conn->Query("SELECT (SELECT count(*) FROM d1) + (SELECT count(*) FROM d3)");
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  EXPECT_EQ((*rows)[0][0].AsInt(), 2);
+  EXPECT_TRUE(TableExists(*conn, "d2"));
+  auto other = atlas->Connect();
+  EXPECT_TRUE(TableExists(*other, "d2"));
+  EXPECT_TRUE(TableExists(*other, "d3"));
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, RunnerAtlasTest,
                          ::testing::Values(db::Backend::kSqlite, db::Backend::kPostgres),
                          BackendParamName);
