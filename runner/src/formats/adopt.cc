@@ -12,10 +12,11 @@
 #include <set>
 
 #include "../schema/catalog.h"
-#include "cairn/store/state.h"
+#include "atlas.h"
 #include "cairn/runner/formats.h"
 #include "cairn/runner/repair.h"
 #include "cairn/runner/runner.h"
+#include "cairn/store/state.h"
 #include "dispatch.h"
 
 namespace cairn::runner {
@@ -202,9 +203,9 @@ StatusOr<ToolHistory> ReadGoose(db::Connection& conn) {
 
 StatusOr<AdoptReport> Adopt(Runner& runner, Format format, const std::string& reason) {
   if (format == Format::kAuto || format == Format::kCairn)
-    return InvalidArgumentError(
-        "adopt: " + runner.options().dir +
-        " is in cairn's own layout; pass --format dbmate|golang-migrate|flyway|diesel|sqlx|goose");
+    return InvalidArgumentError("adopt: " + runner.options().dir +
+                                " is in cairn's own layout; pass --format "
+                                "dbmate|golang-migrate|flyway|diesel|sqlx|goose|atlas");
   const std::string& dir = runner.options().dir;
   UseFormat(dir, format);  // Baseline reads the directory through LoadMigrations
   CAIRN_ASSIGN_OR_RETURN(std::vector<Migration> files, LoadFormat(dir, format));
@@ -214,8 +215,12 @@ StatusOr<AdoptReport> Adopt(Runner& runner, Format format, const std::string& re
                             : format == Format::kDiesel ? "__diesel_schema_migrations"
                             : format == Format::kSqlx   ? "_sqlx_migrations"
                             : format == Format::kGoose  ? "goose_db_version"
+                            : format == Format::kAtlas  ? "atlas_schema_revisions"
                                                         : "schema_migrations";
-  CAIRN_ASSIGN_OR_RETURN(bool exists, catalog::TableExists(conn, table));
+  bool exists = true;  // Atlas's table may live in a schema of its own: its reader looks
+  if (format != Format::kAtlas) {
+    CAIRN_ASSIGN_OR_RETURN(exists, catalog::TableExists(conn, table));
+  }
   if (!exists)
     return NotFoundError("adopt --format " + std::string(FormatName(format)) +
                          ": the target has no " + table + " table; nothing to adopt from");
@@ -239,6 +244,10 @@ StatusOr<AdoptReport> Adopt(Runner& runner, Format format, const std::string& re
     }
     case Format::kGoose: {
       CAIRN_ASSIGN_OR_RETURN(h, ReadGoose(conn));
+      break;
+    }
+    case Format::kAtlas: {
+      CAIRN_ASSIGN_OR_RETURN(h.applied, internal::ReadAtlasRevisions(conn, files));
       break;
     }
     default: {

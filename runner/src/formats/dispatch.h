@@ -19,6 +19,14 @@ StatusOr<std::vector<Migration>> LoadFormatStreamingAbove(const std::string& dir
 // FlywayChecksum of the file at `path`, read in blocks.
 StatusOr<int32_t> FlywayChecksumOfFile(const std::string& path);
 
+// One file of another tool as a migration with an up section only and no
+// down: `text` when given (the file's text rewritten line for line, read
+// whole), else the file at `path`, whole or streaming above `keep_in_memory`
+// bytes as every reader reads (docs/formats.md, "Large files").
+StatusOr<Migration> ReadUpOnlyFile(const std::string& id, const std::string& name,
+                                   const std::string& file, const std::string& path,
+                                   const std::string* text, size_t keep_in_memory);
+
 // For a folder whose cairn reading failed and that no rule recognised: a
 // guess at its layout ("...: use --format sqlx"), or "" for none.
 std::string FormatGuess(const std::string& dir);

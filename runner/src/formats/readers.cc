@@ -23,9 +23,10 @@
 #include "../source/file_text.h"
 #include "../source/migration_dir.h"
 #include "../source/section_text.h"
+#include "atlas.h"
 #include "cairn/db/sql_splitter.h"
-#include "cairn/store/state.h"
 #include "cairn/runner/formats.h"
+#include "cairn/store/state.h"
 #include "dispatch.h"
 
 namespace cairn::runner {
@@ -1100,6 +1101,13 @@ StatusOr<std::vector<Migration>> LoadDiesel(const std::string& dir, const std::v
 
 }  // namespace
 
+StatusOr<Migration> internal::ReadUpOnlyFile(const std::string& id, const std::string& name,
+                                             const std::string& file, const std::string& path,
+                                             const std::string* text, size_t keep_in_memory) {
+  if (text == nullptr) return ReadTwoFiles(id, name, file, path, "", keep_in_memory);
+  return FromTwoFiles(id, name, file, path, *text, "", std::nullopt, nullptr);
+}
+
 std::string_view FormatName(Format format) {
   switch (format) {
     case Format::kAuto:
@@ -1118,21 +1126,23 @@ std::string_view FormatName(Format format) {
       return "sqlx";
     case Format::kGoose:
       return "goose";
+    case Format::kAtlas:
+      return "atlas";
   }
   return "unknown";
 }
 
 std::vector<std::string> FormatNames() {
-  return {"cairn", "dbmate", "golang-migrate", "flyway", "diesel", "sqlx", "goose"};
+  return {"cairn", "dbmate", "golang-migrate", "flyway", "diesel", "sqlx", "goose", "atlas"};
 }
 
 StatusOr<Format> ParseFormat(std::string_view name) {
   for (Format f : {Format::kCairn, Format::kDbmate, Format::kGolangMigrate, Format::kFlyway,
-                   Format::kDiesel, Format::kSqlx, Format::kGoose})
+                   Format::kDiesel, Format::kSqlx, Format::kGoose, Format::kAtlas})
     if (FormatName(f) == name) return f;
   return InvalidArgumentError("--format " + std::string(name) +
                               ": unknown format (expected cairn, dbmate, golang-migrate, flyway, "
-                              "diesel, sqlx or goose)");
+                              "diesel, sqlx, goose or atlas)");
 }
 
 void UseFormat(const std::string& dir, Format format) {
@@ -1157,7 +1167,9 @@ StatusOr<Format> DetectFormat(const std::string& dir) {
     Format f = Format::kCairn;
     char kind = 0;
     std::string a, b;
-    if (e.is_dir) {
+    if (!e.is_dir && e.name == "atlas.sum") {
+      f = Format::kAtlas;  // Atlas's integrity file
+    } else if (e.is_dir) {
       if (DieselName(e.name, &a, &b)) {
         struct stat st {};
         if (::stat(Join(Join(dir, e.name), "up.sql").c_str(), &st) == 0) f = Format::kDiesel;
@@ -1253,6 +1265,8 @@ StatusOr<std::vector<Migration>> internal::LoadFormatStreamingAbove(const std::s
       return LoadSqlx(dir, *entries, keep);
     case Format::kGoose:
       return LoadGoose(dir, *entries, keep);
+    case Format::kAtlas:
+      return internal::LoadAtlas(dir, keep);
     case Format::kCairn:
     case Format::kAuto:
       break;
