@@ -7,7 +7,9 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <map>
+#include <tuple>
 
 #include "tests/runner/runner_test_util.h"
 
@@ -523,6 +525,282 @@ TEST_P(RunnerFormatsTest, GooseFilesGooseRejectsOrCutsDifferentlyAreRefused) {
 INSTANTIATE_TEST_SUITE_P(Backends, RunnerFormatsTest,
                          ::testing::Values(db::Backend::kSqlite, db::Backend::kPostgres),
                          BackendParamName);
+
+// ---- A realistic folder per format, cairn against the plain client --------
+//
+// Eleven migrations of a school's schema, written once and laid out as sqlx
+// and as goose lay them out: tables with foreign keys, seed data whose
+// strings hold ';' and '--', an index built outside a transaction
+// (CONCURRENTLY on PostgreSQL), a view, a trigger (a plpgsql function on
+// PostgreSQL, a BEGIN ... END body on SQLite), a renamed column. cairn runs
+// the folder; the plain client (sqlite3, psql) runs each section as the
+// tool hands it over (in one transaction unless the file says otherwise)
+// into a second database. The two must be equal after apply, after a
+// failing file, after a rollback and after applying again.
+
+struct Step {
+  std::string name, up, down;
+  bool no_transaction = false;
+};
+
+std::vector<Step> SchoolSteps(bool pg) {
+  std::vector<Step> s = {
+      {"schools", "CREATE TABLE schools (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);\n",
+       "DROP TABLE schools;\n"},
+      {"students",
+       "CREATE TABLE students (id INTEGER PRIMARY KEY,\n"
+       "  school_id INTEGER NOT NULL REFERENCES schools (id), full_name TEXT NOT NULL);\n"
+       "CREATE INDEX students_school ON students (school_id);\n",
+       "DROP INDEX students_school;\nDROP TABLE students;\n"},
+      {"courses",
+       "CREATE TABLE courses (id INTEGER PRIMARY KEY, code VARCHAR(12) NOT NULL, title TEXT);\n",
+       "DROP TABLE courses;\n"},
+      {"enrolments",
+       "CREATE TABLE enrolments (student_id INTEGER NOT NULL REFERENCES students (id),\n"
+       "  course_id INTEGER NOT NULL REFERENCES courses (id), PRIMARY KEY (student_id, "
+       "course_id));\n",
+       "DROP TABLE enrolments;\n"},
+      {"seed",
+       "INSERT INTO schools (id, name) VALUES (1, 'North; the old building'), (2, 'South -- "
+       "annex');\n"
+       "INSERT INTO courses (id, code, title) VALUES (1, 'MA-1', 'Maths /* one */'), (2, 'EN-1', "
+       "'English');\n",
+       "DELETE FROM courses;\nDELETE FROM schools;\n"},
+      {"email",
+       "ALTER TABLE students ADD COLUMN email TEXT;\n"
+       "CREATE UNIQUE INDEX students_email ON students (email);\n",
+       "DROP INDEX students_email;\nALTER TABLE students DROP COLUMN email;\n"},
+      {"course_code",
+       pg ? "CREATE INDEX CONCURRENTLY courses_code ON courses (code);\n"
+          : "CREATE INDEX courses_code ON courses (code);\n",
+       pg ? "DROP INDEX CONCURRENTLY courses_code;\n" : "DROP INDEX courses_code;\n", true},
+      {"roster",
+       "CREATE VIEW roster AS SELECT s.full_name, c.code FROM enrolments e\n"
+       "  JOIN students s ON s.id = e.student_id JOIN courses c ON c.id = e.course_id;\n",
+       "DROP VIEW roster;\n"},
+      {"audit",
+       pg ? "CREATE TABLE audit (what TEXT);\n"
+            "CREATE FUNCTION students_audit() RETURNS trigger AS $$\nBEGIN\n"
+            "  INSERT INTO audit (what) VALUES ('student ' || NEW.id);\n  RETURN NEW;\nEND;\n"
+            "$$ LANGUAGE plpgsql;\n"
+            "CREATE TRIGGER students_audit AFTER INSERT ON students FOR EACH ROW EXECUTE FUNCTION "
+            "students_audit();\n"
+          : "CREATE TABLE audit (what TEXT);\n"
+            "CREATE TRIGGER students_audit AFTER INSERT ON students BEGIN\n"
+            "  INSERT INTO audit (what) VALUES ('student ' || NEW.id);\nEND;\n",
+       pg ? "DROP TRIGGER students_audit ON students;\nDROP FUNCTION students_audit();\n"
+            "DROP TABLE audit;\n"
+          : "DROP TRIGGER students_audit;\nDROP TABLE audit;\n"},
+      {"students_seed",
+       "INSERT INTO students (id, school_id, full_name, email) VALUES (1, 1, 'Ada', "
+       "'ada@example.org'), (2, 2, 'Grace', NULL);\n"
+       "INSERT INTO enrolments VALUES (1, 1), (2, 1), (2, 2);\n",
+       "DELETE FROM enrolments;\nDELETE FROM audit;\nDELETE FROM students;\n"},
+      {"rename", "ALTER TABLE courses RENAME COLUMN title TO name;\n",
+       "ALTER TABLE courses RENAME COLUMN name TO title;\n"},
+  };
+  return s;
+}
+
+// The body of a StatementBegin/End block in goose: the statements that hold
+// semicolons of their own (the function and the trigger).
+std::string GooseSection(const std::string& sql) {
+  if (sql.find("BEGIN\n") == std::string::npos) return sql;
+  std::string out;
+  size_t at = 0;
+  while (at < sql.size()) {
+    size_t end = sql.find(";\n", at);
+    std::string stmt = sql.substr(at, end + 2 - at);
+    // A statement with a body runs to the line "END;" or "$$ LANGUAGE ...;".
+    if (stmt.find("BEGIN\n") != std::string::npos) {
+      const size_t body_end =
+          sql.find(stmt.find("$$") != std::string::npos ? "plpgsql;\n" : "END;\n", at);
+      const size_t stop = sql.find(";\n", body_end) + 2;
+      stmt = sql.substr(at, stop - at);
+      out += "-- +goose StatementBegin\n" + stmt + "-- +goose StatementEnd\n";
+      at = stop;
+    } else {
+      out += stmt;
+      at = end + 2;
+    }
+  }
+  return out;
+}
+
+// Lays the steps out as `format` does; returns each step's version.
+std::vector<std::string> WriteSteps(const std::string& dir, const std::string& format,
+                                    const std::vector<Step>& steps) {
+  std::filesystem::create_directories(dir);
+  std::vector<std::string> versions;
+  for (size_t i = 0; i < steps.size(); ++i) {
+    const Step& st = steps[i];
+    if (format == "sqlx") {
+      const std::string v = std::to_string(20240101000000 + static_cast<int64_t>(i + 1));
+      const std::string head = st.no_transaction ? "-- no-transaction\n" : "";
+      WriteFile(dir + "/" + v + "_" + st.name + ".up.sql", head + st.up);
+      WriteFile(dir + "/" + v + "_" + st.name + ".down.sql", head + st.down);
+      versions.push_back(v);
+    } else {  // goose: sequential versions, the last one a timestamp
+      char v[16];
+      std::snprintf(v, sizeof v, "%05zu", i + 1);
+      const std::string version = i + 1 == steps.size() ? "20240301120000" : v;
+      WriteFile(dir + "/" + version + "_" + st.name + ".sql",
+                std::string(st.no_transaction ? "-- +goose NO TRANSACTION\n" : "") +
+                    "-- +goose Up\n" + GooseSection(st.up) + "\n-- +goose Down\n" +
+                    GooseSection(st.down));
+      versions.push_back(version);
+    }
+  }
+  return versions;
+}
+
+// The plain client: `sql` run against `url` as the tool hands it over, in
+// one transaction or none; a failure stops it (and rolls the transaction
+// back).
+ProcessResult PlainClient(const std::string& url, const std::string& sql, bool transaction) {
+  TempDir tmp;
+  const std::string file = tmp.File("in.sql");
+  if (url.rfind("sqlite:", 0) == 0) {
+    WriteFile(file, transaction ? "BEGIN;\n" + sql + "COMMIT;\n" : sql);
+    return RunProcess({"/usr/bin/sqlite3", "-bail", url.substr(7), ".read " + file});
+  }
+  const char* bindir = std::getenv("CAIRN_PG_BINDIR");
+  EXPECT_NE(bindir, nullptr) << "CAIRN_PG_BINDIR (scripts/pg-harness.sh) names psql's directory";
+  WriteFile(file, sql);
+  std::vector<std::string> argv{std::string(bindir ? bindir : "/usr/bin") + "/psql",
+                                "-X",
+                                "-q",
+                                "-v",
+                                "ON_ERROR_STOP=1",
+                                "-d",
+                                url,
+                                "-f",
+                                file};
+  if (transaction) argv.push_back("--single-transaction");
+  return RunProcess(argv);
+}
+
+// The schema and every row of the school's tables.
+std::string SchoolDump(const std::string& url) {
+  std::string out = Schema(url);
+  auto parsed = db::ParseDatabaseUrl(url);
+  auto conn = db::Connection::Open(*parsed);
+  EXPECT_TRUE(conn.ok());
+  if (!conn.ok()) return out;
+  for (const char* q : {"SELECT id || ' ' || name FROM schools ORDER BY id",
+                        "SELECT id || ' ' || full_name FROM students ORDER BY id",
+                        "SELECT id || ' ' || code FROM courses ORDER BY id",
+                        "SELECT student_id || ' ' || course_id FROM enrolments ORDER BY 1",
+                        "SELECT what FROM audit ORDER BY what"}) {
+    auto rows = (*conn)->Query(q);
+    out += std::string(q) + (rows.ok() ? ":\n" : ": (no table)\n");
+    if (rows.ok())
+      for (const db::Row& r : *rows) out += "  " + r[0].AsText() + "\n";
+  }
+  return out;
+}
+
+class RunnerFormatFolderTest
+    : public ::testing::TestWithParam<std::tuple<db::Backend, std::string>> {
+ protected:
+  void SetUp() override {
+    cairn_ = TestDatabase::Create(std::get<0>(GetParam()));
+    if (!cairn_) return;  // no PostgreSQL server
+    plain_ = TestDatabase::Create(std::get<0>(GetParam()));
+    ASSERT_TRUE(plain_);
+    pg_ = std::get<0>(GetParam()) == db::Backend::kPostgres;
+    format_ = std::get<1>(GetParam());
+  }
+  std::string Dir() const { return dir_.path() + "/m"; }
+  ProcessResult Cairn(std::vector<std::string> args) {
+    args.insert(args.begin(), {"--format", format_});
+    return RunCairn(cairn_->url(), Dir(), args);
+  }
+  void PlainUp(const Step& st) {
+    ProcessResult r = PlainClient(plain_->url(), st.up, !st.no_transaction);
+    ASSERT_EQ(r.exit_code, 0) << st.name << ": " << r.out << r.err;
+  }
+  void PlainDown(const Step& st) {
+    ProcessResult r = PlainClient(plain_->url(), st.down, !st.no_transaction);
+    ASSERT_EQ(r.exit_code, 0) << st.name << ": " << r.out << r.err;
+  }
+  std::unique_ptr<TestDatabase> cairn_, plain_;
+  bool pg_ = false;
+  std::string format_;
+  TempDir dir_;
+};
+
+TEST_P(RunnerFormatFolderTest, AppliesFailsRollsBackAndReappliesAsThePlainClient) {
+  if (!cairn_) return;
+  const std::vector<Step> steps = SchoolSteps(pg_);
+  const std::vector<std::string> versions = WriteSteps(Dir(), format_, steps);
+
+  ProcessResult r = Cairn({"migrate"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(LinesStartingWith(r.out, "applied ").size(), steps.size()) << r.out;
+  for (const Step& st : steps) PlainUp(st);
+  const std::string applied = SchoolDump(plain_->url());
+  EXPECT_THAT(applied, HasSubstr("  1 North; the old building\n"));
+  EXPECT_THAT(applied, HasSubstr("  student 2\n"));  // the trigger ran
+  EXPECT_EQ(SchoolDump(cairn_->url()), applied);
+
+  // A file failing at its second statement: nothing of it stays, under both.
+  Step failing{"failing",
+               "INSERT INTO schools (id, name) VALUES (3, 'East');\n"
+               "INSERT INTO schools (id, name) VALUES (1, 'a second school 1');\n",
+               "DELETE FROM schools WHERE id = 3;\n"};
+  WriteSteps(dir_.path() + "/fail", format_, {failing});
+  for (const auto& e : std::filesystem::directory_iterator(dir_.path() + "/fail")) {
+    std::string name = e.path().filename().string();
+    // Renumbered after the last step: sqlx 20240101000012, goose 20240401...
+    name = (format_ == "sqlx" ? "20240101000012" : "20240401000000") + name.substr(name.find('_'));
+    std::filesystem::rename(e.path(), Dir() + "/" + name);
+  }
+  r = Cairn({"migrate"});
+  EXPECT_NE(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(PlainClient(plain_->url(), failing.up, true).exit_code, 0);
+  EXPECT_EQ(SchoolDump(cairn_->url()), applied);
+  EXPECT_EQ(SchoolDump(plain_->url()), applied);
+  for (const auto& e : std::filesystem::directory_iterator(Dir()))
+    if (e.path().filename().string().find("_failing") != std::string::npos)
+      std::filesystem::remove(e.path());
+
+  // Roll back the last five, one section at a time under the plain client.
+  r = Cairn({"rollback", "--steps", "5"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  for (size_t i = steps.size(); i > steps.size() - 5; --i) PlainDown(steps[i - 1]);
+  const std::string rolled_back = SchoolDump(plain_->url());
+  EXPECT_THAT(rolled_back, Not(HasSubstr("roster")));
+  EXPECT_THAT(rolled_back, HasSubstr("MA-1"));
+  EXPECT_EQ(SchoolDump(cairn_->url()), rolled_back);
+
+  // And forward again.
+  r = Cairn({"migrate"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(LinesStartingWith(r.out, "applied ").size(), 5u) << r.out;
+  for (size_t i = steps.size() - 5; i < steps.size(); ++i) PlainUp(steps[i]);
+  EXPECT_EQ(SchoolDump(cairn_->url()), SchoolDump(plain_->url()));
+  EXPECT_EQ(SchoolDump(cairn_->url()), applied);
+
+  // A file changed after it was applied: refused (as both tools refuse it),
+  // naming the file, and nothing runs.
+  const std::string courses = format_ == "sqlx" ? Dir() + "/" + versions[2] + "_courses.up.sql"
+                                                : Dir() + "/" + versions[2] + "_courses.sql";
+  std::ofstream(courses, std::ios::app) << "-- edited\n";
+  r = Cairn({"migrate"});
+  EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
+  EXPECT_THAT(r.err, HasSubstr(courses + ": migration " + versions[2] +
+                               " was changed after it was applied"));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Formats, RunnerFormatFolderTest,
+    ::testing::Combine(::testing::Values(db::Backend::kSqlite, db::Backend::kPostgres),
+                       ::testing::Values(std::string("sqlx"), std::string("goose"))),
+    [](const ::testing::TestParamInfo<std::tuple<db::Backend, std::string>>& info) {
+      return std::string(std::get<0>(info.param) == db::Backend::kSqlite ? "Sqlite" : "Postgres") +
+             "_" + std::get<1>(info.param);
+    });
 
 }  // namespace
 }  // namespace cairn::testing
