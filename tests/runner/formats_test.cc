@@ -528,22 +528,26 @@ INSTANTIATE_TEST_SUITE_P(Backends, RunnerFormatsTest,
 
 // ---- A realistic folder per format, cairn against the plain client --------
 //
-// Eleven migrations of a school's schema, written once and laid out as sqlx
-// and as goose lay them out: tables with foreign keys, seed data whose
-// strings hold ';' and '--', an index built outside a transaction
-// (CONCURRENTLY on PostgreSQL), a view, a trigger (a plpgsql function on
-// PostgreSQL, a BEGIN ... END body on SQLite), a renamed column. cairn runs
-// the folder; the plain client (sqlite3, psql) runs each section as the
-// tool hands it over (in one transaction unless the file says otherwise)
-// into a second database. The two must be equal after apply, after a
-// failing file, after a rollback and after applying again.
+// Eleven migrations of a school's schema, written once and laid out as each
+// tool lays them out (sqlx, goose, dbmate, golang-migrate, Flyway with undo
+// scripts, diesel): tables with foreign keys, seed data whose strings hold
+// ';' and '--', an index built outside a transaction (CONCURRENTLY on
+// PostgreSQL, where the format can say so), a view, a trigger (a plpgsql
+// function on PostgreSQL, a BEGIN ... END body on SQLite), a renamed
+// column. cairn runs the folder; the plain client (sqlite3, psql) runs each
+// section as the tool hands it over (in one transaction unless the file
+// says otherwise) into a second database. The two must be equal after
+// apply, after a file failing at its second statement, after a rollback,
+// after applying again; an edited applied file is refused.
 
 struct Step {
   std::string name, up, down;
   bool no_transaction = false;
 };
 
-std::vector<Step> SchoolSteps(bool pg) {
+// `no_transaction`: the format can run the index outside a transaction
+// (CONCURRENTLY on PostgreSQL); otherwise a plain index in a transaction.
+std::vector<Step> SchoolSteps(bool pg, bool no_transaction) {
   std::vector<Step> s = {
       {"schools", "CREATE TABLE schools (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);\n",
        "DROP TABLE schools;\n"},
@@ -571,9 +575,11 @@ std::vector<Step> SchoolSteps(bool pg) {
        "CREATE UNIQUE INDEX students_email ON students (email);\n",
        "DROP INDEX students_email;\nALTER TABLE students DROP COLUMN email;\n"},
       {"course_code",
-       pg ? "CREATE INDEX CONCURRENTLY courses_code ON courses (code);\n"
-          : "CREATE INDEX courses_code ON courses (code);\n",
-       pg ? "DROP INDEX CONCURRENTLY courses_code;\n" : "DROP INDEX courses_code;\n", true},
+       pg && no_transaction ? "CREATE INDEX CONCURRENTLY courses_code ON courses (code);\n"
+                            : "CREATE INDEX courses_code ON courses (code);\n",
+       pg && no_transaction ? "DROP INDEX CONCURRENTLY courses_code;\n"
+                            : "DROP INDEX courses_code;\n",
+       no_transaction},
       {"roster",
        "CREATE VIEW roster AS SELECT s.full_name, c.code FROM enrolments e\n"
        "  JOIN students s ON s.id = e.student_id JOIN courses c ON c.id = e.course_id;\n",
@@ -627,31 +633,54 @@ std::string GooseSection(const std::string& sql) {
   return out;
 }
 
-// Lays the steps out as `format` does; returns each step's version.
-std::vector<std::string> WriteSteps(const std::string& dir, const std::string& format,
-                                    const std::vector<Step>& steps) {
+// The formats that can mark a migration to run outside a transaction.
+bool HasNoTransaction(const std::string& format) {
+  return format == "sqlx" || format == "goose" || format == "dbmate" || format == "diesel";
+}
+
+// Lays step number `n` (from 1) out as `format` does; returns the path of
+// its up file (the file cairn names in messages).
+std::string WriteStep(const std::string& dir, const std::string& format, const Step& st, int n) {
   std::filesystem::create_directories(dir);
-  std::vector<std::string> versions;
-  for (size_t i = 0; i < steps.size(); ++i) {
-    const Step& st = steps[i];
-    if (format == "sqlx") {
-      const std::string v = std::to_string(20240101000000 + static_cast<int64_t>(i + 1));
-      const std::string head = st.no_transaction ? "-- no-transaction\n" : "";
-      WriteFile(dir + "/" + v + "_" + st.name + ".up.sql", head + st.up);
-      WriteFile(dir + "/" + v + "_" + st.name + ".down.sql", head + st.down);
-      versions.push_back(v);
-    } else {  // goose: sequential versions, the last one a timestamp
-      char v[16];
-      std::snprintf(v, sizeof v, "%05zu", i + 1);
-      const std::string version = i + 1 == steps.size() ? "20240301120000" : v;
-      WriteFile(dir + "/" + version + "_" + st.name + ".sql",
-                std::string(st.no_transaction ? "-- +goose NO TRANSACTION\n" : "") +
-                    "-- +goose Up\n" + GooseSection(st.up) + "\n-- +goose Down\n" +
-                    GooseSection(st.down));
-      versions.push_back(version);
-    }
+  const std::string stamp = std::to_string(20240101000000 + n);
+  const bool no_tx = st.no_transaction;
+  if (format == "sqlx" || format == "golang-migrate") {
+    const std::string head = no_tx ? "-- no-transaction\n" : "";
+    WriteFile(dir + "/" + stamp + "_" + st.name + ".down.sql", head + st.down);
+    WriteFile(dir + "/" + stamp + "_" + st.name + ".up.sql", head + st.up);
+    return dir + "/" + stamp + "_" + st.name + ".up.sql";
   }
-  return versions;
+  if (format == "goose") {  // sequence numbers, then timestamps
+    char seq[16];
+    std::snprintf(seq, sizeof seq, "%05d", n);
+    const std::string v = n == 11 ? "20240301120000" : n == 12 ? "20240401000000" : seq;
+    const std::string path = dir + "/" + v + "_" + st.name + ".sql";
+    WriteFile(path, std::string(no_tx ? "-- +goose NO TRANSACTION\n" : "") + "-- +goose Up\n" +
+                        GooseSection(st.up) + "\n-- +goose Down\n" + GooseSection(st.down));
+    return path;
+  }
+  if (format == "dbmate") {
+    const std::string opt = no_tx ? " transaction:false" : "";
+    const std::string path = dir + "/" + stamp + "_" + st.name + ".sql";
+    WriteFile(path,
+              "-- migrate:up" + opt + "\n" + st.up + "\n-- migrate:down" + opt + "\n" + st.down);
+    return path;
+  }
+  if (format == "flyway") {
+    const std::string v = std::to_string(n);
+    WriteFile(dir + "/U" + v + "__" + st.name + ".sql", st.down);
+    WriteFile(dir + "/V" + v + "__" + st.name + ".sql", st.up);
+    return dir + "/V" + v + "__" + st.name + ".sql";
+  }
+  // diesel: a folder per migration
+  char name[64];
+  std::snprintf(name, sizeof name, "2024-01-01-0000%02d_", n);
+  const std::string sub = dir + "/" + name + st.name;
+  std::filesystem::create_directories(sub);
+  WriteFile(sub + "/down.sql", st.down);
+  WriteFile(sub + "/up.sql", st.up);
+  if (no_tx) WriteFile(sub + "/metadata.toml", "run_in_transaction = false\n");
+  return sub + "/up.sql";
 }
 
 // The plain client: `sql` run against `url` as the tool hands it over, in
@@ -732,8 +761,10 @@ class RunnerFormatFolderTest
 
 TEST_P(RunnerFormatFolderTest, AppliesFailsRollsBackAndReappliesAsThePlainClient) {
   if (!cairn_) return;
-  const std::vector<Step> steps = SchoolSteps(pg_);
-  const std::vector<std::string> versions = WriteSteps(Dir(), format_, steps);
+  const std::vector<Step> steps = SchoolSteps(pg_, HasNoTransaction(format_));
+  std::vector<std::string> up_files;
+  for (size_t i = 0; i < steps.size(); ++i)
+    up_files.push_back(WriteStep(Dir(), format_, steps[i], static_cast<int>(i + 1)));
 
   ProcessResult r = Cairn({"migrate"});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
@@ -749,21 +780,19 @@ TEST_P(RunnerFormatFolderTest, AppliesFailsRollsBackAndReappliesAsThePlainClient
                "INSERT INTO schools (id, name) VALUES (3, 'East');\n"
                "INSERT INTO schools (id, name) VALUES (1, 'a second school 1');\n",
                "DELETE FROM schools WHERE id = 3;\n"};
-  WriteSteps(dir_.path() + "/fail", format_, {failing});
-  for (const auto& e : std::filesystem::directory_iterator(dir_.path() + "/fail")) {
-    std::string name = e.path().filename().string();
-    // Renumbered after the last step: sqlx 20240101000012, goose 20240401...
-    name = (format_ == "sqlx" ? "20240101000012" : "20240401000000") + name.substr(name.find('_'));
-    std::filesystem::rename(e.path(), Dir() + "/" + name);
+  const std::string fail_dir = dir_.path() + "/fail";
+  WriteStep(fail_dir, format_, failing, 12);
+  std::vector<std::filesystem::path> moved;
+  for (const auto& e : std::filesystem::directory_iterator(fail_dir)) {
+    moved.push_back(std::filesystem::path(Dir()) / e.path().filename());
+    std::filesystem::rename(e.path(), moved.back());
   }
   r = Cairn({"migrate"});
   EXPECT_NE(r.exit_code, 0) << r.out << r.err;
   EXPECT_NE(PlainClient(plain_->url(), failing.up, true).exit_code, 0);
   EXPECT_EQ(SchoolDump(cairn_->url()), applied);
   EXPECT_EQ(SchoolDump(plain_->url()), applied);
-  for (const auto& e : std::filesystem::directory_iterator(Dir()))
-    if (e.path().filename().string().find("_failing") != std::string::npos)
-      std::filesystem::remove(e.path());
+  for (const auto& p : moved) std::filesystem::remove_all(p);
 
   // Roll back the last five, one section at a time under the plain client.
   r = Cairn({"rollback", "--steps", "5"});
@@ -782,24 +811,27 @@ TEST_P(RunnerFormatFolderTest, AppliesFailsRollsBackAndReappliesAsThePlainClient
   EXPECT_EQ(SchoolDump(cairn_->url()), SchoolDump(plain_->url()));
   EXPECT_EQ(SchoolDump(cairn_->url()), applied);
 
-  // A file changed after it was applied: refused (as both tools refuse it),
-  // naming the file, and nothing runs.
-  const std::string courses = format_ == "sqlx" ? Dir() + "/" + versions[2] + "_courses.up.sql"
-                                                : Dir() + "/" + versions[2] + "_courses.sql";
-  std::ofstream(courses, std::ios::app) << "-- edited\n";
+  // A file changed after it was applied: refused, naming the file, and
+  // nothing runs.
+  std::ofstream(up_files[2], std::ios::app) << "-- edited\n";
   r = Cairn({"migrate"});
   EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
-  EXPECT_THAT(r.err, HasSubstr(courses + ": migration " + versions[2] +
-                               " was changed after it was applied"));
+  EXPECT_THAT(r.err, HasSubstr(up_files[2] + ": migration "));
+  EXPECT_THAT(r.err, HasSubstr(" was changed after it was applied"));
+  EXPECT_EQ(SchoolDump(cairn_->url()), applied);
 }
 
 INSTANTIATE_TEST_SUITE_P(
     Formats, RunnerFormatFolderTest,
     ::testing::Combine(::testing::Values(db::Backend::kSqlite, db::Backend::kPostgres),
-                       ::testing::Values(std::string("sqlx"), std::string("goose"))),
+                       ::testing::Values(std::string("sqlx"), std::string("goose"),
+                                         std::string("dbmate"), std::string("golang-migrate"),
+                                         std::string("flyway"), std::string("diesel"))),
     [](const ::testing::TestParamInfo<std::tuple<db::Backend, std::string>>& info) {
       return std::string(std::get<0>(info.param) == db::Backend::kSqlite ? "Sqlite" : "Postgres") +
-             "_" + std::get<1>(info.param);
+             "_" +
+             (std::get<1>(info.param) == "golang-migrate" ? std::string("golang_migrate")
+                                                          : std::get<1>(info.param));
     });
 
 }  // namespace
