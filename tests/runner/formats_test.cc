@@ -526,6 +526,84 @@ INSTANTIATE_TEST_SUITE_P(Backends, RunnerFormatsTest,
                          ::testing::Values(db::Backend::kSqlite, db::Backend::kPostgres),
                          BackendParamName);
 
+// A statement that cannot run in a transaction, in a section the tool runs
+// in one: the tool fails on the file (dbmate on SQLite: "cannot VACUUM from
+// within a transaction"), where cairn on its own would run the migration
+// outside a transaction. cairn refuses it before running anything, naming
+// the file, the statement's line in that file (down files of two-file
+// layouts counted from their own first line) and the tool's marker.
+TEST(RunnerFormatsRefusalTest, WhatTheToolCannotRunInATransactionIsRefused) {
+  struct Case {
+    std::string format;
+    std::map<std::string, std::string> files;
+    std::string error;  // empty: accepted
+  };
+  const std::vector<Case> cases = {
+      {"dbmate",
+       {{"1_a.sql",
+         "-- migrate:up\nCREATE TABLE a (x int);\nVACUUM;\n-- migrate:down\nDROP TABLE a;\n"}},
+       "m/1_a.sql: VACUUM at line 3 cannot run in the transaction dbmate runs this up section in "
+       "(dbmate fails on it); mark the section '-- migrate:up transaction:false'"},
+      {"dbmate",
+       {{"1_a.sql",
+         "-- migrate:up transaction:false\nVACUUM;\n-- migrate:down transaction:false\n"
+         "VACUUM;\n"}},
+       ""},
+      {"goose",
+       {{"1_a.sql",
+         "-- +goose Up\nCREATE TABLE a (x int);\n-- +goose Down\nDROP TABLE a;\n"
+         "CREATE INDEX CONCURRENTLY i ON b (x);\n"}},
+       "m/1_a.sql: CREATE INDEX CONCURRENTLY at line 5 cannot run in the transaction goose runs "
+       "this down section in (goose fails on it); mark the file '-- +goose NO TRANSACTION'"},
+      {"sqlx",
+       {{"1_a.up.sql", "CREATE TABLE a (x int);\n"},
+        {"1_a.down.sql", "DROP TABLE a;\n\nVACUUM;\n"}},
+       "m/1_a.down.sql: VACUUM at line 3 cannot run in the transaction sqlx runs this down "
+       "section in (sqlx fails on it); begin the file with '-- no-transaction'"},
+      {"golang-migrate",
+       {{"1_a.up.sql", "CREATE TABLE a (x int);\nCREATE INDEX CONCURRENTLY i ON a (x);\n"}},
+       "m/1_a.up.sql: CREATE INDEX CONCURRENTLY at line 2 cannot run in the transaction "
+       "golang-migrate runs this up section in (golang-migrate fails on it); put the statement "
+       "in a migration of its own"},
+      // One statement alone: golang-migrate sends it outside a transaction
+      // block on PostgreSQL, as cairn runs it.
+      {"golang-migrate", {{"1_a.up.sql", "CREATE INDEX CONCURRENTLY i ON a (x);\n"}}, ""},
+      {"flyway", {{"V1__a.sql", "-- an index\nCREATE INDEX CONCURRENTLY i ON a (x);\n"}}, ""},
+      {"flyway",
+       {{"V1__a.sql", "CREATE TABLE a (x int);\nCREATE INDEX CONCURRENTLY i ON a (x);\n"}},
+       "m/V1__a.sql: CREATE INDEX CONCURRENTLY at line 2 cannot run in the transaction flyway"},
+      {"diesel",
+       {{"2024-01-01-000001_a/up.sql", "CREATE TABLE a (x int);\n"},
+        {"2024-01-01-000001_a/down.sql", "DROP TABLE a;\nVACUUM;\n"}},
+       "m/2024-01-01-000001_a/down.sql: VACUUM at line 2 cannot run in the transaction diesel "
+       "runs this down section in (diesel fails on it); put 'run_in_transaction = false'"},
+      {"diesel",
+       {{"2024-01-01-000001_a/up.sql", "VACUUM;\n"},
+        {"2024-01-01-000001_a/metadata.toml", "run_in_transaction = false\n"}},
+       ""},
+  };
+  for (size_t i = 0; i < cases.size(); ++i) {
+    SCOPED_TRACE("case " + std::to_string(i) + " (" + cases[i].format + ")");
+    TempDir dir;
+    for (const auto& [name, text] : cases[i].files) {
+      std::filesystem::create_directories(
+          std::filesystem::path(dir.File("m/" + name)).parent_path());
+      WriteFile(dir.File("m/" + name), text);
+    }
+    // `plan` reads the folder and stops before running anything.
+    ProcessResult r = RunCairn("sqlite:" + dir.File("t.db"), dir.File("m"),
+                               {"--format", cases[i].format, "plan"});
+    if (cases[i].error.empty()) {
+      EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+      continue;
+    }
+    EXPECT_NE(r.exit_code, 0) << r.out << r.err;
+    auto lines = LinesStartingWith(r.err, "cairn: error:");
+    ASSERT_EQ(lines.size(), 1u) << r.err;
+    EXPECT_THAT(lines[0], HasSubstr(dir.File(cases[i].error)));
+  }
+}
+
 // ---- A realistic folder per format, cairn against the plain client --------
 //
 // Eleven migrations of a school's schema, written once and laid out as each

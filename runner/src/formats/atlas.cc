@@ -849,12 +849,8 @@ StatusOr<Migration> ReadAtlasFile(const std::string& dir, const std::string& nam
   // statement the server refuses inside one fails under Atlas. cairn would
   // run it outside one: refused instead.
   if (!m.no_transaction) {
-    // The parse numbered the lines of the text it was given, whose first
-    // line is the "-- cairn:up" put before the file's.
-    Section up = m.up;
-    for (auto& [line, words] : up.facts.outside_candidates) --line;
     for (db::Backend b : {db::Backend::kPostgres, db::Backend::kSqlite}) {
-      std::string why = NoTransactionReason(m, up, b, b == db::Backend::kPostgres ? 1000000 : 0);
+      std::string why = NoTransactionReason(m, m.up, b, b == db::Backend::kPostgres ? 1000000 : 0);
       if (!why.empty())
         return InvalidArgumentError(
             path + ": " + why +

@@ -20,6 +20,7 @@
 #include <optional>
 
 #include "../source/background_sha.h"
+#include "../source/directives.h"
 #include "../source/file_text.h"
 #include "../source/migration_dir.h"
 #include "../source/section_text.h"
@@ -240,9 +241,15 @@ std::string WithNewline(std::string s) {
 }
 
 // Gives a migration parsed from the text built of two files its id, name and
-// up file, and its sections the files' own line numbers.
+// up file, and its sections the files' own line numbers (the parse numbered
+// the built text: line 1 "-- cairn:up", the up file's `up_lines` lines,
+// "-- cairn:down", the down file).
 void NameTwoFileMigration(const std::string& id, const std::string& name,
-                          const std::string& up_file, const std::string& up_path, Migration* m) {
+                          const std::string& up_file, const std::string& up_path, int up_lines,
+                          Migration* m) {
+  for (auto& [line, words] : m->up.facts.outside_candidates) line -= 1;
+  if (m->down)
+    for (auto& [line, words] : m->down->facts.outside_candidates) line -= 2 + up_lines;
   m->id = id;
   m->name = name;
   m->description = name;
@@ -283,7 +290,7 @@ StatusOr<Migration> FromTwoFiles(const std::string& id, const std::string& name,
   auto parsed = ParseMigration(synth_path, "1_x.sql", synth);
   if (!parsed.ok()) return MapError(parsed.status(), synth_path, o);
   Migration m = std::move(*parsed);
-  NameTwoFileMigration(id, name, up_file, up_path, &m);
+  NameTwoFileMigration(id, name, up_file, up_path, o.up_lines, &m);
   m.checksum = CanonicalChecksum(down_text ? up + "-- cairn:down-file\n" + *down_text : up_text);
   return m;
 }
@@ -331,7 +338,7 @@ StatusOr<Migration> StreamTwoFiles(const std::string& id, const std::string& nam
   auto parsed = parser.Finish();
   if (!parsed.ok()) return MapError(parsed.status(), synth_path, o);
   Migration m = std::move(*parsed);
-  NameTwoFileMigration(id, name, up_file, up_path, &m);
+  NameTwoFileMigration(id, name, up_file, up_path, o.up_lines, &m);
   if (m.down) m.down->extent.path = down_path;
   m.checksum = checksum.Finish();
   return m;
@@ -1244,14 +1251,13 @@ std::string internal::FormatGuess(const std::string& dir) {
          "cairn:up')";
 }
 
-StatusOr<std::vector<Migration>> LoadFormat(const std::string& dir, Format format) {
-  return internal::LoadFormatStreamingAbove(dir, format, kKeepInMemoryBytes);
-}
+namespace {
 
-StatusOr<std::vector<Migration>> internal::LoadFormatStreamingAbove(const std::string& dir,
-                                                                    Format format, size_t keep) {
-  auto entries = ListDir(dir);
-  if (!entries) return InvalidArgumentError("migrations directory '" + dir + "': cannot open");
+// The migrations of `format` among `entries_in` of `dir`.
+StatusOr<std::vector<Migration>> LoadEntries(const std::string& dir,
+                                             const std::vector<Entry>& entries_in, Format format,
+                                             size_t keep) {
+  const std::vector<Entry>* entries = &entries_in;
   switch (format) {
     case Format::kDbmate:
       return LoadDbmate(dir, *entries, keep);
@@ -1272,6 +1278,91 @@ StatusOr<std::vector<Migration>> internal::LoadFormatStreamingAbove(const std::s
       break;
   }
   return InvalidArgumentError("LoadFormat: not another tool's format");
+}
+
+// The file holding `m`'s down section under `format`.
+std::string DownPath(const Migration& m, Format format) {
+  if (m.down && !m.down->extent.path.empty()) return m.down->extent.path;
+  const std::string dir = m.path.substr(0, m.path.size() - m.file.size());
+  switch (format) {
+    case Format::kGolangMigrate:
+    case Format::kSqlx:
+      if (EndsWith(m.path, ".up.sql")) return m.path.substr(0, m.path.size() - 7) + ".down.sql";
+      return m.path;
+    case Format::kDiesel:
+      return m.path.substr(0, m.path.rfind('/') + 1) + "down.sql";
+    case Format::kFlyway:
+      return dir + "U" + m.file.substr(1);
+    default:
+      return m.path;
+  }
+}
+
+// A statement that cannot run in a transaction (CREATE INDEX CONCURRENTLY,
+// VACUUM, ...) in a section the tool runs in one: the tool fails on the
+// file, where cairn would run the migration outside a transaction. cairn
+// refuses such a file at load, naming the file, the statement's line and
+// the tool's way to say "no transaction" (docs/formats.md). golang-migrate
+// sends a file as one query, so on PostgreSQL a single such statement runs
+// outside a transaction block; Flyway runs a migration of one such
+// statement outside a transaction (it refuses a mix): one statement is
+// accepted for them when the same holds on SQLite, where both wrap a file
+// in a transaction.
+Status RefuseWhatTheToolFailsOn(Format format, const Migration& m) {
+  if (m.no_transaction || m.step) return Status::Ok();
+  const std::string tool(FormatName(format));
+  const char* marker = "";
+  switch (format) {
+    case Format::kDbmate:
+      marker = "mark the section '-- migrate:up transaction:false' (or down)";
+      break;
+    case Format::kSqlx:
+      marker = "begin the file with '-- no-transaction'";
+      break;
+    case Format::kGoose:
+      marker = "mark the file '-- +goose NO TRANSACTION'";
+      break;
+    case Format::kDiesel:
+      marker = "put 'run_in_transaction = false' in the migration's metadata.toml";
+      break;
+    case Format::kGolangMigrate:
+    case Format::kFlyway:
+      marker = "put the statement in a migration of its own";
+      break;
+    default:
+      return Status::Ok();  // Atlas checks its own (atlas.cc)
+  }
+  const bool one_alone = format == Format::kGolangMigrate || format == Format::kFlyway;
+  for (int d = 0; d < 2; ++d) {
+    const Section* section = d == 0 ? &m.up : (m.down ? &*m.down : nullptr);
+    if (section == nullptr || !section->facts.known) continue;
+    const std::string pg = NoTransactionReason(m, *section, db::Backend::kPostgres, 1000000);
+    const std::string lite = NoTransactionReason(m, *section, db::Backend::kSqlite, 0);
+    if (pg.empty() && lite.empty()) continue;
+    if (one_alone && section->facts.statements <= 1 && lite.empty()) continue;
+    const std::string path = d == 0 ? m.path : DownPath(m, format);
+    return InvalidArgumentError(path + ": " + (pg.empty() ? lite : pg) +
+                                " cannot run in the transaction " + tool + " runs this " +
+                                (d == 0 ? "up" : "down") + " section in (" + tool +
+                                " fails on it); " + marker);
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+StatusOr<std::vector<Migration>> LoadFormat(const std::string& dir, Format format) {
+  return internal::LoadFormatStreamingAbove(dir, format, kKeepInMemoryBytes);
+}
+
+StatusOr<std::vector<Migration>> internal::LoadFormatStreamingAbove(const std::string& dir,
+                                                                    Format format, size_t keep) {
+  auto entries = ListDir(dir);
+  if (!entries) return InvalidArgumentError("migrations directory '" + dir + "': cannot open");
+  StatusOr<std::vector<Migration>> loaded = LoadEntries(dir, *entries, format, keep);
+  if (loaded.ok())
+    for (const Migration& m : *loaded) CAIRN_RETURN_IF_ERROR(RefuseWhatTheToolFailsOn(format, m));
+  return loaded;
 }
 
 StatusOr<std::optional<Format>> ForeignFormatFor(const std::string& dir,
