@@ -322,7 +322,7 @@ TEST(RunnerLintPgTest, CliEnableJsonSeverityAndPgVersion) {
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   r = RunProcess({CairnBinary(), "--dir", dir.path(), "lint", "--pg-version", "10"});
   EXPECT_EQ(r.exit_code, 12) << r.out << r.err;
-  EXPECT_THAT(r.out, HasSubstr("0001_t.sql:4: adding-field-with-default: "));
+  EXPECT_THAT(r.out, HasSubstr("0001_t.sql:4:19: adding-field-with-default: "));
   r = RunProcess(
       {CairnBinary(), "--dir", dir.path(), "lint", "--json", "--enable", "prefer-bigint-over-int"});
   EXPECT_EQ(r.exit_code, 12) << r.out << r.err;

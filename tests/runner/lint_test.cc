@@ -148,7 +148,7 @@ TEST(RunnerLintTest, CliReportsFileLineRuleAndExitsTwelve) {
   WriteFile(dir.File("0002_bad.sql"), File(kSamples.back()));
   ProcessResult r = RunProcess({CairnBinary(), "--dir", dir.path(), "lint"});
   EXPECT_EQ(r.exit_code, 12) << r.out << r.err;
-  EXPECT_THAT(r.out, HasSubstr(dir.File("0002_bad.sql") + ":5: drop-table: "));
+  EXPECT_THAT(r.out, HasSubstr(dir.File("0002_bad.sql") + ":5:1: drop-table: "));
   EXPECT_THAT(r.out, HasSubstr("1 finding(s) in 2 file(s), 0 silenced"));
 
   r = RunProcess({CairnBinary(), "lint", "--json", dir.File("0002_bad.sql")});
