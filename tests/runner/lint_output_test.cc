@@ -4,6 +4,7 @@
 // migrations exempting later ones.
 #include <gmock/gmock.h>
 
+#include <filesystem>
 #include <map>
 #include <set>
 
@@ -216,6 +217,210 @@ TEST(RunnerLintOutputTest, CliSarifAndGithubFlags) {
   r = RunProcess({CairnBinary(), "--dir", dir.path(), "lint", "--sarif", "--github"});
   EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
   EXPECT_THAT(r.err, HasSubstr("excludes"));
+}
+
+TEST(RunnerLintOutputTest, LintIgnoreFileSilencesARuleOrEveryRuleInTheFile) {
+  const std::string up =
+      std::string("-- cairn:up\n") + kTimeout + "DROP TABLE a;\nALTER TABLE users DROP COLUMN b;\n";
+  EXPECT_EQ(Lint(up).findings.size(), 2u);
+  runner::LintResult r = Lint("-- cairn:lint-ignore-file drop-table archived in #12\n" + up);
+  ASSERT_EQ(r.findings.size(), 1u);
+  EXPECT_EQ(r.findings[0].rule, "drop-column");
+  EXPECT_EQ(r.silenced, 1);
+  // squawk's name; and at the end of the file.
+  r = Lint(up + "-- cairn:lint-ignore-file ban-drop-column\n");
+  ASSERT_EQ(r.findings.size(), 1u);
+  EXPECT_EQ(r.findings[0].rule, "drop-table");
+  r = Lint("-- cairn:lint-ignore-file all not a PostgreSQL file\n" + up);
+  EXPECT_TRUE(r.findings.empty());
+  EXPECT_EQ(r.silenced, 2);
+  auto bad = runner::LintMigrationText("m.sql", "-- cairn:lint-ignore-file drop-tabel\n" + up);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(bad.status().message(),
+              HasSubstr("m.sql:1: cairn:lint-ignore-file names unknown rule 'drop-tabel'"));
+}
+
+TEST(RunnerLintOutputTest, SeveritiesAndDisabledRules) {
+  const std::string up = std::string("-- cairn:up\n") + kTimeout +
+                         "DROP TABLE a;\nALTER TABLE users DROP COLUMN b;\n"
+                         "CREATE TABLE t (name varchar(10));\n";
+  runner::LintOptions o;
+  o.severity = {{"drop-table", "warning"},        // an error made a warning
+                {"ban-drop-column", "hint"},      // squawk's name; a hint is off
+                {"prefer-text-field", "error"}};  // a hint made an error is on
+  runner::LintResult r = Lint(up, o);
+  ASSERT_EQ(r.findings.size(), 2u);
+  EXPECT_EQ(r.findings[0].rule, "drop-table");
+  EXPECT_EQ(r.findings[0].severity, "warning");
+  EXPECT_EQ(r.findings[1].rule, "prefer-text-field");
+  EXPECT_EQ(r.findings[1].severity, "error");
+  // A rule made a hint reports when enabled, as a hint.
+  o.enable = {"drop-column"};
+  r = Lint(up, o);
+  ASSERT_EQ(r.findings.size(), 3u);
+  EXPECT_EQ(r.findings[1].severity, "hint");
+  // Disabled beats everything.
+  o.disable = {"drop-table", "prefer-text-field", "drop-column"};
+  EXPECT_TRUE(Lint(up, o).findings.empty());
+  // Unknown names and levels are errors naming them.
+  runner::LintOptions bad;
+  bad.severity = {{"drop-table", "fatal"}};
+  EXPECT_THAT(runner::LintMigrationText("m.sql", up, bad).status().message(),
+              HasSubstr("lint severity of drop-table: 'fatal' is not error, warning or hint"));
+  bad.severity.clear();
+  bad.disable = {"nope"};
+  EXPECT_THAT(runner::LintMigrationText("m.sql", up, bad).status().message(),
+              HasSubstr("--disable: unknown lint rule 'nope'"));
+}
+
+TEST(RunnerLintOutputTest, IgnoredPathsAreNotReported) {
+  TempDir dir;
+  std::filesystem::create_directories(dir.File("db/legacy"));
+  const std::string bad = std::string("-- cairn:up\n") + kTimeout + "DROP TABLE a;\n";
+  WriteFile(dir.File("db/legacy/0001_old.sql"), bad);
+  WriteFile(dir.File("db/0002_new.sql"), bad);
+  WriteFile(dir.File("db/0003_seed.sql"), bad);
+  const std::vector<std::string> files = {dir.File("db/legacy/0001_old.sql"),
+                                          dir.File("db/0002_new.sql"),
+                                          dir.File("db/0003_seed.sql")};
+  runner::LintOptions o;
+  o.ignore = {"db/legacy/*.sql", "*_seed.sql"};
+  o.ignore_base = dir.path();
+  auto r = runner::LintFiles(files, o);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->findings.size(), 1u);
+  EXPECT_EQ(r->findings[0].file, dir.File("db/0002_new.sql"));
+  EXPECT_EQ(r->ignored_files, 2);
+  EXPECT_EQ(r->files, 1);
+  // A path pattern does not match across directories ("db/*.sql" is not
+  // db/legacy/...), and it is relative to ignore_base.
+  o.ignore = {"db/*.sql"};
+  r = runner::LintFiles(files, o);
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->findings.size(), 1u);
+  EXPECT_EQ(r->findings[0].file, dir.File("db/legacy/0001_old.sql"));
+}
+
+TEST(RunnerLintOutputTest, CreationsOfEarlierPendingMigrationsAreExempt) {
+  TempDir dir;
+  WriteFile(dir.File("0001_users.sql"), "-- cairn:up\nCREATE TABLE users (id bigint);\n");
+  WriteFile(
+      dir.File("0002_orders.sql"),
+      "-- cairn:up\nCREATE TABLE orders (id bigint);\nCREATE INDEX orders_id ON orders (id);\n");
+  const std::string changes =
+      "-- cairn:up\nALTER TABLE users ADD COLUMN email text NOT NULL;\n"
+      "CREATE INDEX users_email ON users (email);\nALTER TABLE orders DROP COLUMN note;\n"
+      "DROP INDEX orders_id;\n";
+  WriteFile(dir.File("0003_change.sql"), changes);
+  const std::string f1 = dir.File("0001_users.sql"), f2 = dir.File("0002_orders.sql"),
+                    f3 = dir.File("0003_change.sql");
+  auto rules = [&](const runner::LintOptions& o) {
+    auto r = runner::LintFiles({f3}, o);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    std::set<std::string> out;
+    if (r.ok())
+      for (const auto& f : r->findings) out.insert(f.rule);
+    return out;
+  };
+  // Alone (every earlier file applied): each change on an existing table fires.
+  runner::LintOptions o;
+  EXPECT_EQ(rules(o), (std::set<std::string>{"missing-lock-timeout", "not-null-without-default",
+                                             "index-without-concurrently", "drop-column",
+                                             "require-concurrent-index-deletion"}));
+  // 0001 and 0002 unapplied: nothing can block.
+  o.pending = {f1, f2, f3};
+  EXPECT_TRUE(rules(o).empty());
+  // Only 0002 unapplied: users exists already.
+  o.pending = {f2, f3};
+  EXPECT_EQ(rules(o), (std::set<std::string>{"missing-lock-timeout", "not-null-without-default",
+                                             "index-without-concurrently"}));
+  // A file that runs later exempts nothing before it; a file not pending is
+  // linted alone.
+  o.pending = {f3, f1, f2};
+  EXPECT_EQ(rules(o).size(), 5u);
+  o.pending = {f1, f2};
+  EXPECT_EQ(rules(o).size(), 5u);
+  // Every pending file is linted in the same pass, each with its context.
+  o.pending = {f1, f2, f3};
+  auto all = runner::LintFiles({f1, f2, f3}, o);
+  ASSERT_TRUE(all.ok());
+  EXPECT_TRUE(all->findings.empty());
+  EXPECT_EQ(all->files, 3);
+}
+
+// cairn.toml's [lint] table and the flags, through the binary.
+TEST(RunnerLintOutputTest, CliReadsLintSettingsFromCairnToml) {
+  TempDir dir;
+  std::filesystem::create_directories(dir.File("migrations/legacy"));
+  WriteFile(dir.File("migrations/0001_t.sql"),
+            "-- cairn:up\nSET lock_timeout = '1s';\nDROP TABLE a;\n"
+            "CREATE TABLE t (id int, at timestamp);\n"
+            "ALTER TABLE users ADD COLUMN n bigint DEFAULT 0;\n");
+  WriteFile(dir.File("migrations/0002_more.sql"),
+            "-- cairn:up\nSET lock_timeout = '1s';\nALTER TABLE users DROP COLUMN b;\n");
+  const std::string toml = dir.File("cairn.toml");
+  WriteFile(toml,
+            "dir = \"migrations\"\n"
+            "[lint]\n"
+            "enable = [\"prefer-timestamptz\"]\n"
+            "disable = [\"ban-drop-table\"]\n"
+            "pg_version = 10\n"
+            "ignore = [\"*_more.sql\"]\n"
+            "[lint.severity]\n"
+            "adding-field-with-default = \"warning\"\n");
+  ProcessResult r = RunProcess({CairnBinary(), "--config", toml, "lint", "--json"});
+  EXPECT_EQ(r.exit_code, 12) << r.out << r.err;
+  json j = json::parse(r.out);
+  std::map<std::string, std::string> found;
+  for (const json& f : j["findings"]) found[f["rule"]] = f["severity"];
+  EXPECT_EQ(found, (std::map<std::string, std::string>{{"prefer-timestamptz", "hint"},
+                                                       {"adding-field-with-default", "warning"}}));
+  EXPECT_EQ(j["ignored_files"], 1);
+  // Flags add to the file's lists and win over its pg_version.
+  r = RunProcess({CairnBinary(), "--config", toml, "lint", "--json", "--pg-version", "15",
+                  "--disable", "prefer-timestamptz", "--enable", "prefer-bigint-over-int"});
+  EXPECT_EQ(r.exit_code, 12) << r.out << r.err;
+  found.clear();
+  j = json::parse(r.out);
+  for (const json& f : j["findings"]) found[f["rule"]] = f["severity"];
+  EXPECT_EQ(found, (std::map<std::string, std::string>{{"prefer-bigint-over-int", "hint"}}));
+
+  // Mistakes name the file and line, exit 2.
+  struct Bad {
+    std::string lint, message;
+  };
+  for (const Bad& b : std::vector<Bad>{
+           {"[lint]\ndisabel = []\n", "cairn.toml:2: unknown key 'disabel' in [lint]"},
+           {"[lint]\nenable = [\"prefer-everything\"]\n",
+            "cairn.toml:2: [lint] enable: unknown lint rule 'prefer-everything'"},
+           {"[lint]\npg_version = 8\n",
+            "cairn.toml:2: [lint] pg_version must be an integer from 9 to 99"},
+           {"[lint.severity]\ndrop-table = \"fatal\"\n",
+            "cairn.toml:2: [lint.severity] drop-table must be \"error\", \"warning\" or \"hint\""},
+           {"lint = 3\n", "cairn.toml:1: 'lint' must be a table ([lint])"},
+       }) {
+    SCOPED_TRACE(b.lint);
+    WriteFile(toml, b.lint);
+    r = RunProcess({CairnBinary(), "--config", toml, "lint"});
+    EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+    EXPECT_THAT(r.err, HasSubstr(b.message));
+  }
+}
+
+TEST(RunnerLintOutputTest, CliPendingFromExemptsCreationsOfUnappliedMigrations) {
+  TempDir dir;
+  WriteFile(dir.File("0001_users.sql"), "-- cairn:up\nCREATE TABLE users (id bigint);\n");
+  WriteFile(dir.File("0002_email.sql"), "-- cairn:up\nCREATE INDEX users_id ON users (id);\n");
+  ProcessResult r = RunProcess({CairnBinary(), "--dir", dir.path(), "lint"});
+  EXPECT_EQ(r.exit_code, 12) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("0002_email.sql:2:1: index-without-concurrently"));
+  r = RunProcess({CairnBinary(), "--dir", dir.path(), "lint", "--pending-from", "1"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  r = RunProcess({CairnBinary(), "--dir", dir.path(), "lint", "--pending-from", "0002"});
+  EXPECT_EQ(r.exit_code, 12) << r.out << r.err;
+  r = RunProcess({CairnBinary(), "--dir", dir.path(), "lint", "--pending-from", "x1"});
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_THAT(r.err, HasSubstr("--pending-from x1: not a migration id"));
 }
 
 }  // namespace

@@ -168,6 +168,12 @@ TEST(RunnerLintTest, CliReportsFileLineRuleAndExitsTwelve) {
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   auto parsed = runner::LoadMigrations(dir.path());
   EXPECT_TRUE(parsed.ok()) << parsed.status().ToString();
+  // So do the per-statement and per-file forms, anywhere in the file.
+  WriteFile(dir.File("0002_bad.sql"), "-- cairn:lint-ignore-file drop-column old\n" +
+                                          File(kSamples.back()) +
+                                          "-- cairn:lint-ignore-next drop-table old\nSELECT 1;\n");
+  parsed = runner::LoadMigrations(dir.path());
+  EXPECT_TRUE(parsed.ok()) << parsed.status().ToString();
 }
 
 }  // namespace
