@@ -73,6 +73,23 @@ int CodePoints(std::string_view text) {
   return n;
 }
 
+// `text` with each :after / :upto of a batch section (docs/data-migrations.md)
+// replaced by $1 / $2 padded with spaces to the same width.
+std::string BindBatchPlaceholders(std::string_view text) {
+  std::string out(text);
+  const std::vector<db::SqlToken> toks = db::TokenizeSql(text);
+  for (size_t i = 0; i + 1 < toks.size(); ++i) {
+    if (toks[i].kind != db::SqlTokenKind::kSymbol || toks[i].text != ":" ||
+        toks[i + 1].offset != toks[i].offset + 1)
+      continue;
+    const std::string_view word = toks[i + 1].text;
+    if (word != "after" && word != "upto") continue;
+    const std::string param = word == "after" ? "$1" : "$2";
+    out.replace(toks[i].offset, 1 + word.size(), param + std::string(word.size() - 1, ' '));
+  }
+  return out;
+}
+
 // LintOptions checked and resolved to rule ids: which rules report, at
 // which severity.
 struct RuleConfig {
@@ -191,6 +208,8 @@ StatusOr<LintResult> LintRead(std::string_view path, const ReadRange& read,
             pg.statement_timeout_directive = true;
           } else if (name == "no-transaction") {
             pg.no_transaction = true;
+          } else if (name == "batch" && up_begin != kNone && up_end == kNone) {
+            pg.batch_section = true;
           } else if (name == "lint-ignore" || name == "lint-ignore-next" ||
                      name == "lint-ignore-file") {
             std::string_view rule = rest.substr(0, rest.find_first_of(" \t"));
@@ -249,9 +268,13 @@ StatusOr<LintResult> LintRead(std::string_view path, const ReadRange& read,
       rules.insert(ignore_next[next_ignore].second);
     if (!rules.empty())
       silenced_statements.emplace_back(base, base + st.text.size(), std::move(rules));
-    linter.Statement(
-        {st.text, base, [&](size_t at) { return lines.LineOf(at); }, column_of, Collapse(st.text)},
-        &found);
+    // A batch section's :after and :upto parse as parameters of the same
+    // width, so that offsets stay those of the file.
+    std::string bound;
+    if (pg.batch_section) bound = BindBatchPlaceholders(st.text);
+    linter.Statement({pg.batch_section ? std::string_view(bound) : st.text, base,
+                      [&](size_t at) { return lines.LineOf(at); }, column_of, Collapse(st.text)},
+                     &found);
     // The next statement's line starts at or after the last '\n' before this end.
     const size_t end_rel = std::min(st.end - window_at, window.size());
     const size_t cut = end_rel == 0 ? std::string::npos : window.rfind('\n', end_rel - 1);

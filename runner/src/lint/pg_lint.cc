@@ -49,6 +49,7 @@ PgLinter::PgLinter(const PgLintOptions& options) : enabled_(options.enabled) {
   state_.lock_timeout_set = options.lock_timeout_directive;
   state_.statement_timeout_set = options.statement_timeout_directive;
   state_.file_in_transaction = !options.no_transaction;
+  state_.batch_section = options.batch_section;
   runs_outside_transaction_ = options.no_transaction;
 }
 
@@ -68,7 +69,7 @@ void PgLinter::Emit(const PgStatementInput& in, std::string_view rule, size_t of
               table_};
   if (rule == "prefer-robust-stmts")
     outside_only_.push_back(std::move(f));
-  else if (rule == "transaction-nesting")
+  else if (rule == "transaction-nesting" || rule == "enum-value-used-before-commit")
     inside_only_.push_back(std::move(f));
   else
     out->push_back(std::move(f));
@@ -103,6 +104,7 @@ void PgLinter::Statement(const PgStatementInput& in, std::vector<PgFinding>* out
     CheckDestructive(view, state_, report);
     CheckTypes(view, state_, report);
     CheckNames(view, state_, report);
+    CheckDataChanges(view, state_, report);
     Advance(view, state_);
   }
 }

@@ -22,6 +22,7 @@ struct PgLintOptions {
   bool no_transaction = false;               // -- cairn:no-transaction
   bool lock_timeout_directive = false;       // -- cairn:lock-timeout
   bool statement_timeout_directive = false;  // -- cairn:statement-timeout
+  bool batch_section = false;                // the up section is a -- cairn:batch section
   std::set<std::string> enabled;             // hint rules switched on ("all": every one)
   // Tables and indexes created by unapplied migrations that run before this
   // one: exempt from the locking rules as the file's own creations are.
