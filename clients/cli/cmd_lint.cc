@@ -128,10 +128,13 @@ CommandAction SetupLint(CLI::App* cmd) {
                                "print the findings as GitHub Actions annotations (::error ...)");
   json->excludes(sarif)->excludes(github);
   sarif->excludes(github);
+  // One rule per flag, so that files can follow (`--enable all x.sql`).
   cmd->add_option("--enable", f->enable,
-                  "switch on a hint rule (repeatable; 'all' for every hint; adds to cairn.toml's)");
+                  "switch on a hint rule (repeatable; 'all' for every hint; adds to cairn.toml's)")
+      ->allow_extra_args(false);
   cmd->add_option("--disable", f->disable,
-                  "switch a rule off (repeatable; adds to cairn.toml's [lint] disable)");
+                  "switch a rule off (repeatable; adds to cairn.toml's [lint] disable)")
+      ->allow_extra_args(false);
   cmd->add_option("--pg-version", f->pg_version,
                   "the target PostgreSQL major version (default: cairn.toml's, the target's, 15)")
       ->check(CLI::Range(9, 99));

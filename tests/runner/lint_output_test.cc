@@ -213,6 +213,11 @@ TEST(RunnerLintOutputTest, CliSarifAndGithubFlags) {
 
   r = RunProcess({CairnBinary(), "--dir", dir.path(), "lint", "--json"});
   EXPECT_EQ(json::parse(r.out)["findings"][0]["column"], 19);
+  // --enable and --disable take one rule each: files may follow them.
+  r = RunProcess({CairnBinary(), "lint", "--json", "--enable", "all", "--disable", "drop-table",
+                  dir.File("0001_t.sql")});
+  EXPECT_EQ(r.exit_code, 12) << r.out << r.err;
+  EXPECT_EQ(json::parse(r.out)["files"], 1);
   // One output format at a time.
   r = RunProcess({CairnBinary(), "--dir", dir.path(), "lint", "--sarif", "--github"});
   EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
