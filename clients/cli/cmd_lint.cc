@@ -4,6 +4,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,7 @@
 #include "cairn/runner/lint.h"
 #include "cairn/runner/migration.h"
 #include "cairn/runner/plan.h"
+#include "cairn/runner/schema_ops.h"
 #include "cli/cli.h"
 #include "cli/lint_gate.h"
 
@@ -27,7 +29,7 @@ struct LintFlags {
   std::vector<std::string> enable, disable;
   std::optional<int> pg_version;
   std::optional<int64_t> large_rows, large_bytes;
-  bool offline = false;
+  bool offline = false, rehearse = false;
   std::optional<std::string> pending_from;
 };
 
@@ -110,6 +112,40 @@ void PrintResult(const LintFlags& f, const runner::LintResult& result) {
   }
 }
 
+// Rehearsal problems of down sections as findings at their `-- cairn:down`
+// line (docs/lint.md, down-does-not-reverse-up), one per migration (an up
+// that fails after a down that left a table is the same fault); others are
+// said on stderr.
+std::vector<runner::LintOptions::External> RehearsalFindings(
+    const runner::RehearsalReport& report, const std::vector<runner::Migration>& folder) {
+  std::vector<runner::LintOptions::External> out;
+  std::set<std::string> reported;
+  for (const runner::RehearsalProblem& p : report.problems) {
+    const runner::Migration* m = nullptr;
+    for (const auto& x : folder)
+      if (x.id == p.migration_id) m = &x;
+    const bool down = p.kind == "down leaves schema changed" || p.kind == "down failed" ||
+                      p.kind == "up after down differs" || p.kind == "up after down failed";
+    if (!down || m == nullptr || !m->down) {
+      std::fprintf(stderr, "cairn: warning: --rehearse: migration %s: %s: %s\n",
+                   p.migration_id.c_str(), p.kind.c_str(), p.message.c_str());
+      continue;
+    }
+    if (!reported.insert(p.migration_id).second) continue;
+    std::string message;
+    if (p.kind == "down leaves schema changed")
+      message = "the down section does not return the schema to what it was before up";
+    else if (p.kind == "up after down differs")
+      message = "up after down gives another schema than up did";
+    else
+      message = p.kind + " on a copy of the target: " + p.message;
+    for (size_t i = 0; i < p.differences.size(); ++i)
+      message += (i == 0 ? ": " : "; ") + p.differences[i];
+    out.push_back({m->path, m->down->first_line - 1, "down-does-not-reverse-up", message});
+  }
+  return out;
+}
+
 // "0012" < "13": migration ids compare by numeric value.
 bool IdBefore(std::string_view a, std::string_view b) {
   while (a.size() > 1 && a.front() == '0') a.remove_prefix(1);
@@ -150,10 +186,19 @@ CommandAction SetupLint(CLI::App* cmd) {
                   "without a database: migrations from this id on are unapplied (their creations "
                   "exempt later ones)")
       ->excludes(offline);
+  cmd->add_flag("--rehearse", f->rehearse,
+                "with a database: run each pending migration up, down, up on a copy of the target "
+                "and report a down section that does not reverse its up")
+      ->excludes(offline)
+      ->excludes(cmd->get_option("--pending-from"));
   return [f](CliContext& ctx) -> int {
     std::vector<std::string> files = f->files;
     std::vector<runner::Migration> folder;
-    if (files.empty() || f->pending_from) {
+    if (f->rehearse && ctx.database.empty())
+      return Fail(InvalidArgumentError(
+                      "--rehearse needs a database (--database, DATABASE_URL or cairn.toml)")
+                      .WithKind(kBadFlag));
+    if (files.empty() || f->pending_from || f->rehearse) {
       auto loaded = runner::LoadMigrations(ctx.dir);
       if (!loaded.ok()) return Fail(loaded.status());
       folder = std::move(*loaded);
@@ -162,6 +207,7 @@ CommandAction SetupLint(CLI::App* cmd) {
       for (const auto& m : folder) files.push_back(m.path);
     std::unique_ptr<runner::Runner> target;
     std::vector<std::string> pending;
+    std::vector<runner::LintOptions::External> rehearsed;
     if (f->pending_from) {
       if (f->pending_from->empty() ||
           f->pending_from->find_first_not_of("0123456789") != std::string::npos)
@@ -182,8 +228,19 @@ CommandAction SetupLint(CLI::App* cmd) {
             !v.file.empty())
           pending.push_back(ctx.dir + "/" + v.file);
     }
+    if (f->rehearse) {
+      // A template copy of the target needs it free of sessions: ours closes.
+      target.reset();
+      auto report = runner::Rehearse(ctx.database, ctx.RunnerOptionsFromGlobals());
+      if (!report.ok()) return Fail(report.status().Annotate("--rehearse"));
+      rehearsed = RehearsalFindings(*report, folder);
+      int rc;
+      target = ctx.OpenRunner(ctx.ReadOnlyRunnerOptions(), &rc);
+      if (!target) return rc;
+    }
     runner::LintOptions options = Options(ctx, *f, target ? ServerVersion(*target) : std::nullopt);
     options.pending = std::move(pending);
+    options.external = std::move(rehearsed);
     auto result = runner::LintFiles(files, options);
     if (!result.ok()) return Fail(result.status());
     if (target)

@@ -59,6 +59,51 @@ TEST_P(RunnerLintTargetTest, TheLedgerSaysWhichMigrationsArePending) {
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
 }
 
+TEST_P(RunnerLintTargetTest, RehearseReportsADownThatDoesNotReverseItsUp) {
+  auto tdb = TestDatabase::Create(GetParam());
+  if (!tdb) return;
+  TempDir dir;
+  WriteFile(dir.File("0001_users.sql"),
+            "-- cairn:up\nCREATE TABLE users (id bigint);\n-- cairn:down\nDROP TABLE users;\n");
+  ProcessResult r = RunCairn(tdb->url(), dir.path(), {"migrate"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  // The down drops the index but forgets the table.
+  WriteFile(dir.File("0002_tags.sql"),
+            "-- cairn:up\nCREATE TABLE tags (id bigint);\nCREATE INDEX tags_id ON tags (id);\n"
+            "-- cairn:down\nDROP INDEX tags_id;\n");
+  WriteFile(dir.File("0003_notes.sql"),
+            "-- cairn:up\nCREATE TABLE notes (id bigint);\n-- cairn:down\nDROP TABLE notes;\n");
+  r = RunCairn(tdb->url(), dir.path(), {"lint", "--json", "--rehearse"});
+  EXPECT_EQ(r.exit_code, 12) << r.out << r.err;
+  json j = json::parse(r.out);
+  ASSERT_EQ(j["findings"].size(), 1u) << r.out;
+  const json& f = j["findings"][0];
+  EXPECT_EQ(f["rule"], "down-does-not-reverse-up");
+  EXPECT_EQ(f["file"], dir.File("0002_tags.sql"));
+  EXPECT_EQ(f["line"], 4);  // the -- cairn:down line
+  EXPECT_EQ(f["severity"], "error");
+  EXPECT_THAT(f["message"].get<std::string>(),
+              HasSubstr("the down section does not return the schema to what it was"));
+  EXPECT_THAT(f["message"].get<std::string>(), HasSubstr("tags"));
+  // The target is untouched: 0002 is still pending and tags does not exist.
+  EXPECT_FALSE(TableExists(*tdb, "tags"));
+  // Without --rehearse nothing is run; silenced, the finding is counted.
+  r = RunCairn(tdb->url(), dir.path(), {"lint"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  WriteFile(dir.File("0002_tags.sql"),
+            "-- cairn:lint-ignore-file down-does-not-reverse-up tags is kept on purpose\n"
+            "-- cairn:up\nCREATE TABLE tags (id bigint);\nCREATE INDEX tags_id ON tags (id);\n"
+            "-- cairn:down\nDROP INDEX tags_id;\n");
+  r = RunCairn(tdb->url(), dir.path(), {"lint", "--rehearse"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("0 finding(s) in 3 file(s), 1 silenced"));
+  // It needs a database.
+  r = RunProcess({CairnBinary(), "--dir", dir.path(), "lint", "--rehearse"},
+                 {{"DATABASE_URL", ""}});
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_THAT(r.err, HasSubstr("--rehearse needs a database"));
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, RunnerLintTargetTest,
                          ::testing::Values(db::Backend::kSqlite, db::Backend::kPostgres),
                          BackendParamName);

@@ -90,6 +90,8 @@ std::string BindBatchPlaceholders(std::string_view text) {
   return out;
 }
 
+std::string Canonical(const std::string& path);
+
 // LintOptions checked and resolved to rule ids: which rules report, at
 // which severity.
 struct RuleConfig {
@@ -291,6 +293,9 @@ StatusOr<LintResult> LintRead(std::string_view path, const ReadRange& read,
   split.Finish(on_statement);
   linter.Finish(&found);
   *created = linter.created();
+  for (const LintOptions::External& e : options.external)
+    if (Canonical(e.path) == Canonical(std::string(path)))
+      found.push_back({0, e.line, 1, e.rule, e.message, "", ""});
   LintResult result;
   result.files = 1;
   for (lint::PgFinding& f : found) {

@@ -71,6 +71,15 @@ struct LintOptions {
   // after it, as one created earlier in the same file is (docs/lint.md,
   // "Context"). Files linted that are not in the list are linted alone.
   std::vector<std::string> pending;
+  // Findings made outside the file's text (rehearsal on a database: rule
+  // down-does-not-reverse-up), added to the file's own before severities,
+  // disabled rules and lint-ignore-file comments apply.
+  struct External {
+    std::string path;  // as in the linted paths (compared canonically)
+    int line = 0;
+    std::string rule, message;
+  };
+  std::vector<External> external;
 };
 
 // Lints one migration file's text (the up section). kInvalidArgument

@@ -66,6 +66,8 @@ const std::vector<RuleInfo>& AllRules() {
        "a new enum value used in the transaction that added it", ""},
       {"enum-value-ordering", kWarning, "ALTER TYPE ... ADD VALUE BEFORE/AFTER an existing value",
        ""},
+      {"down-does-not-reverse-up", kError,
+       "the down section does not return the schema to what it was (lint --rehearse)", ""},
       {"transaction-nesting", kError,
        "BEGIN/COMMIT/ROLLBACK in a migration cairn wraps in a "
        "transaction",
