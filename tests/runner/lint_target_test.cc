@@ -26,14 +26,20 @@ std::set<std::string> Rules(const ProcessResult& r) {
 
 class RunnerLintTargetTest : public ::testing::TestWithParam<db::Backend> {};
 
+// A folder whose 0001 (CREATE TABLE users, with a down) is applied.
+void ApplyUsers(const TestDatabase& tdb, const TempDir& dir) {
+  WriteFile(dir.File("0001_users.sql"),
+            "-- cairn:up\nCREATE TABLE users (id bigint);\n-- cairn:down\nDROP TABLE users;\n");
+  ProcessResult r = RunCairn(tdb.url(), dir.path(), {"migrate"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+}
+
 TEST_P(RunnerLintTargetTest, TheLedgerSaysWhichMigrationsArePending) {
   auto tdb = TestDatabase::Create(GetParam());
   if (!tdb) return;
   TempDir dir;
-  WriteFile(dir.File("0001_users.sql"),
-            "-- cairn:up\nCREATE TABLE users (id bigint);\n-- cairn:down\nDROP TABLE users;\n");
-  ProcessResult r = RunCairn(tdb->url(), dir.path(), {"migrate"});
-  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  ASSERT_NO_FATAL_FAILURE(ApplyUsers(*tdb, dir));
+  ProcessResult r;
   WriteFile(dir.File("0002_orders.sql"), "-- cairn:up\nCREATE TABLE orders (id bigint);\n");
   WriteFile(dir.File("0003_indexes.sql"),
             "-- cairn:up\nSET lock_timeout = '1s';\nCREATE INDEX users_id ON users (id);\n"
@@ -63,10 +69,8 @@ TEST_P(RunnerLintTargetTest, RehearseReportsADownThatDoesNotReverseItsUp) {
   auto tdb = TestDatabase::Create(GetParam());
   if (!tdb) return;
   TempDir dir;
-  WriteFile(dir.File("0001_users.sql"),
-            "-- cairn:up\nCREATE TABLE users (id bigint);\n-- cairn:down\nDROP TABLE users;\n");
-  ProcessResult r = RunCairn(tdb->url(), dir.path(), {"migrate"});
-  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  ASSERT_NO_FATAL_FAILURE(ApplyUsers(*tdb, dir));
+  ProcessResult r;
   // The down drops the index but forgets the table.
   WriteFile(dir.File("0002_tags.sql"),
             "-- cairn:up\nCREATE TABLE tags (id bigint);\nCREATE INDEX tags_id ON tags (id);\n"
