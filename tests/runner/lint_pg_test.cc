@@ -305,6 +305,13 @@ TEST(RunnerLintPgTest, BackfillsBatchSectionsAndEnumValues) {
   EXPECT_EQ(Hits(kTimeouts + enum_use), (std::vector<Hit>{{5, "enum-value-used-before-commit"}}));
   EXPECT_EQ(Hits(kTimeouts + enum_use, AllHints(11)),
             (std::vector<Hit>{{4, "prefer-robust-stmts"}}));
+  // Even on a type created in the same transaction (PostgreSQL 15 says
+  // "unsafe use of new value" there too; only CREATE TYPE's values are safe).
+  EXPECT_EQ(Hits("CREATE TYPE mood AS ENUM ('ok');\n" + enum_use),
+            (std::vector<Hit>{{4, "enum-value-used-before-commit"}}));
+  EXPECT_TRUE(Hits("CREATE TYPE mood AS ENUM ('ok', 'meh');\n"
+                   "INSERT INTO people (m) VALUES ('meh');\n")
+                  .empty());
   // A string that is not the new value is not a use of it.
   EXPECT_TRUE(Hits(std::string(kTimeouts) +
                    "ALTER TYPE mood ADD VALUE 'meh';\nINSERT INTO people (m) VALUES ('ok');\n")
