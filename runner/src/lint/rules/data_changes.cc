@@ -60,7 +60,7 @@ void CheckDataChanges(const StatementView& s, const MigrationState& m, const Rep
              "ADD VALUE '" + Str(s.body, "newVal") + "' " +
                  (Bool(s.body, "newValIsAfter") ? "AFTER" : "BEFORE") + " '" + neighbor +
                  "' puts it between existing values: ORDER BY and comparisons on the type place "
-                 "it there, and comparisons with it need a catalog lookup");
+                 "it there, and comparisons with it are slower");
     return;
   }
   // A value added earlier in this transaction, used as a string constant.
