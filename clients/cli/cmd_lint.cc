@@ -1,65 +1,282 @@
-// cairn lint: dangerous PostgreSQL operations in migration files (docs/lint.md).
+// cairn lint: dangerous PostgreSQL operations in migration files
+// (docs/lint.md); and `migrate --lint` (cli/lint_gate.h).
 #include <cstdio>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
+#include "build_info.h"
+#include "cairn/db/database.h"
 #include "cairn/runner/lint.h"
 #include "cairn/runner/migration.h"
+#include "cairn/runner/plan.h"
+#include "cairn/runner/schema_ops.h"
 #include "cli/cli.h"
+#include "cli/lint_gate.h"
 
 namespace cairn::cli {
 namespace {
 
+constexpr int64_t kDefaultLargeRows = 1'000'000;
+constexpr int64_t kDefaultLargeBytes = int64_t{1} << 30;  // 1 GiB
+
 struct LintFlags {
   std::vector<std::string> files;
-  bool json = false;
-  runner::LintOptions options;
-  int pg_version = 15;
+  bool json = false, sarif = false, github = false;
+  std::vector<std::string> enable, disable;
+  std::optional<int> pg_version;
+  std::optional<int64_t> large_rows, large_bytes;
+  bool offline = false, rehearse = false;
+  std::optional<std::string> pending_from;
 };
+
+// The options from cairn.toml's [lint] and the flags (flags win; rule lists
+// are merged). `server_version`: the target's, when it was read.
+runner::LintOptions Options(const CliContext& ctx, const LintFlags& f,
+                            std::optional<int> server_version) {
+  const LintSettings& s = ctx.settings.lint;
+  runner::LintOptions o;
+  o.enable = s.enable;
+  o.enable.insert(o.enable.end(), f.enable.begin(), f.enable.end());
+  o.disable = s.disable;
+  o.disable.insert(o.disable.end(), f.disable.begin(), f.disable.end());
+  o.severity = s.severity;
+  o.ignore = s.ignore;
+  o.ignore_base = s.base_dir;
+  if (f.pg_version)
+    o.server_version = *f.pg_version * 10000;
+  else if (s.pg_version)
+    o.server_version = *s.pg_version * 10000;
+  else if (server_version)
+    o.server_version = *server_version;
+  return o;
+}
+
+// What the target says: its server version (PostgreSQL) and table sizes.
+std::optional<int> ServerVersion(runner::Runner& runner) {
+  if (runner.connection().backend() != db::Backend::kPostgres) return std::nullopt;
+  auto rows = runner.connection().Query("SELECT current_setting('server_version_num')::int");
+  if (!rows.ok() || rows->empty()) return std::nullopt;
+  return static_cast<int>((*rows)[0][0].AsInt());
+}
+
+Status AddSizes(const CliContext& ctx, const LintFlags& f, runner::Runner& runner,
+                runner::LintResult* result) {
+  if (runner.connection().backend() != db::Backend::kPostgres) return Status::Ok();
+  const LintSettings& s = ctx.settings.lint;
+  const int64_t rows = f.large_rows.value_or(s.large_table_rows.value_or(kDefaultLargeRows));
+  const int64_t bytes = f.large_bytes.value_or(s.large_table_bytes.value_or(kDefaultLargeBytes));
+  return runner::AddTableSizes(runner.connection(), rows, bytes, result);
+}
+
+int CountLarge(const runner::LintResult& result) {
+  int n = 0;
+  for (const auto& x : result.findings) n += x.large_table;
+  return n;
+}
+
+nlohmann::json FindingJson(const runner::LintFinding& x) {
+  nlohmann::json j = {{"file", x.file},          {"line", x.line},         {"column", x.column},
+                      {"rule", x.rule},          {"severity", x.severity}, {"message", x.message},
+                      {"statement", x.statement}};
+  if (!x.table.empty()) {
+    j["table"] = {{"name", x.table}, {"large", x.large_table}};
+    if (x.table_rows >= 0) j["table"]["rows"] = x.table_rows;
+    if (x.table_bytes >= 0) j["table"]["bytes"] = x.table_bytes;
+  }
+  return j;
+}
+
+void PrintResult(const LintFlags& f, const runner::LintResult& result) {
+  if (f.sarif) {
+    std::fputs(runner::LintSarif(result, CAIRN_BUILD_VERSION).c_str(), stdout);
+  } else if (f.github) {
+    std::fputs(runner::LintGithubAnnotations(result).c_str(), stdout);
+  } else if (f.json) {
+    nlohmann::json j = {{"files", result.files},
+                        {"silenced", result.silenced},
+                        {"ignored_files", result.ignored_files},
+                        {"findings", nlohmann::json::array()}};
+    for (const auto& x : result.findings) j["findings"].push_back(FindingJson(x));
+    std::printf("%s\n", j.dump(2).c_str());
+  } else {
+    for (const auto& x : result.findings) std::printf("%s\n", runner::LintTextLine(x).c_str());
+    std::printf("%zu finding(s) in %d file(s), %d silenced", result.findings.size(), result.files,
+                result.silenced);
+    if (int large = CountLarge(result)) std::printf(", %d on large tables", large);
+    if (result.ignored_files) std::printf(", %d file(s) ignored", result.ignored_files);
+    std::printf("\n");
+  }
+}
+
+// Rehearsal problems of down sections as findings at their `-- cairn:down`
+// line (docs/lint.md, down-does-not-reverse-up), one per migration (an up
+// that fails after a down that left a table is the same fault); others are
+// said on stderr.
+std::vector<runner::LintOptions::External> RehearsalFindings(
+    const runner::RehearsalReport& report, const std::vector<runner::Migration>& folder) {
+  std::vector<runner::LintOptions::External> out;
+  std::set<std::string> reported;
+  for (const runner::RehearsalProblem& p : report.problems) {
+    const runner::Migration* m = nullptr;
+    for (const auto& x : folder)
+      if (x.id == p.migration_id) m = &x;
+    const bool down = p.kind == "down leaves schema changed" || p.kind == "down failed" ||
+                      p.kind == "up after down differs" || p.kind == "up after down failed";
+    if (!down || m == nullptr || !m->down) {
+      std::fprintf(stderr, "cairn: warning: --rehearse: migration %s: %s: %s\n",
+                   p.migration_id.c_str(), p.kind.c_str(), p.message.c_str());
+      continue;
+    }
+    if (!reported.insert(p.migration_id).second) continue;
+    std::string message;
+    if (p.kind == "down leaves schema changed")
+      message = "the down section does not return the schema to what it was before up";
+    else if (p.kind == "up after down differs")
+      message = "up after down gives another schema than up did";
+    else
+      message = p.kind + " on a copy of the target: " + p.message;
+    for (size_t i = 0; i < p.differences.size(); ++i)
+      message += (i == 0 ? ": " : "; ") + p.differences[i];
+    out.push_back({m->path, m->down->first_line - 1, "down-does-not-reverse-up", message});
+  }
+  return out;
+}
+
+// "0012" < "13": migration ids compare by numeric value.
+bool IdBefore(std::string_view a, std::string_view b) {
+  while (a.size() > 1 && a.front() == '0') a.remove_prefix(1);
+  while (b.size() > 1 && b.front() == '0') b.remove_prefix(1);
+  return a.size() != b.size() ? a.size() < b.size() : a < b;
+}
 
 CommandAction SetupLint(CLI::App* cmd) {
   auto f = std::make_shared<LintFlags>();
   cmd->add_option("files", f->files, "migration files (default: every file in --dir)");
-  cmd->add_flag("--json", f->json, "print the findings as JSON");
-  cmd->add_option("--enable", f->options.enable,
-                  "switch on a hint rule (repeatable; 'all' for every hint)");
-  cmd->add_option("--pg-version", f->pg_version, "the target PostgreSQL major version (default 15)")
+  // Output formats are flags: --format is the global layout of --dir.
+  auto* json = cmd->add_flag("--json", f->json, "print the findings as JSON");
+  auto* sarif = cmd->add_flag("--sarif", f->sarif,
+                              "print the findings as SARIF 2.1.0 (for code-scanning services)");
+  auto* github = cmd->add_flag("--github", f->github,
+                               "print the findings as GitHub Actions annotations (::error ...)");
+  json->excludes(sarif)->excludes(github);
+  sarif->excludes(github);
+  // One rule per flag, so that files can follow (`--enable all x.sql`).
+  cmd->add_option("--enable", f->enable,
+                  "switch on a hint rule (repeatable; 'all' for every hint; adds to cairn.toml's)")
+      ->allow_extra_args(false);
+  cmd->add_option("--disable", f->disable,
+                  "switch a rule off (repeatable; adds to cairn.toml's [lint] disable)")
+      ->allow_extra_args(false);
+  cmd->add_option("--pg-version", f->pg_version,
+                  "the target PostgreSQL major version (default: cairn.toml's, the target's, 15)")
       ->check(CLI::Range(9, 99));
+  cmd->add_option("--large-table-rows", f->large_rows,
+                  "with a PostgreSQL target: a table of this many rows is large (default 1000000)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--large-table-bytes", f->large_bytes,
+                  "with a PostgreSQL target: a table of this many bytes is large (default 1 GiB)")
+      ->check(CLI::NonNegativeNumber);
+  auto* offline = cmd->add_flag("--offline", f->offline,
+                                "read no database even when one is configured: files only");
+  cmd->add_option("--pending-from", f->pending_from,
+                  "without a database: migrations from this id on are unapplied (their creations "
+                  "exempt later ones)")
+      ->excludes(offline);
+  cmd->add_flag("--rehearse", f->rehearse,
+                "with a database: run each pending migration up, down, up on a copy of the target "
+                "and report a down section that does not reverse its up")
+      ->excludes(offline)
+      ->excludes(cmd->get_option("--pending-from"));
   return [f](CliContext& ctx) -> int {
     std::vector<std::string> files = f->files;
-    if (files.empty()) {
+    std::vector<runner::Migration> folder;
+    if (f->rehearse && ctx.database.empty())
+      return Fail(InvalidArgumentError(
+                      "--rehearse needs a database (--database, DATABASE_URL or cairn.toml)")
+                      .WithKind(kBadFlag));
+    if (files.empty() || f->pending_from || f->rehearse) {
       auto loaded = runner::LoadMigrations(ctx.dir);
       if (!loaded.ok()) return Fail(loaded.status());
-      for (const auto& m : *loaded) files.push_back(m.path);
+      folder = std::move(*loaded);
     }
-    f->options.server_version = f->pg_version * 10000;
-    auto result = runner::LintFiles(files, f->options);
+    if (files.empty())
+      for (const auto& m : folder) files.push_back(m.path);
+    std::unique_ptr<runner::Runner> target;
+    std::vector<std::string> pending;
+    std::vector<runner::LintOptions::External> rehearsed;
+    if (f->pending_from) {
+      if (f->pending_from->empty() ||
+          f->pending_from->find_first_not_of("0123456789") != std::string::npos)
+        return Fail(InvalidArgumentError("--pending-from " + *f->pending_from +
+                                         ": not a migration id (digits)")
+                        .WithKind(kBadFlag));
+      for (const auto& m : folder)
+        if (!IdBefore(m.id, *f->pending_from)) pending.push_back(m.path);
+    } else if (!f->offline && !ctx.database.empty()) {
+      // The target says which migrations are unapplied (docs/lint.md, "Context").
+      int rc;
+      target = ctx.OpenRunner(ctx.ReadOnlyRunnerOptions(), &rc);
+      if (!target) return rc;
+      auto status = target->GetStatus();
+      if (!status.ok()) return Fail(status.status());
+      for (const auto& v : status->migrations)
+        if ((v.state == "pending" || v.state == "rolled_back" || v.state == "failed") &&
+            !v.file.empty())
+          pending.push_back(ctx.dir + "/" + v.file);
+    }
+    if (f->rehearse) {
+      // A template copy of the target needs it free of sessions: ours closes.
+      target.reset();
+      auto report = runner::Rehearse(ctx.database, ctx.RunnerOptionsFromGlobals());
+      if (!report.ok()) return Fail(report.status().Annotate("--rehearse"));
+      rehearsed = RehearsalFindings(*report, folder);
+      int rc;
+      target = ctx.OpenRunner(ctx.ReadOnlyRunnerOptions(), &rc);
+      if (!target) return rc;
+    }
+    runner::LintOptions options = Options(ctx, *f, target ? ServerVersion(*target) : std::nullopt);
+    options.pending = std::move(pending);
+    options.external = std::move(rehearsed);
+    auto result = runner::LintFiles(files, options);
     if (!result.ok()) return Fail(result.status());
-    if (f->json) {
-      nlohmann::json j = {{"files", result->files},
-                          {"silenced", result->silenced},
-                          {"findings", nlohmann::json::array()}};
-      for (const auto& x : result->findings)
-        j["findings"].push_back({{"file", x.file},
-                                 {"line", x.line},
-                                 {"rule", x.rule},
-                                 {"severity", x.severity},
-                                 {"message", x.message},
-                                 {"statement", x.statement}});
-      std::printf("%s\n", j.dump(2).c_str());
-    } else {
-      for (const auto& x : result->findings)
-        std::printf("%s:%d: %s: %s\n", x.file.c_str(), x.line, x.rule.c_str(), x.message.c_str());
-      std::printf("%zu finding(s) in %d file(s), %d silenced\n", result->findings.size(),
-                  result->files, result->silenced);
-    }
+    if (target)
+      if (Status s = AddSizes(ctx, *f, *target, &*result); !s.ok()) return Fail(s);
+    PrintResult(*f, *result);
     return result->findings.empty() ? kExitOk : kExitLintFindings;
   };
 }
 
 }  // namespace
+
+int LintBeforeMigrate(const CliContext& ctx, runner::Runner& runner,
+                      const runner::MigrateOptions& migrate) {
+  auto plan = runner.PlanMigrate(migrate);
+  if (!plan.ok()) return Fail(plan.status());
+  std::vector<std::string> pending;
+  for (const runner::Migration& m : plan->steps)
+    if (m.step == nullptr && !m.path.empty()) pending.push_back(m.path);
+  const LintFlags none;
+  runner::LintOptions options = Options(ctx, none, ServerVersion(runner));
+  options.pending = pending;
+  auto result = runner::LintFiles(pending, options);
+  if (!result.ok()) return Fail(result.status().Annotate("--lint"));
+  if (Status s = AddSizes(ctx, none, runner, &*result); !s.ok()) return Fail(s);
+  int errors = 0;
+  for (const auto& x : result->findings) {
+    errors += runner::IsLintError(x);
+    std::fprintf(stderr, "cairn: %s: %s\n", x.severity.c_str(), runner::LintTextLine(x).c_str());
+  }
+  if (errors == 0) return kExitOk;
+  std::fprintf(stderr,
+               "cairn: error: --lint: %d error-level finding(s) in the pending migrations: nothing "
+               "was migrated (docs/lint.md, Silencing)\n",
+               errors);
+  return kExitLintFindings;
+}
 
 CAIRN_REGISTER_COMMAND(lint, "flag dangerous PostgreSQL operations in migration files", 80,
                        SetupLint);

@@ -8,6 +8,7 @@
 #include "cli/batch_flags.h"
 #include "cli/cli.h"
 #include "cli/cli_output.h"
+#include "cli/lint_gate.h"
 #include "cli/plan_output.h"
 
 namespace cairn::cli {
@@ -83,6 +84,7 @@ struct MigrateFlags {
   bool prepare = false;
   RunFlags run;
   bool strict = false;
+  bool lint = false;
   BatchFlags batch;
 };
 
@@ -104,6 +106,9 @@ CommandAction SetupMigrate(CLI::App* cmd) {
   cmd->add_flag("--strict", f->strict,
                 "refuse to run when the schema has drifted from the ledger, or when migrations "
                 "the ledger shows as applied have no file in --dir");
+  cmd->add_flag("--lint", f->lint,
+                "lint the pending migrations first and refuse to run on an error-level finding "
+                "(docs/lint.md)");
   f->batch.Add(cmd);
   return [f](CliContext& ctx) -> int {
     auto options = f->run.Options(ctx);
@@ -133,6 +138,8 @@ CommandAction SetupMigrate(CLI::App* cmd) {
     migrate.expected_plan_hash = f->plan_hash;
     migrate.backup_dir = f->backup_dir;
     migrate.environment = ctx.environment;
+    if (f->lint && !quick)
+      if (int lint = LintBeforeMigrate(ctx, *runner, migrate); lint != kExitOk) return lint;
     if (f->dry_run) return ShowPlan(*runner, migrate, f->json);
     if (quick) {  // nothing will run: no pre-flight, no backup, no lock
       PrintRun(*quick, /*up=*/true);

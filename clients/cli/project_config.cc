@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "cairn/runner/checks.h"
+#include "cairn/runner/lint.h"
 #include "cli/exit_codes.h"
 
 namespace cairn::cli {
@@ -119,10 +120,12 @@ class TomlFile {
                          "] (expected database, dir, format, stream, "
                          "lock_timeout)");
         }
+      } else if (k == "lint") {
+        CAIRN_RETURN_IF_ERROR(ReadLint(node));
       } else if (k != "protected_environments" && !IsSettingKey(k)) {
         return Bad(Where(node) + "unknown key '" + k +
                    "' (expected database, dir, format, stream, lock_timeout, "
-                   "protected_environments or [env.NAME])");
+                   "protected_environments, [lint] or [env.NAME])");
       }
     }
     return Status::Ok();
@@ -177,6 +180,7 @@ class TomlFile {
   }
 
   fs::path dir() const { return path_.parent_path(); }
+  const LintSettings& lint() const { return lint_; }
 
  private:
   std::string Name() const { return path_.string(); }
@@ -215,9 +219,85 @@ class TomlFile {
     return out;
   }
 
+  // [lint] (docs/lint.md, "Settings").
+  Status ReadLint(const toml::node& node) {
+    const toml::table* t = node.as_table();
+    if (!t) return Bad(Where(node) + "'lint' must be a table ([lint])");
+    lint_.source = Name() + ":" + std::to_string(node.source().begin.line) + " [lint]";
+    lint_.base_dir = dir().string();
+    // A rule id (or squawk's name) named at `n`, as cairn's id.
+    auto rule = [&](std::string_view name, const toml::node& n,
+                    std::string_view key) -> StatusOr<std::string> {
+      for (const runner::LintRule& r : runner::LintRules())
+        if (r.id == name || (!r.squawk.empty() && r.squawk == name)) return std::string(r.id);
+      if (key == "enable" && name == "all") return std::string("all");
+      return Bad(Where(n) + "[lint] " + std::string(key) + ": unknown lint rule '" +
+                 std::string(name) + "' (docs/lint.md lists them)");
+    };
+    auto strings = [&](const toml::node& n, std::string_view key,
+                       std::vector<std::string>* out) -> Status {
+      const toml::array* arr = n.as_array();
+      if (!arr) return Bad(Where(n) + "[lint] " + std::string(key) + " must be an array");
+      for (const toml::node& e : *arr) {
+        if (key == "ignore") {
+          if (!e.is_string()) return Bad(Where(e) + "[lint] ignore: patterns must be strings");
+          out->push_back(*e.value<std::string>());
+          continue;
+        }
+        if (!e.is_string())
+          return Bad(Where(e) + "[lint] " + std::string(key) + ": rule ids must be strings");
+        CAIRN_ASSIGN_OR_RETURN(std::string id, rule(*e.value<std::string>(), e, key));
+        out->push_back(std::move(id));
+      }
+      return Status::Ok();
+    };
+    auto integer = [&](const toml::node& n, std::string_view key, int64_t min,
+                       int64_t max) -> StatusOr<int64_t> {
+      const auto* i = n.as_integer();
+      if (!i || i->get() < min || i->get() > max)
+        return Bad(Where(n) + "[lint] " + std::string(key) + " must be an integer from " +
+                   std::to_string(min) + " to " + std::to_string(max));
+      return i->get();
+    };
+    for (const auto& [key, value] : *t) {
+      const std::string k(key.str());
+      if (k == "enable") {
+        CAIRN_RETURN_IF_ERROR(strings(value, k, &lint_.enable));
+      } else if (k == "disable") {
+        CAIRN_RETURN_IF_ERROR(strings(value, k, &lint_.disable));
+      } else if (k == "ignore") {
+        CAIRN_RETURN_IF_ERROR(strings(value, k, &lint_.ignore));
+      } else if (k == "pg_version") {
+        CAIRN_ASSIGN_OR_RETURN(int64_t v, integer(value, k, 9, 99));
+        lint_.pg_version = static_cast<int>(v);
+      } else if (k == "large_table_rows") {
+        CAIRN_ASSIGN_OR_RETURN(lint_.large_table_rows, integer(value, k, 0, INT64_MAX));
+      } else if (k == "large_table_bytes") {
+        CAIRN_ASSIGN_OR_RETURN(lint_.large_table_bytes, integer(value, k, 0, INT64_MAX));
+      } else if (k == "severity") {
+        const toml::table* sev = value.as_table();
+        if (!sev) return Bad(Where(value) + "[lint] severity must be a table ([lint.severity])");
+        for (const auto& [id, level] : *sev) {
+          CAIRN_ASSIGN_OR_RETURN(std::string r, rule(id.str(), level, "severity"));
+          const auto* l = level.as_string();
+          if (!l || (l->get() != "error" && l->get() != "warning" && l->get() != "hint"))
+            return Bad(Where(level) + "[lint.severity] " + std::string(id.str()) +
+                       " must be \"error\", \"warning\" or \"hint\"");
+          lint_.severity[r] = l->get();
+        }
+      } else {
+        return Bad(Where(value) + "unknown key '" + k +
+                   "' in [lint] (expected enable, disable, severity, pg_version, ignore, "
+                   "large_table_rows, large_table_bytes)");
+      }
+    }
+    return Status::Ok();
+  }
+
   fs::path path_;
   const SettingInputs& in_;
   toml::table table_;
+  LintSettings lint_;
 };
 
 // A `sqlite:` URL with a relative path, made relative to `base`.
@@ -341,6 +421,7 @@ StatusOr<ProjectSettings> ResolveSettings(const SettingInputs& in_given) {
     *slot.setting = std::move(s);
   }
   CAIRN_ASSIGN_OR_RETURN(out.protected_environments, toml.Protected(&out.protected_source));
+  out.lint = toml.lint();
   // 5. Defaults.
   if (out.dir.empty()) out.dir = {"migrations", "default"};
   if (out.lock_timeout.empty()) out.lock_timeout = {"60s", "default"};

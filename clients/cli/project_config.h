@@ -12,7 +12,9 @@
 #ifndef CAIRN_CLIENTS_PROJECT_CONFIG_H_
 #define CAIRN_CLIENTS_PROJECT_CONFIG_H_
 
+#include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -31,8 +33,20 @@ struct Setting {
   bool empty() const { return source.empty(); }
 };
 
+// cairn.toml's [lint] table (docs/lint.md, "Settings"); rule names are
+// checked and may be squawk's.
+struct LintSettings {
+  std::vector<std::string> enable, disable, ignore;
+  std::map<std::string, std::string> severity;  // rule -> error, warning or hint
+  std::optional<int> pg_version;                // major version
+  std::optional<int64_t> large_table_rows, large_table_bytes;
+  std::string base_dir;  // the directory of cairn.toml, for `ignore`
+  std::string source;    // "cairn.toml:12 [lint]"; empty when there is no [lint]
+};
+
 struct ProjectSettings {
   Setting database, dir, format, stream, lock_timeout, environment;
+  LintSettings lint;
   // The names that get the production pre-flight, and where they came from.
   std::vector<std::string> protected_environments;
   std::string protected_source;

@@ -131,7 +131,7 @@ TEST_F(ClientsConfigTest, ATypoOrAWrongTypeNamesTheFileAndLine) {
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_EQ(r.err, "cairn: error: " + (project_ / "cairn.toml").string() +
                        ":2: unknown key 'databse' (expected database, dir, format, stream, "
-                       "lock_timeout, protected_environments or [env.NAME])\n");
+                       "lock_timeout, protected_environments, [lint] or [env.NAME])\n");
   Write(project_ / "cairn.toml", "lock_timeout = 30\n");
   r = CairnIn(cwd, {"status"});
   EXPECT_EQ(r.exit_code, 2);

@@ -104,6 +104,16 @@ const std::vector<Case> kCases = {
      "UPDATE users SET active = true WHERE id < 1000;\n", 4},
     {"delete-without-where", "DELETE FROM sessions;\n",
      "DELETE FROM sessions WHERE expires_at < now();\n", 4},
+    {"backfill-without-batch",
+     "ALTER TABLE users ADD COLUMN plan text;\nUPDATE users SET plan = 'free' WHERE id > 0;\n",
+     "UPDATE users SET plan = 'free' WHERE id = 7;\n", 5},
+    {"enum-value-used-before-commit",
+     "ALTER TYPE mood ADD VALUE 'meh';\nUPDATE people SET m = 'meh' WHERE id = 1;\n",
+     "-- cairn:no-transaction\nALTER TYPE mood ADD VALUE IF NOT EXISTS 'meh';\n"
+     "UPDATE people SET m = 'meh' WHERE id = 1;\n",
+     5},
+    {"enum-value-ordering", "ALTER TYPE mood ADD VALUE 'meh' BEFORE 'sad';\n",
+     "ALTER TYPE mood ADD VALUE 'meh';\n", 4},
     {"transaction-nesting", "BEGIN;\nALTER TABLE users ADD COLUMN c text;\nCOMMIT;\n",
      "ALTER TABLE users ADD COLUMN c text;\n", 4},
     {"prefer-robust-stmts",
@@ -127,6 +137,7 @@ TEST(RunnerLintPgTest, EveryRuleHasACase) {
   std::set<std::string> covered;
   for (const Case& c : kCases) covered.insert(c.rule);
   covered.insert({"missing-lock-timeout", "missing-statement-timeout"});  // TimeoutRules
+  covered.insert("down-does-not-reverse-up");  // lint_target_test.cc: it needs a database
   for (const runner::LintRule& r : runner::LintRules())
     EXPECT_TRUE(covered.count(std::string(r.id))) << r.id;
 }
@@ -254,6 +265,59 @@ TEST(RunnerLintPgTest, LintIgnoreNextSilencesOneStatementAndSquawkNamesWork) {
               HasSubstr("m.sql:2: cairn:lint-ignore-next names unknown rule"));
 }
 
+TEST(RunnerLintPgTest, BackfillsBatchSectionsAndEnumValues) {
+  // The classic backfill: fill the rows not filled yet, all in one go.
+  EXPECT_EQ(Hits(std::string(kTimeouts) +
+                 "UPDATE users SET plan = 'free' WHERE plan IS NULL AND id IS NULL;\n"),
+            (std::vector<Hit>{{4, "backfill-without-batch"}}));
+  // Other NULL tests, or a column not set, are not that pattern.
+  EXPECT_TRUE(Hits(std::string(kTimeouts) +
+                   "UPDATE users SET plan = 'free' WHERE deleted_at IS NULL;\n"
+                   "UPDATE users SET plan = 'free' WHERE plan IS NOT NULL;\n")
+                  .empty());
+  // On a table the migration created, nothing can be blocked.
+  EXPECT_TRUE(Hits("CREATE TABLE t (id bigint, v text);\nALTER TABLE t ADD COLUMN w text;\n"
+                   "UPDATE t SET w = v WHERE w IS NULL;\n")
+                  .empty());
+  // A batch section parses (:after/:upto) and is the safe form.
+  auto r = runner::LintMigrationText(
+      "m.sql",
+      "-- cairn:up\n-- cairn:batch table=users key=id size=500\n"
+      "UPDATE users SET plan = 'free' WHERE id > :after AND id <= :upto AND plan IS NULL;\n"
+      "-- cairn:down\nSELECT 1;\n",
+      AllHints());
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_TRUE(r->findings.empty()) << r->findings[0].rule << ": " << r->findings[0].message;
+  // A parse error in a batch section still points at the file's column.
+  r = runner::LintMigrationText("m.sql",
+                                "-- cairn:up\n-- cairn:batch table=users key=id\n"
+                                "UPDATE users SET plan = 'free' WHERE id > :after AND id <= :upto "
+                                "AND AND;\n");
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->findings.size(), 1u);
+  EXPECT_EQ(r->findings[0].rule, "parse-error");
+  EXPECT_EQ(r->findings[0].column, 70);  // the second AND
+  // Before PostgreSQL 12, ADD VALUE runs outside a transaction (cairn takes
+  // the file out of one), so the value is committed when used; and then the
+  // statement must be re-runnable.
+  const std::string enum_use =
+      "ALTER TYPE mood ADD VALUE 'meh';\nINSERT INTO people (m) VALUES ('meh');\n";
+  EXPECT_EQ(Hits(kTimeouts + enum_use), (std::vector<Hit>{{5, "enum-value-used-before-commit"}}));
+  EXPECT_EQ(Hits(kTimeouts + enum_use, AllHints(11)),
+            (std::vector<Hit>{{4, "prefer-robust-stmts"}}));
+  // Even on a type created in the same transaction (PostgreSQL 15 says
+  // "unsafe use of new value" there too; only CREATE TYPE's values are safe).
+  EXPECT_EQ(Hits("CREATE TYPE mood AS ENUM ('ok');\n" + enum_use),
+            (std::vector<Hit>{{4, "enum-value-used-before-commit"}}));
+  EXPECT_TRUE(Hits("CREATE TYPE mood AS ENUM ('ok', 'meh');\n"
+                   "INSERT INTO people (m) VALUES ('meh');\n")
+                  .empty());
+  // A string that is not the new value is not a use of it.
+  EXPECT_TRUE(Hits(std::string(kTimeouts) +
+                   "ALTER TYPE mood ADD VALUE 'meh';\nINSERT INTO people (m) VALUES ('ok');\n")
+                  .empty());
+}
+
 TEST(RunnerLintPgTest, HintsAreOffUnlessEnabledAndUnknownEnableIsAnError) {
   EXPECT_TRUE(Hits("CREATE TABLE t (id serial, at timestamp);\n", {}).empty());
   runner::LintOptions one;
@@ -322,7 +386,7 @@ TEST(RunnerLintPgTest, CliEnableJsonSeverityAndPgVersion) {
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   r = RunProcess({CairnBinary(), "--dir", dir.path(), "lint", "--pg-version", "10"});
   EXPECT_EQ(r.exit_code, 12) << r.out << r.err;
-  EXPECT_THAT(r.out, HasSubstr("0001_t.sql:4: adding-field-with-default: "));
+  EXPECT_THAT(r.out, HasSubstr("0001_t.sql:4:19: adding-field-with-default: "));
   r = RunProcess(
       {CairnBinary(), "--dir", dir.path(), "lint", "--json", "--enable", "prefer-bigint-over-int"});
   EXPECT_EQ(r.exit_code, 12) << r.out << r.err;

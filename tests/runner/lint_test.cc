@@ -148,7 +148,7 @@ TEST(RunnerLintTest, CliReportsFileLineRuleAndExitsTwelve) {
   WriteFile(dir.File("0002_bad.sql"), File(kSamples.back()));
   ProcessResult r = RunProcess({CairnBinary(), "--dir", dir.path(), "lint"});
   EXPECT_EQ(r.exit_code, 12) << r.out << r.err;
-  EXPECT_THAT(r.out, HasSubstr(dir.File("0002_bad.sql") + ":5: drop-table: "));
+  EXPECT_THAT(r.out, HasSubstr(dir.File("0002_bad.sql") + ":5:1: drop-table: "));
   EXPECT_THAT(r.out, HasSubstr("1 finding(s) in 2 file(s), 0 silenced"));
 
   r = RunProcess({CairnBinary(), "lint", "--json", dir.File("0002_bad.sql")});
@@ -167,6 +167,12 @@ TEST(RunnerLintTest, CliReportsFileLineRuleAndExitsTwelve) {
   r = RunProcess({CairnBinary(), "--dir", dir.path(), "lint"});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   auto parsed = runner::LoadMigrations(dir.path());
+  EXPECT_TRUE(parsed.ok()) << parsed.status().ToString();
+  // So do the per-statement and per-file forms, anywhere in the file.
+  WriteFile(dir.File("0002_bad.sql"), "-- cairn:lint-ignore-file drop-column old\n" +
+                                          File(kSamples.back()) +
+                                          "-- cairn:lint-ignore-next drop-table old\nSELECT 1;\n");
+  parsed = runner::LoadMigrations(dir.path());
   EXPECT_TRUE(parsed.ok()) << parsed.status().ToString();
 }
 

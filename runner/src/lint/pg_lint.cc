@@ -45,9 +45,11 @@ std::vector<size_t> AlterCommandOffsets(std::string_view text, size_t relation_a
 
 PgLinter::PgLinter(const PgLintOptions& options) : enabled_(options.enabled) {
   state_.server_version = options.server_version;
+  state_.created = options.created_before;
   state_.lock_timeout_set = options.lock_timeout_directive;
   state_.statement_timeout_set = options.statement_timeout_directive;
   state_.file_in_transaction = !options.no_transaction;
+  state_.batch_section = options.batch_section;
   runs_outside_transaction_ = options.no_transaction;
 }
 
@@ -58,10 +60,16 @@ void PgLinter::Emit(const PgStatementInput& in, std::string_view rule, size_t of
   if (info->severity == Severity::kHint && !enabled_.count(std::string(rule)) &&
       !enabled_.count("all"))
     return;
-  PgFinding f{offset, in.line_of(offset), std::string(rule), std::move(message), in.statement};
+  PgFinding f{offset,
+              in.line_of(offset),
+              in.column_of ? in.column_of(offset) : 1,
+              std::string(rule),
+              std::move(message),
+              in.statement,
+              table_};
   if (rule == "prefer-robust-stmts")
     outside_only_.push_back(std::move(f));
-  else if (rule == "transaction-nesting")
+  else if (rule == "transaction-nesting" || rule == "enum-value-used-before-commit")
     inside_only_.push_back(std::move(f));
   else
     out->push_back(std::move(f));
@@ -70,6 +78,7 @@ void PgLinter::Emit(const PgStatementInput& in, std::string_view rule, size_t of
 void PgLinter::Statement(const PgStatementInput& in, std::vector<PgFinding>* out) {
   const std::string_view text = in.text;
   PgParsed parsed = ParsePostgres(text);
+  table_.clear();
   if (parsed.error) {
     Emit(in, "parse-error", in.base + parsed.error->offset,
          "statement at " + std::to_string(in.line_of(in.base)) +
@@ -79,6 +88,7 @@ void PgLinter::Statement(const PgStatementInput& in, std::vector<PgFinding>* out
   }
   for (const nlohmann::json& node : parsed.statements) {
     const StatementFacts facts = ClassifyStatement(node, state_.server_version);
+    table_ = facts.table;
     if (!facts.runs_in_transaction) runs_outside_transaction_ = true;
     const nlohmann::json& body = NodeBody(node);
     StatementView view{facts.kind, body, facts, text, {}};
@@ -94,6 +104,7 @@ void PgLinter::Statement(const PgStatementInput& in, std::vector<PgFinding>* out
     CheckDestructive(view, state_, report);
     CheckTypes(view, state_, report);
     CheckNames(view, state_, report);
+    CheckDataChanges(view, state_, report);
     Advance(view, state_);
   }
 }

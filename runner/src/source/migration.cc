@@ -136,8 +136,9 @@ class CairnFileParser {
     end_ = l.next;
     const int lineno = l.number;
     std::string_view line = l.text;
-    // A lint-ignore comment (docs/lint.md) stays an ordinary SQL comment.
-    if (auto d = Directive(line); d && *d != "lint-ignore") {
+    // A lint-ignore[-next|-file] comment (docs/lint.md) stays an ordinary
+    // SQL comment.
+    if (auto d = Directive(line); d && d->substr(0, 11) != "lint-ignore") {
       if (*d == "up") {
         if (where_ != kPreamble)
           return FileError(path_, lineno, "second '-- cairn:up' (one up section per file)");

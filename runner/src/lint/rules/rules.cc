@@ -60,6 +60,14 @@ const std::vector<RuleInfo>& AllRules() {
       {"renaming-table", kError, "ALTER TABLE ... RENAME TO", "renaming-table"},
       {"update-without-where", kError, "UPDATE of an existing table without WHERE", ""},
       {"delete-without-where", kError, "DELETE from an existing table without WHERE", ""},
+      {"backfill-without-batch", kError,
+       "an UPDATE backfill of an existing table outside a -- cairn:batch section", ""},
+      {"enum-value-used-before-commit", kError,
+       "a new enum value used in the transaction that added it", ""},
+      {"enum-value-ordering", kWarning, "ALTER TYPE ... ADD VALUE BEFORE/AFTER an existing value",
+       ""},
+      {"down-does-not-reverse-up", kError,
+       "the down section does not return the schema to what it was (lint --rehearse)", ""},
       {"transaction-nesting", kError,
        "BEGIN/COMMIT/ROLLBACK in a migration cairn wraps in a "
        "transaction",
@@ -127,11 +135,17 @@ void Advance(const StatementView& s, MigrationState& m) {
   if (s.kind == "RenameStmt" && Str(s.body, "renameType") == "OBJECT_TABLE" &&
       m.IsNew(RelName(Member(s.body, "relation"))))
     m.created.insert(Str(s.body, "newname"));
+  if (s.kind == "AlterEnumStmt" && !Str(s.body, "newVal").empty()) {
+    const auto& names = Member(s.body, "typeName");
+    m.enum_values_added[Str(s.body, "newVal")] = names.empty() ? "" : StringValue(names.back());
+  }
   if (s.kind != "AlterTableStmt") return;
   const std::string table = s.facts.table;
   for (const auto& c : Member(s.body, "cmds")) {
     const auto& cmd = NodeBody(c);
     const std::string sub = Str(cmd, "subtype");
+    if (sub == "AT_AddColumn" && !m.IsNew(table))
+      m.added_columns.insert(table + "." + Str(NodeBody(Member(cmd, "def")), "colname"));
     if (sub == "AT_AddConstraint") {
       const auto& con = NodeBody(Member(cmd, "def"));
       if (Bool(con, "skip_validation")) m.not_valid_added.insert(Str(con, "conname"));

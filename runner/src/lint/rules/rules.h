@@ -55,6 +55,11 @@ struct MigrationState {
   // Constraints added NOT VALID earlier in this migration, by name.
   std::set<std::string> not_valid_added;
   std::set<std::string> validated_not_null;
+  // Enum values added earlier in this migration: label -> type.
+  std::map<std::string, std::string> enum_values_added;
+  // "table.column" added by ADD COLUMN to an existing table in this migration.
+  std::set<std::string> added_columns;
+  bool batch_section = false;  // the up section is a -- cairn:batch section
 
   bool IsNew(const std::string& table) const { return created.count(table) > 0; }
 };
@@ -81,6 +86,7 @@ void CheckDestructive(const StatementView& s, const MigrationState& m, const Rep
 void CheckTypes(const StatementView& s, const MigrationState& m, const Report& report);
 void CheckNames(const StatementView& s, const MigrationState& m, const Report& report);
 void CheckTransactions(const StatementView& s, MigrationState& m, const Report& report);
+void CheckDataChanges(const StatementView& s, const MigrationState& m, const Report& report);
 void Advance(const StatementView& s, MigrationState& m);
 
 // The smallest "location" in a node (deep), or `fallback`.

@@ -11,6 +11,8 @@ namespace {
 bool Robust(const StatementView& s) {
   if (s.kind == "CreateStmt" || s.kind == "IndexStmt") return Bool(s.body, "if_not_exists");
   if (s.kind == "DropStmt") return Bool(s.body, "missing_ok");
+  if (s.kind == "AlterEnumStmt")
+    return Str(s.body, "newVal").empty() || Bool(s.body, "skipIfNewValExists");
   if (s.kind == "AlterTableStmt") {
     for (const auto& c : Member(s.body, "cmds")) {
       const auto& cmd = NodeBody(c);
