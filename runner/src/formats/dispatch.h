@@ -19,6 +19,11 @@ StatusOr<std::vector<Migration>> LoadFormatStreamingAbove(const std::string& dir
 // FlywayChecksum of the file at `path`, read in blocks.
 StatusOr<int32_t> FlywayChecksumOfFile(const std::string& path);
 
+// Whether `s` is valid UTF-8 (sqlx and Liquibase refuse other text).
+bool ValidUtf8(std::string_view s);
+// `n` bytes as lower-case hex.
+std::string HexBytes(const unsigned char* bytes, size_t n);
+
 // For a folder whose cairn reading failed and that no rule recognised: a
 // guess at its layout ("...: use --format sqlx"), or "" for none.
 std::string FormatGuess(const std::string& dir);

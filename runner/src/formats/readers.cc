@@ -24,9 +24,10 @@
 #include "../source/migration_dir.h"
 #include "../source/section_text.h"
 #include "cairn/db/sql_splitter.h"
-#include "cairn/store/state.h"
 #include "cairn/runner/formats.h"
+#include "cairn/store/state.h"
 #include "dispatch.h"
+#include "liquibase.h"
 
 namespace cairn::runner {
 namespace {
@@ -583,26 +584,6 @@ StatusOr<std::vector<Migration>> LoadDbmate(const std::string& dir, const std::v
 
 // ---- sqlx ---------------------------------------------------------------
 
-// Whether `line` is valid UTF-8 (sqlx reads each file into a Rust String).
-bool ValidUtf8(std::string_view s) {
-  for (size_t i = 0; i < s.size();) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-    if (n == 0 || i + n > s.size()) return false;
-    uint32_t cp = n == 1 ? c : c & (0x7F >> n);
-    for (size_t k = 1; k < n; ++k) {
-      const auto d = static_cast<unsigned char>(s[i + k]);
-      if ((d & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (d & 0x3F);
-    }
-    if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-        cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-      return false;
-    i += n;
-  }
-  return true;
-}
-
 // sqlx's file rules (sqlx-core's migrate source): a regular file whose name
 // splits at its first '_' into a version (an i64) and a rest ending in
 // ".sql"; other names are ignored. "<v>_<d>.up.sql" / "<v>_<d>.down.sql" are
@@ -648,7 +629,7 @@ StatusOr<std::vector<Migration>> LoadSqlx(const std::string& dir, const std::vec
     }
   }
   const LineCheck check = [](const std::string& path, const source::Line& l) -> Status {
-    if (!ValidUtf8(l.text))
+    if (!internal::ValidUtf8(l.text))
       return InvalidArgumentError(path + ":" + std::to_string(l.number) +
                                   ": not valid UTF-8 (sqlx refuses the file)");
     return RefuseCairnDirective(path, l, Format::kSqlx);
@@ -1118,21 +1099,23 @@ std::string_view FormatName(Format format) {
       return "sqlx";
     case Format::kGoose:
       return "goose";
+    case Format::kLiquibase:
+      return "liquibase";
   }
   return "unknown";
 }
 
 std::vector<std::string> FormatNames() {
-  return {"cairn", "dbmate", "golang-migrate", "flyway", "diesel", "sqlx", "goose"};
+  return {"cairn", "dbmate", "golang-migrate", "flyway", "diesel", "sqlx", "goose", "liquibase"};
 }
 
 StatusOr<Format> ParseFormat(std::string_view name) {
   for (Format f : {Format::kCairn, Format::kDbmate, Format::kGolangMigrate, Format::kFlyway,
-                   Format::kDiesel, Format::kSqlx, Format::kGoose})
+                   Format::kDiesel, Format::kSqlx, Format::kGoose, Format::kLiquibase})
     if (FormatName(f) == name) return f;
   return InvalidArgumentError("--format " + std::string(name) +
                               ": unknown format (expected cairn, dbmate, golang-migrate, flyway, "
-                              "diesel, sqlx or goose)");
+                              "diesel, sqlx, goose or liquibase)");
 }
 
 void UseFormat(const std::string& dir, Format format) {
@@ -1163,7 +1146,8 @@ StatusOr<Format> DetectFormat(const std::string& dir) {
         if (::stat(Join(Join(dir, e.name), "up.sql").c_str(), &st) == 0) f = Format::kDiesel;
       }
     } else if (!EndsWith(e.name, ".sql")) {
-      continue;
+      if (!internal::IsLiquibaseChangelogFile(Join(dir, e.name))) continue;
+      f = Format::kLiquibase;
     } else if (FlywayName(e.name, &kind, &a, &b)) {
       f = Format::kFlyway;
     } else {
@@ -1172,7 +1156,15 @@ StatusOr<Format> DetectFormat(const std::string& dir) {
       // "-- +goose up" goose's.
       const bool two_file = EndsWith(e.name, ".up.sql") || EndsWith(e.name, ".down.sql");
       if (two_file) f = Format::kGolangMigrate;
+      bool blank_so_far = true;  // Liquibase's header is the first line that is not blank
       (void)ForEachLineOf(Join(dir, e.name), [&](const source::Line& l) -> Status {
+        if (blank_so_far && !Trim(l.text).empty()) {
+          blank_so_far = false;
+          if (internal::IsLiquibaseHeader(l.text)) {
+            f = Format::kLiquibase;
+            return CancelledError("found");
+          }
+        }
         if (l.number == 1 && l.text.substr(0, 17) == "-- no-transaction") {
           f = Format::kSqlx;
           return CancelledError("found");
@@ -1253,6 +1245,11 @@ StatusOr<std::vector<Migration>> internal::LoadFormatStreamingAbove(const std::s
       return LoadSqlx(dir, *entries, keep);
     case Format::kGoose:
       return LoadGoose(dir, *entries, keep);
+    case Format::kLiquibase: {
+      std::vector<Migration> out;
+      CAIRN_RETURN_IF_ERROR(internal::ReadLiquibase(dir, &out).status());
+      return out;
+    }
     case Format::kCairn:
     case Format::kAuto:
       break;
@@ -1310,6 +1307,35 @@ StatusOr<int32_t> internal::FlywayChecksumOfFile(const std::string& path) {
     return Status::Ok();
   }));
   return crc.Finish();
+}
+
+bool internal::ValidUtf8(std::string_view s) {
+  for (size_t i = 0; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    if (n == 0 || i + n > s.size()) return false;
+    uint32_t cp = n == 1 ? c : c & (0x7F >> n);
+    for (size_t k = 1; k < n; ++k) {
+      const auto d = static_cast<unsigned char>(s[i + k]);
+      if ((d & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (d & 0x3F);
+    }
+    if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+        cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+      return false;
+    i += n;
+  }
+  return true;
+}
+
+std::string internal::HexBytes(const unsigned char* bytes, size_t n) {
+  static const char kHex[] = "0123456789abcdef";
+  std::string hex;
+  for (size_t i = 0; i < n; ++i) {
+    hex.push_back(kHex[bytes[i] >> 4]);
+    hex.push_back(kHex[bytes[i] & 15]);
+  }
+  return hex;
 }
 
 }  // namespace cairn::runner

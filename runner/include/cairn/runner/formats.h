@@ -1,5 +1,5 @@
 // Migration folders of other tools (dbmate, golang-migrate, Flyway, diesel,
-// sqlx, goose)
+// sqlx, goose, Liquibase)
 // read as they are, and `cairn adopt`, which imports those tools' tracking
 // tables into the ledger. The layouts, ids, checksums and the repeatable
 // scripts' rules are specified in docs/formats.md.
@@ -31,10 +31,20 @@ namespace cairn::runner {
 
 class Runner;
 
-enum class Format { kAuto, kCairn, kDbmate, kGolangMigrate, kFlyway, kDiesel, kSqlx, kGoose };
+enum class Format {
+  kAuto,
+  kCairn,
+  kDbmate,
+  kGolangMigrate,
+  kFlyway,
+  kDiesel,
+  kSqlx,
+  kGoose,
+  kLiquibase,
+};
 
-// "cairn", "dbmate", "golang-migrate", "flyway", "diesel", "sqlx", "goose"
-// (kAuto: "auto").
+// "cairn", "dbmate", "golang-migrate", "flyway", "diesel", "sqlx", "goose",
+// "liquibase" (kAuto: "auto").
 std::string_view FormatName(Format format);
 // The inverse; kInvalidArgument naming `name` and the valid names.
 StatusOr<Format> ParseFormat(std::string_view name);
