@@ -854,13 +854,24 @@ Status ParseIncludeAttrs(const std::string& from, int line, const std::string& k
 
 StatusOr<std::vector<Include>> ReadXmlChangelog(const std::string& path,
                                                 const std::string& logical) {
-  xmlDocPtr doc =
-      xmlReadFile(path.c_str(), nullptr, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+  // The first error libxml2 reports (its last one is often a consequence).
+  struct FirstError {
+    int line = 0;
+    std::string message;
+  } first;
+  xmlSetStructuredErrorFunc(&first, [](void* ctx, xmlErrorPtr e) {
+    auto* f = static_cast<FirstError*>(ctx);
+    if (f->message.empty() && e != nullptr && e->message != nullptr) {
+      f->line = e->line;
+      f->message = e->message;
+    }
+  });
+  xmlDocPtr doc = xmlReadFile(path.c_str(), nullptr, XML_PARSE_NONET);
+  xmlSetStructuredErrorFunc(nullptr, nullptr);
   if (doc == nullptr) {
-    const xmlError* e = xmlGetLastError();
-    std::string msg = e && e->message ? e->message : "cannot parse";
+    std::string msg = first.message.empty() ? "cannot parse" : first.message;
     while (!msg.empty() && msg.back() == '\n') msg.pop_back();
-    return InvalidArgumentError(path + ":" + std::to_string(e ? e->line : 0) +
+    return InvalidArgumentError(path + ":" + std::to_string(first.line) +
                                 ": not well-formed XML: " + msg);
   }
   std::unique_ptr<xmlDoc, void (*)(xmlDocPtr)> guard(doc, xmlFreeDoc);
