@@ -387,5 +387,32 @@ TEST(RunnerLiquibaseLayoutTest, XmlMasterNestedYamlAndPlainSqlAreLiquibasesPaths
   EXPECT_THAT(s.out, HasSubstr("0 pending"));
 }
 
+// cairn's checksum of a changeset covers its own lines only: editing the next
+// changeset's line leaves it alone. A long SQL line that merely starts with
+// '-' is SQL, never matched against Liquibase's patterns.
+TEST(RunnerLiquibaseLayoutTest, EachChangesetsChecksumCoversItsOwnLines) {
+  TempDir dir;
+  const std::string m = dir.File("m");
+  fs::create_directories(m);
+  const std::string values = "  -1" + std::string(40000, ' ') + ");\n";
+  auto read = [&](const std::string& second) {
+    WriteFile(m + "/changelog.sql",
+              "--liquibase formatted sql\n--changeset a:1\n"
+              "CREATE TABLE t (v int);\nINSERT INTO t VALUES (\n" +
+                  values + second + "SELECT 1;\n");
+    std::vector<runner::Migration> ms;
+    auto cs = runner::internal::ReadLiquibase(m, &ms);
+    EXPECT_TRUE(cs.ok()) << cs.status().ToString();
+    return ms;
+  };
+  auto before = read("--changeset a:2\n");
+  auto after = read("--changeset a:2 labels:later\n");
+  ASSERT_EQ(before.size(), 2u);
+  ASSERT_EQ(after.size(), 2u);
+  EXPECT_EQ(before[0].checksum, after[0].checksum);
+  EXPECT_NE(before[1].checksum, after[1].checksum);
+  EXPECT_EQ(before[0].up.facts.statements, 2);
+}
+
 }  // namespace
 }  // namespace cairn::testing

@@ -152,10 +152,26 @@ const Patterns& P() {
 // starts with '-' or '/' after blanks) is matched only up to this length.
 constexpr size_t kMaxDirectiveLine = 16 << 10;
 
+// Whether any of Liquibase's patterns could match the line: after blanks,
+// "/*" and "liquibase", or dashes and blanks and one of the directives'
+// words. Other lines are SQL without a regular expression run on them.
 bool CouldBeDirective(std::string_view line) {
   size_t i = 0;
-  while (i < line.size() && std::isspace(static_cast<unsigned char>(line[i]))) ++i;
-  return i < line.size() && (line[i] == '-' || line[i] == '/');
+  auto blank = [&](size_t k) { return std::isspace(static_cast<unsigned char>(line[k])) != 0; };
+  while (i < line.size() && blank(i)) ++i;
+  if (i >= line.size()) return false;
+  if (line[i] == '/') {
+    if (line.substr(i, 2) != "/*") return false;
+    for (i += 2; i < line.size() && blank(i);) ++i;
+    return Lower(line.substr(i, 9)) == "liquibase";
+  }
+  if (line[i] != '-') return false;
+  while (i < line.size() && (line[i] == '-' || blank(i))) ++i;
+  const std::string word = Lower(line.substr(i, 13));
+  for (std::string_view kw : {"liquibase", "property", "changeset", "rollback", "precondition",
+                              "comment", "validchecksum", "ignore"})
+    if (word.rfind(kw, 0) == 0) return true;
+  return false;
 }
 
 bool Matches(const std::string& line, const std::regex& re, std::smatch* m = nullptr) {
@@ -368,7 +384,7 @@ class FormattedSqlReader {
         continue;
       }
       if (line.size() > kMaxDirectiveLine)
-        return Error(l.number, "a comment line longer than 16 KiB; cairn refuses it");
+        return Error(l.number, "a directive-like line longer than 16 KiB; cairn refuses it");
       if (Matches(line, p.property))
         return Error(l.number,
                      "'--property': cairn does not substitute Liquibase changelog parameters; "
@@ -443,6 +459,8 @@ class FormattedSqlReader {
     const Patterns& p = P();
     const std::string& line = l.text;
     if (current_) {
+      // Read() added this line to the changeset before it: not its text.
+      current_->region.resize(current_->region.size() - line.size() - 1);
       if (JTrim(current_->sql).empty())
         return Error(current_->line, "no SQL for changeset " + current_->cs.path +
                                          "::" + current_->cs.id + "::" + current_->cs.author +
