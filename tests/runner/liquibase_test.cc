@@ -332,6 +332,14 @@ TEST_F(RunnerLiquibaseBadInputTest, ABadMasterChangelogIsNamed) {
             "<databaseChangeLog>\n  <include file=\"missing.sql\"/>\n</databaseChangeLog>\n");
   r = RunCairn("sqlite:" + dir_.File("t.db"), dir_.File("m"), {"status"});
   EXPECT_THAT(r.err, HasSubstr("missing.sql: included changelog does not exist"));
+  // An include attribute cairn does not read is refused, not ignored.
+  WriteFile(dir_.File("m/a.sql"), "--liquibase formatted sql\n--changeset a:1\nSELECT 1;\n");
+  WriteFile(dir_.File("m/changelog.xml"),
+            "<databaseChangeLog>\n  <include file=\"a.sql\" logicalFilePath=\"x.sql\"/>\n"
+            "</databaseChangeLog>\n");
+  r = RunCairn("sqlite:" + dir_.File("t.db"), dir_.File("m"), {"status"});
+  EXPECT_THAT(r.err, HasSubstr("changelog.xml:2: include attribute 'logicalFilePath': cairn "
+                               "does not read it"));
 }
 
 // An XML master, a nested YAML changelog, includeAll (recursive, in path

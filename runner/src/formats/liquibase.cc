@@ -861,7 +861,7 @@ Status ParseIncludeAttrs(const std::string& from, int line, const std::string& k
   for (const auto& [name, value] : attrs) {
     if (name == key || name == "relativeToChangelogFile" || name == "ignore" || name == "context" ||
         name == "contextFilter" || name == "labels" || name == "errorIfMissing" ||
-        name == "errorIfMissingOrEmpty" || name == "logicalFilePath")
+        name == "errorIfMissingOrEmpty")
       continue;
     return InvalidArgumentError(from + ":" + std::to_string(line) + ": " + kind + " attribute '" +
                                 name + "': cairn does not read it; refused");
