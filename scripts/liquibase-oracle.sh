@@ -194,6 +194,17 @@ run_dialect() {
   cairn "$C" "$D" --format liquibase migrate || { fail "$be: cairn on the dialect file"; cat "$WORK/cairn.log"; }
   same "$be: trigger / function bodies cut as Liquibase cuts them" "$L" "$C"
   if "$CAIRN" -d "$L" --dir "$D" --format liquibase adopt >"$WORK/adopt.log" 2>&1; then pass "$be: dialect file adopted (checksums equal)"; else fail "$be: dialect adopt"; cat "$WORK/adopt.log"; fi
+  if [[ $be == sqlite ]]; then
+    # A CASE's END inside the trigger closes its BEGIN for Liquibase, which then
+    # cuts the trigger at the next ';' and fails; cairn refuses it at load.
+    printf -- '--liquibase formatted sql\n--changeset t:1\nCREATE TABLE items (id integer, n integer);\nCREATE TRIGGER items_n AFTER INSERT ON items BEGIN\n  UPDATE items SET n = CASE WHEN n > 0 THEN 1 ELSE 0 END;\n  UPDATE items SET n = n + 1;\nEND;\n' >"$D/changelog.sql"
+    L="$(fresh "$be" lb_case)" C="$(fresh "$be" c_case)"
+    lb "$D" "$L" --changelog-file=changelog.sql update && fail "$be: liquibase ran a trigger cut after CASE ... END" || pass "$be: liquibase fails on a trigger whose CASE ... END closes its BEGIN"
+    if cairn "$C" "$D" --format liquibase migrate; then fail "$be: cairn ran it"; else
+      grep -q "inside a BEGIN ... END block" "$WORK/cairn.log" && pass "$be: cairn refuses it before running anything" || { fail "$be: cairn refused otherwise"; cat "$WORK/cairn.log"; }
+    fi
+    same "$be: nothing of the refused changelog ran in cairn's database" "$C" "$(fresh "$be" empty)"
+  fi
   if [[ $be == postgres ]]; then
     # Without splitStatements:false Liquibase cuts the function at ';' and fails; cairn refuses it at load.
     sed -i 's/ splitStatements:false//' "$D/changelog.sql"

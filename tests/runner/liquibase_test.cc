@@ -84,6 +84,44 @@ TEST(RunnerLiquibaseChecksumTest, ShopFolderChecksumsAreTheOnesLiquibaseRecorded
   EXPECT_EQ(migrations[6].up.facts.statements, 2);  // endDelimiter:GO
 }
 
+// The statements Liquibase 4.28 sent for these changesets (its update-sql).
+TEST(RunnerLiquibaseChecksumTest, StatementsAreCutAsLiquibaseCutsThem) {
+  using runner::internal::LiquibaseStatementsOf;
+  auto cut = LiquibaseStatementsOf(
+      "SELECT 'a;b' AS x;\nSELECT 1\ngo\nSELECT 2\n/\nSELECT 'C:\\' AS p; SELECT 3;", true,
+      std::nullopt);
+  ASSERT_TRUE(cut.ok()) << cut.status().ToString();
+  EXPECT_THAT(*cut, ::testing::ElementsAre("SELECT 'a;b' AS x", "SELECT 1", "SELECT 2",
+                                           "SELECT 'C:\\' AS p", "SELECT 3"));
+  cut = LiquibaseStatementsOf("SELECT 4; -- BEGIN\nSELECT 5;", true, std::nullopt);
+  ASSERT_TRUE(cut.ok());
+  EXPECT_THAT(*cut, ::testing::ElementsAre("SELECT 4", "-- BEGIN\nSELECT 5"));
+  // A trigger body stays whole ...
+  cut = LiquibaseStatementsOf(
+      "CREATE TRIGGER tr AFTER INSERT ON t BEGIN\n  INSERT INTO u VALUES (1);\n  INSERT INTO u "
+      "VALUES (2);\nEND;\nSELECT 6;",
+      true, std::nullopt);
+  ASSERT_TRUE(cut.ok());
+  EXPECT_EQ(cut->size(), 2u);
+  // ... unless a CASE's END closes it for Liquibase, which then sends
+  // "CREATE TRIGGER ... END", "INSERT ...", "END": refused.
+  cut = LiquibaseStatementsOf(
+      "CREATE TRIGGER tr AFTER INSERT ON t BEGIN\n  UPDATE t SET v = CASE WHEN v > 0 THEN 1 "
+      "ELSE 0 END;\n  INSERT INTO u VALUES (1);\nEND;",
+      true, std::nullopt);
+  EXPECT_THAT(cut.status().message(), HasSubstr("inside a BEGIN ... END block"));
+  cut = LiquibaseStatementsOf("DO $$ BEGIN IF true THEN PERFORM 1; END IF; PERFORM 2; END $$;",
+                              true, std::nullopt);
+  EXPECT_THAT(cut.status().message(), HasSubstr("inside a BEGIN ... END block"));
+  // splitStatements:false sends the whole; endDelimiter:GO cuts only there.
+  cut = LiquibaseStatementsOf("SELECT 1; SELECT 2;", false, std::nullopt);
+  ASSERT_TRUE(cut.ok());
+  EXPECT_THAT(*cut, ::testing::ElementsAre("SELECT 1; SELECT 2;"));
+  cut = LiquibaseStatementsOf("SELECT 1; SELECT 2\nGO\nSELECT 3\nGO", true, "GO");
+  ASSERT_TRUE(cut.ok());
+  EXPECT_THAT(*cut, ::testing::ElementsAre("SELECT 1; SELECT 2", "SELECT 3"));
+}
+
 class RunnerLiquibaseTest : public ::testing::TestWithParam<db::Backend> {
  protected:
   void SetUp() override {

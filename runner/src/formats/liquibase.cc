@@ -204,7 +204,9 @@ std::string Md5Hex(std::string_view data) {
 // ---- the statement cut --------------------------------------------------
 
 // A token of Liquibase's SimpleSqlGrammar, as far as the cut depends on it:
-// blanks, comments, quoted strings and identifiers, words, single symbols.
+// blanks, comments, quoted strings and identifiers (a doubled quote inside;
+// a backslash escapes nothing: 'C:\' ends there for Liquibase 4.28), words,
+// single symbols.
 std::vector<std::string> Tokens(std::string_view s) {
   std::vector<std::string> out;
   auto word = [](unsigned char c) {
@@ -226,9 +228,7 @@ std::vector<std::string> Tokens(std::string_view s) {
     } else if (c == '\'' || c == '"' || c == '`') {
       ++i;
       while (i < s.size()) {
-        if (s[i] == '\\' && c != '`' && i + 1 < s.size()) {
-          i += 2;
-        } else if (s[i] == static_cast<char>(c)) {
+        if (s[i] == static_cast<char>(c)) {
           ++i;
           if (i < s.size() && s[i] == static_cast<char>(c)) {
             ++i;  // a doubled quote
@@ -310,18 +310,33 @@ StatusOr<std::vector<std::string>> LiquibaseStatements(std::string_view sql, boo
   std::string current;
   std::optional<std::string> previous;
   bool previous_delimiter = false;
-  int in_clause = 0;
+  int in_clause = 0, block = 0;
   for (size_t i = 0; i < tokens.size(); ++i) {
     const std::string& piece = tokens[i];
     std::string next;
     for (size_t k = i + 1; k < tokens.size() && next.empty(); ++k) next = JTrim(tokens[k]);
     const bool tx_word =
         IEquals(next, "transaction") || IEquals(next, "trans") || IEquals(next, "tran");
-    if (IEquals(piece, "BEGIN") && !tx_word && !IEquals(next, "dialog") &&
-        !IEquals(next, "conversation") && !IEquals(next, "distributed"))
-      ++in_clause;
+    const bool begin = IEquals(piece, "BEGIN") && !tx_word && !IEquals(next, "dialog") &&
+                       !IEquals(next, "conversation") && !IEquals(next, "distributed");
+    if (begin) ++in_clause;
     if (IEquals(piece, "END") && in_clause > 0 && !tx_word) --in_clause;
+    // The blocks as the server reads them: CASE ... END and IF / LOOP ...
+    // END IF / END LOOP nest inside BEGIN ... END, while to Liquibase any
+    // END closes its BEGIN.
+    if (begin || IEquals(piece, "CASE")) {
+      ++block;
+    } else if (IEquals(piece, "END") && block > 0 && !tx_word && !IEquals(next, "IF") &&
+               !IEquals(next, "LOOP") && !IEquals(next, "WHILE") && !IEquals(next, "REPEAT")) {
+      --block;
+    }
     if (in_clause == 0 && split && is_delimiter(piece, previous)) {
+      if (block > 0)
+        return InvalidArgumentError(
+            "Liquibase ends a statement here inside a BEGIN ... END block (an END of a CASE, IF "
+            "or LOOP closes the block for Liquibase), so it would run a broken statement; cairn "
+            "refuses the changeset (splitStatements:false or endDelimiter tells Liquibase where "
+            "statements end)");
       std::string_view t = JTrim(current);
       if (!t.empty()) out.emplace_back(t);
       if (piece != ";") *other_delimiter = true;
@@ -398,6 +413,8 @@ class FormattedSqlReader {
         if (what == "start") {
           for (++i; i < lines.size(); ++i) {
             if (current_) current_->region += lines[i].text + "\n";
+            if (!CouldBeDirective(lines[i].text) || lines[i].text.size() > kMaxDirectiveLine)
+              continue;
             std::smatch e;
             if (Matches(lines[i].text, p.ignore_lines, &e)) {
               if (e[1].str() == "end") break;
@@ -1121,6 +1138,12 @@ std::string LiquibaseCheckSum(std::string_view sql) {
   for (char c : sql)
     if (c != ' ' && c != '\t' && c != '\n' && c != '\r') compact.push_back(c);
   return "9:" + Md5Hex("9:" + Md5Hex(compact) + ":");
+}
+
+StatusOr<std::vector<std::string>> LiquibaseStatementsOf(
+    std::string_view sql, bool split_statements, const std::optional<std::string>& end_delimiter) {
+  bool other = false;
+  return LiquibaseStatements(sql, split_statements, end_delimiter, &other);
 }
 
 bool IsLiquibaseHeader(std::string_view line) {

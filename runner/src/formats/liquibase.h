@@ -4,6 +4,7 @@
 #ifndef CAIRN_RUNNER_SRC_FORMATS_LIQUIBASE_H_
 #define CAIRN_RUNNER_SRC_FORMATS_LIQUIBASE_H_
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,6 +33,12 @@ StatusOr<std::vector<LiquibaseChangeSet>> ReadLiquibase(const std::string& dir,
 // Liquibase's version 9 checksum of a formatted SQL changeset whose SQL (the
 // changeset's lines without its directives, trimmed) is `sql`.
 std::string LiquibaseCheckSum(std::string_view sql);
+
+// The statements Liquibase sends for a changeset's `sql` (its
+// StringUtil.processMultiLineSQL, comments kept); an error where it would end
+// a statement inside a BEGIN ... END block or the delimiter is unreadable.
+StatusOr<std::vector<std::string>> LiquibaseStatementsOf(
+    std::string_view sql, bool split_statements, const std::optional<std::string>& end_delimiter);
 
 // For DetectFormat: whether the line is Liquibase's formatted SQL header
 // ("--liquibase formatted sql"), and whether the file at `path` is an XML or
