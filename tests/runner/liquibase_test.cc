@@ -335,9 +335,8 @@ TEST_F(RunnerLiquibaseBadInputTest, WhatCairnCannotRunAsLiquibaseWould) {
                     "-- undo it\nSELECT 2;\n*/\n",
                 "7", "swallows the lines after it");
   ExpectRefused(std::string(kHead) +
-                    "--changeset a:2\nSELECT 1;\n--rollback changeSetId:ok "
-                    "changesetAuthor:a\n",
-                "4", "naming another changeset");
+                    "--changeset a:2\nSELECT 1;\n--rollback changeSetId:gone changesetAuthor:a\n",
+                "4", "the rollback names changeset changelog.sql::gone::a, which is not in the");
   // Liquibase cuts a dollar-quoted body at its ';' (it does not know dollar
   // quotes): it would run broken statements; cairn refuses at load.
   ExpectRefused(std::string(kHead) +
@@ -458,6 +457,31 @@ TEST(RunnerLiquibaseLayoutTest, EachChangesetsChecksumCoversItsOwnLines) {
   EXPECT_EQ(before[0].checksum, after[0].checksum);
   EXPECT_NE(before[1].checksum, after[1].checksum);
   EXPECT_EQ(before[0].up.facts.statements, 2);
+}
+
+// A rollback naming another changeset runs that changeset's SQL (checked
+// with Liquibase 4.28's rollback-count): dropping a table rolls back by
+// creating it again.
+TEST(RunnerLiquibaseLayoutTest, ARollbackNamingAnotherChangesetRunsItsSql) {
+  TempDir dir;
+  const std::string m = dir.File("m");
+  fs::create_directories(m);
+  WriteFile(m + "/changelog.sql",
+            "--liquibase formatted sql\n--changeset a:1\nCREATE TABLE t (id int);\n"
+            "--rollback DROP TABLE t;\n--changeset a:2\nDROP TABLE t;\n"
+            "--rollback changeSetId:1 changesetAuthor:a\n");
+  WriteFile(dir.File("t.db"), "");
+  const std::string url = "sqlite:" + dir.File("t.db");
+  ASSERT_EQ(RunCairn(url, m, {"migrate"}).exit_code, 0);
+  auto tables = [&] {
+    auto conn = db::Connection::Open(*db::ParseDatabaseUrl(url));
+    auto rows = (*conn)->Query("SELECT count(*) FROM sqlite_schema WHERE name = 't'");
+    return (*rows)[0][0].AsInt();
+  };
+  EXPECT_EQ(tables(), 0);
+  ProcessResult r = RunCairn(url, m, {"rollback"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(tables(), 1);
 }
 
 }  // namespace

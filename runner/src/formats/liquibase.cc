@@ -378,7 +378,13 @@ struct ChangeSetText {
   std::string comment;
   Attributes attrs;
   bool last_in_file = false;
+  std::string physical;  // the file's include path (before any logicalFilePath)
 };
+
+// The changeset a rollback names: (path, author, id) among those read so
+// far, this one included; null for none.
+using FindChangeSet = std::function<const ChangeSetText*(
+    const std::string& path, const std::string& author, const std::string& id)>;
 
 class FormattedSqlReader {
  public:
@@ -493,6 +499,7 @@ class FormattedSqlReader {
     ChangeSetText c;
     c.line = l.number;
     c.file = path_;
+    c.physical = logical_;
     c.changeset_line = line;
     c.region = line + "\n";
     c.cs.id = StripEnclosingQuotes(id_group);
@@ -644,7 +651,7 @@ class FormattedSqlReader {
 
 // The migration cairn runs for a changeset, after Liquibase's cut of its
 // SQL and rollback was checked against cairn's.
-StatusOr<Migration> ToMigration(ChangeSetText& c) {
+StatusOr<Migration> ToMigration(ChangeSetText& c, const FindChangeSet& find) {
   const bool last_in_file = c.last_in_file;
   const std::string where = c.file + ":" + std::to_string(c.line);
   const std::string who = "changeset " + c.cs.author + ":" + c.cs.id;
@@ -669,7 +676,30 @@ StatusOr<Migration> ToMigration(ChangeSetText& c) {
     rollback.clear();
     c.rollback_empty = true;
   } else if (lower.find("changesetid") != std::string::npos) {
-    return error("a rollback naming another changeset (changeSetId): cairn refuses it");
+    // The rollback runs another changeset's SQL, as that changeset runs it.
+    std::string flat;
+    for (char ch : c.rollback)
+      if (ch != '\n' && ch != '\r') flat.push_back(ch);
+    auto get = [&](const char* re) {
+      std::smatch m;
+      const std::regex r(re, std::regex::ECMAScript | std::regex::icase);
+      return std::regex_match(flat, m, r) ? std::string(JTrim(m[1].str())) : std::string();
+    };
+    const std::string id = get(R"(.*changeSetId:(\S+).*)");
+    const std::string author = get(R"(.*changesetAuthor:(\S+).*)");
+    std::string path = get(R"(.*changesetPath:(\S+).*)");
+    if (id.empty() || author.empty())
+      return error(std::string("'") + (id.empty() ? "changesetId" : "changesetAuthor") +
+                   "' not set in the rollback naming another changeset (Liquibase fails)");
+    if (path.empty()) path = c.physical;
+    const ChangeSetText* ref = find(path, author, id);
+    if (ref == nullptr)
+      return error("the rollback names changeset " + path + "::" + id + "::" + author +
+                   ", which is not in the changelog before it (Liquibase fails)");
+    rollback = std::string(JTrim(ref->sql));
+    c.attrs.rollback_split_set = true;
+    c.attrs.rollback_split = ref->attrs.split;
+    c.attrs.rollback_end_delimiter = ref->attrs.end_delimiter;
   }
   const bool has_down = c.has_rollback && (c.rollback_empty || !rollback.empty());
 
@@ -1217,7 +1247,14 @@ StatusOr<std::vector<LiquibaseChangeSet>> ReadLiquibase(const std::string& dir,
     if (c.cs.ignored) {
       c.cs.md5sum = LiquibaseCheckSum(JTrim(c.sql));
     } else {
-      CAIRN_ASSIGN_OR_RETURN(Migration m, ToMigration(c));
+      auto find = [&](const std::string& path, const std::string& author,
+                      const std::string& id) -> const ChangeSetText* {
+        for (size_t k = 0; k <= i; ++k)
+          if (all[k].cs.path == path && all[k].cs.author == author && all[k].cs.id == id)
+            return &all[k];
+        return nullptr;
+      };
+      CAIRN_ASSIGN_OR_RETURN(Migration m, ToMigration(c, find));
       if (migrations) migrations->push_back(std::move(m));
     }
     out.push_back(c.cs);
