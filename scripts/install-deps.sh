@@ -19,6 +19,7 @@ BUILD_PACKAGES=(
   libgtest-dev libgmock-dev
   libssl-dev libcli11-dev nlohmann-json3-dev libtomlplusplus-dev
   libpg-query-dev   # PostgreSQL's parser for `cairn lint` (docs/lint.md)
+  libxml2-dev libyaml-dev   # Liquibase XML and YAML master changelogs (docs/formats.md)
 )
 # What the tests and benchmarks run besides the build.
 TEST_PACKAGES=(

@@ -299,10 +299,10 @@ int CliMain(int argc, char** argv) {
       ->each(mark(&given.config));
   std::string format;
   auto format_check = CLI::IsMember(runner::FormatNames());
-  app.add_option(
-         "--format", format,
-         "layout of --dir: cairn, dbmate, golang-migrate, flyway, diesel, sqlx, goose or atlas "
-         "(default: cairn.toml's, or the other tool's layout detected; docs/formats.md)")
+  app.add_option("--format", format,
+                 "layout of --dir: cairn, dbmate, golang-migrate, flyway, diesel, sqlx, goose, "
+                 "atlas or liquibase "
+                 "(default: cairn.toml's, or the other tool's layout detected; docs/formats.md)")
       ->check(format_check)
       ->each(mark(&given.format));
   app.add_flag("--verbose,-v", ctx.verbose, "log each step in detail");

@@ -43,7 +43,7 @@ CommandAction SetupAdopt(CLI::App* cmd) {
 
 CAIRN_REGISTER_COMMAND(adopt,
                        "import another tool's migration history (dbmate, golang-migrate, "
-                       "flyway, diesel, sqlx, goose, atlas) as baseline events",
+                       "flyway, diesel, sqlx, goose, atlas, liquibase) as baseline events",
                        64, SetupAdopt);
 
 }  // namespace

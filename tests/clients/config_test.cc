@@ -136,10 +136,10 @@ TEST_F(ClientsConfigTest, ATypoOrAWrongTypeNamesTheFileAndLine) {
   r = CairnIn(cwd, {"status"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_THAT(r.err, HasSubstr("cairn.toml:1: 'lock_timeout' must be a string"));
-  Write(project_ / "cairn.toml", "format = \"liquibase\"\n");
+  Write(project_ / "cairn.toml", "format = \"sqitch\"\n");
   r = CairnIn(cwd, {"status", "-d", "sqlite:x.db"});
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_THAT(r.err, HasSubstr("format 'liquibase' is not one of"));
+  EXPECT_THAT(r.err, HasSubstr("format 'sqitch' is not one of"));
   Write(project_ / "cairn.toml", "database = [\n");
   r = CairnIn(cwd, {"status"});
   EXPECT_EQ(r.exit_code, 2);

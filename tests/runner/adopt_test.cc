@@ -410,9 +410,9 @@ class RunnerAdoptBadInputTest : public ::testing::Test {
 
 TEST_F(RunnerAdoptBadInputTest, UnknownFormatIsAUsageError) {
   Write("V1__a.sql", "SELECT 1;\n");
-  ProcessResult r = Status({"--format", "liquibase"});
+  ProcessResult r = Status({"--format", "sqitch"});
   EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
-  EXPECT_THAT(r.err, HasSubstr("liquibase"));
+  EXPECT_THAT(r.err, HasSubstr("sqitch"));
 }
 
 TEST_F(RunnerAdoptBadInputTest, FileMatchingNoRuleIsNamed) {

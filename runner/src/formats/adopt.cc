@@ -18,6 +18,7 @@
 #include "cairn/runner/runner.h"
 #include "cairn/store/state.h"
 #include "dispatch.h"
+#include "liquibase.h"
 
 namespace cairn::runner {
 namespace {
@@ -140,13 +141,7 @@ StatusOr<std::string> Sha384OfFile(const std::string& path) {
   EVP_DigestFinal_ex(ctx, md, &len);
   EVP_MD_CTX_free(ctx);
   if (n < 0) return InvalidArgumentError(path + ": cannot read");
-  static const char kHex[] = "0123456789abcdef";
-  std::string hex;
-  for (unsigned int i = 0; i < len; ++i) {
-    hex.push_back(kHex[md[i] >> 4]);
-    hex.push_back(kHex[md[i] & 15]);
-  }
-  return hex;
+  return internal::HexBytes(md, len);
 }
 
 // _sqlx_migrations: one row per applied version (sqlx's `skip` too, with
@@ -205,18 +200,19 @@ StatusOr<AdoptReport> Adopt(Runner& runner, Format format, const std::string& re
   if (format == Format::kAuto || format == Format::kCairn)
     return InvalidArgumentError("adopt: " + runner.options().dir +
                                 " is in cairn's own layout; pass --format "
-                                "dbmate|golang-migrate|flyway|diesel|sqlx|goose|atlas");
+                                "dbmate|golang-migrate|flyway|diesel|sqlx|goose|atlas|liquibase");
   const std::string& dir = runner.options().dir;
   UseFormat(dir, format);  // Baseline reads the directory through LoadMigrations
   CAIRN_ASSIGN_OR_RETURN(std::vector<Migration> files, LoadFormat(dir, format));
 
   db::Connection& conn = runner.connection();
-  const std::string table = format == Format::kFlyway   ? "flyway_schema_history"
-                            : format == Format::kDiesel ? "__diesel_schema_migrations"
-                            : format == Format::kSqlx   ? "_sqlx_migrations"
-                            : format == Format::kGoose  ? "goose_db_version"
-                            : format == Format::kAtlas  ? "atlas_schema_revisions"
-                                                        : "schema_migrations";
+  std::string table = format == Format::kFlyway   ? "flyway_schema_history"
+                      : format == Format::kDiesel ? "__diesel_schema_migrations"
+                      : format == Format::kSqlx   ? "_sqlx_migrations"
+                      : format == Format::kGoose  ? "goose_db_version"
+                      : format == Format::kAtlas  ? "atlas_schema_revisions"
+                                                  : "schema_migrations";
+  if (format == Format::kLiquibase) table = internal::LiquibaseTable(conn);
   bool exists = true;  // Atlas's table may live in a schema of its own: its reader looks
   if (format != Format::kAtlas) {
     CAIRN_ASSIGN_OR_RETURN(exists, catalog::TableExists(conn, table));
@@ -248,6 +244,12 @@ StatusOr<AdoptReport> Adopt(Runner& runner, Format format, const std::string& re
     }
     case Format::kAtlas: {
       CAIRN_ASSIGN_OR_RETURN(h.applied, internal::ReadAtlasRevisions(conn, files));
+      break;
+    }
+    case Format::kLiquibase: {
+      CAIRN_ASSIGN_OR_RETURN(auto rows, internal::ReadLiquibaseHistory(conn, dir));
+      for (const auto& r : rows)
+        h.applied[r.cairn_id] = {ParseTimestamp(r.date_executed), r.checksum};
       break;
     }
     default: {

@@ -26,6 +26,10 @@ StatusOr<int32_t> FlywayChecksumOfFile(const std::string& path);
 StatusOr<Migration> ReadUpOnlyFile(const std::string& id, const std::string& name,
                                    const std::string& file, const std::string& path,
                                    const std::string* text, size_t keep_in_memory);
+// Whether `s` is valid UTF-8 (sqlx and Liquibase refuse other text).
+bool ValidUtf8(std::string_view s);
+// `n` bytes as lower-case hex.
+std::string HexBytes(const unsigned char* bytes, size_t n);
 
 // For a folder whose cairn reading failed and that no rule recognised: a
 // guess at its layout ("...: use --format sqlx"), or "" for none.

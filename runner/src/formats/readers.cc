@@ -29,6 +29,7 @@
 #include "cairn/runner/formats.h"
 #include "cairn/store/state.h"
 #include "dispatch.h"
+#include "liquibase.h"
 
 namespace cairn::runner {
 namespace {
@@ -591,26 +592,6 @@ StatusOr<std::vector<Migration>> LoadDbmate(const std::string& dir, const std::v
 
 // ---- sqlx ---------------------------------------------------------------
 
-// Whether `line` is valid UTF-8 (sqlx reads each file into a Rust String).
-bool ValidUtf8(std::string_view s) {
-  for (size_t i = 0; i < s.size();) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-    if (n == 0 || i + n > s.size()) return false;
-    uint32_t cp = n == 1 ? c : c & (0x7F >> n);
-    for (size_t k = 1; k < n; ++k) {
-      const auto d = static_cast<unsigned char>(s[i + k]);
-      if ((d & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (d & 0x3F);
-    }
-    if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-        cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-      return false;
-    i += n;
-  }
-  return true;
-}
-
 // sqlx's file rules (sqlx-core's migrate source): a regular file whose name
 // splits at its first '_' into a version (an i64) and a rest ending in
 // ".sql"; other names are ignored. "<v>_<d>.up.sql" / "<v>_<d>.down.sql" are
@@ -656,7 +637,7 @@ StatusOr<std::vector<Migration>> LoadSqlx(const std::string& dir, const std::vec
     }
   }
   const LineCheck check = [](const std::string& path, const source::Line& l) -> Status {
-    if (!ValidUtf8(l.text))
+    if (!internal::ValidUtf8(l.text))
       return InvalidArgumentError(path + ":" + std::to_string(l.number) +
                                   ": not valid UTF-8 (sqlx refuses the file)");
     return RefuseCairnDirective(path, l, Format::kSqlx);
@@ -1135,21 +1116,25 @@ std::string_view FormatName(Format format) {
       return "goose";
     case Format::kAtlas:
       return "atlas";
+    case Format::kLiquibase:
+      return "liquibase";
   }
   return "unknown";
 }
 
 std::vector<std::string> FormatNames() {
-  return {"cairn", "dbmate", "golang-migrate", "flyway", "diesel", "sqlx", "goose", "atlas"};
+  return {"cairn", "dbmate", "golang-migrate", "flyway",   "diesel",
+          "sqlx",  "goose",  "atlas",          "liquibase"};
 }
 
 StatusOr<Format> ParseFormat(std::string_view name) {
-  for (Format f : {Format::kCairn, Format::kDbmate, Format::kGolangMigrate, Format::kFlyway,
-                   Format::kDiesel, Format::kSqlx, Format::kGoose, Format::kAtlas})
+  for (Format f :
+       {Format::kCairn, Format::kDbmate, Format::kGolangMigrate, Format::kFlyway, Format::kDiesel,
+        Format::kSqlx, Format::kGoose, Format::kAtlas, Format::kLiquibase})
     if (FormatName(f) == name) return f;
   return InvalidArgumentError("--format " + std::string(name) +
                               ": unknown format (expected cairn, dbmate, golang-migrate, flyway, "
-                              "diesel, sqlx, goose or atlas)");
+                              "diesel, sqlx, goose, atlas or liquibase)");
 }
 
 void UseFormat(const std::string& dir, Format format) {
@@ -1182,7 +1167,8 @@ StatusOr<Format> DetectFormat(const std::string& dir) {
         if (::stat(Join(Join(dir, e.name), "up.sql").c_str(), &st) == 0) f = Format::kDiesel;
       }
     } else if (!EndsWith(e.name, ".sql")) {
-      continue;
+      if (!internal::IsLiquibaseChangelogFile(Join(dir, e.name))) continue;
+      f = Format::kLiquibase;
     } else if (FlywayName(e.name, &kind, &a, &b)) {
       f = Format::kFlyway;
     } else {
@@ -1191,7 +1177,15 @@ StatusOr<Format> DetectFormat(const std::string& dir) {
       // "-- +goose up" goose's.
       const bool two_file = EndsWith(e.name, ".up.sql") || EndsWith(e.name, ".down.sql");
       if (two_file) f = Format::kGolangMigrate;
+      bool blank_so_far = true;  // Liquibase's header is the first line that is not blank
       (void)ForEachLineOf(Join(dir, e.name), [&](const source::Line& l) -> Status {
+        if (blank_so_far && !Trim(l.text).empty()) {
+          blank_so_far = false;
+          if (internal::IsLiquibaseHeader(l.text)) {
+            f = Format::kLiquibase;
+            return CancelledError("found");
+          }
+        }
         if (l.number == 1 && l.text.substr(0, 17) == "-- no-transaction") {
           f = Format::kSqlx;
           return CancelledError("found");
@@ -1273,6 +1267,11 @@ StatusOr<std::vector<Migration>> LoadEntries(const std::string& dir,
       return LoadGoose(dir, *entries, keep);
     case Format::kAtlas:
       return internal::LoadAtlas(dir, keep);
+    case Format::kLiquibase: {
+      std::vector<Migration> out;
+      CAIRN_RETURN_IF_ERROR(internal::ReadLiquibase(dir, &out).status());
+      return out;
+    }
     case Format::kCairn:
     case Format::kAuto:
       break;
@@ -1415,6 +1414,35 @@ StatusOr<int32_t> internal::FlywayChecksumOfFile(const std::string& path) {
     return Status::Ok();
   }));
   return crc.Finish();
+}
+
+bool internal::ValidUtf8(std::string_view s) {
+  for (size_t i = 0; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    if (n == 0 || i + n > s.size()) return false;
+    uint32_t cp = n == 1 ? c : c & (0x7F >> n);
+    for (size_t k = 1; k < n; ++k) {
+      const auto d = static_cast<unsigned char>(s[i + k]);
+      if ((d & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (d & 0x3F);
+    }
+    if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+        cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+      return false;
+    i += n;
+  }
+  return true;
+}
+
+std::string internal::HexBytes(const unsigned char* bytes, size_t n) {
+  static const char kHex[] = "0123456789abcdef";
+  std::string hex;
+  for (size_t i = 0; i < n; ++i) {
+    hex.push_back(kHex[bytes[i] >> 4]);
+    hex.push_back(kHex[bytes[i] & 15]);
+  }
+  return hex;
 }
 
 }  // namespace cairn::runner

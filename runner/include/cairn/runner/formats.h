@@ -1,5 +1,5 @@
 // Migration folders of other tools (dbmate, golang-migrate, Flyway, diesel,
-// sqlx, goose, Atlas)
+// sqlx, goose, Atlas, Liquibase)
 // read as they are, and `cairn adopt`, which imports those tools' tracking
 // tables into the ledger. The layouts, ids, checksums and the repeatable
 // scripts' rules are specified in docs/formats.md.
@@ -40,11 +40,12 @@ enum class Format {
   kDiesel,
   kSqlx,
   kGoose,
-  kAtlas
+  kAtlas,
+  kLiquibase,
 };
 
 // "cairn", "dbmate", "golang-migrate", "flyway", "diesel", "sqlx", "goose",
-// "atlas" (kAuto: "auto").
+// "atlas", "liquibase" (kAuto: "auto").
 std::string_view FormatName(Format format);
 // The inverse; kInvalidArgument naming `name` and the valid names.
 StatusOr<Format> ParseFormat(std::string_view name);
