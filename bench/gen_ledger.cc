@@ -66,7 +66,7 @@ int main(int argc, char** argv) {
           b->set_batch_number(done);
         }
       }
-      auto r = store->Append(std::move(e));
+      auto r = store->Append(**tx, std::move(e));
       if (!r.ok()) return std::fprintf(stderr, "%s\n", r.status().ToString().c_str()), 4;
     }
     if (auto s = (*tx)->Commit(); !s.ok())

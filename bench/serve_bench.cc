@@ -60,7 +60,8 @@ int Direct(const std::map<std::string, std::string>& a) {
   const auto start = Clock::now();
   for (int64_t i = 0; i < n; ++i) {
     auto tx = (*conn)->Begin();
-    if (!tx.ok() || !store->Append(SampleEvent("bench-direct")).ok() || !(*tx)->Commit().ok()) {
+    if (!tx.ok() || !store->Append(**tx, SampleEvent("bench-direct")).ok() ||
+        !(*tx)->Commit().ok()) {
       std::fprintf(stderr, "append failed\n");
       return 1;
     }

@@ -140,7 +140,7 @@ int ForwardStream(const Source& src, OpenLedger& central, const std::string& str
     // a forwarder that raced this one and won is checked against.
     auto tx = central.conn->Begin();
     if (!tx.ok()) return Fail(tx.status());
-    if (Status s = ledger::RecordStreamOrigin(*central.store, name, src.origin); !s.ok())
+    if (Status s = ledger::RecordStreamOrigin(**tx, *central.store, name, src.origin); !s.ok())
       return Fail(s);
     if (Status s = (*tx)->Commit(); !s.ok()) return Fail(s);
     origin = ledger::ReadStreamOrigin(*central.store, name);
@@ -172,7 +172,7 @@ int ForwardStream(const Source& src, OpenLedger& central, const std::string& str
     if (!tx.ok()) return Fail(tx.status());
     int64_t added = 0;
     for (const auto& r : pending) {
-      auto imported = central.store->Import(r);
+      auto imported = central.store->Import(**tx, r);
       if (!imported.ok()) {
         const StatusCode code = imported.status().code();
         Status refused = imported.status().Annotate("refused on arrival");

@@ -1,6 +1,7 @@
 // The `cairn` executable loads neither gRPC nor libpq up front
 // (clients/net_exec.h, ledger/src/db/postgres_loader.cc): what needs them
-// is handed to cairn-net or loads the module cairn-pg.so, both found beside
+// is handed to cairn-net or loads the module cairn-pg.so (which registers
+// the PostgreSQL backend in cairn's backend registry), both found beside
 // `cairn` or through $CAIRN_NET / $CAIRN_PG_MODULE. These tests pin down the
 // split and its failure messages; the rest of the suite, which runs every
 // PostgreSQL and server case through `cairn`, shows that the handover works.
@@ -55,6 +56,8 @@ TEST(ClientsExecutablesTest, PostgresWithoutTheModuleFailsNamingIt) {
   EXPECT_EQ(r.exit_code, 4) << r.err;  // kExitDatabase, as for any target that cannot be opened
   EXPECT_NE(r.err.find("PostgreSQL support could not be loaded"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find(kMissing), std::string::npos) << r.err;
+  // The backend registry's error: the scheme `cairn` found no backend for.
+  EXPECT_NE(r.err.find("database scheme 'postgresql'"), std::string::npos) << r.err;
 }
 
 TEST(ClientsExecutablesTest, ServerCommandsAreHandedToCairnNet) {

@@ -172,7 +172,7 @@ TEST_F(ForwardIdentityTest, ACentralStreamForwardedBeforeOriginsGetsOneAtItsNext
     CAIRN_ASSERT_OK_AND_ASSIGN(auto tx, conn->Begin());
     Status imported;
     CAIRN_ASSERT_OK(from->ReadRecords("campus", 1, 0, [&](const ledger::StoredRecord& r) {
-      imported = central->Import(r).status();
+      imported = central->Import(*tx, r).status();
       return imported.ok();
     }));
     CAIRN_ASSERT_OK(imported);

@@ -189,7 +189,7 @@ class ClientsReportBrowserTest : public ::testing::TestWithParam<db::Backend> {
     events.push_back(event());
     events.back().mutable_run_finished()->set_outcome(v1::RUN_OUTCOME_SUCCEEDED);
     for (const v1::Event& e : events) {
-      auto appended = store->Append(e);
+      auto appended = store->Append(**tx, e);
       ASSERT_TRUE(appended.ok()) << appended.status().ToString();
     }
     ASSERT_TRUE((*tx)->Commit().ok());

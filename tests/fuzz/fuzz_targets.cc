@@ -141,7 +141,7 @@ void FuzzLedgerRecord(std::string_view data) {
     v1::Event first;
     first.set_stream("fuzz");
     first.mutable_run_started()->set_command_line("fuzz");
-    Check(store->Append(first).ok(), "record", "cannot append");
+    Check(store->Append(**tx, first).ok(), "record", "cannot append");
     Check((*tx)->Commit().ok(), "record", "cannot commit");
     // Fuzzed rows are removed again after each input.
     Check((*c)->ExecuteScript("DROP TRIGGER cairn_ledger_no_delete;", nullptr, nullptr).ok(),

@@ -123,7 +123,7 @@ TEST_P(LedgerConformanceTest, AppendAssignsGaplessPositionsAndChainsHashes) {
   for (int batch : {1, 2, 3, 6}) {
     CAIRN_ASSERT_OK_AND_ASSIGN(auto tx, conn_->Begin());
     for (int i = 0; i < batch; ++i, ++seq) {
-      CAIRN_ASSERT_OK_AND_ASSIGN(auto r, store_->Append(TestEvent("campus", 1, seq)));
+      CAIRN_ASSERT_OK_AND_ASSIGN(auto r, store_->Append(*tx, TestEvent("campus", 1, seq)));
       EXPECT_FALSE(r.duplicate);
       results.push_back(r);
     }
@@ -185,8 +185,8 @@ TEST_P(LedgerConformanceTest, AppendFillsEventIdAndRecordedAtWhenUnset) {
   e.mutable_run_started()->set_direction(v1::DIRECTION_UP);
   const int64_t before = ledger::NowMicros();
   CAIRN_ASSERT_OK_AND_ASSIGN(auto tx, conn_->Begin());
-  CAIRN_ASSERT_OK(store_->Append(e));
-  CAIRN_ASSERT_OK(store_->Append(e));  // a second event: a new id, not a retry
+  CAIRN_ASSERT_OK(store_->Append(*tx, e));
+  CAIRN_ASSERT_OK(store_->Append(*tx, e));  // a second event: a new id, not a retry
   CAIRN_ASSERT_OK(tx->Commit());
   const int64_t after = ledger::NowMicros();
   CAIRN_ASSERT_OK_AND_ASSIGN(auto rows, RawRows(*conn_, "campus"));
@@ -208,24 +208,42 @@ TEST_P(LedgerConformanceTest, AppendRejectsEventWithoutStreamOrBody) {
   CAIRN_ASSERT_OK_AND_ASSIGN(auto tx, conn_->Begin());
   v1::Event no_stream = TestEvent("campus", 1, 1);
   no_stream.clear_stream();
-  EXPECT_EQ(store_->Append(no_stream).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->Append(*tx, no_stream).status().code(), StatusCode::kInvalidArgument);
   v1::Event no_body = TestEvent("campus", 1, 2);
   no_body.clear_body();
-  EXPECT_EQ(store_->Append(no_body).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->Append(*tx, no_body).status().code(), StatusCode::kInvalidArgument);
   CAIRN_ASSERT_OK(tx->Commit());
   CAIRN_ASSERT_OK_AND_ASSIGN(int64_t n, CountRows(*conn_));
   EXPECT_EQ(n, 0);
 }
 
-TEST_P(LedgerConformanceTest, AppendOutsideTransactionFails) {
+// The writes take the open transaction as a capability (ledger/store.h): one
+// that has ended, or one on another connection, is refused before anything
+// is written.
+TEST_P(LedgerConformanceTest, WritesNeedAnOpenTransactionOnTheStoresConnection) {
   SKIP_WITHOUT_DATABASE();
   CAIRN_ASSERT_OK(store_->EnsureSchema());
-  auto r = store_->Append(TestEvent("campus", 1, 1));
+  CAIRN_ASSERT_OK_AND_ASSIGN(auto ended, conn_->Begin());
+  CAIRN_ASSERT_OK(ended->Commit());
+  auto r = store_->Append(*ended, TestEvent("campus", 1, 1));
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kFailedPrecondition) << r.status().ToString();
+  EXPECT_EQ(store_->AppendAt(*ended, {}, {TestEvent("campus", 1, 1)}).status().code(),
+            StatusCode::kFailedPrecondition);
+  EXPECT_EQ(store_->Import(*ended, {}).status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(store_->CheckHead(*ended, "campus", 0).code(), StatusCode::kFailedPrecondition);
+
+  auto other = tdb_->Connect();
+  {
+    CAIRN_ASSERT_OK_AND_ASSIGN(auto elsewhere, other->Begin());
+    r = store_->Append(*elsewhere, TestEvent("campus", 1, 1));
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << r.status().ToString();
+    EXPECT_NE(r.status().message().find("another connection"), std::string::npos);
+    EXPECT_EQ(store_->CheckHead(*elsewhere, "campus", 0).code(), StatusCode::kInvalidArgument);
+  }  // rolls back
   CAIRN_ASSERT_OK_AND_ASSIGN(int64_t n, CountRows(*conn_));
   EXPECT_EQ(n, 0);
-  EXPECT_EQ(store_->CheckHead("campus", 0).code(), StatusCode::kFailedPrecondition);
 }
 
 TEST_P(LedgerConformanceTest, RolledBackAppendLeavesNoEventAndNextAppendReusesPosition) {
@@ -239,14 +257,14 @@ TEST_P(LedgerConformanceTest, RolledBackAppendLeavesNoEventAndNextAppendReusesPo
   {
     CAIRN_ASSERT_OK_AND_ASSIGN(auto tx, conn_->Begin());
     CAIRN_ASSERT_OK(conn_->Execute("INSERT INTO widgets (id) VALUES (1)"));
-    CAIRN_ASSERT_OK_AND_ASSIGN(auto r, store_->Append(TestEvent("campus", 1, 2)));
+    CAIRN_ASSERT_OK_AND_ASSIGN(auto r, store_->Append(*tx, TestEvent("campus", 1, 2)));
     EXPECT_EQ(r.position, 2);
     CAIRN_ASSERT_OK(tx->Rollback());
   }
   // Rollback by the Transaction's destructor.
   {
     CAIRN_ASSERT_OK_AND_ASSIGN(auto tx, conn_->Begin());
-    CAIRN_ASSERT_OK_AND_ASSIGN(auto r, store_->Append(TestEvent("campus", 1, 3)));
+    CAIRN_ASSERT_OK_AND_ASSIGN(auto r, store_->Append(*tx, TestEvent("campus", 1, 3)));
     EXPECT_EQ(r.position, 2);
   }
   EXPECT_FALSE(conn_->in_transaction());
@@ -257,7 +275,7 @@ TEST_P(LedgerConformanceTest, RolledBackAppendLeavesNoEventAndNextAppendReusesPo
   EXPECT_EQ(widgets[0][0].AsInt(), 0);
 
   CAIRN_ASSERT_OK_AND_ASSIGN(auto tx, conn_->Begin());
-  CAIRN_ASSERT_OK_AND_ASSIGN(auto r, store_->Append(TestEvent("campus", 1, 4)));
+  CAIRN_ASSERT_OK_AND_ASSIGN(auto r, store_->Append(*tx, TestEvent("campus", 1, 4)));
   CAIRN_ASSERT_OK(tx->Commit());
   EXPECT_EQ(r.position, 2);
   CAIRN_ASSERT_OK_AND_ASSIGN(auto rows, RawRows(*conn_, "campus"));
@@ -266,7 +284,7 @@ TEST_P(LedgerConformanceTest, RolledBackAppendLeavesNoEventAndNextAppendReusesPo
   EXPECT_EQ(rows[1].prev_hash, head1.hash);
   // The rolled-back event ids are free to use again: they were never stored.
   CAIRN_ASSERT_OK_AND_ASSIGN(auto tx2, conn_->Begin());
-  CAIRN_ASSERT_OK_AND_ASSIGN(auto again, store_->Append(TestEvent("campus", 1, 2)));
+  CAIRN_ASSERT_OK_AND_ASSIGN(auto again, store_->Append(*tx2, TestEvent("campus", 1, 2)));
   EXPECT_FALSE(again.duplicate);
   EXPECT_EQ(again.position, 3);
   CAIRN_ASSERT_OK(tx2->Commit());
@@ -380,8 +398,8 @@ TEST_P(LedgerConformanceTest, ReadsOnDatabaseWithoutLedgerAreEmptyAndCreateNothi
 
   {
     CAIRN_ASSERT_OK_AND_ASSIGN(auto tx, conn_->Begin());
-    CAIRN_EXPECT_OK(store_->CheckHead("campus", 0));
-    EXPECT_EQ(store_->CheckHead("campus", 1).code(), StatusCode::kAborted);
+    CAIRN_EXPECT_OK(store_->CheckHead(*tx, "campus", 0));
+    EXPECT_EQ(store_->CheckHead(*tx, "campus", 1).code(), StatusCode::kAborted);
     CAIRN_ASSERT_OK(tx->Commit());
   }
 
@@ -396,10 +414,10 @@ TEST_P(LedgerConformanceTest, AppendWithSameIdAndSameContentReturnsOriginalPosit
   ledger::AppendResult first;
   {
     CAIRN_ASSERT_OK_AND_ASSIGN(auto tx, conn_->Begin());
-    CAIRN_ASSERT_OK_AND_ASSIGN(first, store_->Append(TestEvent("campus", 1, 1)));
-    CAIRN_ASSERT_OK(store_->Append(TestEvent("campus", 1, 2)));
+    CAIRN_ASSERT_OK_AND_ASSIGN(first, store_->Append(*tx, TestEvent("campus", 1, 1)));
+    CAIRN_ASSERT_OK(store_->Append(*tx, TestEvent("campus", 1, 2)));
     // A retry inside the same transaction.
-    CAIRN_ASSERT_OK_AND_ASSIGN(auto retry, store_->Append(TestEvent("campus", 1, 1)));
+    CAIRN_ASSERT_OK_AND_ASSIGN(auto retry, store_->Append(*tx, TestEvent("campus", 1, 1)));
     EXPECT_TRUE(retry.duplicate);
     EXPECT_EQ(retry.position, 1);
     EXPECT_EQ(retry.hash, first.hash);
@@ -414,7 +432,7 @@ TEST_P(LedgerConformanceTest, AppendWithSameIdAndSameContentReturnsOriginalPosit
   stale.set_prev_hash(std::string(32, '\x5a'));
   stale.set_hash(std::string(32, '\x33'));
   CAIRN_ASSERT_OK_AND_ASSIGN(auto tx, conn_->Begin());
-  CAIRN_ASSERT_OK_AND_ASSIGN(auto retry, store_->Append(stale));
+  CAIRN_ASSERT_OK_AND_ASSIGN(auto retry, store_->Append(*tx, stale));
   CAIRN_ASSERT_OK(tx->Commit());
   EXPECT_TRUE(retry.duplicate);
   EXPECT_EQ(retry.position, 1);
@@ -444,7 +462,7 @@ TEST_P(LedgerConformanceTest, AppendWithSameIdAndDifferentContentFailsWithAlread
 
   CAIRN_ASSERT_OK_AND_ASSIGN(auto tx, conn_->Begin());
   for (const v1::Event* e : {&other_body, &other_time, &other_actor, &other_stream}) {
-    auto r = store_->Append(*e);
+    auto r = store_->Append(*tx, *e);
     ASSERT_FALSE(r.ok()) << "appended " << e->ShortDebugString();
     EXPECT_EQ(r.status().code(), StatusCode::kAlreadyExists) << r.status().ToString();
     EXPECT_NE(r.status().message().find(TestUuid(1, 1)), std::string::npos) << r.status().message();
@@ -468,12 +486,12 @@ TEST_P(LedgerConformanceTest, CheckHeadReturnsAbortedWhenHeadMoved) {
   CAIRN_ASSERT_OK(AppendTestEvents(*other_store, "campus", 2, 1, 1));
 
   CAIRN_ASSERT_OK_AND_ASSIGN(auto tx, conn_->Begin());
-  Status moved = store_->CheckHead("campus", planned.position);
+  Status moved = store_->CheckHead(*tx, "campus", planned.position);
   EXPECT_EQ(moved.code(), StatusCode::kAborted) << moved.ToString();
-  CAIRN_EXPECT_OK(store_->CheckHead("campus", 2));
+  CAIRN_EXPECT_OK(store_->CheckHead(*tx, "campus", 2));
   // Other streams are not affected.
-  CAIRN_EXPECT_OK(store_->CheckHead("elsewhere", 0));
-  EXPECT_EQ(store_->CheckHead("elsewhere", 1).code(), StatusCode::kAborted);
+  CAIRN_EXPECT_OK(store_->CheckHead(*tx, "elsewhere", 0));
+  EXPECT_EQ(store_->CheckHead(*tx, "elsewhere", 1).code(), StatusCode::kAborted);
   CAIRN_ASSERT_OK(tx->Rollback());
 }
 
@@ -491,14 +509,14 @@ TEST_P(LedgerConformanceTest, CheckHeadHoldsTheAppendLockUntilTransactionEnds) {
   auto other_store = LedgerStore::For(*other);
 
   CAIRN_ASSERT_OK_AND_ASSIGN(auto tx, conn_->Begin());
-  CAIRN_ASSERT_OK(store_->CheckHead("campus", 0));
+  CAIRN_ASSERT_OK(store_->CheckHead(*tx, "campus", 0));
   {
     // While the lock is held the other writer cannot append to the stream.
     Status blocked = AppendTestEvents(*other_store, "campus", 2, 1, 1);
     EXPECT_EQ(blocked.code(), StatusCode::kAborted) << blocked.ToString();
     EXPECT_FALSE(other->in_transaction());
   }
-  CAIRN_ASSERT_OK_AND_ASSIGN(auto mine, store_->Append(TestEvent("campus", 1, 1)));
+  CAIRN_ASSERT_OK_AND_ASSIGN(auto mine, store_->Append(*tx, TestEvent("campus", 1, 1)));
   CAIRN_ASSERT_OK(tx->Commit());
   EXPECT_EQ(mine.position, 1);
 
@@ -521,7 +539,7 @@ TEST_P(LedgerConformanceTest, SeveralStreamsInOneDatabaseAreIndependent) {
     CAIRN_ASSERT_OK_AND_ASSIGN(auto tx, conn_->Begin());
     for (const std::string& s : names) {
       if (static_cast<int>(results[s].size()) >= counts.at(s)) continue;
-      CAIRN_ASSERT_OK_AND_ASSIGN(auto r, store_->Append(TestEvent(s, 1, seq++)));
+      CAIRN_ASSERT_OK_AND_ASSIGN(auto r, store_->Append(*tx, TestEvent(s, 1, seq++)));
       results[s].push_back(r);
     }
     CAIRN_ASSERT_OK(tx->Commit());
@@ -668,13 +686,13 @@ TEST_P(LedgerConformanceTest, ConcurrentAppendersInSeveralProcessesGetGaplessPos
         return 4;
       }
       v1::Event e = TestEvent("campus", 100 + child, i);
-      auto r = store->Append(e);
+      auto r = store->Append(**tx, e);
       if (!r.ok() || r->duplicate) {
         std::fprintf(stderr, "child %d: append: %s\n", child, r.status().ToString().c_str());
         return 5;
       }
       if (i % 5 == 0) {
-        auto again = store->Append(e);
+        auto again = store->Append(**tx, e);
         if (!again.ok() || !again->duplicate || again->position != r->position) return 6;
       }
       Status c = (*tx)->Commit();

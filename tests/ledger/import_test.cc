@@ -32,7 +32,7 @@ class ImportTest : public ConnectedBackendTest {
   // Imports `r` in its own transaction, committing only on success.
   StatusOr<ledger::AppendResult> ImportOne(const ledger::StoredRecord& r) {
     CAIRN_ASSIGN_OR_RETURN(auto tx, conn_->Begin());
-    auto result = store_->Import(r);
+    auto result = store_->Import(*tx, r);
     if (result.ok()) CAIRN_RETURN_IF_ERROR(tx->Commit());
     return result;
   }

@@ -173,7 +173,7 @@ inline Status AppendTestEvents(ledger::LedgerStore& store, std::string_view stre
                                uint64_t first_seq, int count) {
   CAIRN_ASSIGN_OR_RETURN(auto tx, store.connection().Begin());
   for (int i = 0; i < count; ++i) {
-    auto r = store.Append(TestEvent(stream, group, first_seq + static_cast<uint64_t>(i)));
+    auto r = store.Append(*tx, TestEvent(stream, group, first_seq + static_cast<uint64_t>(i)));
     if (!r.ok()) return r.status();
   }
   return tx->Commit();

@@ -132,7 +132,7 @@ class StreamWriter {
   void Append(const v1::Event& e) {
     auto tx = store_.connection().Begin();
     ASSERT_TRUE(tx.ok()) << tx.status().ToString();
-    auto r = store_.Append(e);
+    auto r = store_.Append(**tx, e);
     ASSERT_TRUE(r.ok()) << r.status().ToString();
     ASSERT_EQ(r->position, position_ + 1);
     CAIRN_ASSERT_OK((*tx)->Commit());

@@ -185,7 +185,7 @@ TEST_P(RunnerSchemaCliTest, DriftAfterAnInterruptedRunIsUnknownNotReported) {
     v1::Event e;
     e.set_stream(conn->url().database_name);
     e.mutable_migration_committed()->set_migration_id("0002");
-    CAIRN_ASSERT_OK(store->Append(e));
+    CAIRN_ASSERT_OK(store->Append(**tx, e));
     CAIRN_ASSERT_OK((*tx)->Commit());
   }
   ProcessResult d = Cairn({"drift"});

@@ -29,7 +29,7 @@ void AppendDirect(const TestDatabase& tdb, int n, size_t pad = 0) {
     e.set_stream(kStream);
     e.mutable_run_started()->set_command_line("cairn migrate #" + std::to_string(i) +
                                               std::string(pad, 'x'));
-    auto r = store->Append(std::move(e));
+    auto r = store->Append(**tx, std::move(e));
     ASSERT_TRUE(r.ok()) << r.status().ToString();
   }
   ASSERT_TRUE((*tx)->Commit().ok());

@@ -4,8 +4,6 @@
 #include <charconv>
 #include <cstdio>
 
-#include "db/backends.h"
-
 namespace cairn::db {
 
 Status Connection::BackupTo(const std::string& path) {
@@ -66,12 +64,6 @@ std::string Value::ReleaseBytes() {
     out = std::move(*s);
   v_ = std::monostate();
   return out;
-}
-
-StatusOr<std::unique_ptr<Connection>> Connection::Open(const DatabaseUrl& url,
-                                                       const OpenOptions& options) {
-  if (url.backend == Backend::kSqlite) return OpenSqlite(url, options);
-  return OpenPostgres(url, options);
 }
 
 StatusOr<std::unique_ptr<Transaction>> Connection::Begin() {

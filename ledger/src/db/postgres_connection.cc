@@ -7,8 +7,8 @@
 #include <pqxx/pqxx>
 #include <string>
 
+#include "cairn/db/backend_registry.h"
 #include "cairn/db/sql_splitter.h"
-#include "db/backends.h"
 
 namespace cairn::db {
 namespace {
@@ -329,8 +329,6 @@ std::string WithApplicationName(const std::string& conninfo, const std::string& 
   return out;
 }
 
-}  // namespace
-
 StatusOr<std::unique_ptr<Connection>> OpenPostgres(const DatabaseUrl& url,
                                                    const OpenOptions& options) {
   try {
@@ -359,4 +357,18 @@ StatusOr<std::unique_ptr<Connection>> OpenPostgres(const DatabaseUrl& url,
   }
 }
 
+bool RegisterPostgres() {
+  bool ok = true;
+  for (const char* scheme : {"postgres", "postgresql"})
+    ok = RegisterBackend(scheme, &OpenPostgres).ok() && ok;
+  return ok;
+}
+
+}  // namespace
 }  // namespace cairn::db
+
+// PostgreSQL registers itself when this file's code is loaded
+// (cairn/db/backend_registry.h): at start-up where it is linked in (kept by
+// --undefined=cairn_db_postgres_registered, ledger/CMakeLists.txt), or when
+// `cairn` dlopens cairn-pg.so, whose copy calls the executable's registry.
+extern "C" const bool cairn_db_postgres_registered = cairn::db::RegisterPostgres();

@@ -1,49 +1,58 @@
-// OpenPostgres for the `cairn` executable: a SQLite target never loads
+// The `cairn` executable's way to PostgreSQL: a SQLite target never loads
 // libpq and the twenty libraries it pulls in (GSSAPI, LDAP, GnuTLS, ...),
 // which took a sixth of a short command's time (BENCHMARKS.md, "Startup").
-// The first postgres:// target loads the module cairn-pg.so from
-// $CAIRN_PG_MODULE or beside the executable; a program that does not link
-// this file gets the backend statically instead (backends.h).
+// This file registers a backend loader for the postgres and postgresql
+// schemes (cairn/db/backend_registry.h). The first postgres:// target runs
+// it: it loads the module cairn-pg.so from $CAIRN_PG_MODULE or beside the
+// executable, whose initializer registers the PostgreSQL backend in this
+// executable's registry; Connection::Open then looks again. Programs that
+// link the backend in (every other one) do not link this file
+// (cairn_postgres_as_module, ledger/CMakeLists.txt).
 #include <dlfcn.h>
 
 #include <cstdlib>
 #include <string>
 
-#include "backends.h"
 #include "cairn/base/executable.h"
+#include "cairn/db/backend_registry.h"
 
 namespace cairn::db {
 namespace {
 
-StatusOr<OpenPostgresFn> LoadModule() {
+Status LoadModule() {
   std::string path;
   if (const char* env = std::getenv("CAIRN_PG_MODULE"); env && *env)
     path = env;
   else
     path = ExecutableDir() + "/cairn-pg.so";
-  void* module = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
-  if (module == nullptr) {
+  // The module stays loaded for the life of the process.
+  if (dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL) == nullptr) {
     const char* why = dlerror();
-    return UnavailableError(
-        "PostgreSQL support could not be loaded: " + std::string(why ? why : path) +
-        " (install cairn-pg.so beside cairn, or set $CAIRN_PG_MODULE)");
+    return UnavailableError("PostgreSQL support could not be loaded from " + path + ": " +
+                            (why ? why : "dlopen failed") +
+                            " (install cairn-pg.so beside cairn, or set $CAIRN_PG_MODULE)");
   }
-  using Entry = OpenPostgresFn (*)();
-  auto entry = reinterpret_cast<Entry>(dlsym(module, kPostgresModuleEntry));
-  if (entry == nullptr) {
-    return UnavailableError("PostgreSQL support could not be loaded: " + path + " has no " +
-                            kPostgresModuleEntry);
-  }
-  return entry();  // the module stays loaded for the life of the process
+  for (const std::string& scheme : RegisteredSchemes())
+    if (scheme == "postgresql") return Status::Ok();
+  return UnavailableError("PostgreSQL support could not be loaded from " + path +
+                          ": it registered no backend (a cairn-pg.so of another build?)");
 }
+
+// Loads the module once, whichever scheme asks first and however many
+// threads ask at once; a failure is remembered, as is success.
+Status LoadPostgres(std::string_view /*scheme*/) {
+  static const Status loaded = LoadModule();
+  return loaded;
+}
+
+bool RegisterLoader() {
+  bool ok = true;
+  for (const char* scheme : {"postgres", "postgresql"})
+    ok = RegisterBackendLoader(scheme, &LoadPostgres).ok() && ok;
+  return ok;
+}
+
+[[maybe_unused]] const bool kRegistered = RegisterLoader();
 
 }  // namespace
-
-StatusOr<std::unique_ptr<Connection>> OpenPostgres(const DatabaseUrl& url,
-                                                   const OpenOptions& options) {
-  static const StatusOr<OpenPostgresFn> open = LoadModule();
-  if (!open.ok()) return open.status();
-  return (*open)(url, options);
-}
-
 }  // namespace cairn::db

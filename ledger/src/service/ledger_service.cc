@@ -426,7 +426,7 @@ class LedgerServiceImpl final : public v1::Ledger::Service {
       resp->set_event_id(event.event_id());
       return Status::Ok();
     }
-    CAIRN_ASSIGN_OR_RETURN(auto result, session.store().Append(event));
+    CAIRN_ASSIGN_OR_RETURN(auto result, session.store().Append(*tx, event));
     if (req->has_expected_position() && result.position != req->expected_position() + 1) {
       return AbortedError("expected_position: the head of stream '" + event.stream() + "' is " +
                           std::to_string(result.position - 1) + ", not " +

@@ -121,9 +121,12 @@ StatusOr<StreamOrigin> ReadStreamOrigin(LedgerStore& central, std::string_view s
   return o;
 }
 
-Status RecordStreamOrigin(LedgerStore& central, std::string_view stream,
+Status RecordStreamOrigin(db::Transaction& tx, LedgerStore& central, std::string_view stream,
                           const StreamOrigin& origin) {
-  if (!central.connection().in_transaction())
+  if (&tx.connection() != &central.connection())
+    return InvalidArgumentError(
+        "recording a stream's origin: the transaction is on another connection than the store's");
+  if (!tx.open())
     return FailedPreconditionError("recording a stream's origin needs an open transaction");
   return InsertMetaIfAbsent(central.connection(), OriginKey(stream),
                             origin.target_id + " " + origin.location + " " + origin.url)

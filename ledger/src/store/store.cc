@@ -234,9 +234,17 @@ StatusOr<LedgerStore::SealedRow> LedgerStore::Seal(v1::Event& event, const Head&
   return r;
 }
 
-StatusOr<Head> LedgerStore::AppendAt(const Head& expected, std::vector<v1::Event> events) {
-  if (!conn_.in_transaction())
-    return FailedPreconditionError("ledger append needs an open transaction");
+Status LedgerStore::CheckTransaction(db::Transaction& tx, std::string_view what) {
+  if (&tx.connection() != &conn_)
+    return InvalidArgumentError(std::string(what) +
+                                ": the transaction is on another connection than the store's");
+  if (!tx.open()) return FailedPreconditionError(std::string(what) + " needs an open transaction");
+  return Status::Ok();
+}
+
+StatusOr<Head> LedgerStore::AppendAt(db::Transaction& tx, const Head& expected,
+                                     std::vector<v1::Event> events) {
+  CAIRN_RETURN_IF_ERROR(CheckTransaction(tx, "ledger append"));
   if (events.empty()) return expected;
   const std::string stream = events.front().stream();
   if (stream.empty()) return InvalidArgumentError("event has no stream");
@@ -329,9 +337,9 @@ StatusOr<Head> LedgerStore::GetHead(std::string_view stream) {
   return head;
 }
 
-Status LedgerStore::CheckHead(std::string_view stream, int64_t expected_position) {
-  if (!conn_.in_transaction())
-    return FailedPreconditionError("CheckHead needs an open transaction");
+Status LedgerStore::CheckHead(db::Transaction& tx, std::string_view stream,
+                              int64_t expected_position) {
+  CAIRN_RETURN_IF_ERROR(CheckTransaction(tx, "CheckHead"));
   CAIRN_ASSIGN_OR_RETURN(bool exists, Exists());
   Head head{0, GenesisHash()};
   if (exists) {
@@ -345,9 +353,8 @@ Status LedgerStore::CheckHead(std::string_view stream, int64_t expected_position
   return Status::Ok();
 }
 
-StatusOr<AppendResult> LedgerStore::Append(v1::Event event) {
-  if (!conn_.in_transaction())
-    return FailedPreconditionError("ledger append needs an open transaction");
+StatusOr<AppendResult> LedgerStore::Append(db::Transaction& tx, v1::Event event) {
+  CAIRN_RETURN_IF_ERROR(CheckTransaction(tx, "ledger append"));
   if (event.stream().empty()) return InvalidArgumentError("event has no stream");
   if (event.body_case() == v1::Event::BODY_NOT_SET)
     return InvalidArgumentError("event has no body");

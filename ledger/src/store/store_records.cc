@@ -57,9 +57,8 @@ Status LedgerStore::ReadRecords(std::string_view stream, int64_t from_position, 
   return Status::Ok();
 }
 
-StatusOr<AppendResult> LedgerStore::Import(const StoredRecord& r) {
-  if (!conn_.in_transaction())
-    return FailedPreconditionError("ledger import needs an open transaction");
+StatusOr<AppendResult> LedgerStore::Import(db::Transaction& tx, const StoredRecord& r) {
+  CAIRN_RETURN_IF_ERROR(CheckTransaction(tx, "ledger import"));
   if (r.stream.empty()) return InvalidArgumentError("imported record has no stream");
   if (r.position < 1) return InvalidArgumentError(Where(r) + ": position must be at least 1");
   if (r.prev_hash.size() != kHashSize || r.hash.size() != kHashSize)

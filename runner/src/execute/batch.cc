@@ -250,7 +250,7 @@ Status LoopEngine::Run(const LoopDef& def) {
         return written.status();
       }
       rows = *written;
-      Status s = env_.append(batch_event(upto, rows, MillisSince(t0)));
+      Status s = env_.append(**tx, batch_event(upto, rows, MillisSince(t0)));
       if (s.ok()) s = (*tx)->Commit();
       if (!s.ok()) {
         *env_.expected_head = head_before;
@@ -272,7 +272,7 @@ Status LoopEngine::Run(const LoopDef& def) {
       took_ms = MillisSince(t0);
       auto tx = env_.begin();
       if (!tx.ok()) return fatal_ = tx.status();
-      Status s = env_.append(batch_event(upto, rows, took_ms));
+      Status s = env_.append(**tx, batch_event(upto, rows, took_ms));
       if (s.ok()) s = (*tx)->Commit();
       if (!s.ok()) {
         *env_.expected_head = head_before;
@@ -359,7 +359,7 @@ StatusOr<bool> RunDataStep(StepEnv& env, const Migration& m, v1::Direction direc
   ms->set_resumed(resumed);
   {
     CAIRN_ASSIGN_OR_RETURN(auto tx, env.begin());
-    CAIRN_RETURN_IF_ERROR(env.append(started));
+    CAIRN_RETURN_IF_ERROR(env.append(*tx, started));
     CAIRN_RETURN_IF_ERROR(tx->Commit());
   }
   if (resumed)
@@ -381,7 +381,7 @@ StatusOr<bool> RunDataStep(StepEnv& env, const Migration& m, v1::Direction direc
 
   auto record = [&](std::vector<v1::Event> events) -> Status {
     CAIRN_ASSIGN_OR_RETURN(auto tx, env.begin());
-    for (const v1::Event& e : events) CAIRN_RETURN_IF_ERROR(env.append(e));
+    for (const v1::Event& e : events) CAIRN_RETURN_IF_ERROR(env.append(*tx, e));
     return tx->Commit();
   };
   auto run_finished = [&](v1::RunOutcome outcome, const std::string& error) {

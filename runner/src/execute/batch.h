@@ -11,11 +11,11 @@
 
 #include "cairn/base/status.h"
 #include "cairn/db/database.h"
-#include "cairn/store/state.h"
 #include "cairn/runner/batch_options.h"
 #include "cairn/runner/data_migration.h"
 #include "cairn/runner/migration.h"
 #include "cairn/runner/report.h"
+#include "cairn/store/state.h"
 #include "schema/catalog.h"
 
 namespace cairn::runner::internal {
@@ -31,7 +31,8 @@ struct StepEnv {
   std::function<v1::Event()> make_event;
   // Begins a transaction on conn that holds the stream lock and checks the head.
   std::function<StatusOr<std::unique_ptr<db::Transaction>>()> begin;
-  std::function<Status(const v1::Event&)> append;  // advances expected_head
+  // Appends an event inside a transaction from `begin`; advances expected_head.
+  std::function<Status(db::Transaction&, const v1::Event&)> append;
   int64_t* expected_head;
 };
 

@@ -23,16 +23,18 @@ class RunObserver {
   // Begins a transaction on the target in which appends are checked against
   // the head this run last saw: kAborted when another writer appended since.
   virtual StatusOr<std::unique_ptr<db::Transaction>> Begin() = 0;
-  // Records `e` inside the transaction the executor holds.
-  virtual Status Append(const v1::Event& e) = 0;
+  // Records `e` inside `tx`, the transaction the executor holds (from Begin,
+  // or begun on the connection itself for AppendStep).
+  virtual Status Append(db::Transaction& tx, const v1::Event& e) = 0;
   // Whether AppendStep may be used: the observer knows the hash of the head
   // (this run made the last append), so a migration's two events can follow
   // its SQL in a transaction begun without checking the head.
   virtual bool KnowsHead() const = 0;
   // Records a migration's MigrationStarted and its outcome event at once,
-  // inside a transaction the executor began on the connection itself:
+  // inside `tx`, a transaction the executor began on the connection itself:
   // kAborted when another writer appended since this run last did.
-  virtual Status AppendStep(const v1::Event& started, const v1::Event& done) = 0;
+  virtual Status AppendStep(db::Transaction& tx, const v1::Event& started,
+                            const v1::Event& done) = 0;
 
   // The ledger position after this run's last append, and the way back to
   // an earlier one when a transaction holding appends rolled back.

@@ -248,8 +248,8 @@ StepResult RunStepwise(RunContext& ctx, const Migration& m, v1::Direction d,
             failed(step);
             return false;
           }
-          Status s =
-              ctx.Append(Progress(ctx, m, d, done, v1::STATEMENT_PHASE_COMMITTED, st.line, ""));
+          Status s = ctx.Append(
+              **tx, Progress(ctx, m, d, done, v1::STATEMENT_PHASE_COMMITTED, st.line, ""));
           if (s.ok()) s = (*tx)->Commit();
           if (!s.ok()) {
             ctx.ResetHead(head_before);

@@ -167,15 +167,16 @@ class PerMigration final : public Strategy {
       if (StopRequested()) return Interrupted("stopped before migration " + m->id);
       if (internal::IsDataStep(*m, req_.direction)) {  // batched: docs/data-migrations.md
         internal::NoStatementCancel batches_stop_between_batches;
-        internal::StepEnv env{ctx_.conn(),
-                              ctx_.stream(),
-                              req_.batch,
-                              req_.open,
-                              req_.reason,
-                              [this] { return ctx_.NewEvent(); },
-                              [this] { return ctx_.Begin(); },
-                              [this](const v1::Event& e) { return ctx_.Append(e); },
-                              ctx_.mutable_head()};
+        internal::StepEnv env{
+            ctx_.conn(),
+            ctx_.stream(),
+            req_.batch,
+            req_.open,
+            req_.reason,
+            [this] { return ctx_.NewEvent(); },
+            [this] { return ctx_.Begin(); },
+            [this](db::Transaction& tx, const v1::Event& e) { return ctx_.Append(tx, e); },
+            ctx_.mutable_head()};
         CAIRN_ASSIGN_OR_RETURN(bool go_on, internal::RunDataStep(env, *m, req_.direction,
                                                                  *req_.state, &ctx_.report()));
         if (!go_on) return Status::Ok();  // the run's end is recorded
@@ -233,10 +234,10 @@ class AllInOne final : public Strategy {
       if (req_.prepare) ctx_.observer().SetNotify(false);
       CAIRN_ASSIGN_OR_RETURN(auto tx, ctx_.Begin());
       for (const Migration* m : req_.plan) {
-        CAIRN_RETURN_IF_ERROR(ctx_.Append(ctx_.Started(*m, req_.direction, false)));
+        CAIRN_RETURN_IF_ERROR(ctx_.Append(*tx, ctx_.Started(*m, req_.direction, false)));
         result = ctx_.RunSql(*m, SectionFor(*m, req_.direction));
         if (result.status.ok()) {
-          Status s = ctx_.Append(ctx_.Done(*m, req_.direction, result, req_.reason));
+          Status s = ctx_.Append(*tx, ctx_.Done(*m, req_.direction, result, req_.reason));
           if (!s.ok()) return s;
           done().push_back(m->id);
           LogDone(*m, result);
@@ -265,7 +266,7 @@ class AllInOne final : public Strategy {
         return Status::Ok();
       }
       if (failed == nullptr) {
-        CAIRN_RETURN_IF_ERROR(ctx_.Append(ctx_.Finished(v1::RUN_OUTCOME_SUCCEEDED, "")));
+        CAIRN_RETURN_IF_ERROR(ctx_.Append(*tx, ctx_.Finished(v1::RUN_OUTCOME_SUCCEEDED, "")));
         Status c = tx->Commit();
         if (c.ok()) {
           ctx_.report().outcome = v1::RUN_OUTCOME_SUCCEEDED;
@@ -496,7 +497,9 @@ v1::Event RunContext::Finished(v1::RunOutcome outcome, const std::string& error)
 
 StatusOr<std::unique_ptr<db::Transaction>> RunContext::Begin() { return observer_.Begin(); }
 
-Status RunContext::Append(const v1::Event& e) { return observer_.Append(e); }
+Status RunContext::Append(db::Transaction& tx, const v1::Event& e) {
+  return observer_.Append(tx, e);
+}
 
 Status RunContext::Record(const std::vector<v1::Event>& events) {
   const int64_t before = head();
@@ -507,7 +510,7 @@ Status RunContext::Record(const std::vector<v1::Event>& events) {
       if (freed == 0) return Status(StatusCode::kResourceExhausted, "no room was reserved");
     }
     for (const v1::Event& e : events) {
-      Status s = Append(e);
+      Status s = Append(*tx, e);
       if (!s.ok()) {
         ResetHead(before);
         return s;
@@ -627,7 +630,7 @@ StepResult RunContext::ApplyOne(const Migration& m, v1::Direction d, const std::
       if (!tx.ok()) return fatal(tx.status());
       r = RunSql(m, section);
       if (r.status.ok()) {
-        Status s = observer_.AppendStep(started, Done(m, d, r, reason));
+        Status s = observer_.AppendStep(**tx, started, Done(m, d, r, reason));
         moved = s.code() == StatusCode::kAborted;
         if (s.ok()) s = (*tx)->Commit();
         if (!s.ok()) {
@@ -648,10 +651,10 @@ StepResult RunContext::ApplyOne(const Migration& m, v1::Direction d, const std::
   {
     auto tx = Begin();
     if (!tx.ok()) return fatal(tx.status());
-    if (Status s = Append(Started(m, d, false)); !s.ok()) return fatal(s);
+    if (Status s = Append(**tx, Started(m, d, false)); !s.ok()) return fatal(s);
     r = RunSql(m, section);
     if (r.status.ok()) {
-      Status s = Append(Done(m, d, r, reason));
+      Status s = Append(**tx, Done(m, d, r, reason));
       if (s.ok()) s = (*tx)->Commit();
       if (!s.ok()) {
         // The SQL ran but its events or the commit failed: nothing of it

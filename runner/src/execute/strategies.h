@@ -12,10 +12,10 @@
 
 #include "cairn/base/status.h"
 #include "cairn/db/database.h"
-#include "cairn/store/state.h"
 #include "cairn/runner/migration.h"
 #include "cairn/runner/options.h"
 #include "cairn/runner/report.h"
+#include "cairn/store/state.h"
 #include "execute/run_observer.h"
 
 namespace cairn::runner {
@@ -75,8 +75,8 @@ class RunContext {
   // Begins a transaction that fails with kAborted if another writer appended
   // to the stream since this run last did (RunObserver::Begin).
   StatusOr<std::unique_ptr<db::Transaction>> Begin();
-  // Reports `e` to the observer, inside the transaction this run holds.
-  Status Append(const v1::Event& e);
+  // Reports `e` to the observer, inside `tx`, the transaction this run holds.
+  Status Append(db::Transaction& tx, const v1::Event& e);
   // Appends `events` in a transaction of their own.
   Status Record(const std::vector<v1::Event>& events);
   int64_t head() const { return observer_.head(); }

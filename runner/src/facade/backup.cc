@@ -290,7 +290,7 @@ StatusOr<RestoreReport> Restore(Runner& runner, const RestoreOptions& options) {
   CAIRN_RETURN_IF_ERROR(store->EnsureSchema());
   CAIRN_ASSIGN_OR_RETURN(auto tx, conn.Begin());
   CAIRN_ASSIGN_OR_RETURN(ledger::Head restored, store->GetHead(runner.stream()));
-  CAIRN_RETURN_IF_ERROR(store->CheckHead(runner.stream(), restored.position));
+  CAIRN_RETURN_IF_ERROR(store->CheckHead(*tx, runner.stream(), restored.position));
   v1::Event e;
   e.set_stream(runner.stream());
   *e.mutable_actor() = runner.actor();
@@ -301,7 +301,7 @@ StatusOr<RestoreReport> Restore(Runner& runner, const RestoreOptions& options) {
   b->set_previous_head_hash(report.previous_head.hash);
   b->set_backup_run_id(report.backup_run_id);
   b->set_forced(report.forced);
-  CAIRN_ASSIGN_OR_RETURN(auto appended, store->Append(std::move(e)));
+  CAIRN_ASSIGN_OR_RETURN(auto appended, store->Append(*tx, std::move(e)));
   CAIRN_RETURN_IF_ERROR(tx->Commit());
   report.restored_position = appended.position;
   spdlog::info("restored {} from {}; ledger head was {} before", runner.stream(),

@@ -16,13 +16,13 @@ StatusOr<int64_t> AppendAll(Runner& runner, int64_t expected_head, const std::st
                             std::vector<v1::Event> events) {
   CAIRN_RETURN_IF_ERROR(runner.store().EnsureSchema());
   CAIRN_ASSIGN_OR_RETURN(auto tx, runner.connection().Begin());
-  CAIRN_RETURN_IF_ERROR(runner.store().CheckHead(runner.stream(), expected_head));
+  CAIRN_RETURN_IF_ERROR(runner.store().CheckHead(*tx, runner.stream(), expected_head));
   int64_t head = expected_head;
   for (v1::Event& e : events) {
     e.set_stream(runner.stream());
     e.set_run_id(run_id);
     *e.mutable_actor() = runner.actor();
-    CAIRN_ASSIGN_OR_RETURN(auto r, runner.store().Append(std::move(e)));
+    CAIRN_ASSIGN_OR_RETURN(auto r, runner.store().Append(*tx, std::move(e)));
     head = r.position;
   }
   CAIRN_RETURN_IF_ERROR(tx->Commit());

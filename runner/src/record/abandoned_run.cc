@@ -19,9 +19,9 @@ Status CloseAbandonedRun(db::Connection& conn, ledger::LedgerStore& store,
       "the run ended without recording its end (killed, or its connection was lost); recorded "
       "by a later run that found nothing left to do");
   CAIRN_ASSIGN_OR_RETURN(auto tx, conn.Begin());
-  CAIRN_RETURN_IF_ERROR(store.CheckHead(stream, state.head.position));
+  CAIRN_RETURN_IF_ERROR(store.CheckHead(*tx, stream, state.head.position));
   CAIRN_RETURN_IF_ERROR(StampSchema(conn, &e));
-  CAIRN_RETURN_IF_ERROR(store.Append(e).status());
+  CAIRN_RETURN_IF_ERROR(store.Append(*tx, e).status());
   return tx->Commit();
 }
 

@@ -10,7 +10,7 @@ LedgerRecorder::LedgerRecorder(db::Connection& conn, ledger::LedgerStore& store,
 
 StatusOr<std::unique_ptr<db::Transaction>> LedgerRecorder::Begin() {
   CAIRN_ASSIGN_OR_RETURN(auto tx, conn_.Begin());
-  CAIRN_RETURN_IF_ERROR(store_.CheckHead(stream_, head_));
+  CAIRN_RETURN_IF_ERROR(store_.CheckHead(*tx, stream_, head_));
   return tx;
 }
 
@@ -26,23 +26,24 @@ void LedgerRecorder::ResetHead(int64_t position) {
   if (head_hash_position_ > position) head_hash_position_ = -1;
 }
 
-Status LedgerRecorder::Append(const v1::Event& e) {
+Status LedgerRecorder::Append(db::Transaction& tx, const v1::Event& e) {
   if (e.has_run_finished()) {
     // Drift detection (docs/schema-model.md): each run records the schema it
     // leaves, once, inside the transaction of its last event.
     v1::Event stamped = e;
     CAIRN_RETURN_IF_ERROR(StampSchema(conn_, &stamped));
-    CAIRN_ASSIGN_OR_RETURN(auto r, store_.Append(stamped));
+    CAIRN_ASSIGN_OR_RETURN(auto r, store_.Append(tx, stamped));
     Advance(r.position, r.hash);
     return Status::Ok();
   }
-  CAIRN_ASSIGN_OR_RETURN(auto r, store_.Append(e));
+  CAIRN_ASSIGN_OR_RETURN(auto r, store_.Append(tx, e));
   Advance(r.position, r.hash);
   return Status::Ok();
 }
 
-Status LedgerRecorder::AppendStep(const v1::Event& started, const v1::Event& done) {
-  CAIRN_ASSIGN_OR_RETURN(auto h, store_.AppendAt({head_, head_hash_}, {started, done}));
+Status LedgerRecorder::AppendStep(db::Transaction& tx, const v1::Event& started,
+                                  const v1::Event& done) {
+  CAIRN_ASSIGN_OR_RETURN(auto h, store_.AppendAt(tx, {head_, head_hash_}, {started, done}));
   Advance(h.position, h.hash);
   return Status::Ok();
 }

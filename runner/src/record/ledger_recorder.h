@@ -21,9 +21,9 @@ class LedgerRecorder final : public RunObserver {
                  int64_t head);
 
   StatusOr<std::unique_ptr<db::Transaction>> Begin() override;
-  Status Append(const v1::Event& e) override;
+  Status Append(db::Transaction& tx, const v1::Event& e) override;
   bool KnowsHead() const override { return head_hash_position_ == head_; }
-  Status AppendStep(const v1::Event& started, const v1::Event& done) override;
+  Status AppendStep(db::Transaction& tx, const v1::Event& started, const v1::Event& done) override;
   int64_t head() const override { return head_; }
   int64_t* mutable_head() override { return &head_; }
   void ResetHead(int64_t position) override;

@@ -63,10 +63,10 @@ struct StreamOrigin {
 };
 // The origin of `stream` in `central`; known() is false when none is stored.
 StatusOr<StreamOrigin> ReadStreamOrigin(LedgerStore& central, std::string_view stream);
-// Stores the origin of `stream`; the connection must have a transaction open.
-// An origin stored meanwhile by another forwarder is kept: the caller reads
-// it again after commit.
-Status RecordStreamOrigin(LedgerStore& central, std::string_view stream,
+// Stores the origin of `stream` inside `tx`, a transaction on `central`'s
+// connection (as LedgerStore::Append). An origin stored meanwhile by another
+// forwarder is kept: the caller reads it again after commit.
+Status RecordStreamOrigin(db::Transaction& tx, LedgerStore& central, std::string_view stream,
                           const StreamOrigin& origin);
 
 // The event id of `event_id` forwarded under the stream name `as`

@@ -5,8 +5,15 @@
 //   CAIRN_RETURN_IF_ERROR(store->EnsureSchema());
 //   CAIRN_ASSIGN_OR_RETURN(auto tx, conn->Begin());
 //   ... change the database through conn ...
-//   CAIRN_ASSIGN_OR_RETURN(auto appended, store->Append(event));  // same transaction
+//   CAIRN_ASSIGN_OR_RETURN(auto appended, store->Append(*tx, event));  // in tx
 //   CAIRN_RETURN_IF_ERROR(tx->Commit());   // the change and the event, or neither
+//
+// The writes that must happen inside a transaction (Append, AppendAt,
+// Import, CheckHead) take it as their first argument, as libpqxx's
+// statements run through a transaction object: the open transaction is the
+// capability to write, not a state the store checks for. Passing one that is
+// no longer open is kFailedPrecondition; one of another connection than the
+// store's, kInvalidArgument.
 //
 // Thread safety: a LedgerStore is used by one thread at a time, like its
 // Connection. Any number of processes may append to one database at once:
@@ -87,33 +94,33 @@ class LedgerStore {
   // them see empty streams; they never create tables.
   StatusOr<bool> Exists();
 
-  // Appends `event` to the stream named by event.stream(). The connection
-  // must have a transaction open; the event commits or rolls back with it.
-  // Assigns position and prev_hash; fills event_id and recorded_at if unset.
+  // Appends `event` to the stream named by event.stream(), inside `tx` (a
+  // transaction on this store's connection); the event commits or rolls
+  // back with it. Assigns position and prev_hash; fills event_id and
+  // recorded_at if unset.
   // An event_id already stored with identical content (every field but
   // position, prev_hash and hash) returns the stored position with
   // duplicate = true; with different content, kAlreadyExists.
-  StatusOr<AppendResult> Append(v1::Event event);
+  StatusOr<AppendResult> Append(db::Transaction& tx, v1::Event event);
 
   // The runner's fast path: appends `events`, in order, right after
   // `expected`, the head the caller already knows (from its replay or its own
   // last append), with ONE statement that also takes the stream's append lock
   // (and sends NOTIFY on PostgreSQL when enabled). Fills event_id and
   // recorded_at if unset; there is no idempotency lookup, so events that may
-  // be retried go through Append. The connection must have a transaction
-  // open. If the stream's head is no longer `expected` (another writer
-  // appended first) the insert collides with that writer's position:
-  // kAborted, nothing appended, and on PostgreSQL the caller's transaction is
-  // aborted too. Returns the new head.
-  StatusOr<Head> AppendAt(const Head& expected, std::vector<v1::Event> events);
+  // be retried go through Append. Inside `tx`, as Append. If the stream's
+  // head is no longer `expected` (another writer appended first) the insert
+  // collides with that writer's position: kAborted, nothing appended, and on
+  // PostgreSQL `tx` is aborted too. Returns the new head.
+  StatusOr<Head> AppendAt(db::Transaction& tx, const Head& expected, std::vector<v1::Event> events);
 
   StatusOr<Head> GetHead(std::string_view stream);
 
-  // Takes the stream's append lock for the rest of the open transaction and
-  // checks that the stream's head is `expected_position` (0: empty stream);
-  // otherwise kAborted: another writer got there first. This is how a runner
-  // makes sure its plan still holds before it changes anything.
-  Status CheckHead(std::string_view stream, int64_t expected_position);
+  // Takes the stream's append lock for the rest of `tx` and checks that the
+  // stream's head is `expected_position` (0: empty stream); otherwise
+  // kAborted: another writer got there first. This is how a runner makes
+  // sure its plan still holds before it changes anything.
+  Status CheckHead(db::Transaction& tx, std::string_view stream, int64_t expected_position);
 
   // Calls `fn` with the events of `stream` from `from_position` (inclusive)
   // in position order, at most `limit` of them (0: no limit), until fn
@@ -128,8 +135,8 @@ class LedgerStore {
                      const std::function<bool(const StoredRecord&)>& fn);
 
   // Appends a record that was hashed elsewhere (another database's ledger),
-  // keeping its position and hashes (store_records.cc). The connection must
-  // have a transaction open. The record is checked on arrival, as
+  // keeping its position and hashes (store_records.cc), inside `tx`, as
+  // Append. The record is checked on arrival, as
   // docs/ledger-format.md "Verification" checks a stored row:
   //   - its event_id already stored at the same stream, position and hash:
   //     returns that position with duplicate = true (idempotent re-import);
@@ -140,7 +147,7 @@ class LedgerStore {
   //   - its prev_hash must equal the head's hash, its hash must recompute,
   //     and the record must decode and agree with the columns: otherwise
   //     kDataLoss. Every error message names the stream and position.
-  StatusOr<AppendResult> Import(const StoredRecord& record);
+  StatusOr<AppendResult> Import(db::Transaction& tx, const StoredRecord& record);
 
   // Stream names in the database, sorted.
   StatusOr<std::vector<std::string>> ListStreams();
@@ -193,6 +200,9 @@ class LedgerStore {
   db::Connection& conn_;
 
  private:
+  // OK when `tx` is open and on this store's connection; otherwise the
+  // error Append and the others return, naming `what` ("ledger append").
+  Status CheckTransaction(db::Transaction& tx, std::string_view what);
   // Takes the stream lock once per transaction and returns the head, which
   // is then kept up to date by Append without re-reading it.
   StatusOr<Head> LockedHead(std::string_view stream);
