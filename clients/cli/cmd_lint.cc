@@ -8,6 +8,7 @@
 #include "cairn/runner/lint.h"
 #include "cairn/runner/migration.h"
 #include "cli/cli.h"
+#include "cli/json_output.h"
 
 namespace cairn::cli {
 namespace {
@@ -48,7 +49,8 @@ CommandAction SetupLint(CLI::App* cmd) {
                                  {"severity", x.severity},
                                  {"message", x.message},
                                  {"statement", x.statement}});
-      std::printf("%s\n", j.dump(2).c_str());
+      if (JsonDocument* doc = ActiveJson())  // docs/json.md
+        for (const auto& [key, value] : j.items()) doc->Field(key, value);
     } else {
       for (const auto& x : result->findings)
         std::printf("%s:%d: %s: %s\n", x.file.c_str(), x.line, x.rule.c_str(), x.message.c_str());

@@ -214,7 +214,8 @@ TEST_P(RunnerIdentityCliTest, DatabaseWithoutLedgerSaysSoInOneLine) {
   EXPECT_EQ(LinesStartingWith(r.out, "no ledger in ").size(), 1u) << r.out;
   r = Cairn({"history", "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(json::parse(r.out)["events"], json::array());
+  EXPECT_THAT(json::parse(r.out)["no_events"].get<std::string>(), HasSubstr("no ledger in "));
   EXPECT_EQ(LinesStartingWith(r.err, "no ledger in ").size(), 1u) << r.err;
 
   for (const std::vector<std::string>& args :

@@ -40,12 +40,16 @@ std::vector<const Migration*> PlanUp(const MigrateOptions& options,
     if (!it->second.checksum.empty() && it->second.checksum != m.checksum && !m.repeatable) {
       refusals->push_back(m.path + ": migration " + m.id +
                           " was changed after it was applied (applied " + it->second.checksum +
-                          ", file now " + m.checksum + ")");
+                          ", file now " + m.checksum +
+                          "); restore the file, or record the "
+                          "change with `cairn accept-checksum " +
+                          m.id + " --reason WHY`");
     }
   }
   if (options.to) {
-    bool known = std::any_of(files.begin(), files.end(),
-                             [&](const Migration& m) { return ledger::CompareMigrationIds(m.id, *options.to) == 0; });
+    bool known = std::any_of(files.begin(), files.end(), [&](const Migration& m) {
+      return ledger::CompareMigrationIds(m.id, *options.to) == 0;
+    });
     if (!known)
       refusals->push_back("--to " + *options.to + ": no migration file has that number in " +
                           runner_options.dir);
