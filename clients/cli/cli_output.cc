@@ -251,7 +251,12 @@ void PrintRun(const RunReport& r, bool up) {
 
 void PrintHistoryEvent(const v1::Event& e, bool json_out) {
   if (json_out) {
-    if (JsonDocument* doc = ActiveJson()) doc->Element(EventJson(e));
+    // In history's document; subscribe, which does not end, has none: a line each.
+    if (JsonDocument* doc = ActiveJson())
+      doc->Element(EventJson(e));
+    else
+      std::printf("%s\n",
+                  EventJson(e).dump(-1, ' ', false, json::error_handler_t::replace).c_str());
   } else {
     std::printf(
         "%6lld  %s  %-21s %-14s %s\n", static_cast<long long>(e.position()),
