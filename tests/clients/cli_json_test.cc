@@ -5,10 +5,12 @@
 // refusal's way forward, and C++ data steps seen by the stock `cairn`.
 #include <gmock/gmock.h>
 
+#include <chrono>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "cairn/base/hash.h"
+#include "cairn/runner/lock.h"
 #include "tests/support/test_support.h"
 
 namespace cairn::testing {
@@ -135,6 +137,27 @@ TEST_P(ClientsCliJsonTest, FailingMigrateReportsTheFailureAsJson) {
   EXPECT_EQ(first["migrations"][0]["id"], "0001");
   // The human lines stay on stderr.
   EXPECT_THAT(r.err, HasSubstr("cairn: error: "));
+}
+
+// Another runner holds the lock past --lock-timeout: exit 7, and the
+// document says the run stopped on the lock.
+TEST_P(ClientsCliJsonTest, LockTimeoutIsTheReasonTheRunStopped) {
+  auto tdb = TestDatabase::Create(GetParam());
+  if (!tdb) return;
+  TempDir dir;
+  const std::string migrations = WriteMigrations(dir, 1);
+  auto conn = tdb->Connect();
+  auto lock =
+      runner::RunnerLock::Acquire(*conn, conn->url().database_name, std::chrono::milliseconds(0));
+  ASSERT_TRUE(lock.ok()) << lock.status().ToString();
+  for (const char* command : {"migrate", "rollback"}) {
+    json doc =
+        RunJson(tdb->url(), migrations, {command, "--lock-timeout", "0", "--json"}, command, 7);
+    EXPECT_EQ(doc["stopped"]["reason"], "lock_timeout") << doc.dump(2);
+    EXPECT_EQ(doc["error"]["kind"], "lock_timeout");
+    EXPECT_EQ(doc["error"]["code"], "DEADLINE_EXCEEDED");
+    EXPECT_THAT(doc["error"].value("message", ""), HasSubstr("runner lock"));
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ClientsCliJsonTest,
