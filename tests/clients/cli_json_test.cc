@@ -252,6 +252,13 @@ TEST(ClientsCliJsonCommandsTest, EveryCommandPrintsOneVersionedDocument) {
   json report = run({"report", "--out", dir.File("r.html")}, "report");
   ExpectFields(report, {"out", "migrations", "events", "targets", "bytes"});
 
+  json forward = run({"forward", "--to", "sqlite:" + dir.File("central.db")}, "forward");
+  ExpectFields(forward, {"central", "streams"});
+  ASSERT_EQ(forward["streams"].size(), 1u) << forward.dump(2);
+  EXPECT_EQ(forward["streams"][0]["forwarded"], history["events"].size() + 1)  // + the acceptance
+      << forward.dump(2);
+  EXPECT_EQ(forward["streams"][0]["central_head"]["position"], forward["streams"][0]["forwarded"]);
+
   json key = run({"keygen", "--out", dir.File("k.pem")}, "keygen");
   ExpectFields(key, {"private_key_file", "public_key_file", "public_key"});
 
