@@ -357,6 +357,11 @@ TEST(ClientsCliParseTest, StockCairnNamesCxxDataStepsOfARunnerBinary) {
   EXPECT_THAT(text.out, HasSubstr("c++ step"));
   EXPECT_THAT(text.out, HasSubstr("note: 0002 (c++:0002_create_notes) is a C++ data step"));
   EXPECT_THAT(text.out, Not(HasSubstr("missing")));
+  // migrate says what it is too (a warning: the stock cairn cannot hold it).
+  ProcessResult migrate = RunCairn(url, migrations, {"migrate"});
+  EXPECT_EQ(migrate.exit_code, 0) << migrate.err;
+  EXPECT_THAT(migrate.err, HasSubstr("migration 0002 (c++:0002_create_notes) is a C++ data step"));
+  EXPECT_THAT(migrate.err, Not(HasSubstr("has no file")));
   ProcessResult history = RunCairn(url, migrations, {"history"});
   EXPECT_THAT(history.out, HasSubstr("[C++ step c++:0002_create_notes, in a runner binary]"));
 }
