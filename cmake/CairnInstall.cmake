@@ -61,7 +61,18 @@ install(CODE "
   message(STATUS \"Installing: \${_bin}/cairn -> ../${CAIRN_INSTALL_PKGDIR}/cairn\")
 " COMPONENT cairn)
 
-install(FILES ${PROJECT_SOURCE_DIR}/docs/cairn.1
+# cairn(1), generated at build time from the command table (--help's source)
+# and the prose of docs/cairn.1.in.
+add_custom_command(
+  OUTPUT ${PROJECT_BINARY_DIR}/cairn.1
+  COMMAND ${CMAKE_COMMAND} -DCAIRN=$<TARGET_FILE:cairn> -DIN=${PROJECT_SOURCE_DIR}/docs/cairn.1.in
+          -DOUT=${PROJECT_BINARY_DIR}/cairn.1 -DVERSION=${PROJECT_VERSION}
+          -P ${PROJECT_SOURCE_DIR}/cmake/CairnManPage.cmake
+  DEPENDS cairn ${PROJECT_SOURCE_DIR}/docs/cairn.1.in ${PROJECT_SOURCE_DIR}/cmake/CairnManPage.cmake
+  COMMENT "Generating cairn.1 from the command table"
+  VERBATIM)
+add_custom_target(cairn_man ALL DEPENDS ${PROJECT_BINARY_DIR}/cairn.1)
+install(FILES ${PROJECT_BINARY_DIR}/cairn.1
         DESTINATION ${CMAKE_INSTALL_MANDIR}/man1 COMPONENT cairn)
 install(FILES ${PROJECT_SOURCE_DIR}/scripts/completion/cairn.bash
         DESTINATION ${CMAKE_INSTALL_DATAROOTDIR}/bash-completion/completions

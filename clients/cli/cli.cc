@@ -15,6 +15,7 @@
 #include "cairn/store/identity.h"
 #include "cairn/store/records.h"
 #include "cli/cli_output.h"
+#include "cli/json_output.h"
 #include "cli/net_commands.h"
 #include "completion_scripts.h"
 
@@ -25,6 +26,9 @@ std::vector<CommandSpec>& Registry() {
   static std::vector<CommandSpec> commands;
   return commands;
 }
+
+// The help of the global --format that every command repeats.
+constexpr const char* kCommandFormatHelp = "layout of --dir (as the global --format)";
 
 // --- usage errors: one line, with a suggestion -------------------------------
 
@@ -60,8 +64,18 @@ std::string DidYouMean(const std::string& word, const std::vector<std::string>& 
   return best.empty() ? "" : " (did you mean '" + best + "'?)";
 }
 
+// --json was on the command line, for `command` ("" when none was named):
+// a usage error is then reported as a JSON document too (docs/json.md).
+bool g_json_requested = false;
+std::string g_json_command;
+
 int UsageError(const std::string& message) {
   std::fprintf(stderr, "cairn: error: %s\n", message.c_str());
+  if (g_json_requested && ActiveJson() == nullptr) {
+    JsonDocument& doc = StartJson(g_json_command);
+    doc.SetError(JsonError(kExitUsage, message));
+    doc.Finish(kExitUsage);
+  }
   return kExitUsage;
 }
 
@@ -162,6 +176,56 @@ std::string HelpWithGlobals(const CLI::App& app, const CLI::App* sub) {
          formatter.make_group("Global options (before or after the command)", false, globals);
 }
 
+// --- the man page: the same table as --help, in roff ------------------------
+
+// `text` escaped for roff: backslashes and hyphens, and a line that would
+// start with a control character.
+std::string Roff(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '\\')
+      out += "\\e";
+    else if (c == '-')
+      out += "\\-";
+    else
+      out += c;
+    if (c == '\n') out += "\\&";
+  }
+  if (!out.empty() && (out[0] == '.' || out[0] == '\'')) out = "\\&" + out;
+  return out;
+}
+
+// One option as a .TP item: "-d, --database URL" and its description.
+void RoffOption(const CLI::Option& opt, std::string* out) {
+  std::string names;
+  for (const std::string& s : opt.get_snames()) names += (names.empty() ? "" : ", ") + ("-" + s);
+  for (const std::string& l : opt.get_lnames()) names += (names.empty() ? "" : ", ") + ("--" + l);
+  if (names.empty()) names = opt.get_name();  // a positional argument
+  *out += ".TP\n\\fB" + Roff(names) + "\\fR";
+  if (opt.get_type_size() != 0 && !opt.get_type_name().empty())
+    *out += " \\fI" + Roff(opt.get_type_name()) + "\\fR";
+  *out += "\n" + Roff(opt.get_description()) + "\n";
+}
+
+// The GLOBAL OPTIONS and COMMANDS sections of cairn(1), generated at build
+// time (cmake/CairnManPage.cmake) from the command table that --help shows,
+// so the page lists every command and flag there is.
+std::string ManSections(const CLI::App& app) {
+  std::string out = ".SH GLOBAL OPTIONS\n";
+  for (const CLI::Option* opt : app.get_options())
+    if (opt != app.get_help_ptr()) RoffOption(*opt, &out);
+  out += ".SH COMMANDS\n";
+  for (const CLI::App* sub : Commands(app)) {
+    out += ".SS " + Roff(sub->get_name()) + "\n" + Roff(sub->get_description()) + "\n";
+    for (const CLI::Option* opt : sub->get_options()) {
+      // The global --format every command repeats is listed once above.
+      if (opt == sub->get_help_ptr() || opt->get_description() == kCommandFormatHelp) continue;
+      RoffOption(*opt, &out);
+    }
+  }
+  return out;
+}
+
 void PrintVersion() {
   std::printf("cairn %s (commit %s)\n", CAIRN_BUILD_VERSION, CAIRN_BUILD_GIT_COMMIT);
   std::printf("SQLite %s\n", sqlite3_libversion());
@@ -183,6 +247,9 @@ class CliLogSink : public spdlog::sinks::sink {
         colour ? spdlog::color_mode::always : spdlog::color_mode::never);
   }
   void log(const spdlog::details::log_msg& msg) override {
+    if (msg.level == spdlog::level::warn)
+      if (JsonDocument* doc = ActiveJson())
+        doc->Warn(std::string(msg.payload.data(), msg.payload.size()));
     if (msg.level >= spdlog::level::err && !verbose_) return;
     inner_->log(msg);
   }
@@ -214,7 +281,9 @@ int Fail(const Status& s, bool connecting) {
     if (nl == std::string::npos) break;
     start = nl + 1;
   }
-  return ExitFor(s, connecting);
+  const int exit_code = ExitFor(s, connecting);
+  if (JsonDocument* doc = ActiveJson()) doc->SetError(JsonError(s, exit_code));
+  return exit_code;
 }
 
 runner::RunnerOptions CliContext::RunnerOptionsFromGlobals() const {
@@ -319,7 +388,7 @@ int CliMain(int argc, char** argv) {
     // The global --format may also follow the command (`cairn migrate --format
     // flyway`) unless the command has a --format of its own (export's).
     if (sub->get_option_no_throw("--format") == nullptr)
-      sub->add_option("--format", format, "layout of --dir (as the global --format)")
+      sub->add_option("--format", format, kCommandFormatHelp)
           ->check(format_check)
           ->each(mark(&given.format));
   }
@@ -336,7 +405,17 @@ int CliMain(int argc, char** argv) {
       ->check(CLI::IsMember({"bash", "zsh", "fish"}));
   std::string help_topic;
   help_cmd->add_option("command", help_topic, "the command to explain");
+  bool man_sections = false;  // cmake/CairnManPage.cmake builds cairn(1) with it
+  help_cmd->add_flag("--man", man_sections,
+                     "print the options and commands as sections of the man page (roff)");
 
+  // --json anywhere (before `--`), and the command it is for.
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--") break;
+    if (arg == "--json") g_json_requested = true;
+    if (g_json_command.empty() && FindCommand(app, arg) != nullptr) g_json_command = arg;
+  }
   // --version among the global options, before any command.
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
@@ -382,6 +461,10 @@ int CliMain(int argc, char** argv) {
     return kExitOk;
   }
   if (help_cmd->parsed()) {
+    if (man_sections) {
+      std::fputs(ManSections(app).c_str(), stdout);
+      return kExitOk;
+    }
     if (help_topic.empty()) {
       // app.help() would describe the parsed command, `help` itself.
       std::printf(
@@ -442,7 +525,15 @@ int CliMain(int argc, char** argv) {
 
   if (!format.empty()) runner::UseFormat(ctx.dir, *runner::ParseFormat(format));
   for (auto& [sub, action] : actions) {
-    if (sub->parsed()) return action(ctx);
+    if (!sub->parsed()) continue;
+    // --json: one document on stdout (docs/json.md); subscribe's is a stream
+    // of one event per line instead.
+    const CLI::Option* json_flag = sub->get_option_no_throw("--json");
+    if (json_flag != nullptr && json_flag->count() > 0 && sub->get_name() != "subscribe")
+      StartJson(sub->get_name());
+    const int exit_code = action(ctx);
+    if (JsonDocument* doc = ActiveJson()) doc->Finish(exit_code);
+    return exit_code;
   }
   return kExitUsage;
 }

@@ -1,9 +1,12 @@
 #include "cli/cli_output.h"
 
+#include <csignal>
 #include <cstdio>
+#include <map>
 
 #include "cairn/base/hash.h"
 #include "cairn/store/store.h"
+#include "cli/exit_codes.h"
 
 namespace cairn::cli {
 
@@ -21,8 +24,11 @@ std::string EventSummary(const v1::Event& e) {
     }
     case v1::Event::kMigrationStarted: {
       const auto& m = e.migration_started();
+      // A C++ data step ("c++:ID_NAME") is in the runner binary that ran it.
+      const bool in_binary = m.file().rfind("c++:", 0) == 0;
       return m.migration_id() + " " + (m.direction() == v1::DIRECTION_DOWN ? "down" : "up") + " (" +
-             m.description() + ") " + m.checksum().substr(0, 19);
+             m.description() + ") " + m.checksum().substr(0, 19) +
+             (in_binary ? " [C++ step " + m.file() + ", in a runner binary]" : "");
     }
     case v1::Event::kMigrationCommitted: {
       const auto& m = e.migration_committed();
@@ -187,6 +193,13 @@ json EventJson(const v1::Event& e) {
 
 namespace {
 bool g_quiet = false;
+
+// Standard output of the text report; nothing under --json, whose document
+// says the same (the failure lines on stderr stay).
+template <typename... Args>
+void Out(const char* format, Args... args) {
+  if (ActiveJson() == nullptr) std::printf(format, args...);
+}
 }  // namespace
 
 void SetQuietOutput(bool quiet) { g_quiet = quiet; }
@@ -195,22 +208,23 @@ void PrintRun(const RunReport& r, bool up) {
   // Under -q only a failure is printed (to stderr); a prepared run still says
   // how to commit it, since nothing else would.
   if (g_quiet && !r.failure && !r.prepared) return;
-  if (!r.handover.empty()) std::printf("waited for another runner: %s\n", r.handover.c_str());
+  if (ActiveJson() != nullptr && !r.failure) return;
+  if (!r.handover.empty()) Out("waited for another runner: %s\n", r.handover.c_str());
   if (r.prepared) {
-    for (const auto& id : r.applied) std::printf("prepared %s\n", id.c_str());
-    std::printf("run %s is prepared and not yet visible: `cairn commit %s` or `cairn abort %s`\n",
-                r.run_id.c_str(), r.run_id.c_str(), r.run_id.c_str());
+    for (const auto& id : r.applied) Out("prepared %s\n", id.c_str());
+    Out("run %s is prepared and not yet visible: `cairn commit %s` or `cairn abort %s`\n",
+        r.run_id.c_str(), r.run_id.c_str(), r.run_id.c_str());
     return;
   }
   if (r.outcome == v1::RUN_OUTCOME_NOTHING_TO_DO) {
-    std::printf("nothing to %s: %s\n", up ? "migrate" : "roll back",
-                r.version_after.empty() ? "no migration is applied"
-                                        : ("database is at version " + r.version_after).c_str());
+    Out("nothing to %s: %s\n", up ? "migrate" : "roll back",
+        r.version_after.empty() ? "no migration is applied"
+                                : ("database is at version " + r.version_after).c_str());
     return;
   }
   if (!g_quiet)
     for (const auto& id : up ? r.applied : r.rolled_back)
-      std::printf("%s %s\n", up ? "applied" : "rolled back", id.c_str());
+      Out("%s %s\n", up ? "applied" : "rolled back", id.c_str());
   if (r.failure) {
     std::fprintf(stderr, "cairn: error: %s:%d: migration %s failed: %s\n", r.failure->file.c_str(),
                  r.failure->line, r.failure->migration_id.c_str(), r.failure->message.c_str());
@@ -231,20 +245,125 @@ void PrintRun(const RunReport& r, bool up) {
       std::fprintf(stderr, "cairn: the failed migration was rolled back; version is %s\n", version);
     return;
   }
-  std::printf("version %s -> %s (run %s)\n",
-              r.version_before.empty() ? "(none)" : r.version_before.c_str(),
-              r.version_after.empty() ? "(none)" : r.version_after.c_str(), r.run_id.c_str());
+  Out("version %s -> %s (run %s)\n", r.version_before.empty() ? "(none)" : r.version_before.c_str(),
+      r.version_after.empty() ? "(none)" : r.version_after.c_str(), r.run_id.c_str());
 }
 
 void PrintHistoryEvent(const v1::Event& e, bool json_out) {
   if (json_out) {
-    std::printf("%s\n", EventJson(e).dump().c_str());
+    // In history's document; subscribe, which does not end, has none: a line each.
+    if (JsonDocument* doc = ActiveJson())
+      doc->Element(EventJson(e));
+    else
+      std::printf("%s\n",
+                  EventJson(e).dump(-1, ' ', false, json::error_handler_t::replace).c_str());
   } else {
     std::printf(
         "%6lld  %s  %-21s %-14s %s\n", static_cast<long long>(e.position()),
         cairn::ledger::FormatMicros(cairn::ledger::TimestampToMicros(e.recorded_at())).c_str(),
         cairn::ledger::EventTypeName(e).c_str(), (e.actor().user()).c_str(),
         EventSummary(e).c_str());
+  }
+}
+
+std::vector<v1::Event> RunEvents(runner::Runner& runner, int64_t head_before,
+                                 const std::string& run_id) {
+  std::vector<v1::Event> events;
+  if (run_id.empty()) return events;
+  // A read error leaves the fields without durations; the run's report stands.
+  (void)runner.store().Read(runner.stream(), head_before + 1, 0, [&](const v1::Event& e) {
+    if (e.run_id() == run_id) events.push_back(e);
+    return true;
+  });
+  return events;
+}
+
+json StoppedBy(int exit_code) {
+  const std::string_view name = ExitName(exit_code);
+  // A lock timeout and a concurrent runner are named; anything else refused
+  // the run before it started.
+  if (exit_code == kExitLockTimeout || exit_code == kExitConflict)
+    return {{"reason", std::string(name)}};
+  return {{"reason", "refused"}, {"kind", std::string(name)}};
+}
+
+void RunJsonFields(JsonDocument& doc, const RunReport& r, bool up,
+                   const std::vector<v1::Event>& events, bool target_given) {
+  doc.Field("direction", up ? "up" : "down");
+  doc.Field("run_id", r.run_id);
+  doc.Field("version_before", r.version_before);
+  doc.Field("version_after", r.version_after);
+  json stopped;
+  if (r.prepared) {
+    stopped["reason"] = "prepared";
+  } else if (r.outcome == v1::RUN_OUTCOME_NOTHING_TO_DO) {
+    stopped["reason"] = "nothing_to_do";
+  } else if (r.failure) {
+    stopped["reason"] = r.compensation_failed ? "compensation_failed" : "failed";
+    stopped["migration_id"] = r.failure->migration_id;
+    stopped["file"] = r.failure->file;
+    stopped["line"] = r.failure->line;
+    stopped["message"] = r.failure->message;
+  } else if (r.outcome == v1::RUN_OUTCOME_INTERRUPTED) {
+    stopped["reason"] = "interrupted";
+    stopped["signal"] = r.stop_signal == 0 ? "" : r.stop_signal == SIGTERM ? "SIGTERM" : "SIGINT";
+    stopped["message"] = r.interruption;
+  } else {
+    stopped["reason"] = target_given ? "target_reached" : "finished";
+  }
+  doc.Field("stopped", stopped);
+  // Each migration the run applied (up) or reverted (down), in order.
+  std::map<std::string, json> details;
+  for (const v1::Event& e : events) {
+    if (e.has_migration_started()) {
+      json& d = details[e.migration_started().migration_id()];
+      d["description"] = e.migration_started().description();
+      d["file"] = e.migration_started().file();
+      d["checksum"] = e.migration_started().checksum();
+      d["batches"] = 0;
+      d["rows"] = 0;
+    } else if (e.has_migration_committed()) {
+      json& d = details[e.migration_committed().migration_id()];
+      d["duration_micros"] = e.migration_committed().duration_micros();
+      d["statements"] = e.migration_committed().statements_executed();
+    } else if (e.has_migration_rolled_back()) {
+      json& d = details[e.migration_rolled_back().migration_id()];
+      d["duration_micros"] = e.migration_rolled_back().duration_micros();
+      d["statements"] = e.migration_rolled_back().statements_executed();
+    } else if (e.has_batch_applied()) {
+      json& d = details[e.batch_applied().migration_id()];
+      d["batches"] = d.value("batches", 0) + 1;
+      d["rows"] = d.value("rows", int64_t{0}) + e.batch_applied().rows();
+    }
+  }
+  doc.BeginArray("migrations");
+  for (const std::string& id : up ? r.applied : r.rolled_back) {
+    json m = {{"id", id}};
+    if (auto it = details.find(id); it != details.end()) m.update(it->second);
+    doc.Element(m);
+  }
+  doc.End();
+  if (r.failure)
+    doc.Field("failure", {{"migration_id", r.failure->migration_id},
+                          {"file", r.failure->file},
+                          {"line", r.failure->line},
+                          {"statement", r.failure->statement.substr(0, 500)},
+                          {"message", r.failure->message}});
+  if (!r.compensated.empty()) doc.Field("compensated", r.compensated);
+  if (!r.remains.empty()) doc.Field("remains", r.remains);
+  if (!r.handover.empty()) doc.Field("waited_for", r.handover);
+  if (r.failure) {
+    const int exit_code = r.compensation_failed ? kExitCompensationFailed : kExitMigrationFailed;
+    json e = JsonError(exit_code, r.failure->file + ":" + std::to_string(r.failure->line) +
+                                      ": migration " + r.failure->migration_id +
+                                      " failed: " + r.failure->message);
+    e["file"] = r.failure->file;
+    e["line"] = r.failure->line;
+    e["migration_id"] = r.failure->migration_id;
+    doc.SetError(e);
+  } else if (r.outcome == v1::RUN_OUTCOME_INTERRUPTED) {
+    doc.SetError(JsonError(r.stop_signal == 0 ? kExitInterrupted : 128 + r.stop_signal,
+                           r.interruption.empty() ? "interrupted" : r.interruption));
   }
 }
 

@@ -6,6 +6,7 @@
 
 #include "cairn/runner/repair.h"
 #include "cli/cli.h"
+#include "cli/json_output.h"
 
 namespace cairn::cli {
 namespace {
@@ -19,12 +20,20 @@ CommandAction SetupAcceptChecksum(CLI::App* cmd) {
   auto f = std::make_shared<AcceptFlags>();
   cmd->add_option("id", f->id, "the applied migration whose file changed")->required();
   cmd->add_option("--reason", f->reason, "why the change is acceptable (recorded)")->required();
+  AddJsonFlag(cmd);
   return [f](CliContext& ctx) -> int {
     int rc;
     auto runner = ctx.OpenRunner(ctx.RunnerOptionsFromGlobals(), &rc);
     if (!runner) return rc;
     auto report = runner::AcceptChecksum(*runner, f->id, f->reason);
     if (!report.ok()) return Fail(report.status());
+    if (JsonDocument* doc = ActiveJson()) {
+      doc->Field("migration_id", f->id);
+      doc->Field("accepted", report->appended);
+      doc->Field("old_checksum", report->old_checksum);
+      doc->Field("new_checksum", report->new_checksum);
+      return kExitOk;
+    }
     if (!report->appended)
       std::printf("nothing to accept: %s already matches its applied checksum %s\n", f->id.c_str(),
                   report->old_checksum.c_str());

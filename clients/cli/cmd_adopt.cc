@@ -6,6 +6,7 @@
 
 #include "cairn/runner/formats.h"
 #include "cli/cli.h"
+#include "cli/json_output.h"
 
 namespace cairn::cli {
 namespace {
@@ -13,6 +14,7 @@ namespace {
 CommandAction SetupAdopt(CLI::App* cmd) {
   auto reason = std::make_shared<std::string>();
   cmd->add_option("--reason", *reason, "why, recorded with each imported migration");
+  AddJsonFlag(cmd);
   return [reason](CliContext& ctx) -> int {
     // --format, or the layout the folder shows.
     runner::Format format = runner::ChosenFormat(ctx.dir);
@@ -26,6 +28,13 @@ CommandAction SetupAdopt(CLI::App* cmd) {
     if (!runner) return rc;
     auto report = runner::Adopt(*runner, format, *reason);
     if (!report.ok()) return Fail(report.status());
+    if (JsonDocument* doc = ActiveJson()) {
+      doc->Field("source", report->source);
+      doc->Field("adopted", report->baselined);
+      doc->Field("skipped", report->skipped);
+      doc->Field("changed_repeatables", report->changed_repeatables);
+      return kExitOk;
+    }
     for (const std::string& id : report->skipped)
       std::printf("already in the ledger %s\n", id.c_str());
     for (const std::string& id : report->baselined) std::printf("adopted %s\n", id.c_str());

@@ -7,6 +7,7 @@
 #include "cairn/runner/repair.h"
 #include "cairn/runner/schema_ops.h"
 #include "cli/cli.h"
+#include "cli/json_output.h"
 
 namespace cairn::cli {
 namespace {
@@ -45,6 +46,7 @@ CommandAction SetupBaseline(CLI::App* cmd) {
                                "applying them to a scratch database, and baseline those");
   to->excludes(detect);
   cmd->add_option("--reason", f->reason, "why, recorded in the ledger");
+  AddJsonFlag(cmd);
   return [f](CliContext& ctx) -> int {
     if (f->to.empty() && !f->detect)
       return Fail(InvalidArgumentError("baseline needs --to ID or --detect"));
@@ -65,6 +67,11 @@ CommandAction SetupBaseline(CLI::App* cmd) {
     }
     auto report = runner::Baseline(*runner, options);
     if (!report.ok()) return Fail(report.status());
+    if (JsonDocument* doc = ActiveJson()) {
+      doc->Field("baselined", report->baselined);
+      doc->Field("version_after", f->to);
+      return kExitOk;
+    }
     for (const auto& id : report->baselined) std::printf("baselined %s\n", id.c_str());
     std::printf("version (none) -> %s (baseline, %zu migration(s) recorded as applied)\n",
                 f->to.c_str(), report->baselined.size());

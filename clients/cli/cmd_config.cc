@@ -5,6 +5,7 @@
 
 #include "cairn/db/database.h"
 #include "cli/cli.h"
+#include "cli/json_output.h"
 
 namespace cairn::cli {
 namespace {
@@ -25,16 +26,16 @@ int ShowConfig(const CliContext& ctx, bool json_out) {
       {"lock_timeout", s.lock_timeout},
       {"env", s.environment},
   };
-  if (json_out) {
+  if (JsonDocument* doc = json_out ? ActiveJson() : nullptr) {
     nlohmann::json j;
-    j["version"] = 1;
+    j["version"] = 1;  // before docs/json.md's envelope; kept for scripts that read it
     j["config_file"] = s.config_file;
     for (const auto& [key, setting] : rows)
       j["settings"][key] = {{"value", setting.value}, {"source", setting.source}};
     j["protected_environments"] = {{"value", s.protected_environments},
                                    {"source", s.protected_source}};
     j["protected"] = s.IsProtected(s.environment.value);
-    std::printf("%s\n", j.dump(2).c_str());
+    for (const auto& [key, value] : j.items()) doc->Field(key, value);
     return kExitOk;
   }
   std::printf("config file             %s\n", s.config_file.empty()

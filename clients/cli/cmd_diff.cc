@@ -5,6 +5,7 @@
 
 #include "cairn/runner/schema_ops.h"
 #include "cli/cli.h"
+#include "cli/json_output.h"
 
 namespace cairn::cli {
 namespace {
@@ -18,6 +19,7 @@ CommandAction SetupDiff(CLI::App* cmd) {
   auto f = std::make_shared<DiffFlags>();
   cmd->add_option("--schema", f->schema, "the desired schema file")->capture_default_str();
   cmd->add_flag("--down", f->down, "also print the reverse (desired to live)");
+  AddJsonFlag(cmd);
   return [f](CliContext& ctx) -> int {
     int rc;
     runner::RunnerOptions options = ctx.ReadOnlyRunnerOptions();
@@ -26,6 +28,13 @@ CommandAction SetupDiff(CLI::App* cmd) {
     if (!runner) return rc;
     auto change = runner::DiffWithSchemaFile(*runner, f->schema);
     if (!change.ok()) return Fail(change.status());
+    if (JsonDocument* doc = ActiveJson()) {
+      doc->Field("schema", f->schema);
+      doc->Field("differs", !change->up.empty());
+      doc->Field("up", change->up.empty() ? std::string() : change->up.Script());
+      if (f->down) doc->Field("down", change->up.empty() ? std::string() : change->down.Script());
+      return kExitOk;
+    }
     if (change->up.empty()) {
       std::printf("no difference: the database matches %s\n", f->schema.c_str());
       return kExitOk;

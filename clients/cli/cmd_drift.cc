@@ -5,17 +5,38 @@
 
 #include "cairn/runner/schema_ops.h"
 #include "cli/cli.h"
+#include "cli/json_output.h"
 
 namespace cairn::cli {
 namespace {
 
+// drift --json: the comparison as fields (docs/json.md).
+int DriftJson(JsonDocument& doc, const runner::DriftReport& d, const std::string& stream) {
+  doc.Field("stream", stream);
+  doc.Field("state", d.unknown     ? "unknown"
+                     : !d.recorded ? "not_recorded"
+                     : d.drifted   ? "drifted"
+                                   : "no_drift");
+  doc.Field("live_fingerprint", d.live_fingerprint);
+  doc.Field("recorded_fingerprint", d.recorded_fingerprint);
+  doc.Field("recorded_position", d.recorded_position);
+  doc.Field("listed", d.listed);
+  doc.Field("differences", d.differences);
+  if (!d.unknown && d.recorded && d.drifted)
+    return JsonFail(kExitDrift, "the live schema (" + d.live_fingerprint +
+                                    ") differs from the ledger's (" + d.recorded_fingerprint + ")");
+  return kExitOk;
+}
+
 CommandAction SetupDrift(CLI::App* cmd) {
+  AddJsonFlag(cmd);
   return [](CliContext& ctx) -> int {
     int rc;
     auto runner = ctx.OpenRunner(ctx.ReadOnlyRunnerOptions(), &rc);
     if (!runner) return rc;
     auto d = runner::CheckDrift(*runner);
     if (!d.ok()) return Fail(d.status());
+    if (JsonDocument* doc = ActiveJson()) return DriftJson(*doc, *d, runner->stream());
     if (d->unknown) {
       std::printf(
           "the ledger's last run did not finish: the recorded schema is unknown until the next "

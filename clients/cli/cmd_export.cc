@@ -12,6 +12,7 @@
 #include "cairn/base/hash.h"
 #include "cairn/export/export.h"
 #include "cairn/store/identity.h"
+#include "cli/json_output.h"
 #include "cli/net_commands.h"
 #include "cli/output_file.h"
 
@@ -19,6 +20,13 @@ namespace cairn::cli {
 namespace {
 
 int RunExport(CliContext& ctx, const ExportOptions& o) {
+  JsonDocument* doc = ActiveJson();
+  if (doc != nullptr && o.out.empty()) {
+    std::fprintf(stderr,
+                 "cairn: error: export --json needs --out FILE (without it the export "
+                 "itself goes to standard output)\n");
+    return JsonFail(kExitUsage, "export --json needs --out FILE");
+  }
   auto format = ledger::ParseExportFormat(o.format);
   if (!format.ok()) return Fail(format.status().WithKind(kBadFlag));
   if (o.all_streams && !o.stream.empty()) {
@@ -57,7 +65,12 @@ int RunExport(CliContext& ctx, const ExportOptions& o) {
   auto n = ledger::ExportStreams(*target->store, streams, **writer);
   if (!n.ok()) return Fail(n.status());
   if (Status s = out.Commit(); !s.ok()) return Fail(s);
-  if (!ctx.quiet && !o.out.empty()) {
+  if (doc != nullptr) {
+    doc->Field("format", o.format);
+    doc->Field("out", o.out);
+    doc->Field("streams", streams);
+    doc->Field("records", *n);
+  } else if (!ctx.quiet && !o.out.empty()) {
     std::fprintf(stderr, "exported %lld record(s) of %zu stream(s) to %s\n",
                  static_cast<long long>(*n), streams.size(), o.out.c_str());
   }
@@ -116,20 +129,23 @@ int VerifyBundleFile(const BundleCheckOptions& o) {
   if (!key.ok()) return Fail(key.status().Annotate("--pubkey"));
   std::FILE* f = std::fopen(o.bundle.c_str(), "rb");
   if (!f) {
-    std::fprintf(stderr, "cairn: error: --bundle %s: cannot open: %s\n", o.bundle.c_str(),
-                 std::strerror(errno));
-    return kExitUsage;
+    const std::string why = "--bundle " + o.bundle + ": cannot open: " + std::strerror(errno);
+    std::fprintf(stderr, "cairn: error: %s\n", why.c_str());
+    return JsonFail(kExitUsage, why);
   }
   auto report = ledger::VerifyBundle(f, *key);
   std::fclose(f);
   if (!report.ok()) {
     std::fprintf(stderr, "cairn: error: %s: %s\n", o.bundle.c_str(),
                  report.status().message().c_str());
-    return ExitFor(report.status());  // a bundle that fails verification: kDataLoss, exit 5
+    // A bundle that fails verification: kDataLoss, exit 5.
+    const int exit_code = ExitFor(report.status());
+    if (JsonDocument* doc = ActiveJson())
+      doc->SetError(JsonError(report.status().Annotate(o.bundle), exit_code));
+    return exit_code;
   }
-  if (o.json) {
-    nlohmann::json j = {{"ok", true},
-                        {"origin", report->origin},
+  if (JsonDocument* doc = o.json ? ActiveJson() : nullptr) {
+    nlohmann::json j = {{"origin", report->origin},
                         {"created_at", ledger::FormatMicros(report->created_at_micros)},
                         {"streams", nlohmann::json::array()}};
     for (const auto& s : report->streams) {
@@ -138,7 +154,7 @@ int VerifyBundleFile(const BundleCheckOptions& o) {
            {"records", s.records},
            {"head", {{"position", s.head.position}, {"hash", ledger::ToHex(s.head.hash)}}}});
     }
-    std::printf("%s\n", j.dump(2).c_str());
+    for (const auto& [key, value] : j.items()) doc->Field(key, value);
   } else {
     for (const auto& s : report->streams) {
       std::printf("ok: stream %s, %lld record(s), head position %lld hash %s\n", s.name.c_str(),
@@ -161,6 +177,7 @@ CAIRN_REGISTER_COMMAND(
       cmd->add_option("--out", o->out, "write to FILE (default: stdout)");
       cmd->add_option("--key", o->key, "Ed25519 private key (PEM) that signs a bundle");
       o->remote.Add(cmd);
+      AddJsonFlag(cmd, "with --out: print a JSON summary of the export (docs/json.md)");
       return [o](CliContext& ctx) { return RunExport(ctx, *o); };
     });
 
@@ -170,10 +187,17 @@ CAIRN_REGISTER_COMMAND(keygen, "make an Ed25519 key pair for signing bundles", 6
                          cmd->add_option("--out", *out,
                                          "private key file; the public key goes to FILE.pub")
                              ->required();
+                         AddJsonFlag(cmd);
                          return [out](CliContext& ctx) -> int {
                            auto key = ledger::SigningKey::Generate(*out);
                            // An existing --out (ledger::kKeyFileExists) exits 2.
                            if (!key.ok()) return Fail(key.status());
+                           if (JsonDocument* doc = ActiveJson()) {
+                             doc->Field("private_key_file", *out);
+                             doc->Field("public_key_file", *out + ".pub");
+                             doc->Field("public_key", ledger::ToHex(key->public_key()));
+                             return kExitOk;
+                           }
                            if (!ctx.quiet)
                              std::printf("wrote %s and %s.pub (public key %s)\n", out->c_str(),
                                          out->c_str(), ledger::ToHex(key->public_key()).c_str());

@@ -14,6 +14,7 @@
 #include "cairn/base/hash.h"
 #include "cairn/store/identity.h"
 #include "cli/cmd_export.h"
+#include "cli/json_output.h"
 
 namespace cairn::cli {
 namespace {
@@ -233,6 +234,11 @@ int RunForward(CliContext& ctx, const ForwardOptions& o) {
     if (!all.ok()) return Fail(all.status());
     streams = *all;
   }
+  JsonDocument* doc = ActiveJson();  // docs/json.md
+  if (doc != nullptr) {
+    doc->Field("central", central->conn->url().redacted);
+    doc->BeginArray("streams");  // closed by Finish, also after an error
+  }
   for (const std::string& stream : streams) {
     int64_t forwarded = 0;
     rc = ForwardStream(src, *central, stream, o.as, o.batch, &forwarded);
@@ -240,7 +246,13 @@ int RunForward(CliContext& ctx, const ForwardOptions& o) {
     const std::string& name = o.as.empty() ? stream : o.as;
     auto head = central->store->GetHead(name);
     if (!head.ok()) return Fail(head.status());
-    if (!ctx.quiet) {
+    if (doc != nullptr) {
+      doc->Element(
+          {{"stream", stream},
+           {"as", name},
+           {"forwarded", forwarded},
+           {"central_head", {{"position", head->position}, {"hash", ledger::ToHex(head->hash)}}}});
+    } else if (!ctx.quiet) {
       const std::string as = o.as.empty() ? "" : " as " + o.as;
       std::printf(
           "stream %s: forwarded %lld new record(s)%s to %s, central head position %lld hash %s\n",
@@ -261,6 +273,7 @@ CommandAction ForwardSetup(CLI::App* cmd) {
                   "store the stream under this name in the central ledger (another target's "
                   "stream has its name there); records are re-sealed, docs/ledger-format.md");
   cmd->add_option("--batch", o->batch, "records per central transaction")->capture_default_str();
+  AddJsonFlag(cmd);
   return [o](CliContext& ctx) { return RunForward(ctx, *o); };
 }
 

@@ -5,6 +5,7 @@
 
 #include "cairn/runner/schema_ops.h"
 #include "cli/cli.h"
+#include "cli/json_output.h"
 
 namespace cairn::cli {
 namespace {
@@ -19,12 +20,20 @@ CommandAction SetupGenerate(CLI::App* cmd) {
   cmd->add_option("name", f->name, "what the migration does, e.g. add_users_email")->required();
   cmd->add_option("--schema", f->schema, "the desired schema: CREATE statements (and hints)")
       ->capture_default_str();
+  AddJsonFlag(cmd);
   return [f](CliContext& ctx) -> int {
     int rc;
     auto runner = ctx.OpenRunner(ctx.RunnerOptionsFromGlobals(), &rc);
     if (!runner) return rc;
     auto g = runner::GenerateMigration(*runner, ctx.dir, f->name, f->schema);
     if (!g.ok()) return Fail(g.status());
+    if (JsonDocument* doc = ActiveJson()) {
+      doc->Field("schema", f->schema);
+      doc->Field("written", g->written);
+      doc->Field("path", g->written ? g->path : std::string());
+      doc->Field("cycles", g->written ? g->change.up.cycles : std::vector<std::string>());
+      return kExitOk;
+    }
     if (!g->written) {
       std::printf("no difference: the database already matches %s; nothing written\n",
                   f->schema.c_str());

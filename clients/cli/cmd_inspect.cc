@@ -9,6 +9,7 @@
 #include "cli/cli.h"
 #include "cli/cli_output.h"
 #include "cli/history_filter.h"
+#include "cli/json_output.h"
 #include "cli/net_commands.h"
 
 namespace cairn::cli {
@@ -23,7 +24,7 @@ int ShowStatus(runner::Runner& runner, bool json_out) {
   if (!why.ok()) return Fail(why.status());
   const std::string target = runner.connection().url().redacted;
   runner.CloseInBackground();
-  if (json_out) {
+  if (JsonDocument* doc = json_out ? ActiveJson() : nullptr) {
     json j;
     j["stream"] = r->stream;
     if (!why->empty()) j["no_events"] = *why;
@@ -47,7 +48,7 @@ int ShowStatus(runner::Runner& runner, bool json_out) {
       }
       j["migrations"].push_back(m);
     }
-    std::printf("%s\n", j.dump(2).c_str());
+    for (const auto& [key, value] : j.items()) doc->Field(key, value);
   } else {
     if (!why->empty()) std::printf("%s\n", why->c_str());
     std::printf("target:  %s (%s)\n", r->stream.c_str(), target.c_str());
@@ -62,10 +63,19 @@ int ShowStatus(runner::Runner& runner, bool json_out) {
                            : "";
       std::string by = at.empty() ? "" : v.record->applied_by;
       const bool baselined = v.state == "applied" && v.record && v.record->baselined;
+      const bool in_binary = v.state == "in_binary";
       std::printf("%-8s %-12s %-27s %-20s %s\n", v.id.c_str(),
-                  baselined ? "baselined" : v.state.c_str(), at.c_str(), by.c_str(),
-                  v.description.c_str());
+                  baselined   ? "baselined"
+                  : in_binary ? "c++ step"
+                              : v.state.c_str(),
+                  at.c_str(), by.c_str(), v.description.c_str());
     }
+    for (const auto& v : r->migrations)
+      if (v.state == "in_binary")
+        std::printf(
+            "note: %s (%s) is a C++ data step: a runner binary built with it applied it, and "
+            "only such a binary can roll it back (docs/data-migrations.md)\n",
+            v.id.c_str(), v.file.c_str());
     std::printf("\n%d pending\n", r->pending);
     for (const auto& p : r->problems) std::printf("warning: %s\n", p.c_str());
   }
@@ -80,6 +90,11 @@ int ShowHistory(runner::Runner& runner, bool json_out, const HistoryFilter& filt
   bool prepare = false;  // the last run was prepared: `cairn commit`/`abort` ends it
   int64_t seen = 0;
   NewestEvents newest(filter.limit);
+  JsonDocument* doc = json_out ? ActiveJson() : nullptr;
+  if (doc != nullptr) {
+    doc->Field("stream", runner.stream());
+    doc->BeginArray("events");
+  }
   Status s = runner.History([&](const v1::Event& e) {
     if (filter.Matches(e)) {
       if (filter.limit > 0)
@@ -94,11 +109,17 @@ int ShowHistory(runner::Runner& runner, bool json_out, const HistoryFilter& filt
   });
   if (!s.ok()) return Fail(s);
   for (const v1::Event& e : newest.events()) PrintHistoryEvent(e, json_out);
+  if (doc != nullptr) doc->End();  // events
   auto why = WhyNoEvents(runner, seen);
   if (!why.ok()) return Fail(why.status());
-  // --json keeps stdout to events, one per line; the other lines go to stderr.
+  const std::vector<std::string> unfinished = runner::UnfinishedWork(state.state(), prepare);
+  if (doc != nullptr) {  // the same lines as fields; stderr keeps them for people
+    if (!why->empty()) doc->Field("no_events", *why);
+    doc->Field("unfinished", unfinished);
+  }
+  // --json keeps stdout to the document; the other lines go to stderr.
   if (!why->empty()) std::fprintf(json_out ? stderr : stdout, "%s\n", why->c_str());
-  for (const std::string& p : runner::UnfinishedWork(state.state(), prepare))
+  for (const std::string& p : unfinished)
     std::fprintf(json_out ? stderr : stdout, "warning: %s\n", p.c_str());
   return kExitOk;
 }
@@ -126,13 +147,16 @@ CommandAction HistorySetup(CLI::App* cmd) {
   auto remote = std::make_shared<RemoteFlags>();
   remote->Add(cmd);
   auto json_out = std::make_shared<bool>(false);
-  cmd->add_flag("--json", *json_out, "print one JSON object per line");
+  cmd->add_flag("--json", *json_out,
+                "print one JSON document, the events in an array, one per line (docs/json.md)");
   auto filter = std::make_shared<HistoryFilter>();
   filter->Add(cmd);
   return [remote, json_out, filter](CliContext& ctx) -> int {
     if (Status s = filter->Resolve(ledger::NowMicros()); !s.ok()) return Fail(s);
-    if (!remote->server.empty())  // net/remote_options.cc
+    if (!remote->server.empty()) {                                      // net/remote_options.cc
+      if (JsonDocument* doc = ActiveJson()) doc->BeginArray("events");  // closed by Finish
       return RunNetwork(Network().history, *remote, ctx.stream, *json_out, *filter);
+    }
     int rc;
     auto runner = ctx.OpenRunner(ctx.ReadOnlyRunnerOptions(), &rc);
     if (!runner) return rc;
@@ -143,7 +167,7 @@ CommandAction HistorySetup(CLI::App* cmd) {
 }  // namespace
 
 CAIRN_REGISTER_COMMAND(status, "show applied and pending migrations", 30,
-                       View("print JSON", ShowStatus, /*files=*/true));
+                       View("print one JSON document (docs/json.md)", ShowStatus, /*files=*/true));
 CAIRN_REGISTER_COMMAND(history, "show the ledger's events", 40, HistorySetup);
 
 }  // namespace cairn::cli

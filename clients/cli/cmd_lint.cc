@@ -15,6 +15,7 @@
 #include "cairn/runner/plan.h"
 #include "cairn/runner/schema_ops.h"
 #include "cli/cli.h"
+#include "cli/json_output.h"
 #include "cli/lint_gate.h"
 
 namespace cairn::cli {
@@ -101,7 +102,11 @@ void PrintResult(const LintFlags& f, const runner::LintResult& result) {
                         {"ignored_files", result.ignored_files},
                         {"findings", nlohmann::json::array()}};
     for (const auto& x : result.findings) j["findings"].push_back(FindingJson(x));
-    std::printf("%s\n", j.dump(2).c_str());
+    if (JsonDocument* doc = ActiveJson()) {  // docs/json.md: the command's fields in the envelope
+      for (const auto& [key, value] : j.items()) doc->Field(key, value);
+    } else {
+      std::printf("%s\n", j.dump(2).c_str());
+    }
   } else {
     for (const auto& x : result.findings) std::printf("%s\n", runner::LintTextLine(x).c_str());
     std::printf("%zu finding(s) in %d file(s), %d silenced", result.findings.size(), result.files,

@@ -8,6 +8,7 @@
 #include "cli/batch_flags.h"
 #include "cli/cli.h"
 #include "cli/cli_output.h"
+#include "cli/json_output.h"
 #include "cli/lint_gate.h"
 #include "cli/plan_output.h"
 
@@ -49,9 +50,38 @@ struct RunFlags {
   }
 };
 
+// The ledger's head position before a run: its events follow it (0 when the
+// target has no ledger yet).
+int64_t HeadBefore(runner::Runner& r) {
+  if (ActiveJson() == nullptr) return 0;
+  auto head = r.store().GetHead(r.stream());
+  return head.ok() ? head->position : 0;
+}
+
+// Prints what the run did (migrate/rollback --json: into the document, with
+// the durations and counts read back from the ledger) and returns the exit code.
+int ReportRun(runner::Runner& runner, int64_t head_before, const runner::RunReport& r, bool up,
+              bool target_given);
+
+// A run that was refused or could not go on: the error, and with --json why
+// the run stopped.
+int RunRefused(const Status& s) {
+  const int exit_code = Fail(s);
+  if (JsonDocument* doc = ActiveJson()) doc->Field("stopped", StoppedBy(exit_code));
+  return exit_code;
+}
+
 int RunExit(const runner::RunReport& r) {
   if (r.compensation_failed) return kExitCompensationFailed;
   return ExitForRun(r);  // failed, interrupted (batch_flags.cc) or ok
+}
+
+int ReportRun(runner::Runner& runner, int64_t head_before, const runner::RunReport& r, bool up,
+              bool target_given) {
+  PrintRun(r, up);
+  if (JsonDocument* doc = ActiveJson())
+    RunJsonFields(*doc, r, up, RunEvents(runner, head_before, r.run_id), target_given);
+  return RunExit(r);
 }
 
 // Warns on drift (docs/schema-model.md); with `strict`, refuses (kExitDrift).
@@ -69,9 +99,12 @@ int CheckDriftBeforeMigrate(runner::Runner& r, bool strict) {
                level, d->live_fingerprint.c_str(), d->recorded_fingerprint.c_str());
   for (const std::string& line : d->differences)
     std::fprintf(stderr, "cairn: %s:   %s\n", level, line.c_str());
+  if (JsonDocument* doc = ActiveJson(); doc != nullptr && !refused)
+    doc->Warn("schema drift: the live schema (" + d->live_fingerprint +
+              ") differs from the ledger's (" + d->recorded_fingerprint + ")");
   if (!refused) return kExitOk;
   std::fprintf(stderr, "cairn: error: --strict: nothing was migrated (see `cairn drift`)\n");
-  return kExitDrift;
+  return JsonFail(kExitDrift, "--strict: the schema has drifted; nothing was migrated");
 }
 
 struct MigrateFlags {
@@ -94,7 +127,9 @@ CommandAction SetupMigrate(CLI::App* cmd) {
   cmd->add_flag("--allow-out-of-order", f->allow_out_of_order,
                 "apply pending files numbered below the current version");
   cmd->add_flag("--dry-run", f->dry_run, "print the plan (like `cairn plan`) and change nothing");
-  cmd->add_flag("--json", f->json, "with --dry-run: print the plan as JSON");
+  cmd->add_flag("--json", f->json,
+                "print one JSON document: what was applied and why the run stopped; with "
+                "--dry-run, the plan (docs/json.md)");
   cmd->add_option("--plan-hash", f->plan_hash, "run only if the plan still has this hash");
   cmd->add_option("--backup", f->backup_dir, "back the target up into DIR before applying");
   cmd->add_flag("--yes", f->yes,
@@ -140,11 +175,12 @@ CommandAction SetupMigrate(CLI::App* cmd) {
     migrate.environment = ctx.environment;
     if (f->lint && !quick)
       if (int lint = LintBeforeMigrate(ctx, *runner, migrate); lint != kExitOk) return lint;
-    if (f->dry_run) return ShowPlan(*runner, migrate, f->json);
-    if (quick) {  // nothing will run: no pre-flight, no backup, no lock
-      PrintRun(*quick, /*up=*/true);
-      return RunExit(*quick);
+    if (f->dry_run) {
+      if (JsonDocument* doc = ActiveJson()) doc->Field("dry_run", true);
+      return ShowPlan(*runner, migrate, f->json);
     }
+    if (quick)  // nothing will run: no pre-flight, no backup, no lock
+      return ReportRun(*runner, 0, *quick, /*up=*/true, f->to.has_value());
     if (ctx.settings.IsProtected(migrate.environment)) {
       const std::string why = ctx.settings.ProtectedWhy();
       if (int pre = ProductionPreflight(*runner, migrate, ctx.settings.protected_environments, why,
@@ -154,14 +190,15 @@ CommandAction SetupMigrate(CLI::App* cmd) {
     }
     migrate.tx = f->prepare ? v1::TRANSACTION_MODE_ALL : f->run.tx;
     migrate.prepare = f->prepare;
+    const int64_t head_before = HeadBefore(*runner);
     auto report = runner->Migrate(migrate);
-    if (!report.ok()) return Fail(report.status());
-    PrintRun(*report, /*up=*/true);
-    return RunExit(*report);
+    if (!report.ok()) return RunRefused(report.status());
+    return ReportRun(*runner, head_before, *report, /*up=*/true, f->to.has_value());
   };
 }
 
 struct RollbackFlags {
+  bool json = false;  // read through ActiveJson()
   int steps = 1;
   std::optional<std::string> to;
   RunFlags run;
@@ -176,6 +213,9 @@ CommandAction SetupRollback(CLI::App* cmd) {
       ->excludes(steps);
   f->run.Add(cmd);
   f->batch.Add(cmd);
+  cmd->add_flag("--json", f->json,
+                "print one JSON document: what was reverted and why the run stopped "
+                "(docs/json.md)");
   return [f](CliContext& ctx) -> int {
     auto options = f->run.Options(ctx);
     if (!options) return kExitUsage;
@@ -187,10 +227,10 @@ CommandAction SetupRollback(CLI::App* cmd) {
     rollback.steps = f->steps;
     rollback.to = f->to;
     rollback.tx = f->run.tx;
+    const int64_t head_before = HeadBefore(*runner);
     auto report = runner->Rollback(rollback);
-    if (!report.ok()) return Fail(report.status());
-    PrintRun(*report, /*up=*/false);
-    return RunExit(*report);
+    if (!report.ok()) return RunRefused(report.status());
+    return ReportRun(*runner, head_before, *report, /*up=*/false, f->to.has_value());
   };
 }
 

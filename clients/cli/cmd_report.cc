@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "cli/cli.h"
+#include "cli/json_output.h"
 #include "cli/net_commands.h"
 #include "report/bundle_source.h"
 #include "report/html_report.h"
@@ -92,10 +93,17 @@ int WriteReport(const ReportArgs& args, const CliContext& ctx, const report::Rep
   const std::string html = report::RenderHtml(r);
   if (Status s = WriteFileAtomically(args.out, html); !s.ok()) return Fail(s);
 
-  if (!ctx.quiet)
+  if (JsonDocument* doc = ActiveJson()) {
+    doc->Field("out", args.out);
+    doc->Field("migrations", r.migrations.size());
+    doc->Field("events", r.total_events);
+    doc->Field("targets", r.targets.size());
+    doc->Field("bytes", html.size());
+  } else if (!ctx.quiet) {
     std::printf("wrote %s: %zu migration(s), %lld event(s), %zu target(s), %zu bytes\n",
                 args.out.c_str(), r.migrations.size(), static_cast<long long>(r.total_events),
                 r.targets.size(), html.size());
+  }
   int exit_code = kExitOk;
   for (const report::TargetSummary& t : r.targets) {
     if (!t.read_error.empty()) {
@@ -171,6 +179,7 @@ CommandAction SetupReport(CLI::App* cmd) {
   cmd->add_option("--pubkey", args->pubkey, "the bundle signer's Ed25519 public key (PEM)")
       ->needs(bundle);
   bundle->needs("--pubkey");
+  AddJsonFlag(cmd);
   return [args](CliContext& ctx) -> int { return RunReport(*args, ctx); };
 }
 

@@ -16,6 +16,7 @@
 #include "cli/cli.h"
 #include "cli/cli_output.h"
 #include "cli/cmd_export.h"
+#include "cli/json_output.h"
 
 namespace cairn::cli {
 namespace {
@@ -90,7 +91,7 @@ int RunVerify(CliContext& ctx, const VerifyFlags& flags) {
     auto why = WhyNoEvents(*runner, 0);
     if (!why.ok()) return Fail(why.status());
     std::fprintf(stderr, "cairn: error: %s: nothing to verify\n", why->c_str());
-    return kExitNoLedger;
+    return JsonFail(kExitNoLedger, *why + ": nothing to verify");
   }
   for (const auto* anchor : {&expected, &saved}) {
     if (!anchor->has_value()) continue;
@@ -98,10 +99,10 @@ int RunVerify(CliContext& ctx, const VerifyFlags& flags) {
     if (!s.ok()) return Fail(s);
   }
 
-  if (flags.json_out) {
+  if (JsonDocument* doc = flags.json_out ? ActiveJson() : nullptr) {
+    // "ok" is the envelope's: true when the chain verified and every check passed.
     json j = {
         {"stream", stream},
-        {"ok", r->ok},
         {"events_checked", r->events_checked},
         {"head", {{"position", r->head.position}, {"hash", cairn::ledger::ToHex(r->head.hash)}}}};
     if (!r->ok) {
@@ -109,7 +110,7 @@ int RunVerify(CliContext& ctx, const VerifyFlags& flags) {
       j["fault"] = r->fault;
       j["problem"] = r->problem;
     }
-    std::printf("%s\n", j.dump(2).c_str());
+    for (const auto& [key, value] : j.items()) doc->Field(key, value);
   } else if (r->ok) {
     std::printf("ok: stream %s, %lld event(s) verified, head position %lld hash %s\n",
                 stream.c_str(), static_cast<long long>(r->events_checked),
@@ -120,7 +121,9 @@ int RunVerify(CliContext& ctx, const VerifyFlags& flags) {
     std::fprintf(stderr,
                  "cairn: error: ledger verification FAILED for stream %s at position %lld: %s\n",
                  stream.c_str(), static_cast<long long>(r->first_bad_position), r->problem.c_str());
-    return kExitVerifyFailed;
+    return JsonFail(kExitVerifyFailed, "ledger verification FAILED for stream " + stream +
+                                           " at position " + std::to_string(r->first_bad_position) +
+                                           ": " + r->problem);
   }
   if (!flags.anchor_file.empty()) {
     Status s =
@@ -134,7 +137,7 @@ CommandAction SetupVerify(CLI::App* cmd) {
   auto flags = std::make_shared<VerifyFlags>();
   auto bundle = std::make_shared<BundleCheckOptions>();
   AddBundleCheckOptions(cmd, bundle.get());
-  cmd->add_flag("--json", flags->json_out, "print JSON");
+  cmd->add_flag("--json", flags->json_out, "print one JSON document (docs/json.md)");
   cmd->add_option("--expect-head", flags->expect_head,
                   "POS:HASH from an earlier verify: the ledger must "
                   "still hold it (catches a truncated tail)");

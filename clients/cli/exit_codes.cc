@@ -61,4 +61,53 @@ int ExitFor(const Status& s, bool opening_target) {
   return kExitInternal;
 }
 
+std::string_view ExitName(int exit_code) {
+  switch (exit_code) {
+    case kExitOk:
+      return "ok";
+    case kExitMigrationFailed:
+      return "migration_failed";
+    case kExitUsage:
+      return "usage";
+    case kExitInvalidMigrations:
+      return "invalid_migrations";
+    case kExitDatabase:
+      return "database";
+    case kExitVerifyFailed:
+      return "verify_failed";
+    case kExitConflict:
+      return "conflict";
+    case kExitLockTimeout:
+      return "lock_timeout";
+    case kExitCompensationFailed:
+      return "compensation_failed";
+    case kExitPlanChanged:
+      return "plan_changed";
+    case kExitNotConfirmed:
+      return "not_confirmed";
+    case kExitLintFindings:
+      return "lint_findings";
+    case kExitUnauthenticated:
+      return "unauthenticated";
+    case kExitDrift:
+      return "drift";
+    case kExitRehearsalFailed:
+      return "rehearsal_failed";
+    case kExitInterrupted:
+      return "interrupted";
+    case kExitNoLedger:
+      return "no_ledger";
+    case kExitAdoptRefused:
+      return "adopt_refused";
+    case kExitInternal:
+      return "internal";
+    case kExitSigint:
+      return "interrupted";
+    case kExitSigterm:
+      return "interrupted";
+    default:
+      return "error";
+  }
+}
+
 }  // namespace cairn::cli

@@ -11,6 +11,8 @@
 #ifndef CAIRN_CLIENTS_CLI_EXIT_CODES_H_
 #define CAIRN_CLIENTS_CLI_EXIT_CODES_H_
 
+#include <string_view>
+
 #include "cairn/base/status.h"
 
 namespace cairn::cli {
@@ -35,8 +37,8 @@ enum ExitCode : int {
   kExitNoLedger = 18,           // verify: the database holds no ledger events to verify
   kExitAdoptRefused = 20,       // cairn adopt: the other tool's table shows a dirty/failed entry
   kExitInternal = 70,
-  kExitSigint = 130,            // SIGINT stopped an ordinary migration (128 + 2)
-  kExitSigterm = 143,           // SIGTERM stopped an ordinary migration (128 + 15)
+  kExitSigint = 130,   // SIGINT stopped an ordinary migration (128 + 2)
+  kExitSigterm = 143,  // SIGTERM stopped an ordinary migration (128 + 15)
 };
 
 // Kinds the command line gives errors by where they happened, when the
@@ -51,6 +53,11 @@ inline constexpr ErrorKind kBadFlag{"cli.BadFlag"};
 // server (`opening_target`), kExitDatabase; else the row for its code; else
 // kExitInternal.
 int ExitFor(const Status& s, bool opening_target = false);
+
+// The exit code's name, as `--json` reports it in error.kind (docs/json.md):
+// "migration_failed", "usage", "lock_timeout", ...; "error" for a code not
+// in ExitCode.
+std::string_view ExitName(int exit_code);
 
 }  // namespace cairn::cli
 

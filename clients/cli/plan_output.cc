@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/cli.h"
+#include "cli/json_output.h"
 
 namespace cairn::cli {
 namespace {
@@ -15,52 +16,50 @@ namespace {
 using nlohmann::json;
 
 void WarnMissingDowns(const runner::ReviewedPlan& plan) {
-  for (const auto& m : plan.migrations)
-    if (!m.has_down)
-      std::fprintf(stderr,
-                   "cairn: warning: %s (%s) has no '-- cairn:down' section: it cannot be rolled "
-                   "back\n",
-                   m.id.c_str(), m.file.c_str());
+  for (const auto& m : plan.migrations) {
+    if (m.has_down) continue;
+    const std::string warning =
+        m.id + " (" + m.file + ") has no '-- cairn:down' section: it cannot be rolled back";
+    std::fprintf(stderr, "cairn: warning: %s\n", warning.c_str());
+    if (JsonDocument* doc = ActiveJson()) doc->Warn(warning);
+  }
 }
 
 }  // namespace
 
 namespace {
 
-// Prints the plan as it is walked, in the layout of nlohmann's dump(2)
-// (keys in order), so that a plan over a file of GBs streams.
+// Adds the plan to the --json document as it is walked, so that a plan
+// over a file of GBs streams (docs/json.md).
 class JsonPlanPrinter final : public runner::PlanSink {
  public:
+  explicit JsonPlanPrinter(JsonDocument& doc) : doc_(doc) {}
   void BeginMigration(const runner::PlannedMigration& m) override {
     EndMigration();
-    std::printf("%s\n    {\n", any_migration_ ? "," : "");
-    std::printf("      \"checksum\": %s,\n", json(m.checksum).dump().c_str());
-    std::printf("      \"description\": %s,\n", json(m.description).dump().c_str());
-    std::printf("      \"file\": %s,\n", json(m.file).dump().c_str());
-    std::printf("      \"has_down\": %s,\n", m.has_down ? "true" : "false");
-    std::printf("      \"id\": %s,\n", json(m.id).dump().c_str());
-    std::printf("      \"statements\": [");
-    any_migration_ = open_ = true;
-    any_statement_ = false;
+    doc_.BeginObject();
+    doc_.Field("checksum", m.checksum);
+    doc_.Field("description", m.description);
+    doc_.Field("file", m.file);
+    doc_.Field("has_down", m.has_down);
+    doc_.Field("id", m.id);
+    doc_.BeginArray("statements");
+    open_ = true;
   }
   void Statement(const runner::PlannedStatement& st) override {
-    std::printf("%s\n        {\n          \"line\": %d,\n          \"sql\": %s\n        }",
-                any_statement_ ? "," : "", st.line, json(st.text).dump().c_str());
-    any_statement_ = true;
+    doc_.Element({{"line", st.line}, {"sql", st.text}});
   }
-  // Closes the last migration and the list.
-  void Finish() {
-    EndMigration();
-    std::printf(any_migration_ ? "\n  ],\n" : "],\n");
-  }
+  // Closes the last migration.
+  void Finish() { EndMigration(); }
 
  private:
   void EndMigration() {
     if (!open_) return;
-    std::printf(any_statement_ ? "\n      ]\n    }" : "]\n    }");
+    doc_.End();  // statements
+    doc_.End();  // the migration
     open_ = false;
   }
-  bool any_migration_ = false, open_ = false, any_statement_ = false;
+  JsonDocument& doc_;
+  bool open_ = false;
 };
 
 class TextPlanPrinter final : public runner::PlanSink {
@@ -86,15 +85,17 @@ int ShowPlan(runner::Runner& runner, const runner::MigrateOptions& options, bool
   const std::vector<runner::Migration>& steps = planned->steps;
   const std::string before = planned->state.CurrentVersion();
   StatusOr<std::string> hash(std::string{});
-  if (json_out) {
-    std::printf("{\n  \"direction\": \"up\",\n  \"migrations\": [");
-    JsonPlanPrinter printer;
+  if (JsonDocument* doc = json_out ? ActiveJson() : nullptr) {
+    doc->Field("stream", runner.stream());
+    doc->Field("direction", "up");
+    doc->Field("version_before", before);
+    doc->BeginArray("migrations");
+    JsonPlanPrinter printer(*doc);
     hash = runner::WalkPlan(runner.stream(), v1::DIRECTION_UP, steps, &printer);
     if (!hash.ok()) return Fail(hash.status());
     printer.Finish();
-    std::printf("  \"plan_hash\": %s,\n  \"stream\": %s,\n  \"version_before\": %s\n}\n",
-                json(*hash).dump().c_str(), json(runner.stream()).dump().c_str(),
-                json(before).dump().c_str());
+    doc->End();
+    doc->Field("plan_hash", *hash);
   } else {
     std::printf(
         "plan for stream %s: %zu migration(s), version %s -> %s\n", runner.stream().c_str(),
@@ -126,15 +127,18 @@ int ProductionPreflight(runner::Runner& runner, const runner::MigrateOptions& op
   if (!planned.ok()) return Fail(planned.status());
   runner::ReviewedPlan plan = runner::MakeReviewedPlan(runner.stream(), v1::DIRECTION_UP,
                                                        planned->steps, /*with_statements=*/false);
-  std::printf("pre-flight: environment %s (%s), target %s (%s)\n", options.environment.c_str(),
-              why.c_str(), runner.stream().c_str(), runner.connection().url().redacted.c_str());
-  std::printf("pre-flight: %zu pending migration(s), plan hash %s\n", plan.migrations.size(),
-              plan.hash.c_str());
+  // Under --json standard output holds the document only.
+  std::FILE* out = ActiveJson() != nullptr ? stderr : stdout;
+  std::fprintf(out, "pre-flight: environment %s (%s), target %s (%s)\n",
+               options.environment.c_str(), why.c_str(), runner.stream().c_str(),
+               runner.connection().url().redacted.c_str());
+  std::fprintf(out, "pre-flight: %zu pending migration(s), plan hash %s\n", plan.migrations.size(),
+               plan.hash.c_str());
   for (const auto& m : plan.migrations)
-    std::printf("  %s %s%s\n", m.id.c_str(), m.description.c_str(),
-                m.has_down ? "" : "  [no down section]");
+    std::fprintf(out, "  %s %s%s\n", m.id.c_str(), m.description.c_str(),
+                 m.has_down ? "" : "  [no down section]");
   WarnMissingDowns(plan);
-  std::fflush(stdout);
+  std::fflush(out);
   // The policy MigrateOnStartup applies too (cairn/runner/checks.h); here
   // someone can be asked when standard input is a terminal.
   runner::PreflightPolicy policy;

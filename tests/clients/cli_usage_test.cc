@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "tests/support/test_support.h"
@@ -235,10 +236,13 @@ TEST(ClientsCliUsageTest, ToNamesAMigrationByItsNumbersValue) {
   EXPECT_THAT(unknown.err, HasSubstr("--to 7: no migration file has that number"));
 }
 
+// The events of a `history --json` document, each as compact JSON.
 std::vector<std::string> Lines(const std::string& text) {
   std::vector<std::string> out;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) out.push_back(line);
+  nlohmann::json doc = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  EXPECT_TRUE(doc.is_object()) << text;
+  if (!doc.is_object()) return out;
+  for (const nlohmann::json& e : doc["events"]) out.push_back(e.dump());
   return out;
 }
 
@@ -276,7 +280,7 @@ TEST(ClientsCliUsageTest, HistoryFiltersByCountTimeAndMigration) {
   // --since: a duration ago, a date, an RFC 3339 time with an offset.
   EXPECT_EQ(Lines(history({"--since", "1d"}).out).size(), all.size());
   EXPECT_EQ(Lines(history({"--since", "2000-01-01"}).out).size(), all.size());
-  EXPECT_TRUE(history({"--since", "2999-01-01T00:00:00+02:00"}).out.empty());
+  EXPECT_TRUE(Lines(history({"--since", "2999-01-01T00:00:00+02:00"}).out).empty());
 
   // Malformed values: one usage line naming the flag, exit 2.
   ProcessResult bad = history({"--since", "2026-13-01"});
@@ -389,7 +393,44 @@ TEST(ClientsCliUsageTest, ProgressIsABarOnATerminalAndLinesOnAPipe) {
   EXPECT_THAT(r.err, HasSubstr("ETA done\n"));
   EXPECT_EQ(r.err.find('\r'), std::string::npos) << r.err;
   EXPECT_THAT(r.err, Not(HasSubstr("[#")));
-}
+
+  // The man page is generated at build time from the command table --help
+  // shows: it has a section for every command `cairn help` lists, and every
+  // option of a command's --help.
+  TEST(ClientsCliUsageTest, GeneratedManPageListsEveryCommand) {
+    const std::string page = ReadFileOrDie(CAIRN_MAN_PAGE);
+    EXPECT_THAT(page, StartsWith(".\\\" cairn(1)"));
+    EXPECT_THAT(page, HasSubstr(".TH CAIRN 1 \"2026\" \"cairn " CAIRN_PROJECT_VERSION "\""));
+    EXPECT_THAT(page, Not(HasSubstr("@CAIRN_")));
+    ProcessResult help = Cairn({"help"});
+    ASSERT_EQ(help.exit_code, 0) << help.err;
+    // CLI11 lists the commands after "Subcommands:", one per line, indented.
+    const size_t at = help.out.find("Subcommands:");
+    ASSERT_NE(at, std::string::npos) << help.out;
+    std::istringstream lines(help.out.substr(at));
+    std::vector<std::string> commands;
+    for (std::string line; std::getline(lines, line);) {
+      if (line.rfind("  ", 0) != 0) continue;
+      std::istringstream words(line);
+      std::string name;
+      words >> name;
+      commands.push_back(name);
+    }
+    ASSERT_GE(commands.size(), 25u) << help.out;
+    for (const std::string& command : commands) {
+      std::string roff;
+      for (char c : command) roff += c == '-' ? std::string("\\-") : std::string(1, c);
+      EXPECT_THAT(page, HasSubstr("\n.SS " + roff + "\n")) << command;
+    }
+    // A command's own options are there too, as --help shows them.
+    EXPECT_THAT(page, HasSubstr("\\fB\\-\\-lock\\-timeout\\fR"));
+    EXPECT_THAT(page, HasSubstr("\\fB\\-\\-tx\\fR \\fIper\\-migration|all|none\\fR"));
+    EXPECT_THAT(page, HasSubstr(".SH EXIT STATUS"));
+    // The page is what `cairn help --man` prints, with the template's prose.
+    ProcessResult man = Cairn({"help", "--man"});
+    ASSERT_EQ(man.exit_code, 0) << man.err;
+    EXPECT_THAT(page, HasSubstr(man.out));
+  }
 
 }  // namespace
 }  // namespace cairn::testing

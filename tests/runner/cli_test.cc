@@ -366,8 +366,8 @@ TEST_P(RunnerCliTest, ChangedAppliedFileIsRefusedButLineEndingsAndWhitespaceAreN
   EXPECT_THAT(r.err, HasSubstr("applied " + old_sum));
   EXPECT_THAT(r.err, HasSubstr("file now " + new_sum));
   // The way forward is named: restore the file, or accept it after review.
-  EXPECT_THAT(r.err, HasSubstr("; restore the file, or accept it with `cairn accept-checksum 0002` "
-                               "after review"));
+  EXPECT_THAT(r.err, HasSubstr("; restore the file, or record the change with `cairn "
+                               "accept-checksum 0002 --reason WHY`"));
   EXPECT_FALSE(TableExists(*tdb, "rooms"));
   EXPECT_EQ(Events(*tdb).size(), events);
 
@@ -376,7 +376,7 @@ TEST_P(RunnerCliTest, ChangedAppliedFileIsRefusedButLineEndingsAndWhitespaceAreN
   EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
   EXPECT_THAT(r.err, HasSubstr(kFive[1].first));
   EXPECT_THAT(r.err, HasSubstr("its down section may not match what was applied; restore the "
-                               "file, or accept it with `cairn accept-checksum 0002`"));
+                               "file, or record the change with `cairn accept-checksum 0002"));
   EXPECT_TRUE(TableExists(*tdb, "submissions"));
   EXPECT_EQ(Events(*tdb).size(), events);
   EXPECT_EQ(Status(*tdb)["version"], "0005");

@@ -214,7 +214,8 @@ TEST_P(RunnerIdentityCliTest, DatabaseWithoutLedgerSaysSoInOneLine) {
   EXPECT_EQ(LinesStartingWith(r.out, "no ledger in ").size(), 1u) << r.out;
   r = Cairn({"history", "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(json::parse(r.out)["events"], json::array());
+  EXPECT_THAT(json::parse(r.out)["no_events"].get<std::string>(), HasSubstr("no ledger in "));
   EXPECT_EQ(LinesStartingWith(r.err, "no ledger in ").size(), 1u) << r.err;
 
   for (const std::vector<std::string>& args :
@@ -223,7 +224,13 @@ TEST_P(RunnerIdentityCliTest, DatabaseWithoutLedgerSaysSoInOneLine) {
     EXPECT_EQ(r.exit_code, 18) << r.err;
     EXPECT_THAT(r.err, HasSubstr("no ledger in "));
     EXPECT_THAT(r.err, HasSubstr(": nothing to verify"));
-    EXPECT_EQ(r.out, "");
+    if (args.size() == 1) {
+      EXPECT_EQ(r.out, "");
+    } else {  // the error as a JSON document (docs/json.md)
+      json doc = json::parse(r.out);
+      EXPECT_EQ(doc["exit_code"], 18);
+      EXPECT_EQ(doc["error"]["kind"], "no_ledger");
+    }
   }
   EXPECT_FALSE(TableExists(*tdb_, "cairn_ledger")) << "reading never creates the ledger";
 }

@@ -90,18 +90,14 @@ inline int64_t LedgerRows(const TestDatabase& tdb) {
   return rows.ok() ? (*rows)[0][0].AsInt() : -1;
 }
 
-// `cairn history --json`, one object per event.
+// The events of `cairn history --json` (docs/json.md), one object per event.
 inline std::vector<json> History(const TestDatabase& tdb, const std::string& dir) {
   ProcessResult r = RunCairn(tdb.url(), dir, {"history", "--json"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  std::vector<json> out;
-  std::istringstream in(r.out);
-  for (std::string line; std::getline(in, line);) {
-    if (line.empty()) continue;
-    out.push_back(json::parse(line, nullptr, /*allow_exceptions=*/false));
-    EXPECT_FALSE(out.back().is_discarded()) << "not JSON: " << line;
-  }
-  return out;
+  json doc = json::parse(r.out, nullptr, /*allow_exceptions=*/false);
+  EXPECT_TRUE(doc.is_object()) << "history --json printed: " << r.out.substr(0, 2000);
+  if (!doc.is_object() || !doc.contains("events")) return {};
+  return doc["events"].get<std::vector<json>>();
 }
 
 // Events of `type` (optionally only those for `migration_id`).

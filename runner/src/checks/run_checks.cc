@@ -49,8 +49,8 @@ std::string ChangedAfterApplied(const MigratePlan::ChangedFile& changed,
                      " was changed after it was applied (applied " + changed.applied_checksum +
                      ", file now " + changed.file_checksum + ")";
   if (!consequence.empty()) line += ": " + std::string(consequence);
-  return line + "; restore the file, or accept it with `cairn accept-checksum " + changed.id +
-         "` after review";
+  return line + "; restore the file, or record the change with `cairn accept-checksum " +
+         changed.id + " --reason WHY`";
 }
 
 void ApplyFolderPolicy(const FolderPolicy& policy, const MigratePlan& planned,

@@ -396,7 +396,9 @@ StatusOr<StatusReport> Runner::GetStatus() {
       v.state = "pending";
     } else if (v.record->status == ledger::MigrationStatus::kApplied) {
       if (c > 0)
-        v.state = "missing";
+        // A C++ data step (registered_steps.cc) lives in the runner binary
+        // that applied it, not in --dir: the stock cairn does not hold it.
+        v.state = v.record->file.rfind("c++:", 0) == 0 ? "in_binary" : "missing";
       else if (!v.record->checksum.empty() && v.record->checksum != v.file_checksum)
         v.state = ledger::IsRepeatableMigrationId(v.id) ? "pending" : "changed";  // runs again
       else
@@ -413,7 +415,8 @@ StatusOr<StatusReport> Runner::GetStatus() {
     }
     if (v.state == "changed")
       r.problems.push_back("changed: " + v.file + " (applied " + v.record->checksum +
-                           ", file now " + v.file_checksum + ")");
+                           ", file now " + v.file_checksum +
+                           "); restore it, or `cairn accept-checksum " + v.id + " --reason WHY`");
     if (v.state == "missing")
       r.problems.push_back("missing: migration " + v.id + " (" + v.file +
                            ") is applied but its file is gone");

@@ -26,6 +26,12 @@ std::vector<std::string> AppliedWithoutFile(const std::vector<File>& files,
   for (const File& f : files) ids.insert(f.id);
   for (const auto& [id, rec] : state.migrations) {
     if (rec.status != ledger::MigrationStatus::kApplied || ids.count(id)) continue;
+    if (rec.file.rfind("c++:", 0) == 0) {  // registered_steps.cc: not a file at all
+      out.push_back("migration " + id + " (" + rec.file +
+                    ") is a C++ data step, applied by a runner binary built with it; this "
+                    "binary does not hold it (run that binary to roll it back)");
+      continue;
+    }
     out.push_back("migration " + id + " (" + rec.file +
                   ") is applied in the ledger but has no file in " + dir +
                   " (is another folder migrating this database?)");

@@ -13,8 +13,8 @@
 #include <memory>
 #include <mutex>
 
-#include "cairn/db/sql_splitter.h"
 #include "cairn/base/hash.h"
+#include "cairn/db/sql_splitter.h"
 #include "cairn/store/state.h"
 #include "formats/dispatch.h"
 #include "source/directives.h"
@@ -136,6 +136,10 @@ class CairnFileParser {
     end_ = l.next;
     const int lineno = l.number;
     std::string_view line = l.text;
+    // A UTF-8 byte-order mark (editors on Windows write one) is not SQL: it
+    // is skipped here and stays in the checksum, which hashes the file's
+    // bytes as they are (docs/migration-files.md).
+    if (lineno == 1 && line.starts_with("\xEF\xBB\xBF")) line.remove_prefix(3);
     // A lint-ignore[-next|-file] comment (docs/lint.md) stays an ordinary
     // SQL comment.
     if (auto d = Directive(line); d && d->substr(0, 11) != "lint-ignore") {

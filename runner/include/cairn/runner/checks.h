@@ -105,8 +105,8 @@ void ApplyFolderPolicy(const FolderPolicy& policy, const MigratePlan& planned,
 
 // The refusal line for an applied migration whose file changed since:
 // "PATH: migration ID was changed after it was applied (applied A, file now
-// B)[: CONSEQUENCE]; restore the file, or accept it with `cairn
-// accept-checksum ID` after review". Used by migrate and rollback alike.
+// B)[: CONSEQUENCE]; restore the file, or record the change with `cairn
+// accept-checksum ID --reason WHY`". Used by migrate and rollback alike.
 std::string ChangedAfterApplied(const MigratePlan::ChangedFile& changed,
                                 std::string_view consequence = {});
 

@@ -39,14 +39,14 @@
 
 #include "cairn/base/status.h"
 #include "cairn/db/database.h"
-#include "cairn/store/state.h"
-#include "cairn/store/store.h"
 #include "cairn/runner/batch_options.h"
 #include "cairn/runner/lock.h"
 #include "cairn/runner/migration.h"
 #include "cairn/runner/options.h"
 #include "cairn/runner/plan.h"
 #include "cairn/runner/report.h"
+#include "cairn/store/state.h"
+#include "cairn/store/store.h"
 
 namespace cairn::runner {
 
@@ -56,7 +56,9 @@ struct ExecutionRequest;  // the execute stage's input (runner/src/execute)
 struct MigrationView {
   std::string id, description, file;
   std::string state;  // "applied", "pending", "failed", "rolled_back" (pending again),
-                      // "changed" (applied, file differs), "missing" (applied, no file)
+                      // "changed" (applied, file differs), "missing" (applied, no file),
+                      // "in_binary" (a C++ data step, file "c++:ID_NAME", applied by a
+                      // runner binary that holds it; not in --dir)
   const ledger::MigrationRecord* record = nullptr;  // null when never seen by the ledger
   std::string file_checksum;
   bool has_down = false;
