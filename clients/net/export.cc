@@ -18,10 +18,9 @@ namespace {
 // (ServerEventReader::ReadRecords).
 int RunRemoteExport(const CliContext& ctx, const ExportOptions& o, ledger::ExportFormat format,
                     const ledger::SigningKey* key) {
-  auto options = ClientOptionsOf(o.remote);
-  if (!options.ok()) return Fail(options.status());
-  auto reader = client::ServerEventReader::Connect(*options);
-  if (!reader.ok()) return Fail(reader.status());
+  int rc = 0;
+  auto reader = ConnectReader(o.remote, &rc);
+  if (!reader) return rc;
   const std::string server = "server " + o.remote.server;
   std::vector<std::string> streams;  // empty (--all-streams): every stream of every target
   if (!o.all_streams) {
@@ -29,14 +28,14 @@ int RunRemoteExport(const CliContext& ctx, const ExportOptions& o, ledger::Expor
     // finding the server's only stream takes ListStreams (a reader's call).
     std::string stream = o.stream.empty() ? ctx.stream : o.stream;
     if (stream.empty()) {
-      auto info = ResolveStream((*reader)->client(), "");
+      auto info = ResolveStream(reader->client(), "");
       if (!info.ok()) return Fail(info.status().Annotate(server));
       stream = info->stream();
-      (*reader)->SetTarget(stream, info->target());
+      reader->SetTarget(stream, info->target());
     }
     streams.push_back(stream);
   }
-  auto n = ExportWith(**reader, streams, o, format, key, server);
+  auto n = ExportWith(*reader, streams, o, format, key, server);
   if (!n.ok()) return Fail(n.status());
   if (!ctx.quiet && !o.out.empty()) {
     std::fprintf(stderr, "exported %lld record(s) from %s to %s\n", static_cast<long long>(*n),

@@ -44,6 +44,22 @@ std::unique_ptr<client::LedgerClient> Connect(const RemoteFlags& flags, int* exi
   return std::move(*c);
 }
 
+std::unique_ptr<client::ServerEventReader> ConnectReader(const RemoteFlags& flags, int* exit_code,
+                                                         size_t queue_limit) {
+  auto options = ClientOptionsOf(flags);
+  if (!options.ok()) {
+    *exit_code = Fail(options.status());
+    return nullptr;
+  }
+  auto reader = client::ServerEventReader::Connect(*options, queue_limit);
+  if (!reader.ok()) {
+    *exit_code = Fail(reader.status());
+    return nullptr;
+  }
+  *exit_code = kExitOk;
+  return std::move(*reader);
+}
+
 StatusOr<v1::StreamInfo> ResolveStream(client::LedgerClient& client, const std::string& stream,
                                        const std::string& target) {
   CAIRN_ASSIGN_OR_RETURN(auto streams, client.ListStreams());
