@@ -1,4 +1,5 @@
 // cairn report --server, the network half (the command: cli/cmd_report.cc).
+#include <algorithm>
 #include <string>
 #include <utility>
 #include <vector>
@@ -21,9 +22,14 @@ int BuildRemote(const ReportArgs& args, const CliContext& ctx, const report::Rep
   const std::string server = "server " + args.remote.server;
   std::vector<std::string> streams;
   if (args.all_streams) {
-    auto listed = reader->Streams();
+    auto listed = reader->client().ListStreams();
     if (!listed.ok()) return Fail(listed.status().Annotate(server));
-    streams = *listed;
+    for (const auto& s : listed->streams()) {
+      // A name several targets hold is read from the first one listed.
+      if (std::find(streams.begin(), streams.end(), s.stream()) == streams.end())
+        reader->SetTarget(s.stream(), s.target());
+      streams.push_back(s.stream());
+    }
   } else {
     std::vector<std::string> names = args.streams;
     if (names.empty()) names.push_back(ctx.stream);  // empty: the server's only stream
