@@ -61,8 +61,11 @@ StatusOr<std::string> ServerEventReader::TargetOf(std::string_view stream) {
 
 Status ServerEventReader::Read(std::string_view stream, const ledger::ReadRange& range,
                                const ledger::EventFn& fn) {
+  if (range.verify && range.recorded_since != 0)
+    return InvalidArgumentError("a verified read cannot leave events out (recorded_since)");
   CAIRN_ASSIGN_OR_RETURN(std::string target, TargetOf(stream));
   if (target.empty()) return Status::Ok();
+  ledger::ChainCheck check(std::string(stream), range.from);
   v1::ReadStreamRequest req;
   req.set_target(target);
   req.set_stream(std::string(stream));
@@ -83,6 +86,10 @@ Status ServerEventReader::Read(std::string_view stream, const ledger::ReadRange&
       return false;
     }
     expected = r.position() + 1;
+    // Verified from the bytes the server holds, not from the decoded event.
+    if (range.verify &&
+        !(error = check.Next(r.position(), r.prev_hash(), r.record(), r.hash())).ok())
+      return false;
     if (!fn(r.event())) return false;
     return range.limit == 0 || ++delivered < range.limit;
   }));

@@ -69,6 +69,8 @@ bool BundleEventReader::Holds(std::string_view stream) const {
 Status BundleEventReader::Read(std::string_view stream, const ReadRange& range, const EventFn& fn) {
   if (!Holds(stream))
     return NotFoundError("the bundle has no stream '" + std::string(stream) + "'");
+  if (range.verify && range.recorded_since != 0)
+    return InvalidArgumentError("a verified read cannot leave events out (recorded_since)");
   bool more = true;
   int64_t delivered = 0;
   Status error;
@@ -88,9 +90,10 @@ Status BundleEventReader::Read(std::string_view stream, const ReadRange& range, 
     more = fn(e) && (range.limit == 0 || ++delivered < range.limit);
   };
   auto report = Pass(observer);
-  // A verification failure is told by Verify and verified(); what verified
-  // before it was delivered.
-  if (!report.ok() && report.status().code() != StatusCode::kDataLoss) return report.status();
+  // A verification failure is told by Verify and verified(), and by a
+  // verifying read; what verified before it was delivered.
+  if (!report.ok() && (range.verify || report.status().code() != StatusCode::kDataLoss))
+    return report.status();
   return error;
 }
 

@@ -2,6 +2,7 @@
 // database's reader (cairn/store/database_reader.h).
 #include "cairn/store/event_reader.h"
 
+#include <algorithm>
 #include <set>
 #include <thread>
 
@@ -9,6 +10,28 @@
 #include "cairn/store/database_reader.h"
 
 namespace cairn::ledger {
+
+ChainCheck::ChainCheck(std::string stream, int64_t from)
+    : stream_(std::move(stream)), expected_(std::max<int64_t>(from, 1)) {
+  if (expected_ == 1) last_hash_ = GenesisHash();
+}
+
+Status ChainCheck::Next(int64_t position, std::string_view prev_hash, std::string_view record,
+                        std::string_view hash) {
+  const std::string where = "stream '" + stream_ + "' position " + std::to_string(expected_);
+  if (position != expected_) {
+    return DataLossError(where + ": gap: found position " + std::to_string(position));
+  }
+  if (!last_hash_.empty() && prev_hash != last_hash_) {
+    return DataLossError(where + ": broken link: prev_hash does not equal the hash of position " +
+                         std::to_string(position - 1));
+  }
+  if (RecordHash(stream_, position, prev_hash, record) != hash)
+    return DataLossError(where + ": hash mismatch: the hash does not match the record");
+  last_hash_ = std::string(hash);
+  ++expected_;
+  return Status::Ok();
+}
 
 StatusOr<std::vector<v1::Event>> FollowByPolling(EventReader& reader, std::string_view stream,
                                                  int64_t after, int max,
@@ -38,6 +61,25 @@ StatusOr<std::vector<std::string>> DatabaseEventReader::Streams() { return store
 
 Status DatabaseEventReader::Read(std::string_view stream, const ReadRange& range,
                                  const EventFn& fn) {
+  if (range.verify) {
+    if (range.recorded_since != 0)
+      return InvalidArgumentError("a verified read cannot leave events out (recorded_since)");
+    ChainCheck check(std::string(stream), range.from);
+    Status error;
+    CAIRN_RETURN_IF_ERROR(
+        store_.ReadRecords(stream, range.from, range.limit, [&](const StoredRecord& r) {
+          error = check.Next(r.position, r.prev_hash, r.record, r.hash);
+          v1::Event e;
+          if (error.ok() && !e.ParseFromString(r.record)) {
+            error = DataLossError("stream '" + r.stream + "' position " +
+                                  std::to_string(r.position) + ": the record does not decode");
+          }
+          if (!error.ok()) return false;
+          e.set_hash(r.hash);
+          return fn(e);
+        }));
+    return error;
+  }
   if (range.recorded_since == 0) return store_.Read(stream, range.from, range.limit, fn);
   int64_t delivered = 0;
   return store_.Read(stream, range.from, 0, [&](const v1::Event& e) {

@@ -40,7 +40,9 @@ class BundleEventReader final : public EventReader {
   // The streams in the order the bundle holds them (as far as it verified).
   StatusOr<std::vector<std::string>> Streams() override { return streams_; }
   // A stream the bundle does not hold is kNotFound; a record that does not
-  // decode is kDataLoss.
+  // decode is kDataLoss. Every read verifies the file as it goes and
+  // delivers only what verified; with range.verify a failure anywhere in
+  // the bundle (another stream, the signature) is also the read's kDataLoss.
   Status Read(std::string_view stream, const ReadRange& range, const EventFn& fn) override;
   StatusOr<std::vector<v1::Event>> Follow(std::string_view stream, int64_t after, int max,
                                           std::chrono::milliseconds timeout) override;

@@ -60,6 +60,30 @@ struct ReadRange {
   // epoch, inclusive bound); 0: no bound. The positions delivered then need
   // not be consecutive. A server applies it before sending.
   int64_t recorded_since = 0;
+  // Verifies the chain as it is read: each record's hash is recomputed from
+  // the bytes the source holds, its prev_hash must be the hash of the record
+  // before (of the genesis when reading from position 1) and positions must
+  // follow each other. The first record that fails is kDataLoss naming the
+  // stream, the position and the fault (docs/ledger-format.md, "Fault
+  // names"); the events before it were delivered. Cannot be combined with
+  // recorded_since (kInvalidArgument).
+  bool verify = false;
+};
+
+// Checks records one after another as ReadRange::verify describes; for
+// EventReader implementations.
+class ChainCheck {
+ public:
+  // `from`: the position of the first record to come.
+  ChainCheck(std::string stream, int64_t from);
+  // The next record, as the source holds it: OK, or kDataLoss.
+  Status Next(int64_t position, std::string_view prev_hash, std::string_view record,
+              std::string_view hash);
+
+ private:
+  std::string stream_;
+  int64_t expected_;
+  std::string last_hash_;  // empty: not known (reading from the middle)
 };
 
 // Where ReadRecords delivers a stream's records as stored: the first three
@@ -85,11 +109,14 @@ class EventReader {
   // redacted database URL, "grpc://host:port", "bundle PATH". Never a secret.
   virtual std::string Origin() const = 0;
 
-  // Every stream the source holds, sorted by name (a bundle: in its order).
+  // Every stream the source holds, in the source's order: a database's by
+  // name, a server's by target, then name (ListStreams), a bundle's as
+  // written (by name, as exports write them).
   virtual StatusOr<std::vector<std::string>> Streams() = 0;
 
   // Calls `fn` with the events of `stream` in `range`, in position order,
-  // until it returns false. Reads what is there now; never waits.
+  // until it returns false. Reads what is there now; never waits. With
+  // range.verify, checks the chain as it reads.
   virtual Status Read(std::string_view stream, const ReadRange& range, const EventFn& fn) = 0;
 
   // Follows `stream`: up to `max` events with position > `after`, in
