@@ -32,7 +32,7 @@ ALLOWED = {
     "runner": ["store"],
     # clients/: the client library, the report, the Yapper bridge, the
     # command line's local commands, and the network commands on top.
-    "clients/client": ["rpc", "proto"],
+    "clients/client": ["rpc", "store", "proto"],
     "clients/report": ["export"],
     "clients/yapper": ["export"],
     "clients/cli": ["runner", "export", "clients/report", "clients/yapper"],

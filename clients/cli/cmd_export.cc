@@ -11,12 +11,28 @@
 
 #include "cairn/base/hash.h"
 #include "cairn/export/export.h"
+#include "cairn/store/database_reader.h"
 #include "cairn/store/identity.h"
 #include "cli/json_output.h"
 #include "cli/net_commands.h"
 #include "cli/output_file.h"
 
 namespace cairn::cli {
+
+StatusOr<int64_t> ExportWith(ledger::EventReader& reader, const std::vector<std::string>& streams,
+                             const ExportOptions& o, ledger::ExportFormat format,
+                             const ledger::SigningKey* key, const std::string& reading_from) {
+  OutputFile out;
+  CAIRN_RETURN_IF_ERROR(out.Open(o.out));
+  CAIRN_ASSIGN_OR_RETURN(auto writer, ledger::NewExportWriter(
+                                          format, [&](std::string_view b) { return out.Write(b); },
+                                          key, reader.Origin(), ledger::NowMicros()));
+  auto n = ledger::ExportStreams(reader, streams, *writer);
+  if (!n.ok()) return reading_from.empty() ? n.status() : n.status().Annotate(reading_from);
+  CAIRN_RETURN_IF_ERROR(out.Commit());
+  return *n;
+}
+
 namespace {
 
 int RunExport(CliContext& ctx, const ExportOptions& o) {
@@ -50,21 +66,15 @@ int RunExport(CliContext& ctx, const ExportOptions& o) {
   if (!o.stream.empty()) scoped.stream = o.stream;
   auto target = OpenLedgerOf(scoped, "", &rc, o.all_streams);
   if (!target) return rc;
+  ledger::DatabaseEventReader reader(*target->store, target->conn->url().redacted);
   std::vector<std::string> streams{target->stream};
   if (o.all_streams) {
-    auto all = target->store->ListStreams();
+    auto all = reader.Streams();
     if (!all.ok()) return Fail(all.status());
     streams = *all;
   }
-  OutputFile out;
-  if (Status s = out.Open(o.out); !s.ok()) return Fail(s);
-  auto writer = ledger::NewExportWriter(
-      *format, [&](std::string_view b) { return out.Write(b); }, key ? &*key : nullptr,
-      target->conn->url().redacted, ledger::NowMicros());
-  if (!writer.ok()) return Fail(writer.status());
-  auto n = ledger::ExportStreams(*target->store, streams, **writer);
+  auto n = ExportWith(reader, streams, o, *format, key ? &*key : nullptr);
   if (!n.ok()) return Fail(n.status());
-  if (Status s = out.Commit(); !s.ok()) return Fail(s);
   if (doc != nullptr) {
     doc->Field("format", o.format);
     doc->Field("out", o.out);

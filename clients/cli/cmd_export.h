@@ -1,14 +1,19 @@
-// Shared between cmd_export.cc and the commands that route to it: opening a
-// target's ledger read-only, and offline bundle verification for `verify`.
+// Shared between cmd_export.cc and the commands that route to it: the export
+// itself, opening a target's ledger read-only, and offline bundle
+// verification for `verify`.
 #ifndef CAIRN_CLIENTS_CLI_CMD_EXPORT_H_
 #define CAIRN_CLIENTS_CLI_CMD_EXPORT_H_
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "cairn/db/database.h"
+#include "cairn/export/export.h"
+#include "cairn/store/event_reader.h"
 #include "cairn/store/store.h"
 #include "cli/cli.h"
+#include "cli/net_commands.h"
 
 namespace cairn::cli {
 
@@ -21,6 +26,15 @@ struct BundleCheckOptions {
 void AddBundleCheckOptions(CLI::App* cmd, BundleCheckOptions* options);
 // Verifies the bundle offline (docs/export.md). Returns the exit code.
 int VerifyBundleFile(const BundleCheckOptions& options);
+
+// `export`'s work, from any reader (the database, or a server: net/export.cc):
+// writes the records of `streams` (empty: every stream) in `format` to
+// --out (through a temporary file) or stdout, and returns how many. Errors
+// while reading or writing the records are annotated with `reading_from`
+// when it is not empty.
+StatusOr<int64_t> ExportWith(ledger::EventReader& reader, const std::vector<std::string>& streams,
+                             const ExportOptions& options, ledger::ExportFormat format,
+                             const ledger::SigningKey* key, const std::string& reading_from = "");
 
 // A connection to --database and a ledger store on it.
 struct OpenLedger {

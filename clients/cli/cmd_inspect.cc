@@ -4,6 +4,7 @@
 
 #include "cairn/base/hash.h"
 #include "cairn/runner/unfinished.h"
+#include "cairn/store/database_reader.h"
 #include "cairn/store/state.h"
 #include "cairn/store/store.h"
 #include "cli/cli.h"
@@ -95,7 +96,10 @@ int ShowHistory(runner::Runner& runner, bool json_out, const HistoryFilter& filt
     doc->Field("stream", runner.stream());
     doc->BeginArray("events");
   }
-  Status s = runner.History([&](const v1::Event& e) {
+  // Every event (the fold needs them all), through the same reader as a
+  // server's history (net/remote_options.cc).
+  cairn::ledger::DatabaseEventReader reader(runner.store(), runner.connection().url().redacted);
+  Status s = reader.Read(runner.stream(), {}, [&](const v1::Event& e) {
     if (filter.Matches(e)) {
       if (filter.limit > 0)
         newest.Add(e);

@@ -12,10 +12,12 @@
 #include <string>
 #include <vector>
 
+#include "cairn/export/bundle_reader.h"
+#include "cairn/store/database_reader.h"
 #include "cli/cli.h"
 #include "cli/json_output.h"
 #include "cli/net_commands.h"
-#include "report/bundle_source.h"
+#include "report/bundle_check.h"
 #include "report/html_report.h"
 #include "report/report_model.h"
 
@@ -64,9 +66,10 @@ int BuildDirect(const ReportArgs& args, CliContext& ctx, const report::ReportOpt
   auto runner = ctx.OpenRunner(options, &rc);
   if (!runner) return rc;
 
+  ledger::DatabaseEventReader reader(runner->store(), runner->connection().url().redacted);
   std::vector<std::string> streams = args.streams;
   if (args.all_streams) {
-    auto listed = runner->store().ListStreams();
+    auto listed = reader.Streams();
     if (!listed.ok()) return Fail(listed.status());
     streams = *listed;
     if (streams.empty()) streams.push_back(runner->stream());
@@ -74,17 +77,18 @@ int BuildDirect(const ReportArgs& args, CliContext& ctx, const report::ReportOpt
     streams.push_back(runner->stream());  // --stream before the command, or the database's name
   }
 
-  report::LedgerEventSource source(runner->store(), streams, runner->connection().url().redacted);
-  return Store(report::BuildReport(source, opts), out);
+  return Store(report::BuildReport(reader, streams, opts), out);
 }
 
-// The events of a signed bundle alone, offline.
+// The events of a signed bundle alone, offline: every stream it holds.
 int BuildFromBundle(const ReportArgs& args, const ledger::PublicKey& key,
                     const report::ReportOptions& opts, report::Report* out) {
-  auto source = report::BundleEventSource::Open(args.bundle, key);
-  if (!source.ok()) return Fail(source.status());
-  if (int rc = Store(report::BuildReport(**source, opts), out); rc != 0) return rc;
-  (*source)->Check(out);
+  auto reader = ledger::BundleEventReader::Open(args.bundle, key);
+  if (!reader.ok()) return Fail(reader.status());
+  auto streams = (*reader)->Streams();
+  if (!streams.ok()) return Fail(streams.status());
+  if (int rc = Store(report::BuildReport(**reader, *streams, opts), out); rc != 0) return rc;
+  report::SetVerdict(report::VerdictOf(args.bundle, (*reader)->verified()), out);
   return kExitOk;
 }
 
@@ -158,8 +162,7 @@ int RunReport(const ReportArgs& args, CliContext& ctx) {
     // Beside a database or server: the bundle's signature in the header.
     auto verdict = report::CheckBundle(args.bundle, *key);
     if (!verdict.ok()) return Fail(verdict.status());
-    r.bundle = verdict->check;
-    r.bundle_detail = verdict->detail;
+    report::SetVerdict(*verdict, &r);
   }
   return WriteReport(args, ctx, r);
 }

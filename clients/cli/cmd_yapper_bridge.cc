@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <functional>
 
+#include "cairn/store/database_reader.h"
 #include "cli/cmd_export.h"
 #include "cli/net_commands.h"
 #include "yapper/yapper_bridge.h"
@@ -21,10 +22,11 @@ int RunBridge(CliContext& ctx, const BridgeCommandOptions& o) {
     std::fprintf(stderr, "cairn: error: --batch and --poll-ms must be at least 1\n");
     return kExitUsage;
   }
-  // One mapping, two sources: whichever source, the same bridge maps and
+  // One mapping, two readers: whichever reader, the same bridge maps and
   // persists the events.
-  std::function<int(EventSource&)> run = [&](EventSource& source) -> int {
-    auto bridge = YapperBridge::Open(o.yapper, source.key());
+  std::function<int(ledger::EventReader&, const std::string&)> run =
+      [&](ledger::EventReader& reader, const std::string& stream) -> int {
+    auto bridge = YapperBridge::Open(o.yapper, stream);
     if (!bridge.ok()) return Fail(bridge.status().Annotate("--yapper"), /*connecting=*/true);
     std::signal(SIGTERM, OnSignal);
     std::signal(SIGINT, OnSignal);
@@ -33,7 +35,7 @@ int RunBridge(CliContext& ctx, const BridgeCommandOptions& o) {
     options.once = o.once;
     options.wait = std::chrono::milliseconds(500);
     options.stop = &g_stop;
-    auto written = (*bridge)->Run(source, options);
+    auto written = (*bridge)->Run(reader, stream, options);
     // Yapper's tables refused a row (kYapperMismatch): restarting will not
     // help (exit 13).
     if (!written.ok()) return Fail(written.status());
@@ -41,7 +43,7 @@ int RunBridge(CliContext& ctx, const BridgeCommandOptions& o) {
     if (!position.ok()) return Fail(position.status());
     if (!ctx.quiet) {
       std::printf("stream %s: %lld Yapper event(s) written, bridged up to position %lld\n",
-                  source.key().c_str(), static_cast<long long>(*written),
+                  stream.c_str(), static_cast<long long>(*written),
                   static_cast<long long>(*position));
     }
     return kExitOk;
@@ -50,8 +52,9 @@ int RunBridge(CliContext& ctx, const BridgeCommandOptions& o) {
   if (o.remote.server.empty()) {
     auto target = OpenLedgerOf(ctx, "", &rc);
     if (!target) return rc;
-    LedgerEventSource source(*target->conn, target->stream, std::chrono::milliseconds(o.poll_ms));
-    return run(source);
+    ledger::DatabaseEventReader reader(*target->store, target->conn->url().redacted,
+                                       std::chrono::milliseconds(o.poll_ms));
+    return run(reader, target->stream);
   }
   return RunNetwork(Network().yapper_bridge, ctx, o, run);  // net/yapper_bridge.cc
 }

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "cairn/export/export.h"
+#include "cairn/store/event_reader.h"
 #include "cli/cli.h"
 #include "cli/history_filter.h"
 #include "cli/net_exec.h"
@@ -98,9 +99,11 @@ struct NetworkCommands {
   // `report --server`: folds the served streams into *out.
   int (*report)(const ReportArgs&, const CliContext&, const report::ReportOptions&,
                 report::Report* out) = nullptr;
-  // `yapper-bridge --server`: calls `run` with the subscription as the source.
+  // `yapper-bridge --server`: calls `run` with the server's reader (which
+  // follows through a subscription) and the stream.
   int (*yapper_bridge)(const CliContext&, const BridgeCommandOptions&,
-                       const std::function<int(EventSource&)>& run) = nullptr;
+                       const std::function<int(ledger::EventReader&, const std::string&)>& run) =
+      nullptr;
 };
 
 // This program's entries (empty in `cairn`).

@@ -44,6 +44,22 @@ std::unique_ptr<client::LedgerClient> Connect(const RemoteFlags& flags, int* exi
   return std::move(*c);
 }
 
+std::unique_ptr<client::ServerEventReader> ConnectReader(const RemoteFlags& flags, int* exit_code,
+                                                         size_t queue_limit) {
+  auto options = ClientOptionsOf(flags);
+  if (!options.ok()) {
+    *exit_code = Fail(options.status());
+    return nullptr;
+  }
+  auto reader = client::ServerEventReader::Connect(*options, queue_limit);
+  if (!reader.ok()) {
+    *exit_code = Fail(reader.status());
+    return nullptr;
+  }
+  *exit_code = kExitOk;
+  return std::move(*reader);
+}
+
 StatusOr<v1::StreamInfo> ResolveStream(client::LedgerClient& client, const std::string& stream,
                                        const std::string& target) {
   CAIRN_ASSIGN_OR_RETURN(auto streams, client.ListStreams());
@@ -80,25 +96,22 @@ namespace {
 int RemoteHistory(const RemoteFlags& flags, const std::string& stream, bool json_out,
                   const HistoryFilter& filter) {
   int rc;
-  auto c = Connect(flags, &rc);
-  if (!c) return rc;
-  auto info = ResolveStream(*c, stream);
+  auto reader = ConnectReader(flags, &rc);
+  if (!reader) return rc;
+  auto info = ResolveStream(reader->client(), stream);
   if (!info.ok()) return Fail(info.status().Annotate("server " + flags.server));
-  v1::ReadStreamRequest req;
-  req.set_stream(info->stream());
-  req.set_target(info->target());
-  req.set_limit(1000);
-  if (!filter.since.empty())  // the server skips what is older; Matches decides
-    ledger::MicrosToTimestamp(filter.since_micros, req.mutable_recorded_after());
+  reader->SetTarget(info->stream(), info->target());
+  // The server skips what is older than --since; Matches decides.
   NewestEvents newest(filter.limit);
-  Status s = c->ReadAll(req, [&](const v1::LedgerRecord& r) {
-    if (!filter.Matches(r.event())) return true;
-    if (filter.limit > 0)
-      newest.Add(r.event());
-    else
-      PrintHistoryEvent(r.event(), json_out);
-    return true;
-  });
+  Status s = reader->Read(info->stream(), {.recorded_since = filter.since_micros},
+                          [&](const v1::Event& e) {
+                            if (!filter.Matches(e)) return true;
+                            if (filter.limit > 0)
+                              newest.Add(e);
+                            else
+                              PrintHistoryEvent(e, json_out);
+                            return true;
+                          });
   if (!s.ok()) return Fail(s.Annotate("server " + flags.server));
   for (const v1::Event& e : newest.events()) PrintHistoryEvent(e, json_out);
   return kExitOk;

@@ -10,6 +10,7 @@
 #include "cairn/base/status.h"
 #include "cli/remote_flags.h"
 #include "client/ledger_client.h"
+#include "client/server_reader.h"
 
 namespace cairn::cli {
 
@@ -18,6 +19,11 @@ namespace cairn::cli {
 StatusOr<client::ClientOptions> ClientOptionsOf(const RemoteFlags& flags);
 // Connects; on error prints it and returns null with *exit_code set.
 std::unique_ptr<client::LedgerClient> Connect(const RemoteFlags& flags, int* exit_code);
+
+// An EventReader of the server the flags name (client/server_reader.h);
+// on error prints it and returns null with *exit_code set.
+std::unique_ptr<client::ServerEventReader> ConnectReader(const RemoteFlags& flags, int* exit_code,
+                                                         size_t queue_limit = 1024);
 
 // Which served stream a command means, asked with ListStreams (so it also
 // tells whether the server is reachable and accepts the token). `stream`

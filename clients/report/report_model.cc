@@ -213,24 +213,11 @@ bool Report::AllVerified() const {
                      [](const TargetSummary& t) { return t.verified && t.verify.ok; });
 }
 
-LedgerEventSource::LedgerEventSource(ledger::LedgerStore& store, std::vector<std::string> streams,
-                                     std::string origin)
-    : store_(store), streams_(std::move(streams)), origin_(std::move(origin)) {}
-
-Status LedgerEventSource::ReadEvents(const std::string& target,
-                                     const std::function<bool(const v1::Event&)>& fn) {
-  return store_.Read(target, 1, 0, fn);
-}
-
-StatusOr<ledger::VerifyReport> LedgerEventSource::Verify(const std::string& target) {
-  return store_.Verify(target);
-}
-
-StatusOr<Report> BuildReport(EventSource& source, const ReportOptions& options) {
-  std::vector<std::string> targets = source.Targets();
+StatusOr<Report> BuildReport(ledger::EventReader& reader, const std::vector<std::string>& targets,
+                             const ReportOptions& options) {
   if (targets.empty()) return InvalidArgumentError("the report has no target (no stream given)");
   Report report;
-  report.origin = source.Origin();
+  report.origin = reader.Origin();
   report.tool_version = options.tool_version;
   report.generated_at = options.now_micros ? options.now_micros : ledger::NowMicros();
   if (options.title.empty()) {
@@ -248,13 +235,13 @@ StatusOr<Report> BuildReport(EventSource& source, const ReportOptions& options) 
   for (size_t i = 0; i < targets.size(); ++i) {
     TargetSummary& summary = report.targets[i];
     TargetFolder folder(report, static_cast<int>(i), options);
-    Status read = source.ReadEvents(targets[i], [&](const v1::Event& e) {
+    Status read = reader.Read(targets[i], {}, [&](const v1::Event& e) {
       folder.Apply(e);
       return true;
     });
     if (!read.ok()) summary.read_error = read.ToString();
     folder.Finish();
-    auto verified = source.Verify(targets[i]);
+    auto verified = reader.Verify(targets[i]);
     if (verified.ok()) {
       summary.verified = true;
       summary.verify = *verified;

@@ -1,15 +1,14 @@
 // The auditor report's data: what `cairn report` shows, folded from a
 // sequence of ledger events and the result of verifying their chain.
 //
-//   report::LedgerEventSource source(runner.store(), {"campus"},
-//                                    runner.connection().url().redacted);
+//   ledger::DatabaseEventReader reader(runner.store(), runner.connection().url().redacted);
 //   report::ReportOptions options;
-//   CAIRN_ASSIGN_OR_RETURN(report::Report r, report::BuildReport(source, options));
+//   CAIRN_ASSIGN_OR_RETURN(report::Report r, report::BuildReport(reader, {"campus"}, options));
 //   std::string html = report::RenderHtml(r);   // html_report.h
 //
-// Where the events come from is an EventSource: a database (LedgerEventSource,
-// here), or later a cairn server's export. A source only has to deliver each
-// target's events in position order and a VerifyReport for the same target.
+// Where the events come from is an EventReader (cairn/store/event_reader.h):
+// a database, a `cairn serve`, or a signed bundle. The report reads each
+// target's events in position order and its chain's VerifyReport.
 //
 // The model keeps everything the page needs and nothing per event: a report
 // over 10,000 migrations holds one row per migration, one summary per run,
@@ -18,61 +17,16 @@
 #define CAIRN_CLIENTS_REPORT_REPORT_MODEL_H_
 
 #include <cstdint>
-#include <functional>
 #include <map>
 #include <string>
 #include <vector>
 
 #include "cairn/base/status.h"
+#include "cairn/store/event_reader.h"
 #include "cairn/store/store.h"
 #include "cairn/v1/events.pb.h"
 
 namespace cairn::report {
-
-// Delivers the events of one or more targets (ledger streams).
-class EventSource {
- public:
-  virtual ~EventSource() = default;
-
-  // The targets this source covers, in the order the report lists them.
-  virtual std::vector<std::string> Targets() const = 0;
-
-  // Where the events come from, for the header, e.g. the database URL with
-  // its password redacted. Never a secret.
-  virtual std::string Origin() const = 0;
-
-  // Calls `fn` with every event of `target` in position order until it
-  // returns false. An error means the history could not be read to its end;
-  // events already delivered stand.
-  virtual Status ReadEvents(const std::string& target,
-                            const std::function<bool(const v1::Event&)>& fn) = 0;
-
-  // Checks `target`'s hash chain (docs/ledger-format.md, "Verification").
-  // A broken chain is a report with ok = false; an error Status means the
-  // check could not run.
-  virtual StatusOr<ledger::VerifyReport> Verify(const std::string& target) = 0;
-};
-
-// Reads streams of one database through its LedgerStore. Writes nothing:
-// on a database without ledger tables every stream is empty.
-class LedgerEventSource : public EventSource {
- public:
-  // `store` must outlive this source. `origin` is shown as where the events
-  // came from (pass a redacted URL).
-  LedgerEventSource(ledger::LedgerStore& store, std::vector<std::string> streams,
-                    std::string origin);
-
-  std::vector<std::string> Targets() const override { return streams_; }
-  std::string Origin() const override { return origin_; }
-  Status ReadEvents(const std::string& target,
-                    const std::function<bool(const v1::Event&)>& fn) override;
-  StatusOr<ledger::VerifyReport> Verify(const std::string& target) override;
-
- private:
-  ledger::LedgerStore& store_;
-  std::vector<std::string> streams_;
-  std::string origin_;
-};
 
 // How a run ended, as the page colours it.
 enum class RunKind {
@@ -181,11 +135,14 @@ struct ReportOptions {
 // Days since 1970-01-01 (UTC) of `micros`, rounded down.
 int64_t DayNumber(int64_t micros);
 
-// Reads every target of `source` and folds it into a Report. An error is
-// returned only when nothing useful can be shown (no targets); a history
-// that cannot be read to its end, or a chain that cannot be verified, is
-// recorded in the target's summary and shown on the page.
-StatusOr<Report> BuildReport(EventSource& source, const ReportOptions& options);
+// Reads each of `targets` (streams of `reader`, in the order the report
+// lists them) and folds them into a Report; the header's origin is
+// reader.Origin(). An error is returned only when nothing useful can be
+// shown (no targets); a history that cannot be read to its end, or a chain
+// that cannot be verified, is recorded in the target's summary and shown
+// on the page.
+StatusOr<Report> BuildReport(ledger::EventReader& reader, const std::vector<std::string>& targets,
+                             const ReportOptions& options);
 
 }  // namespace cairn::report
 

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
-#include <thread>
 
 #include "cairn/base/hash.h"
 #include "cairn/export/export.h"
@@ -78,29 +77,6 @@ constexpr std::string_view kFanOut =
     "WHERE label = $1 OR label = '*' GROUP BY client_id";
 
 }  // namespace
-
-LedgerEventSource::LedgerEventSource(db::Connection& conn, std::string stream,
-                                     std::chrono::milliseconds poll)
-    : store_(ledger::LedgerStore::For(conn)), stream_(std::move(stream)), poll_(poll) {}
-
-StatusOr<std::vector<v1::Event>> LedgerEventSource::Next(int64_t after, int max,
-                                                         std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (true) {
-    CAIRN_ASSIGN_OR_RETURN(auto out, Read(after + 1, max));
-    if (!out.empty() || std::chrono::steady_clock::now() >= deadline) return out;
-    std::this_thread::sleep_for(poll_);
-  }
-}
-
-StatusOr<std::vector<v1::Event>> LedgerEventSource::Read(int64_t from, int max) {
-  std::vector<v1::Event> out;
-  CAIRN_RETURN_IF_ERROR(store_->Read(stream_, from, max, [&](const v1::Event& e) {
-    out.push_back(e);
-    return true;
-  }));
-  return out;
-}
 
 std::optional<YapperEvent> MapToYapper(const v1::Event& e, const v1::Event* started) {
   std::string label;
@@ -279,7 +255,8 @@ StatusOr<int64_t> YapperBridge::Position() {
   return rows[0][0].AsInt();
 }
 
-StatusOr<const v1::Event*> YapperBridge::StartedOf(EventSource& source, const v1::Event& e) {
+StatusOr<const v1::Event*> YapperBridge::StartedOf(ledger::EventReader& reader,
+                                                   const std::string& stream, const v1::Event& e) {
   auto remember = [&](const v1::Event& started) {
     if (started_.size() >= kStartedCache) started_.clear();
     v1::Event& slot = started_[StartedKey(started)];
@@ -296,7 +273,8 @@ StatusOr<const v1::Event*> YapperBridge::StartedOf(EventSource& source, const v1
     const int64_t lo = std::max<int64_t>(1, hi - kLookBack + 1);
     std::vector<v1::Event> chunk;
     for (int64_t from = lo; from <= hi;) {
-      CAIRN_ASSIGN_OR_RETURN(auto got, source.Read(from, static_cast<int>(hi - from + 1)));
+      CAIRN_ASSIGN_OR_RETURN(
+          auto got, ledger::ReadAll(reader, stream, {.from = from, .limit = hi - from + 1}));
       if (got.empty() || got.front().position() != from) {
         return InternalError("the event source has no event at position " + std::to_string(from));
       }
@@ -375,11 +353,13 @@ Status YapperBridge::Emit(const YapperEvent& y, int64_t position) {
   return Status::Ok();
 }
 
-StatusOr<int64_t> YapperBridge::Run(EventSource& source, const BridgeOptions& options) {
+StatusOr<int64_t> YapperBridge::Run(ledger::EventReader& reader, const std::string& stream,
+                                    const BridgeOptions& options) {
   CAIRN_ASSIGN_OR_RETURN(int64_t position, Position());
   int64_t written = 0;
   while (!(options.stop && options.stop->load())) {
-    CAIRN_ASSIGN_OR_RETURN(auto events, source.Next(position, options.batch, options.wait));
+    CAIRN_ASSIGN_OR_RETURN(auto events,
+                           reader.Follow(stream, position, options.batch, options.wait));
     if (events.empty()) {
       if (options.once) break;
       continue;
@@ -392,7 +372,7 @@ StatusOr<int64_t> YapperBridge::Run(EventSource& source, const BridgeOptions& op
                              std::to_string(expected - 1) + " to " + std::to_string(e.position()));
       }
       if (!IsMapped(e)) continue;
-      CAIRN_ASSIGN_OR_RETURN(const v1::Event* started, StartedOf(source, e));
+      CAIRN_ASSIGN_OR_RETURN(const v1::Event* started, StartedOf(reader, stream, e));
       if (auto y = MapToYapper(e, started)) {
         CAIRN_RETURN_IF_ERROR(Emit(*y, e.position()));
         ++written;

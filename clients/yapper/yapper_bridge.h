@@ -4,9 +4,13 @@
 // Yapper's own schema (foreign keys enforced). docs/yapper-bridge.md
 // specifies the mapping and the tables.
 //
-//   LedgerEventSource source(*ledger_conn, "campus");
-//   CAIRN_ASSIGN_OR_RETURN(auto bridge, YapperBridge::Open(yapper_url, source.key()));
-//   CAIRN_RETURN_IF_ERROR(bridge->Run(source, {.batch = 100, .once = false}));
+//   ledger::DatabaseEventReader reader(*store, url.redacted);  // or a ServerEventReader
+//   CAIRN_ASSIGN_OR_RETURN(auto bridge, YapperBridge::Open(yapper_url, "campus"));
+//   CAIRN_RETURN_IF_ERROR(bridge->Run(reader, "campus", {.batch = 100, .once = false}));
+//
+// Where the events come from is an EventReader (cairn/store/event_reader.h):
+// the target's ledger read directly, or a `cairn serve` subscription. The
+// bridge maps and persists what either delivers the same way.
 //
 // Exactly once: the bridge keeps the position of the last ledger event it
 // handled in Yapper's database (table cairn_yapper_bridge) and advances it in
@@ -29,48 +33,11 @@
 
 #include "cairn/base/status.h"
 #include "cairn/db/database.h"
+#include "cairn/store/event_reader.h"
 #include "cairn/store/store.h"
 #include "cairn/v1/events.pb.h"
 
 namespace cairn::cli {
-
-// Where the bridge reads ledger events from. Implementations: the target's
-// ledger read directly (LedgerEventSource); a subscription to `cairn serve`
-// (SubscriptionEventSource, subscription_source.h). The bridge maps and
-// persists what either delivers the same way.
-class EventSource {
- public:
-  virtual ~EventSource() = default;
-  // A stable name of the source, the key of the bridge's stored position
-  // (e.g. "campus": the stream name).
-  virtual std::string key() const = 0;
-  // Up to `max` events with position > `after`, in position order, each with
-  // its hash. Waits up to `timeout` for the first; returns none on timeout.
-  virtual StatusOr<std::vector<v1::Event>> Next(int64_t after, int max,
-                                                std::chrono::milliseconds timeout) = 0;
-  // Up to `max` events from position `from` (>= 1, inclusive), in position
-  // order, read now without waiting (possibly fewer than exist: read on from
-  // the last one). The bridge reads back through the ledger with it to find
-  // the migration_started event of an outcome or batch (YapperBridge).
-  virtual StatusOr<std::vector<v1::Event>> Read(int64_t from, int max) = 0;
-};
-
-// Reads one stream of a ledger through `conn` (which must outlive it),
-// polling every `poll` while there is nothing new.
-class LedgerEventSource final : public EventSource {
- public:
-  LedgerEventSource(db::Connection& conn, std::string stream,
-                    std::chrono::milliseconds poll = std::chrono::milliseconds(50));
-  std::string key() const override { return stream_; }
-  StatusOr<std::vector<v1::Event>> Next(int64_t after, int max,
-                                        std::chrono::milliseconds timeout) override;
-  StatusOr<std::vector<v1::Event>> Read(int64_t from, int max) override;
-
- private:
-  std::unique_ptr<ledger::LedgerStore> store_;
-  std::string stream_;
-  std::chrono::milliseconds poll_;
-};
 
 // One Yapper event made from a ledger event.
 struct YapperEvent {
@@ -95,7 +62,7 @@ inline constexpr ErrorKind kYapperMismatch{"clients.YapperMismatch"};
 struct BridgeOptions {
   int batch = 100;                          // ledger events per Yapper transaction
   bool once = false;                        // stop when caught up instead of waiting for more
-  std::chrono::milliseconds wait{1000};     // how long one Next call waits
+  std::chrono::milliseconds wait{1000};     // how long one Follow call waits
   const std::atomic<bool>* stop = nullptr;  // set to stop after the current batch
 };
 
@@ -103,14 +70,17 @@ class YapperBridge {
  public:
   // Opens Yapper's database (sqlite:... or postgres://...) and creates the
   // Yapper tables and the bridge's position table if they are missing.
+  // `source_key`: the key of the bridge's stored position, the stream's name.
   static StatusOr<std::unique_ptr<YapperBridge>> Open(const std::string& yapper_url,
                                                       const std::string& source_key);
 
   // The stored position (0 before the first event).
   StatusOr<int64_t> Position();
-  // Bridges events until caught up (once) or until *stop; returns the number
-  // of Yapper events written.
-  StatusOr<int64_t> Run(EventSource& source, const BridgeOptions& options);
+  // Bridges the events of `stream` read from `reader` (Follow, from the
+  // stored position) until caught up (once) or until *stop; returns the
+  // number of Yapper events written.
+  StatusOr<int64_t> Run(ledger::EventReader& reader, const std::string& stream,
+                        const BridgeOptions& options);
 
  private:
   YapperBridge(std::unique_ptr<db::Connection> conn, std::string key)
@@ -121,7 +91,8 @@ class YapperBridge {
   // The migration_started event `e` belongs to (see MapToYapper): from the
   // events read in this process, else read back through the ledger from e
   // to the start of e's run. Null when there is none.
-  StatusOr<const v1::Event*> StartedOf(EventSource& source, const v1::Event& e);
+  StatusOr<const v1::Event*> StartedOf(ledger::EventReader& reader, const std::string& stream,
+                                       const v1::Event& e);
   Status Emit(const YapperEvent& y, int64_t position);
   // A write Yapper's tables refused, as a mismatch naming `table` and the
   // constraint (SQLite names it by reading the foreign keys back).

@@ -21,19 +21,26 @@ using ::testing::Not;
 constexpr int64_t kT0 = 1795256130000000LL;  // 2026-11-21 10:15:30 UTC
 constexpr int64_t kSecond = 1000000;
 
-// An EventSource over events held in memory: the shape a server export
-// will have (a sequence of events plus a VerifyReport).
-class MemorySource : public EventSource {
+// An EventReader over events held in memory: a sequence of events per
+// stream plus a VerifyReport, whatever the reader behind a real report.
+class MemorySource : public ledger::EventReader {
  public:
-  std::vector<std::string> Targets() const override { return targets; }
   std::string Origin() const override { return "memory"; }
-  Status ReadEvents(const std::string& target,
-                    const std::function<bool(const v1::Event&)>& fn) override {
+  StatusOr<std::vector<std::string>> Streams() override { return targets; }
+  Status Read(std::string_view stream, const ledger::ReadRange&,
+              const ledger::EventFn& fn) override {
     for (const v1::Event& e : events)
-      if (e.stream() == target && !fn(e)) break;
+      if (e.stream() == stream && !fn(e)) break;
     return read_status;
   }
-  StatusOr<ledger::VerifyReport> Verify(const std::string& target) override { return verify; }
+  StatusOr<std::vector<v1::Event>> Follow(std::string_view, int64_t, int,
+                                          std::chrono::milliseconds) override {
+    return UnimplementedError("the report does not follow");
+  }
+  StatusOr<int64_t> ReadRecords(const std::vector<std::string>&, ledger::RecordSink&) override {
+    return UnimplementedError("the report does not read records");
+  }
+  StatusOr<ledger::VerifyReport> Verify(std::string_view) override { return verify; }
 
   std::vector<std::string> targets = {"campus"};
   std::vector<v1::Event> events;
@@ -187,7 +194,7 @@ TEST(ClientsReportModel, FoldsRunsBatchesAndFailures) {
   rec.FinishRun(kT0 + 86401 * kSecond, v1::RUN_OUTCOME_SUCCEEDED);
   rec.StartRun(kT0 + 86500 * kSecond, v1::DIRECTION_UP);  // never finished: the process died
 
-  auto built = BuildReport(src, ReportOptions{});
+  auto built = BuildReport(src, src.targets, ReportOptions{});
   ASSERT_TRUE(built.ok()) << built.status().ToString();
   const Report& r = *built;
   EXPECT_EQ(r.total_events, static_cast<int64_t>(src.events.size()));
@@ -246,7 +253,7 @@ TEST(ClientsReportRender, LedgerStringsAreEscapedEverywhere) {
 
   ReportOptions options;
   options.title = "title " + evil;
-  auto built = BuildReport(src, options);
+  auto built = BuildReport(src, src.targets, options);
   ASSERT_TRUE(built.ok());
   std::string html = RenderHtml(*built);
   EXPECT_THAT(html, Not(HasSubstr(evil)));
@@ -277,7 +284,7 @@ TEST(ClientsReportRender, TamperedChainPutsABannerFirst) {
   src.verify.first_bad_position = 4;
   src.verify.problem = "hash mismatch";
   src.verify.head.position = 3;
-  auto built = BuildReport(src, ReportOptions{});
+  auto built = BuildReport(src, src.targets, ReportOptions{});
   ASSERT_TRUE(built.ok());
   EXPECT_FALSE(built->AllVerified());
   std::string html = RenderHtml(*built);
@@ -303,7 +310,7 @@ TEST(ClientsReportRender, BaselinesAndAcceptedChecksumsAfterTheBreakAreUntrusted
   src.verify.first_bad_position = 9;
   src.verify.problem = "hash mismatch";
   src.verify.head.position = 10;
-  auto built = BuildReport(src, ReportOptions{});
+  auto built = BuildReport(src, src.targets, ReportOptions{});
   ASSERT_TRUE(built.ok());
   std::string html = RenderHtml(*built);
   EXPECT_THAT(RowOf(html, "0001"), HasSubstr("class=\"untrusted\""));
@@ -316,7 +323,7 @@ TEST(ClientsReportRender, UnreadableHistoryIsShownNotHidden) {
   Recorder rec(src);
   rec.StartRun(kT0, v1::DIRECTION_UP);
   src.read_status = DataLossError("position 2: record does not decode");
-  auto built = BuildReport(src, ReportOptions{});
+  auto built = BuildReport(src, src.targets, ReportOptions{});
   ASSERT_TRUE(built.ok());
   EXPECT_THAT(built->targets[0].read_error, HasSubstr("does not decode"));
   EXPECT_THAT(RenderHtml(*built), HasSubstr("HISTORY INCOMPLETE"));
@@ -346,7 +353,7 @@ TEST(ClientsReportRender, TenThousandMigrationsStayUnderFiveMegabytes) {
       rec.FinishRun(at + kSecond, v1::RUN_OUTCOME_SUCCEEDED);
     }
   }
-  auto built = BuildReport(src, ReportOptions{});
+  auto built = BuildReport(src, src.targets, ReportOptions{});
   ASSERT_TRUE(built.ok());
   ASSERT_EQ(built->migrations.size(), 10000u);
   RenderLimits limits;

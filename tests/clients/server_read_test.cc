@@ -125,6 +125,23 @@ TEST_P(ServerReadTest, BundleThroughServerVerifiesAndHoldsTheSameRecords) {
   }
 }
 
+TEST_P(ServerReadTest, ReportOfEveryStreamThroughServerCountsWhatTheDatabaseHolds) {
+  if (!tdb_) return;
+  ProcessResult direct = Direct({"report", "--all-streams", "--out", dir_.File("d.html")});
+  ASSERT_EQ(direct.exit_code, 0) << direct.err;
+  ProcessResult remote =
+      Remote({"report", "--all-streams", "--out", dir_.File("r.html")}, kReaderToken);
+  ASSERT_EQ(remote.exit_code, 0) << remote.err;
+  // "wrote FILE: N migration(s), M event(s), 2 target(s), B bytes"
+  auto counts = [](const std::string& out) {
+    const size_t from = out.find(": "), to = out.find(" target(s)");
+    return from == std::string::npos || to == std::string::npos ? std::string()
+                                                                : out.substr(from, to - from);
+  };
+  EXPECT_NE(counts(direct.out).find("event(s), 2"), std::string::npos) << direct.out;
+  EXPECT_EQ(counts(remote.out), counts(direct.out)) << remote.out;
+}
+
 TEST_P(ServerReadTest, ExportRefusalsAreOneLineWithTheDocumentedExitCode) {
   if (!tdb_) return;
   const std::string out = dir_.File("never.csv");

@@ -7,7 +7,6 @@
 
 #include <cinttypes>
 #include <cstdio>
-#include <set>
 
 #include "cairn/base/hash.h"
 #include "export_internal.h"
@@ -516,34 +515,9 @@ StatusOr<std::unique_ptr<ExportWriter>> NewExportWriter(ExportFormat format, Byt
   return InvalidArgumentError("unknown export format");
 }
 
-StatusOr<int64_t> ExportStreams(LedgerStore& store, const std::vector<std::string>& streams,
+StatusOr<int64_t> ExportStreams(EventReader& reader, const std::vector<std::string>& streams,
                                 ExportWriter& writer) {
-  std::set<std::string> seen;
-  int64_t total = 0;
-  for (const std::string& stream : streams) {
-    if (!seen.insert(stream).second)
-      return InvalidArgumentError("stream '" + stream + "' is named twice");
-    CAIRN_ASSIGN_OR_RETURN(Head head, store.GetHead(stream));
-    CAIRN_RETURN_IF_ERROR(writer.BeginStream(stream));
-    Status write_error;
-    Head last{0, GenesisHash()};
-    if (head.position > 0) {
-      CAIRN_RETURN_IF_ERROR(store.ReadRecords(stream, 1, head.position, [&](const StoredRecord& r) {
-        write_error = writer.Write(r);
-        if (!write_error.ok()) return false;
-        last = Head{r.position, r.hash};
-        ++total;
-        return true;
-      }));
-    }
-    CAIRN_RETURN_IF_ERROR(write_error);
-    if (last.position != head.position || last.hash != head.hash) {
-      return DataLossError("stream '" + stream + "': read up to position " +
-                           std::to_string(last.position) + " but the head is at position " +
-                           std::to_string(head.position));
-    }
-    CAIRN_RETURN_IF_ERROR(writer.EndStream(head));
-  }
+  CAIRN_ASSIGN_OR_RETURN(int64_t total, reader.ReadRecords(streams, writer));
   CAIRN_RETURN_IF_ERROR(writer.Finish());
   return total;
 }

@@ -5,18 +5,19 @@
 //   ledger::ByteSink sink = [&](std::string_view b) { ... write b ...; return Status::Ok(); };
 //   CAIRN_ASSIGN_OR_RETURN(auto writer, ledger::NewExportWriter(ledger::ExportFormat::kBundle,
 //                                                               sink, &key, origin, now));
-//   CAIRN_ASSIGN_OR_RETURN(auto n, ledger::ExportStreams(*store, {"campus"}, *writer));
+//   ledger::DatabaseEventReader reader(*store, origin);  // or a server, a bundle
+//   CAIRN_ASSIGN_OR_RETURN(auto n, ledger::ExportStreams(reader, {"campus"}, *writer));
 //
 //   CAIRN_ASSIGN_OR_RETURN(auto pub, ledger::PublicKey::LoadPem("ops.key.pub"));
 //   CAIRN_ASSIGN_OR_RETURN(auto report, ledger::VerifyBundle(file, pub));
 //
 // Memory: writers hold one record and an output buffer of at most
-// kExportBufferSize bytes; ExportStreams reads page by page; VerifyBundle
-// holds one frame. None of them grows with the length of the history.
+// kExportBufferSize bytes; ExportStreams reads what its reader reads (a database: page by page);
+// VerifyBundle holds one frame. None of them grows with the length of the history.
 //
-// Writers are fed records by ExportStreams, or by any other source of stored
-// records (a server's Export RPC) calling BeginStream / Write / EndStream for
-// each stream and Finish once.
+// Writers are fed records by ExportStreams from any EventReader (a database,
+// a server's Export RPC, a bundle), or by anything else calling BeginStream /
+// Write / EndStream for each stream and Finish once.
 #ifndef CAIRN_EXPORT_EXPORT_H_
 #define CAIRN_EXPORT_EXPORT_H_
 
@@ -29,6 +30,7 @@
 #include <vector>
 
 #include "cairn/base/status.h"
+#include "cairn/store/event_reader.h"
 #include "cairn/store/store.h"
 
 namespace cairn::ledger {
@@ -81,16 +83,11 @@ struct PublicKey {
   bool Verifies(std::string_view message, std::string_view signature) const;
 };
 
-// Consumes the records of one or more streams and writes one export.
-class ExportWriter {
+// Consumes the records of one or more streams and writes one export: a
+// RecordSink (BeginStream, Write, EndStream per stream; stream names unique
+// within one export), then Finish.
+class ExportWriter : public RecordSink {
  public:
-  virtual ~ExportWriter() = default;
-  // Stream names must be unique within one export.
-  virtual Status BeginStream(std::string_view stream) = 0;
-  // Records of the current stream, in position order, as stored.
-  virtual Status Write(const StoredRecord& record) = 0;
-  // `head` is the stream's last record (position 0 and 32 zero bytes if none).
-  virtual Status EndStream(const Head& head) = 0;
   // Writes what ends the export (the batch's `]`, the bundle's signature)
   // and flushes. No call may follow.
   virtual Status Finish() = 0;
@@ -105,10 +102,12 @@ StatusOr<std::unique_ptr<ExportWriter>> NewExportWriter(ExportFormat format, Byt
                                                         std::string origin = "",
                                                         int64_t created_at_micros = 0);
 
-// Feeds every record of each of `streams`, from position 1 to the head it
-// reads when the stream starts, into `writer`, then calls Finish. Returns the
-// number of records written.
-StatusOr<int64_t> ExportStreams(LedgerStore& store, const std::vector<std::string>& streams,
+// Feeds every record of each of `streams` (empty: every stream `reader`
+// holds), from position 1 to the head the reader has when the stream starts,
+// into `writer` (EventReader::ReadRecords), then calls Finish. Returns the
+// number of records written. The same export from a database, a server or
+// a bundle (cairn/store/event_reader.h).
+StatusOr<int64_t> ExportStreams(EventReader& reader, const std::vector<std::string>& streams,
                                 ExportWriter& writer);
 
 // One stream of a verified bundle.
