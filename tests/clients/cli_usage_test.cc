@@ -393,44 +393,45 @@ TEST(ClientsCliUsageTest, ProgressIsABarOnATerminalAndLinesOnAPipe) {
   EXPECT_THAT(r.err, HasSubstr("ETA done\n"));
   EXPECT_EQ(r.err.find('\r'), std::string::npos) << r.err;
   EXPECT_THAT(r.err, Not(HasSubstr("[#")));
+}
 
-  // The man page is generated at build time from the command table --help
-  // shows: it has a section for every command `cairn help` lists, and every
-  // option of a command's --help.
-  TEST(ClientsCliUsageTest, GeneratedManPageListsEveryCommand) {
-    const std::string page = ReadFileOrDie(CAIRN_MAN_PAGE);
-    EXPECT_THAT(page, StartsWith(".\\\" cairn(1)"));
-    EXPECT_THAT(page, HasSubstr(".TH CAIRN 1 \"2026\" \"cairn " CAIRN_PROJECT_VERSION "\""));
-    EXPECT_THAT(page, Not(HasSubstr("@CAIRN_")));
-    ProcessResult help = Cairn({"help"});
-    ASSERT_EQ(help.exit_code, 0) << help.err;
-    // CLI11 lists the commands after "Subcommands:", one per line, indented.
-    const size_t at = help.out.find("Subcommands:");
-    ASSERT_NE(at, std::string::npos) << help.out;
-    std::istringstream lines(help.out.substr(at));
-    std::vector<std::string> commands;
-    for (std::string line; std::getline(lines, line);) {
-      if (line.rfind("  ", 0) != 0) continue;
-      std::istringstream words(line);
-      std::string name;
-      words >> name;
-      commands.push_back(name);
-    }
-    ASSERT_GE(commands.size(), 25u) << help.out;
-    for (const std::string& command : commands) {
-      std::string roff;
-      for (char c : command) roff += c == '-' ? std::string("\\-") : std::string(1, c);
-      EXPECT_THAT(page, HasSubstr("\n.SS " + roff + "\n")) << command;
-    }
-    // A command's own options are there too, as --help shows them.
-    EXPECT_THAT(page, HasSubstr("\\fB\\-\\-lock\\-timeout\\fR"));
-    EXPECT_THAT(page, HasSubstr("\\fB\\-\\-tx\\fR \\fIper\\-migration|all|none\\fR"));
-    EXPECT_THAT(page, HasSubstr(".SH EXIT STATUS"));
-    // The page is what `cairn help --man` prints, with the template's prose.
-    ProcessResult man = Cairn({"help", "--man"});
-    ASSERT_EQ(man.exit_code, 0) << man.err;
-    EXPECT_THAT(page, HasSubstr(man.out));
+// The man page is generated at build time from the command table --help
+// shows: it has a section for every command `cairn help` lists, and every
+// option of a command's --help.
+TEST(ClientsCliUsageTest, GeneratedManPageListsEveryCommand) {
+  const std::string page = ReadFileOrDie(CAIRN_MAN_PAGE);
+  EXPECT_THAT(page, StartsWith(".\\\" cairn(1)"));
+  EXPECT_THAT(page, HasSubstr(".TH CAIRN 1 \"2026\" \"cairn " CAIRN_PROJECT_VERSION "\""));
+  EXPECT_THAT(page, Not(HasSubstr("@CAIRN_")));
+  ProcessResult help = Cairn({"help"});
+  ASSERT_EQ(help.exit_code, 0) << help.err;
+  // CLI11 lists the commands after "Subcommands:", one per line, indented.
+  const size_t at = help.out.find("Subcommands:");
+  ASSERT_NE(at, std::string::npos) << help.out;
+  std::istringstream lines(help.out.substr(at));
+  std::vector<std::string> commands;
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("  ", 0) != 0) continue;
+    std::istringstream words(line);
+    std::string name;
+    words >> name;
+    commands.push_back(name);
   }
+  ASSERT_GE(commands.size(), 25u) << help.out;
+  for (const std::string& command : commands) {
+    std::string roff;
+    for (char c : command) roff += c == '-' ? std::string("\\-") : std::string(1, c);
+    EXPECT_THAT(page, HasSubstr("\n.SS " + roff + "\n")) << command;
+  }
+  // A command's own options are there too, as --help shows them.
+  EXPECT_THAT(page, HasSubstr("\\fB\\-\\-lock\\-timeout\\fR"));
+  EXPECT_THAT(page, HasSubstr("\\fB\\-\\-tx\\fR \\fIper\\-migration|all|none\\fR"));
+  EXPECT_THAT(page, HasSubstr(".SH EXIT STATUS"));
+  // The page is what `cairn help --man` prints, with the template's prose.
+  ProcessResult man = Cairn({"help", "--man"});
+  ASSERT_EQ(man.exit_code, 0) << man.err;
+  EXPECT_THAT(page, HasSubstr(man.out));
+}
 
 }  // namespace
 }  // namespace cairn::testing
