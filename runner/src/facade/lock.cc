@@ -142,9 +142,17 @@ class FileRunnerLock final : public RunnerLock {
         env_,
         [&]() -> StatusOr<bool> {
           CAIRN_ASSIGN_OR_RETURN(lock_, env_.TryLockFile(path_));
-          return lock_ != nullptr;
+          if (lock_ != nullptr) return true;
+          // A waiter keeps the file open (to read the holder's description;
+          // and a waiting runner is seen in /proc as one with the file open).
+          if (reader_ == nullptr) {
+            auto opened = env_.NewRandomAccessFile(path_);
+            if (opened.ok()) reader_ = std::move(*opened);
+          }
+          return false;
         },
         [&]() { return Holder(); }, timeout, &holder_);
+    reader_.reset();
     if (!waited.ok()) return waited.status();
     waited_ = *waited;
     if (Status s = lock_->SetContents(ThisRunnerDescription() + "\n"); !s.ok()) {
@@ -161,9 +169,11 @@ class FileRunnerLock final : public RunnerLock {
 
  private:
   std::string Holder() const {
-    auto text = ReadFileToString(env_, path_);
-    if (!text.ok()) return "";
-    std::string s = text->substr(0, 255);
+    if (reader_ == nullptr) return "";
+    char buf[256];
+    auto n = reader_->Read(0, sizeof buf, buf);
+    if (!n.ok()) return "";
+    std::string s(buf, *n);
     while (!s.empty() && (s.back() == '\n' || s.back() == '\0')) s.pop_back();
     return s;
   }
@@ -171,6 +181,7 @@ class FileRunnerLock final : public RunnerLock {
   std::string path_;
   Env& env_;
   std::unique_ptr<FileLock> lock_;
+  std::unique_ptr<RandomAccessFile> reader_;  // while waiting
 };
 
 class NoLock final : public RunnerLock {

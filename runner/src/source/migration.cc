@@ -595,7 +595,15 @@ StatusOr<std::string> CreateMigrationFile(const std::string& dir, std::string_vi
     name.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
   }
   if (name.empty()) return InvalidArgumentError("migration name is empty");
-  if (Status s = env.CreateDirs(dir); !s.ok()) return InvalidArgumentError(s.message());
+  // The folder itself is created, not missing parents (a mistyped path).
+  if (!env.Stat(dir).ok()) {
+    const size_t slash = dir.find_last_of('/', dir.find_last_not_of('/'));
+    const std::string parent = slash == std::string::npos ? "." : dir.substr(0, slash + 1);
+    if (!env.Stat(parent).ok())
+      return InvalidArgumentError("cannot create directory '" + dir + "': " + parent +
+                                  " does not exist");
+    if (Status s = env.CreateDirs(dir); !s.ok()) return InvalidArgumentError(s.message());
+  }
   // Only the names are read, so a half-written earlier file does not block this one.
   size_t width = 0;  // the widest existing number; 4 digits when there is none
   uint64_t next = 1;
