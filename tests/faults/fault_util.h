@@ -219,6 +219,40 @@ inline void CheckDeadClientsQuickly(const TestDatabase& tdb) {
   ASSERT_TRUE(r.ok()) << r.status().ToString();
 }
 
+// A `migrate` run in this process on `url` with `env` (RunnerOptions::env,
+// e.g. a FaultEnv): `status` is the error that stopped it (opening the
+// target, when `opened` is false); `failure` what the run recorded as failed.
+struct EnvRun {
+  bool opened = false;
+  Status status;
+  std::optional<runner::Failure> failure;
+  // The error or the recorded failure's message; empty when all was applied.
+  std::string error() const {
+    if (!status.ok()) return status.ToString();
+    return failure ? failure->message : "";
+  }
+};
+inline EnvRun MigrateWithEnv(const std::string& url, const std::string& dir, Env& env) {
+  runner::RunnerOptions options;
+  options.dir = dir;
+  options.env = &env;
+  options.lock_timeout = std::chrono::milliseconds(0);
+  EnvRun run;
+  auto opened = runner::Runner::Open(url, options);
+  if (!opened.ok()) {
+    run.status = opened.status();
+    return run;
+  }
+  run.opened = true;
+  auto report = (*opened)->Migrate(runner::MigrateOptions{});
+  if (!report.ok()) {
+    run.status = report.status();
+  } else {
+    run.failure = report->failure;
+  }
+  return run;
+}
+
 }  // namespace cairn::testing
 
 #endif  // CAIRN_TESTS_FAULTS_FAULT_UTIL_H_

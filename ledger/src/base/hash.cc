@@ -1,14 +1,13 @@
 #include "cairn/base/hash.h"
 
 #include <openssl/evp.h>
-#include <openssl/rand.h>
-#include <sys/random.h>
 
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
-#include <random>
+
+#include "cairn/base/env.h"
 
 namespace cairn::ledger {
 namespace {
@@ -74,27 +73,9 @@ std::string ToHex(std::string_view bytes) {
   return out;
 }
 
-std::string NewUuid() {
-  unsigned char b[16];
-  if (RAND_bytes(b, sizeof b) != 1) {
-    // OpenSSL's generator failed; fall back to the kernel's.
-    if (getrandom(b, sizeof b, 0) != static_cast<ssize_t>(sizeof b)) {
-      std::random_device rd;
-      for (auto& x : b) x = static_cast<unsigned char>(rd());
-    }
-  }
-  b[6] = static_cast<unsigned char>((b[6] & 0x0f) | 0x40);
-  b[8] = static_cast<unsigned char>((b[8] & 0x3f) | 0x80);
-  std::string hex = ToHex(std::string_view(reinterpret_cast<char*>(b), sizeof b));
-  return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" +
-         hex.substr(16, 4) + "-" + hex.substr(20);
-}
+std::string NewUuid() { return cairn::NewUuid(*Env::Default()); }
 
-int64_t NowMicros() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
+int64_t NowMicros() { return cairn::NowMicros(*Env::Default()); }
 
 int64_t TimestampToMicros(const google::protobuf::Timestamp& ts) {
   return ts.seconds() * 1000000 + ts.nanos() / 1000;

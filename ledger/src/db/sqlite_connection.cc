@@ -10,6 +10,7 @@
 #include <string>
 
 #include "cairn/db/backend_registry.h"
+#include "db/sqlite_env_vfs.h"
 
 namespace cairn::db {
 namespace {
@@ -82,8 +83,9 @@ struct StmtGuard {
 
 class SqliteConnection final : public Connection {
  public:
-  SqliteConnection(DatabaseUrl url, sqlite3* db, std::chrono::milliseconds busy_timeout)
-      : Connection(std::move(url)), db_(db), default_busy_(busy_timeout) {}
+  SqliteConnection(DatabaseUrl url, sqlite3* db, std::chrono::milliseconds busy_timeout,
+                   const char* vfs)
+      : Connection(std::move(url)), db_(db), default_busy_(busy_timeout), vfs_(vfs) {}
   ~SqliteConnection() override {
     if (in_transaction()) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
     sqlite3_close_v2(db_);
@@ -190,7 +192,7 @@ class SqliteConnection final : public Connection {
     if (in_transaction()) return FailedPreconditionError("backup or restore inside a transaction");
     sqlite3* file = nullptr;
     int flags = to_file ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READONLY;
-    int rc = sqlite3_open_v2(path.c_str(), &file, flags, nullptr);
+    int rc = sqlite3_open_v2(path.c_str(), &file, flags, vfs_);
     auto close_file = [&] { sqlite3_close_v2(file); };
     if (rc != SQLITE_OK) {
       std::string msg = file ? sqlite3_errmsg(file) : "out of memory";
@@ -335,6 +337,7 @@ class SqliteConnection final : public Connection {
 
   sqlite3* db_;
   std::chrono::milliseconds default_busy_;
+  const char* vfs_;  // the Env's VFS shim (sqlite_env_vfs.h), or nullptr: SQLite's default
   std::chrono::milliseconds run_time_{0};
   std::chrono::steady_clock::time_point deadline_;
 };
@@ -390,7 +393,11 @@ StatusOr<std::unique_ptr<Connection>> OpenSqlite(const DatabaseUrl& url,
     if (::stat(url.sqlite_path.c_str(), &st) != 0 && errno == ENOENT)
       flags |= SQLITE_OPEN_CREATE | SQLITE_OPEN_MEMORY;  // named as the file; nothing on disk
   }
-  int rc = sqlite3_open_v2(url.sqlite_path.c_str(), &db, flags, nullptr);
+  // A non-default Env sees SQLite's file operations through a VFS shim; the
+  // default path gets none (no cost).
+  const char* vfs =
+      options.env != nullptr && options.env != Env::Default() ? EnvVfsName(options.env) : nullptr;
+  int rc = sqlite3_open_v2(url.sqlite_path.c_str(), &db, flags, vfs);
   if (rc != SQLITE_OK) {
     std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
     sqlite3_close_v2(db);
@@ -416,7 +423,7 @@ StatusOr<std::unique_ptr<Connection>> OpenSqlite(const DatabaseUrl& url,
     sqlite3_close_v2(db);
     return s;
   }
-  return std::unique_ptr<Connection>(new SqliteConnection(url, db, options.busy_timeout));
+  return std::unique_ptr<Connection>(new SqliteConnection(url, db, options.busy_timeout, vfs));
 }
 
 bool RegisterSqlite() {

@@ -1,23 +1,16 @@
 #include "cairn/runner/backup.h"
 
-#include <fcntl.h>
 #include <openssl/evp.h>
-#include <spawn.h>
 #include <spdlog/spdlog.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <ctime>
 #include <filesystem>
-#include <fstream>
 #include <memory>
 #include <vector>
 
 #include "cairn/base/hash.h"
-
-extern char** environ;
 
 namespace cairn::runner {
 namespace {
@@ -81,52 +74,23 @@ PgTarget SplitPassword(const std::string& url) {
   return t;
 }
 
-// Runs `argv` (argv[0] looked up on PATH) with PGPASSWORD set when
-// `password` is not empty; its stdout is discarded, its stderr returned in
-// the error.
-Status RunTool(const std::vector<std::string>& argv, const std::string& password) {
-  std::vector<std::string> env_strings;
-  for (char** e = environ; *e != nullptr; ++e)
-    if (std::strncmp(*e, "PGPASSWORD=", 11) != 0) env_strings.emplace_back(*e);
-  if (!password.empty()) env_strings.push_back("PGPASSWORD=" + password);
-  std::vector<char*> envp, args;
-  for (auto& s : env_strings) envp.push_back(s.data());
-  envp.push_back(nullptr);
-  std::vector<std::string> argv_copy = argv;
-  for (auto& a : argv_copy) args.push_back(a.data());
-  args.push_back(nullptr);
-
-  int pipe_fds[2];
-  if (pipe2(pipe_fds, O_CLOEXEC) != 0)
-    return InternalError(std::string("pipe: ") + strerror(errno));
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], 2);
-  pid_t pid = -1;
-  int rc = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), envp.data());
-  posix_spawn_file_actions_destroy(&actions);
-  close(pipe_fds[1]);
-  if (rc != 0) {
-    close(pipe_fds[0]);
-    return UnavailableError("cannot run " + argv[0] + ": " + strerror(rc) +
-                            " (install the PostgreSQL client tools)");
-  }
-  std::string err;
-  char buf[4096];
-  ssize_t n;
-  while ((n = read(pipe_fds[0], buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR))
-    if (n > 0) err.append(buf, static_cast<size_t>(n));
-  close(pipe_fds[0]);
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return Status::Ok();
+// Runs `argv` (argv[0] looked up on PATH) through `env` with PGPASSWORD set
+// to `password` (empty, as good as unset to libpq, when there is none: the
+// child never sees this process's own); its stdout is discarded, its stderr
+// returned in the error.
+Status RunTool(Env& env, const std::vector<std::string>& argv, const std::string& password) {
+  ProcessSpec spec;
+  spec.argv = argv;
+  spec.set_env.push_back("PGPASSWORD=" + password);
+  auto ran = env.RunProcess(spec);
+  if (!ran.ok())
+    return UnavailableError(ran.status().message() + " (install the PostgreSQL client tools)");
+  if (ran->exit_code == 0) return Status::Ok();
+  std::string err = std::move(ran->stderr_text);
   while (!err.empty() && (err.back() == '\n' || err.back() == ' ')) err.pop_back();
   return UnavailableError(argv[0] + " failed (" +
-                          (WIFEXITED(status) ? "exit " + std::to_string(WEXITSTATUS(status))
-                                             : "signal " + std::to_string(WTERMSIG(status))) +
+                          (ran->signal == 0 ? "exit " + std::to_string(ran->exit_code)
+                                            : "signal " + std::to_string(ran->signal)) +
                           "): " + err);
 }
 
@@ -138,8 +102,8 @@ std::string SafeName(const std::string& stream) {
   return out.empty() ? "target" : out;
 }
 
-std::string UtcStamp() {
-  std::time_t now = std::time(nullptr);
+std::string UtcStamp(Env& env) {
+  std::time_t now = std::chrono::system_clock::to_time_t(env.Now());
   std::tm tm{};
   gmtime_r(&now, &tm);
   char buf[32];
@@ -159,18 +123,21 @@ struct BackupEntry {
 
 }  // namespace
 
-StatusOr<std::string> Sha256File(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return NotFoundError("cannot read backup file '" + path + "'");
+StatusOr<std::string> Sha256File(const std::string& path, Env& env) {
+  auto file = env.NewRandomAccessFile(path);
+  if (!file.ok()) return NotFoundError("cannot read backup file '" + path + "'");
   std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
   if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1)
     return InternalError("SHA-256 unavailable");
   std::vector<char> buf(1 << 16);
-  while (in) {
-    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
-    if (in.gcount() > 0) EVP_DigestUpdate(ctx.get(), buf.data(), static_cast<size_t>(in.gcount()));
+  for (uint64_t at = 0;;) {
+    auto got = (*file)->Read(at, buf.size(), buf.data());
+    if (!got.ok())
+      return UnavailableError("error reading '" + path + "': " + got.status().message());
+    if (*got == 0) break;
+    EVP_DigestUpdate(ctx.get(), buf.data(), *got);
+    at += *got;
   }
-  if (in.bad()) return UnavailableError("error reading '" + path + "'");
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   EVP_DigestFinal_ex(ctx.get(), md, &len);
@@ -178,12 +145,12 @@ StatusOr<std::string> Sha256File(const std::string& path) {
 }
 
 StatusOr<BackupFile> TakeBackup(db::Connection& conn, const std::string& dir,
-                                const std::string& stream) {
+                                const std::string& stream, Env& env) {
   std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) return UnavailableError("--backup " + dir + ": " + ec.message());
+  if (Status s = env.CreateDirs(dir); !s.ok())
+    return UnavailableError("--backup " + dir + ": " + s.message());
   const bool sqlite = conn.backend() == db::Backend::kSqlite;
-  std::string name = SafeName(stream) + "-" + UtcStamp() + "-" + ledger::NewUuid().substr(0, 8) +
+  std::string name = SafeName(stream) + "-" + UtcStamp(env) + "-" + NewUuid(env).substr(0, 8) +
                      (sqlite ? ".sqlite3" : ".dump");
   std::string path = fs::absolute(fs::path(dir) / name, ec).lexically_normal().string();
   if (ec) return UnavailableError("--backup " + dir + ": " + ec.message());
@@ -191,25 +158,27 @@ StatusOr<BackupFile> TakeBackup(db::Connection& conn, const std::string& dir,
     CAIRN_RETURN_IF_ERROR(conn.BackupTo(path).Annotate("backup"));
   } else {
     PgTarget t = SplitPassword(conn.url().conninfo);
-    Status s =
-        RunTool({"pg_dump", "--format=custom", "--file=" + path, "--dbname=" + t.url}, t.password);
+    Status s = RunTool(env, {"pg_dump", "--format=custom", "--file=" + path, "--dbname=" + t.url},
+                       t.password);
     if (!s.ok()) {
-      fs::remove(path, ec);
+      (void)env.RemoveFile(path);
       return s.Annotate("backup");
     }
   }
-  CAIRN_ASSIGN_OR_RETURN(std::string sha, Sha256File(path));
+  CAIRN_ASSIGN_OR_RETURN(std::string sha, Sha256File(path, env));
   spdlog::info("backup of {} written to {} (sha256 {})", stream, path, sha);
   return BackupFile{path, sha};
 }
 
 StatusOr<RestoreReport> Restore(Runner& runner, const RestoreOptions& options) {
+  Env& env = *runner.options().env;
   std::error_code ec;
   RestoreReport report;
   report.backup.path = fs::absolute(options.file, ec).lexically_normal().string();
-  if (ec || !fs::is_regular_file(report.backup.path, ec))
+  auto info = env.Stat(report.backup.path);
+  if (ec || !info.ok() || !info->is_regular)
     return NotFoundError("restore: no backup file '" + options.file + "'");
-  CAIRN_ASSIGN_OR_RETURN(report.backup.sha256, Sha256File(report.backup.path));
+  CAIRN_ASSIGN_OR_RETURN(report.backup.sha256, Sha256File(report.backup.path, env));
 
   // What the current ledger says about this file.
   BackupEntry entry;
@@ -278,7 +247,8 @@ StatusOr<RestoreReport> Restore(Runner& runner, const RestoreOptions& options) {
       CAIRN_RETURN_IF_ERROR(tx->Commit());
     }
     PgTarget t = SplitPassword(conn.url().conninfo);
-    CAIRN_RETURN_IF_ERROR(RunTool({"pg_restore", "--clean", "--if-exists", "--no-owner",
+    CAIRN_RETURN_IF_ERROR(RunTool(env,
+                                  {"pg_restore", "--clean", "--if-exists", "--no-owner",
                                    "--single-transaction", "--dbname=" + t.url, report.backup.path},
                                   t.password)
                               .Annotate("restore"));

@@ -1,22 +1,17 @@
 #include "cairn/runner/lock.h"
 
-#include <fcntl.h>
 #include <spdlog/spdlog.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <random>
-#include <thread>
 
 #include "cairn/base/hash.h"
 
 namespace cairn::runner {
 namespace {
 
-using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
 constexpr int64_t kRunnerLockClass = 1668445550;  // "crun"
@@ -33,18 +28,16 @@ int64_t StreamKey(std::string_view stream) {
 // Polls `try_once` until it succeeds or `timeout` passes, sleeping 10 ms,
 // doubling to at most 500 ms, with jitter so that waiters do not poll in step.
 // `describe_holder` is called on failed tries until it names the holder
-// (at most three times).
-StatusOr<milliseconds> PollWithBackoff(const std::function<StatusOr<bool>()>& try_once,
+// (at most three times). Time, sleeps and jitter come from `env`.
+StatusOr<milliseconds> PollWithBackoff(Env& env, const std::function<StatusOr<bool>()>& try_once,
                                        const std::function<std::string()>& describe_holder,
                                        milliseconds timeout, std::string* holder) {
-  const auto start = Clock::now();
-  std::minstd_rand rng(static_cast<unsigned>(::getpid()) ^
-                       static_cast<unsigned>(start.time_since_epoch().count()));
+  const auto start = env.NowMonotonic();
   milliseconds delay(10);
   bool announced = false;
   for (int attempt = 0;; ++attempt) {
     CAIRN_ASSIGN_OR_RETURN(bool got, try_once());
-    const auto waited = std::chrono::duration_cast<milliseconds>(Clock::now() - start);
+    const auto waited = std::chrono::duration_cast<milliseconds>(env.NowMonotonic() - start);
     if (got) return waited;
     // The holder writes its description just after it takes the lock, so a
     // waiter that polls in between reads nothing: it asks again on its next
@@ -64,15 +57,21 @@ StatusOr<milliseconds> PollWithBackoff(const std::function<StatusOr<bool>()>& tr
                                    std::to_string(timeout.count()) + "ms): held by " + *holder);
     }
     milliseconds sleep = std::min(delay, timeout - waited);
-    sleep = milliseconds(sleep.count() / 2 + static_cast<int64_t>(rng() % (sleep.count() / 2 + 1)));
-    std::this_thread::sleep_for(sleep);
+    uint32_t jitter = 0;
+    env.FillRandom(&jitter, sizeof jitter);
+    sleep =
+        milliseconds(sleep.count() / 2 + static_cast<int64_t>(jitter % (sleep.count() / 2 + 1)));
+    // At least 1 ms: never a spin (and a clock that moves only by sleeps
+    // still reaches the deadline).
+    env.SleepFor(std::max(sleep, milliseconds(1)));
     delay = std::min(delay * 2, milliseconds(500));
   }
 }
 
 class PostgresRunnerLock final : public RunnerLock {
  public:
-  PostgresRunnerLock(db::Connection& conn, int64_t key) : conn_(conn), key_(key) {}
+  PostgresRunnerLock(db::Connection& conn, int64_t key, Env& env)
+      : conn_(conn), key_(key), env_(env) {}
   ~PostgresRunnerLock() override { (void)Release(); }
 
   Status Lock(milliseconds timeout) {
@@ -85,6 +84,7 @@ class PostgresRunnerLock final : public RunnerLock {
     CAIRN_RETURN_IF_ERROR(
         conn_.Execute("SELECT set_config('application_name', $1, false)", {name}).status());
     auto waited = PollWithBackoff(
+        env_,
         [&]() -> StatusOr<bool> {
           CAIRN_ASSIGN_OR_RETURN(auto rows,
                                  conn_.Query("SELECT pg_try_advisory_lock($1::int4, $2::int4)",
@@ -128,56 +128,60 @@ class PostgresRunnerLock final : public RunnerLock {
 
   db::Connection& conn_;
   int64_t key_;
+  Env& env_;
   bool held_ = false;
 };
 
 class FileRunnerLock final : public RunnerLock {
  public:
-  explicit FileRunnerLock(std::string path) : path_(std::move(path)) {}
+  FileRunnerLock(std::string path, Env& env) : path_(std::move(path)), env_(env) {}
   ~FileRunnerLock() override { (void)Release(); }
 
   Status Lock(milliseconds timeout) {
-    fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
-    if (fd_ < 0)
-      return UnavailableError("cannot open the runner lock file " + path_ + ": " +
-                              std::strerror(errno));
     auto waited = PollWithBackoff(
+        env_,
         [&]() -> StatusOr<bool> {
-          if (::flock(fd_, LOCK_EX | LOCK_NB) == 0) return true;
-          if (errno == EWOULDBLOCK || errno == EINTR) return false;
-          return UnavailableError("cannot lock " + path_ + ": " + std::strerror(errno));
+          CAIRN_ASSIGN_OR_RETURN(lock_, env_.TryLockFile(path_));
+          if (lock_ != nullptr) return true;
+          // A waiter keeps the file open (to read the holder's description;
+          // and a waiting runner is seen in /proc as one with the file open).
+          if (reader_ == nullptr) {
+            auto opened = env_.NewRandomAccessFile(path_);
+            if (opened.ok()) reader_ = std::move(*opened);
+          }
+          return false;
         },
         [&]() { return Holder(); }, timeout, &holder_);
+    reader_.reset();
     if (!waited.ok()) return waited.status();
     waited_ = *waited;
-    const std::string me = ThisRunnerDescription() + "\n";
-    if (::ftruncate(fd_, 0) != 0 || ::pwrite(fd_, me.data(), me.size(), 0) < 0) {
+    if (Status s = lock_->SetContents(ThisRunnerDescription() + "\n"); !s.ok()) {
       // Only the description for waiters is lost; the lock itself holds.
-      spdlog::debug("cannot write {}: {}", path_, std::strerror(errno));
+      spdlog::debug("{}", s.message());
     }
     return Status::Ok();
   }
 
   Status Release() override {
-    if (fd_ < 0) return Status::Ok();
-    (void)::ftruncate(fd_, 0);
-    ::close(fd_);  // releases the flock
-    fd_ = -1;
+    lock_.reset();  // empties the file and releases the flock
     return Status::Ok();
   }
 
  private:
   std::string Holder() const {
+    if (reader_ == nullptr) return "";
     char buf[256];
-    ssize_t n = ::pread(fd_, buf, sizeof buf - 1, 0);
-    if (n <= 0) return "";
-    std::string s(buf, static_cast<size_t>(n));
+    auto n = reader_->Read(0, sizeof buf, buf);
+    if (!n.ok()) return "";
+    std::string s(buf, *n);
     while (!s.empty() && (s.back() == '\n' || s.back() == '\0')) s.pop_back();
     return s;
   }
 
   std::string path_;
-  int fd_ = -1;
+  Env& env_;
+  std::unique_ptr<FileLock> lock_;
+  std::unique_ptr<RandomAccessFile> reader_;  // while waiting
 };
 
 class NoLock final : public RunnerLock {
@@ -195,17 +199,17 @@ std::string ThisRunnerDescription() {
 
 StatusOr<std::unique_ptr<RunnerLock>> RunnerLock::Acquire(db::Connection& conn,
                                                           std::string_view stream,
-                                                          milliseconds timeout) {
+                                                          milliseconds timeout, Env& env) {
   if (conn.in_transaction())
     return FailedPreconditionError("the runner lock must be taken outside a transaction");
   if (conn.backend() == db::Backend::kPostgres) {
-    auto lock = std::make_unique<PostgresRunnerLock>(conn, StreamKey(stream));
+    auto lock = std::make_unique<PostgresRunnerLock>(conn, StreamKey(stream), env);
     CAIRN_RETURN_IF_ERROR(lock->Lock(timeout));
     return std::unique_ptr<RunnerLock>(std::move(lock));
   }
   const std::string& path = conn.url().sqlite_path;
   if (path.empty() || path == ":memory:") return std::unique_ptr<RunnerLock>(new NoLock());
-  auto lock = std::make_unique<FileRunnerLock>(path + "-cairn.lock");
+  auto lock = std::make_unique<FileRunnerLock>(path + "-cairn.lock", env);
   CAIRN_RETURN_IF_ERROR(lock->Lock(timeout));
   return std::unique_ptr<RunnerLock>(std::move(lock));
 }

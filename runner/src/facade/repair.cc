@@ -105,7 +105,7 @@ StatusOr<BaselineReport> AppendBaselined(Runner& runner, const BaselineOptions& 
                                          const std::vector<const Migration*>& chosen,
                                          const ledger::StreamState& state) {
   BaselineReport report;
-  report.run_id = ledger::NewUuid();
+  report.run_id = NewUuid(*runner.options().env);
   std::vector<v1::Event> events;
   for (const Migration* mp : chosen) {
     const Migration& m = *mp;

@@ -20,7 +20,8 @@ StatusOr<v1::RunStarted> Runner::PrepareRun(const MigrateOptions& options,
   extra.set_plan_hash(hash);
   extra.set_environment(options.environment);
   if (!options.backup_dir.empty()) {
-    CAIRN_ASSIGN_OR_RETURN(BackupFile b, TakeBackup(*conn_, options.backup_dir, stream_));
+    CAIRN_ASSIGN_OR_RETURN(BackupFile b,
+                           TakeBackup(*conn_, options.backup_dir, stream_, *options_.env));
     extra.set_backup_path(b.path);
     extra.set_backup_sha256(b.sha256);
   }

@@ -109,9 +109,14 @@ StatusOr<std::unique_ptr<Runner>> Runner::Open(const std::string& database_url,
                                                RunnerOptions options) {
   std::future<StatusOr<std::vector<MigrationSummary>>> prefetch;
   if (options.prefetch_files)
-    prefetch = std::async(std::launch::async, &ScanMigrations, options.dir);
+    prefetch = std::async(std::launch::async, [dir = options.dir, env = options.env] {
+      return ScanMigrations(dir, *env);
+    });
   // On an error below, the future's destructor waits for the read to end.
   CAIRN_ASSIGN_OR_RETURN(db::DatabaseUrl url, db::ParseDatabaseUrl(database_url));
+  // The target's own file I/O sees the runner's Env (a SQLite VFS shim for a
+  // non-default one), unless the caller chose another for it.
+  if (options.open.env == nullptr) options.open.env = options.env;
   CAIRN_ASSIGN_OR_RETURN(auto conn, db::Connection::Open(url, options.open));
   auto runner = std::make_unique<Runner>(std::move(conn), std::move(options));
   runner->prefetched_ = std::move(prefetch);
@@ -128,7 +133,8 @@ StatusOr<std::unique_ptr<Runner>> Runner::Open(const std::string& database_url,
 
 std::future<StatusOr<std::vector<MigrationSummary>>> Runner::ScanInBackground() {
   if (prefetched_.valid()) return std::move(prefetched_);
-  return std::async(std::launch::async, &ScanMigrations, options_.dir);
+  return std::async(std::launch::async,
+                    [dir = options_.dir, env = options_.env] { return ScanMigrations(dir, *env); });
 }
 
 Runner::Runner(std::unique_ptr<db::Connection> conn, RunnerOptions options)
@@ -154,11 +160,11 @@ void Runner::CloseInBackground() {
 // files (system calls) on another thread: they are independent. The file
 // reader touches no shared state; the connection stays on this thread.
 template <typename Files>
-Status LoadBoth(std::future<StatusOr<Files>> loaded, ledger::LedgerStore& store,
+Status LoadBoth(Env& env, std::future<StatusOr<Files>> loaded, ledger::LedgerStore& store,
                 const std::string& stream, Files* files, ledger::StreamState* state) {
-  const auto t0 = std::chrono::steady_clock::now();
-  auto ms_since = [t0] {
-    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  const auto t0 = env.NowMonotonic();
+  auto ms_since = [&env, t0] {
+    return std::chrono::duration<double, std::milli>(env.NowMonotonic() - t0).count();
   };
   auto replayed = ledger::ReplayStream(store, stream);
   spdlog::debug("ledger replayed in {:.1f} ms", ms_since());
@@ -172,7 +178,8 @@ Status LoadBoth(std::future<StatusOr<Files>> loaded, ledger::LedgerStore& store,
 }
 
 Status Runner::Load(std::vector<Migration>* files, ledger::StreamState* state) {
-  CAIRN_RETURN_IF_ERROR(LoadBoth(std::async(std::launch::async, &LoadMigrations, options_.dir),
+  CAIRN_RETURN_IF_ERROR(LoadBoth(*options_.env,
+                                 std::async(std::launch::async, &LoadMigrations, options_.dir),
                                  *store_, stream_, files, state));
   return internal::MergeRegisteredSteps(files);  // C++ data migrations
 }
@@ -198,7 +205,7 @@ std::optional<RunReport> Runner::NothingPending(const MigrateOptions& options) {
   std::vector<MigrationSummary> files;
   ledger::StreamState state;
   pending_to_ = options.to;  // unless the answer below is "nothing"
-  if (!LoadBoth(ScanInBackground(), *store_, stream_, &files, &state).ok() ||
+  if (!LoadBoth(*options_.env, ScanInBackground(), *store_, stream_, &files, &state).ok() ||
       !AddRegisteredSummaries(&files).ok())
     return std::nullopt;  // the full path reports the error
   if (!NothingPendingIn(files, state, options, options_)) return std::nullopt;
@@ -345,7 +352,7 @@ StatusOr<RunReport> Runner::Finish(StatusOr<RunReport> report) {
 StatusOr<RunReport> Runner::Execute(const ExecutionRequest& req) {
   const ledger::StreamState& state = *req.state;
   RunReport report;
-  report.run_id = ledger::NewUuid();
+  report.run_id = NewUuid(*options_.env);
   report.version_before = state.CurrentVersion();
   CAIRN_RETURN_IF_ERROR(store_->EnsureSchema());
   LedgerRecorder recorder(*conn_, *store_, stream_, state.head.position);
@@ -361,7 +368,8 @@ StatusOr<RunReport> Runner::Execute(const ExecutionRequest& req) {
 StatusOr<StatusReport> Runner::GetStatus() {
   StatusReport r;
   std::vector<MigrationSummary> files;
-  CAIRN_RETURN_IF_ERROR(LoadBoth(ScanInBackground(), *store_, stream_, &files, &r.state));
+  CAIRN_RETURN_IF_ERROR(
+      LoadBoth(*options_.env, ScanInBackground(), *store_, stream_, &files, &r.state));
   CAIRN_RETURN_IF_ERROR(AddRegisteredSummaries(&files));
   r.stream = stream_;
   r.version = r.state.CurrentVersion();

@@ -35,7 +35,7 @@ StatusOr<bool> IsPreparedRun(db::Connection& conn, const std::string& run_id) {
 StatusOr<std::unique_ptr<RunnerLock>> Runner::Lock(int64_t* head_before) {
   auto head = store_->GetHead(stream_);
   *head_before = head.ok() ? head->position : 0;
-  auto lock = RunnerLock::Acquire(*conn_, stream_, options_.lock_timeout);
+  auto lock = RunnerLock::Acquire(*conn_, stream_, options_.lock_timeout, *options_.env);
   if (!lock.ok()) return lock.status().Annotate("stream " + stream_);
   if (!(*lock)->holder().empty())
     spdlog::debug("lock acquired after {} ms (was held by {})", (*lock)->waited().count(),

@@ -588,7 +588,8 @@ StatusOr<std::vector<Migration>> LoadMigrations(const std::string& dir) {
       dir, [&] { return LoadCairnMigrations(dir); }, [](Migration m) { return m; });
 }
 
-StatusOr<std::string> CreateMigrationFile(const std::string& dir, std::string_view raw_name) {
+StatusOr<std::string> CreateMigrationFile(const std::string& dir, std::string_view raw_name,
+                                          Env& env) {
   std::string name;
   for (char c : raw_name) {
     if (c == ' ') c = '_';
@@ -599,34 +600,34 @@ StatusOr<std::string> CreateMigrationFile(const std::string& dir, std::string_vi
     name.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
   }
   if (name.empty()) return InvalidArgumentError("migration name is empty");
-  if (::mkdir(dir.c_str(), 0777) != 0 && errno != EEXIST)
-    return InvalidArgumentError("cannot create directory '" + dir + "': " + std::strerror(errno));
+  // The folder itself is created, not missing parents (a mistyped path).
+  if (!env.Stat(dir).ok()) {
+    const size_t slash = dir.find_last_of('/', dir.find_last_not_of('/'));
+    const std::string parent = slash == std::string::npos ? "." : dir.substr(0, slash + 1);
+    if (!env.Stat(parent).ok())
+      return InvalidArgumentError("cannot create directory '" + dir + "': " + parent +
+                                  " does not exist");
+    if (Status s = env.CreateDirs(dir); !s.ok()) return InvalidArgumentError(s.message());
+  }
   // Only the names are read, so a half-written earlier file does not block this one.
   size_t width = 0;  // the widest existing number; 4 digits when there is none
   uint64_t next = 1;
-  if (DIR* d = ::opendir(dir.c_str())) {
-    while (dirent* e = ::readdir(d)) {
+  if (auto names = env.GetChildren(dir); names.ok()) {
+    for (const std::string& n : *names) {
       std::string id, rest;
-      if (!internal::ParseFileName(e->d_name, &id, &rest)) continue;
+      if (!internal::ParseFileName(n, &id, &rest)) continue;
       width = std::max(width, id.size());
-      if (id.size() > 19) {
-        ::closedir(d);
-        return InvalidArgumentError(dir + "/" + e->d_name + ": migration number too large");
-      }
+      if (id.size() > 19)
+        return InvalidArgumentError(dir + "/" + n + ": migration number too large");
       next = std::max<uint64_t>(next, std::stoull(id) + 1);
     }
-    ::closedir(d);
   }
   if (width == 0) width = 4;
   std::string id = std::to_string(next);
   if (id.size() < width) id.insert(0, width - id.size(), '0');
   std::string path = dir + "/" + id + "_" + name + ".sql";
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (fd < 0) return InvalidArgumentError(path + ": cannot create: " + std::strerror(errno));
-  std::string text = "-- " + id + " " + name + "\n-- cairn:up\n\n-- cairn:down\n\n";
-  ssize_t w = ::write(fd, text.data(), text.size());
-  ::close(fd);
-  if (w != static_cast<ssize_t>(text.size())) return InvalidArgumentError(path + ": write failed");
+  const std::string text = "-- " + id + " " + name + "\n-- cairn:up\n\n-- cairn:down\n\n";
+  if (Status s = WriteNewFile(env, path, text); !s.ok()) return InvalidArgumentError(s.message());
   return path;
 }
 

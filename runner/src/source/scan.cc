@@ -11,7 +11,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <unordered_map>
 
 #include "cairn/base/hash.h"
@@ -83,8 +82,8 @@ bool TakeNumber(const char*& p, const char* end, T* out) {
 }
 
 // The cache's entries; empty if it is missing or any line is malformed.
-Cache ReadCache(const std::string& path) {
-  auto contents = internal::ReadFileAt(AT_FDCWD, path, path);
+Cache ReadCache(Env& env, const std::string& path) {
+  auto contents = ReadFileToString(env, path);
   if (!contents.ok()) return {};
   const std::string text = std::move(*contents);
   const char* p = text.data();
@@ -117,30 +116,22 @@ Cache ReadCache(const std::string& path) {
 
 // Best effort: a cache that cannot be written only costs time next run.
 // Writes the entries of `kept` (iterators into the cache read at the start)
-// and then `fresh`.
-void WriteCache(const std::string& path, const std::vector<Cache::const_iterator>& kept,
+// and then `fresh`, atomically but not durably (a cache).
+void WriteCache(Env& env, const std::string& path, const std::vector<Cache::const_iterator>& kept,
                 const std::vector<std::pair<std::string, CacheEntry>>& fresh) {
-  std::error_code ec;
-  std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
-  if (ec) return;
-  std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    if (!out) return;
-    out << kHeader << '\n';
-    auto write = [&](const std::string& name, const CacheEntry& e) {
-      out << e.key.inode << ' ' << e.key.size << ' ' << e.key.mtime_ns << ' ' << e.key.ctime_ns
-          << ' ' << (e.has_down ? 1 : 0) << ' ' << e.sha256_hex << ' ' << name << '\n';
-    };
-    for (const auto& it : kept) write(it->first, it->second);
-    for (const auto& [name, e] : fresh) write(name, e);
-    out.flush();
-    if (!out) {
-      std::filesystem::remove(tmp, ec);
-      return;
-    }
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) std::filesystem::remove(tmp, ec);
+  if (!env.CreateDirs(std::filesystem::path(path).parent_path().string()).ok()) return;
+  std::string text;
+  text.reserve((kept.size() + fresh.size()) * 128);
+  text.append(kHeader).push_back('\n');
+  auto write = [&](const std::string& name, const CacheEntry& e) {
+    text += std::to_string(e.key.inode) + ' ' + std::to_string(e.key.size) + ' ' +
+            std::to_string(e.key.mtime_ns) + ' ' + std::to_string(e.key.ctime_ns) + ' ' +
+            (e.has_down ? "1 " : "0 ");
+    text.append(e.sha256_hex).append(" ").append(name).push_back('\n');
+  };
+  for (const auto& it : kept) write(it->first, it->second);
+  for (const auto& [name, e] : fresh) write(name, e);
+  (void)WriteFileAtomically(env, path, text, /*durable=*/false);
 }
 
 MigrationSummary Summarize(const Migration& m) {
@@ -158,12 +149,11 @@ MigrationSummary Summarize(const Migration& m) {
 }  // namespace
 
 namespace {
-StatusOr<std::vector<MigrationSummary>> ScanCairnMigrations(const std::string& dir) {
+StatusOr<std::vector<MigrationSummary>> ScanCairnMigrations(const std::string& dir, Env& env) {
   const std::string cache_path = CachePath(dir);
-  const Cache cache = cache_path.empty() ? Cache{} : ReadCache(cache_path);
-  const int64_t now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                             std::chrono::system_clock::now().time_since_epoch())
-                             .count();
+  const Cache cache = cache_path.empty() ? Cache{} : ReadCache(env, cache_path);
+  const int64_t now_ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(env.Now().time_since_epoch()).count();
   std::vector<MigrationSummary> out;
   out.reserve(cache.size());
   // What the cache will hold if it must be rewritten: the entries still
@@ -212,7 +202,7 @@ StatusOr<std::vector<MigrationSummary>> ScanCairnMigrations(const std::string& d
   CAIRN_RETURN_IF_ERROR(internal::CheckUniqueIds(dir, ids, files));
   const size_t keep = kept.size() + fresh.size();
   if (!cache_path.empty() && (dirty || keep != cache.size()) && !(keep == 0 && cache.empty()))
-    WriteCache(cache_path, kept, fresh);
+    WriteCache(env, cache_path, kept, fresh);
   auto by_id = [](const MigrationSummary& a, const MigrationSummary& b) {
     return ledger::CompareMigrationIds(a.id, b.id) < 0;
   };
@@ -222,10 +212,10 @@ StatusOr<std::vector<MigrationSummary>> ScanCairnMigrations(const std::string& d
 
 }  // namespace
 
-StatusOr<std::vector<MigrationSummary>> ScanMigrations(const std::string& dir) {
+StatusOr<std::vector<MigrationSummary>> ScanMigrations(const std::string& dir, Env& env) {
   // Other tools' folders (docs/formats.md) are read in full, without the cache.
   return internal::ReadWithFormats<MigrationSummary>(
-      dir, [&] { return ScanCairnMigrations(dir); },
+      dir, [&] { return ScanCairnMigrations(dir, env); },
       [](const Migration& m) { return Summarize(m); });
 }
 

@@ -38,6 +38,7 @@
 #include <variant>
 #include <vector>
 
+#include "cairn/base/env.h"
 #include "cairn/base/status.h"
 
 namespace cairn::db {
@@ -141,6 +142,10 @@ struct OpenOptions {
   // in-memory database under the same name instead of failing, so `plan`
   // can show a first deployment's plan (and hash) without creating the file.
   bool missing_as_empty = false;
+  // SQLite: the Env whose AllowForeignFileOp sees each of SQLite's file
+  // operations (a VFS shim, installed only when this is neither null nor
+  // Env::Default(); cairn/base/env.h). PostgreSQL: unused.
+  Env* env = nullptr;
 };
 
 class Transaction;

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <string>
 
+#include "cairn/base/env.h"
 #include "cairn/base/status.h"
 #include "cairn/db/database.h"
 #include "cairn/runner/runner.h"
@@ -32,11 +33,13 @@ struct BackupFile {
 // missing) named after `stream` and the time. Not inside a transaction.
 // kUnavailable when the file cannot be written or pg_dump fails (its error
 // output is in the message, never the password).
+// The folder, the file name's time and tag, pg_dump and the file's hash go
+// through `env` (SQLite's copy through `conn`, opened with the same Env).
 StatusOr<BackupFile> TakeBackup(db::Connection& conn, const std::string& dir,
-                                const std::string& stream);
+                                const std::string& stream, Env& env = *Env::Default());
 
 // Hex SHA-256 of a file's bytes, read in chunks. kNotFound if unreadable.
-StatusOr<std::string> Sha256File(const std::string& path);
+StatusOr<std::string> Sha256File(const std::string& path, Env& env = *Env::Default());
 
 struct RestoreOptions {
   std::string file;

@@ -27,6 +27,7 @@
 #include <string>
 #include <string_view>
 
+#include "cairn/base/env.h"
 #include "cairn/base/status.h"
 #include "cairn/db/database.h"
 
@@ -40,9 +41,12 @@ class RunnerLock {
   // Errors: kDeadlineExceeded when the timeout passed (the message names the
   // holder, if known); kFailedPrecondition when called inside a transaction;
   // kUnavailable when the connection or the lock file fails.
+  // The lock file, the clock, sleeps and jitter go through `env`
+  // (cairn/base/env.h).
   static StatusOr<std::unique_ptr<RunnerLock>> Acquire(db::Connection& conn,
                                                        std::string_view stream,
-                                                       std::chrono::milliseconds timeout);
+                                                       std::chrono::milliseconds timeout,
+                                                       Env& env = *Env::Default());
   virtual ~RunnerLock() = default;
   RunnerLock(const RunnerLock&) = delete;
   RunnerLock& operator=(const RunnerLock&) = delete;

@@ -23,6 +23,7 @@
 #include <string_view>
 #include <vector>
 
+#include "cairn/base/env.h"
 #include "cairn/base/status.h"
 
 namespace cairn::runner {
@@ -152,14 +153,18 @@ struct MigrationSummary {
 // user's cache directory (docs/caches.md); the cache is then updated. For
 // commands that run no SQL: anything that executes a migration must use
 // LoadMigrations, which always reads the files.
-StatusOr<std::vector<MigrationSummary>> ScanMigrations(const std::string& dir);
+// The cache is read and written through `env`.
+StatusOr<std::vector<MigrationSummary>> ScanMigrations(const std::string& dir,
+                                                       Env& env = *Env::Default());
 
 // Creates the next migration file in `dir` for `name` (letters, digits, '_'
 // or '-'; spaces become '_') with empty up and down sections, numbered one
 // past the highest existing number and padded like the existing files (4
 // digits in an empty directory). Creates `dir` if missing; never overwrites.
 // Returns the new file's path.
-StatusOr<std::string> CreateMigrationFile(const std::string& dir, std::string_view name);
+// The folder and the file are made through `env`.
+StatusOr<std::string> CreateMigrationFile(const std::string& dir, std::string_view name,
+                                          Env& env = *Env::Default());
 
 }  // namespace cairn::runner
 

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include "cairn/base/env.h"
 #include "cairn/db/database.h"
 #include "cairn/runner/batch_options.h"
 #include "cairn/runner/checks.h"
@@ -36,6 +37,12 @@ struct RunnerOptions {
   // then). For commands that ask one of those first; errors are reported
   // when the result is used, exactly as without it.
   bool prefetch_files = false;
+  // The operating system as the runner sees it (cairn/base/env.h): the lock
+  // file, the clock, run ids, backups and pg_dump, the checksum cache, and,
+  // when `open.env` is unset, the target's own file I/O (a SQLite VFS shim,
+  // only for an Env other than Env::Default()). Never null; a test passes a
+  // fault-injecting Env (tests/faults/fault_env.h). Must outlive the Runner.
+  Env* env = Env::Default();
 };
 
 struct MigrateOptions {
