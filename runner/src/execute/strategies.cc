@@ -637,7 +637,6 @@ StepResult RunContext::ApplyOne(const Migration& m, v1::Direction d, const std::
           r.status = s;
           r.where = db::ScriptFailure{};
           r.where_line = 0;
-          r.where_line = 0;
         }
       }
     }
