@@ -107,6 +107,7 @@ class Collector {
   Collector(std::unique_ptr<client::LedgerClient> client, client::SubscribeParams params,
             int delay_us_per_record = 0)
       : client_(std::move(client)), delay_us_(delay_us_per_record) {
+    if (params.stats == nullptr) params.stats = &stats_;
     thread_ = std::thread([this, params] {
       client::SubscribeHandlers h;
       h.on_record = [this](const v1::LedgerRecord& r) {
@@ -159,6 +160,8 @@ class Collector {
   }
   bool caught_up() const { return caught_up_; }
   int checkpoints() const { return checkpoints_; }
+  // Calls started (1 + reconnections), when the params named no stats of their own.
+  int64_t connections() const { return stats_.connections.load(); }
   bool done() const { return done_; }
   const Status& result() const { return result_; }
 
@@ -171,6 +174,7 @@ class Collector {
   std::vector<v1::LedgerRecord> records_;
   std::atomic<bool> caught_up_{false}, done_{false};
   std::atomic<int> checkpoints_{0};
+  client::SubscribeStats stats_;
   Status result_;
   std::thread thread_;
 };
