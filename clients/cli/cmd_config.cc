@@ -16,6 +16,27 @@ std::string Masked(const std::string& url) {
   return parsed.ok() ? parsed->redacted : url;
 }
 
+std::string Joined(const std::vector<std::string>& names) {
+  std::string out;
+  for (const std::string& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out;
+}
+
+// cairn.toml's [lint] table, key by key as written (docs/lint.md, "Settings").
+std::vector<std::pair<std::string, std::string>> LintRows(const LintSettings& l) {
+  std::vector<std::pair<std::string, std::string>> rows;
+  if (!l.enable.empty()) rows.emplace_back("enable", Joined(l.enable));
+  if (!l.disable.empty()) rows.emplace_back("disable", Joined(l.disable));
+  if (!l.ignore.empty()) rows.emplace_back("ignore", Joined(l.ignore));
+  for (const auto& [rule, severity] : l.severity) rows.emplace_back("severity." + rule, severity);
+  if (l.pg_version) rows.emplace_back("pg_version", std::to_string(*l.pg_version));
+  if (l.large_table_rows)
+    rows.emplace_back("large_table_rows", std::to_string(*l.large_table_rows));
+  if (l.large_table_bytes)
+    rows.emplace_back("large_table_bytes", std::to_string(*l.large_table_bytes));
+  return rows;
+}
+
 int ShowConfig(const CliContext& ctx, bool json_out) {
   const ProjectSettings& s = ctx.settings;
   const std::pair<const char*, Setting> rows[] = {
@@ -35,6 +56,9 @@ int ShowConfig(const CliContext& ctx, bool json_out) {
     j["protected_environments"] = {{"value", s.protected_environments},
                                    {"source", s.protected_source}};
     j["protected"] = s.IsProtected(s.environment.value);
+    nlohmann::json lint = nlohmann::json::object();
+    for (const auto& [key, value] : LintRows(s.lint)) lint[key] = value;
+    j["lint"] = {{"value", lint}, {"source", s.lint.source}};
     for (const auto& [key, value] : j.items()) doc->Field(key, value);
     return kExitOk;
   }
@@ -44,10 +68,15 @@ int ShowConfig(const CliContext& ctx, bool json_out) {
   for (const auto& [key, setting] : rows)
     std::printf("%-23s %s%s\n", key, setting.empty() ? "(not set)" : setting.value.c_str(),
                 setting.empty() ? "" : ("  (" + setting.source + ")").c_str());
-  std::string names;
-  for (const std::string& n : s.protected_environments) names += (names.empty() ? "" : ", ") + n;
-  std::printf("%-23s %s  (%s)\n", "protected_environments", names.c_str(),
-              s.protected_source.c_str());
+  std::printf("%-23s %s  (%s)\n", "protected_environments",
+              Joined(s.protected_environments).c_str(), s.protected_source.c_str());
+  if (s.lint.source.empty()) {
+    std::printf("%-23s %s\n", "lint", "(not set: no [lint] table)");
+  } else {
+    std::printf("%-23s (%s)\n", "lint", s.lint.source.c_str());
+    for (const auto& [key, value] : LintRows(s.lint))
+      std::printf("  %-21s %s\n", key.c_str(), value.c_str());
+  }
   return kExitOk;
 }
 

@@ -1,5 +1,7 @@
 // cairn lint: dangerous PostgreSQL operations in migration files
 // (docs/lint.md); and `migrate --lint` (cli/lint_gate.h).
+#include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -117,10 +119,27 @@ void PrintResult(const LintFlags& f, const runner::LintResult& result) {
   }
 }
 
-// Rehearsal problems of down sections as findings at their `-- cairn:down`
-// line (docs/lint.md, down-does-not-reverse-up), one per migration (an up
-// that fails after a down that left a table is the same fault); others are
-// said on stderr.
+// The line a rehearsal message names ("PATH:LINE: ..."), else `fallback`,
+// and the message without that prefix.
+std::pair<int, std::string> LineOf(const std::string& message, const std::string& path,
+                                   int fallback) {
+  if (message.rfind(path + ":", 0) == 0) {
+    size_t at = path.size() + 1, end = at;
+    while (end < message.size() && std::isdigit(static_cast<unsigned char>(message[end]))) ++end;
+    if (end > at && end < message.size() && message[end] == ':') {
+      size_t rest = end + 1;
+      while (rest < message.size() && message[rest] == ' ') ++rest;
+      return {std::stoi(message.substr(at, end - at)), message.substr(rest)};
+    }
+  }
+  return {fallback, message};
+}
+
+// Rehearsal problems as findings (docs/lint.md): a down section that does
+// not reverse its up at its `-- cairn:down` line, one per migration (an up
+// that fails after a down that left a table is the same fault); an up
+// section that fails on the copy at the failing statement's line; a
+// migration without a down section at its `-- cairn:up` line.
 std::vector<runner::LintOptions::External> RehearsalFindings(
     const runner::RehearsalReport& report, const std::vector<runner::Migration>& folder) {
   std::vector<runner::LintOptions::External> out;
@@ -129,11 +148,22 @@ std::vector<runner::LintOptions::External> RehearsalFindings(
     const runner::Migration* m = nullptr;
     for (const auto& x : folder)
       if (x.id == p.migration_id) m = &x;
-    const bool down = p.kind == "down leaves schema changed" || p.kind == "down failed" ||
-                      p.kind == "up after down differs" || p.kind == "up after down failed";
-    if (!down || m == nullptr || !m->down) {
+    if (m == nullptr) {  // not a file of the folder (cannot happen: said, not lost)
       std::fprintf(stderr, "cairn: warning: --rehearse: migration %s: %s: %s\n",
                    p.migration_id.c_str(), p.kind.c_str(), p.message.c_str());
+      continue;
+    }
+    const int up_line = std::max(1, m->up.first_line - 1);
+    if (p.kind == "up failed") {
+      auto [line, message] = LineOf(p.message, m->path, up_line);
+      out.push_back({m->path, line, "up-fails-on-rehearsal",
+                     "the up section fails on a copy of the target: " + message});
+      continue;
+    }
+    if (p.kind == "no down" || !m->down) {
+      out.push_back({m->path, up_line, "no-down-section",
+                     "no '-- cairn:down' section: `cairn rollback` cannot revert this migration, "
+                     "and rehearsal ran its up section only"});
       continue;
     }
     if (!reported.insert(p.migration_id).second) continue;

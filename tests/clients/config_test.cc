@@ -176,5 +176,30 @@ TEST_F(ClientsConfigTest, ProtectedEnvironmentsGetThePreflightWhateverTheirCase)
   EXPECT_EQ(r.exit_code, 0) << r.err;
 }
 
+TEST_F(ClientsConfigTest, ConfigShowsTheLintTableAndWhereItIs) {
+  const std::string cwd = project_.string();
+  Write(project_ / "cairn.toml", "dir = \"db/migrations\"\n");
+  ProcessResult r = CairnIn(cwd, {"config"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("lint                    (not set: no [lint] table)"));
+  EXPECT_EQ(ConfigJson(cwd)["lint"]["source"], "");
+
+  Write(project_ / "cairn.toml",
+        "dir = \"db/migrations\"\n\n[lint]\ndisable = [\"renaming-column\"]\n"
+        "pg_version = 14\nignore = [\"legacy/*.sql\"]\n\n[lint.severity]\n"
+        "drop-column = \"warning\"\n");
+  r = CairnIn(cwd, {"config"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("cairn.toml:3 [lint]"));
+  EXPECT_THAT(r.out, HasSubstr("  disable               renaming-column\n"));
+  EXPECT_THAT(r.out, HasSubstr("  pg_version            14\n"));
+  EXPECT_THAT(r.out, HasSubstr("  ignore                legacy/*.sql\n"));
+  EXPECT_THAT(r.out, HasSubstr("  severity.drop-column  warning\n"));
+  auto j = ConfigJson(cwd);
+  EXPECT_THAT(j["lint"]["source"].get<std::string>(), HasSubstr("cairn.toml:3 [lint]"));
+  EXPECT_EQ(j["lint"]["value"]["pg_version"], "14");
+  EXPECT_EQ(j["lint"]["value"]["severity.drop-column"], "warning");
+}
+
 }  // namespace
 }  // namespace cairn::testing

@@ -5,6 +5,7 @@
 // PostgreSQL server of CAIRN_TEST_PG_URL.
 #include <gmock/gmock.h>
 
+#include <map>
 #include <set>
 
 #include "tests/runner/runner_test_util.h"
@@ -106,6 +107,45 @@ TEST_P(RunnerLintTargetTest, RehearseReportsADownThatDoesNotReverseItsUp) {
                  {{"DATABASE_URL", ""}});
   EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
   EXPECT_THAT(r.err, HasSubstr("--rehearse needs a database"));
+}
+
+// Every rehearsal problem is a finding (in --json and SARIF too), not only a
+// line on stderr: an up section that fails on the copy, at the failing
+// statement, and a migration without a down section.
+TEST_P(RunnerLintTargetTest, RehearseReportsAFailingUpAndAMissingDownAsFindings) {
+  auto tdb = TestDatabase::Create(GetParam());
+  if (!tdb) return;
+  TempDir dir;
+  ASSERT_NO_FATAL_FAILURE(ApplyUsers(*tdb, dir));
+  WriteFile(dir.File("0002_tags.sql"), "-- cairn:up\nCREATE TABLE tags (id bigint);\n");
+  WriteFile(dir.File("0003_users_again.sql"),
+            "-- cairn:up\nCREATE TABLE notes (id bigint);\n\nCREATE TABLE users (id bigint);\n"
+            "-- cairn:down\nDROP TABLE users;\nDROP TABLE notes;\n");
+  ProcessResult r = RunCairn(tdb->url(), dir.path(), {"lint", "--json", "--rehearse"});
+  EXPECT_EQ(r.exit_code, 12) << r.out << r.err;
+  EXPECT_EQ(r.err.find("--rehearse: migration"), std::string::npos) << r.err;
+  json j = json::parse(r.out);
+  ASSERT_EQ(j["findings"].size(), 2u) << r.out;
+  std::map<std::string, json> by_rule;
+  for (const json& f : j["findings"]) by_rule[f["rule"].get<std::string>()] = f;
+  ASSERT_TRUE(by_rule.count("no-down-section")) << r.out;
+  EXPECT_EQ(by_rule["no-down-section"]["file"], dir.File("0002_tags.sql"));
+  EXPECT_EQ(by_rule["no-down-section"]["line"], 1);
+  EXPECT_EQ(by_rule["no-down-section"]["severity"], "warning");
+  ASSERT_TRUE(by_rule.count("up-fails-on-rehearsal")) << r.out;
+  const json& up = by_rule["up-fails-on-rehearsal"];
+  EXPECT_EQ(up["file"], dir.File("0003_users_again.sql"));
+  EXPECT_EQ(up["line"], 4) << up;  // CREATE TABLE users
+  EXPECT_EQ(up["severity"], "error");
+  EXPECT_THAT(up["message"].get<std::string>(),
+              HasSubstr("the up section fails on a copy of the target"));
+  EXPECT_THAT(up["message"].get<std::string>(), HasSubstr("users"));
+  EXPECT_FALSE(TableExists(*tdb, "tags"));
+  // Silenced like any rule.
+  r = RunCairn(tdb->url(), dir.path(),
+               {"lint", "--json", "--rehearse", "--disable", "no-down-section", "--disable",
+                "up-fails-on-rehearsal"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, RunnerLintTargetTest,

@@ -68,6 +68,10 @@ const std::vector<RuleInfo>& AllRules() {
        ""},
       {"down-does-not-reverse-up", kError,
        "the down section does not return the schema to what it was (lint --rehearse)", ""},
+      {"up-fails-on-rehearsal", kError,
+       "the up section fails on a copy of the target (lint --rehearse)", ""},
+      {"no-down-section", kWarning,
+       "a pending migration without a down section cannot be rolled back (lint --rehearse)", ""},
       {"transaction-nesting", kError,
        "BEGIN/COMMIT/ROLLBACK in a migration cairn wraps in a "
        "transaction",
