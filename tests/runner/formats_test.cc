@@ -522,6 +522,74 @@ TEST_P(RunnerFormatsTest, GooseFilesGooseRejectsOrCutsDifferentlyAreRefused) {
   ExpectOneError(Cairn({"--format", "goose", "migrate"}), 3, "m/2_b.go: a goose Go migration");
 }
 
+// A UTF-8 byte order mark is read as each tool reads it: Flyway's reader
+// drops it (small files and those read in blocks alike, in V, U and R
+// scripts); golang-migrate sends the bytes as they are, which PostgreSQL
+// rejects and SQLite skips. Checksums stay those of the files' bytes.
+TEST_P(RunnerFormatsTest, AByteOrderMarkIsReadAsTheToolReadsIt) {
+  if (!tdb_) return;
+  const std::string bom = "\xEF\xBB\xBF";
+  Write("V1__people.sql", bom + "CREATE TABLE people (id INT);\n");
+  Write("U1__people.sql", bom + "DROP VIEW IF EXISTS people_view;\nDROP TABLE people;\n");
+  std::string big = bom + "CREATE TABLE big (id INT);\n";
+  int64_t rows = 0;  // over 1 MiB (kKeepInMemoryBytes): read in blocks, not whole
+  for (; big.size() <= (size_t{1} << 20); ++rows)
+    big += "INSERT INTO big VALUES (" + std::to_string(rows) + ");\n";
+  Write("V2__big.sql", big);
+  Write("U2__big.sql", bom + "DROP TABLE big;\n");
+  Write("R__people_view.sql",
+        bom +
+            "DROP VIEW IF EXISTS people_view;\nCREATE VIEW people_view AS SELECT id FROM "
+            "people;\n");
+  ProcessResult r = Cairn({"--format", "flyway", "migrate"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_TRUE(TableExists(*tdb_, "big"));
+  {
+    auto conn = tdb_->Connect();
+    auto n = conn->Query("SELECT count(*) FROM big");
+    ASSERT_TRUE(n.ok()) << n.status().ToString();
+    EXPECT_EQ((*n)[0][0].AsInt(), rows);
+  }
+  r = Cairn({"--format", "flyway", "rollback", "--to", "0"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_FALSE(TableExists(*tdb_, "big"));
+  EXPECT_FALSE(TableExists(*tdb_, "people"));
+
+  std::filesystem::remove_all(Dir());
+  Exec("DROP VIEW IF EXISTS people_view;");
+  Write("1_gm.up.sql", bom + "CREATE TABLE gm (id INT);\n");
+  Write("1_gm.down.sql", "DROP TABLE gm;\n");
+  r = Cairn({"--format", "golang-migrate", "migrate"});
+  if (pg_) {
+    EXPECT_EQ(r.exit_code, 1) << r.out << r.err;  // as `migrate` against PostgreSQL fails
+    EXPECT_FALSE(TableExists(*tdb_, "gm"));
+  } else {
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_TRUE(TableExists(*tdb_, "gm"));
+  }
+}
+
+// A failing statement of a down file is reported in that file, at its line
+// there (it was reported in the up file, at the down file's line).
+TEST_P(RunnerFormatsTest, AFailingDownFileIsNamed) {
+  if (!tdb_) return;
+  for (const auto& [format, up, down] : {std::tuple<std::string, std::string, std::string>{
+                                             "golang-migrate", "1_a.up.sql", "1_a.down.sql"},
+                                         {"flyway", "V1__a.sql", "U1__a.sql"}}) {
+    auto db = TestDatabase::Create(GetParam());
+    ASSERT_TRUE(db);
+    std::filesystem::remove_all(Dir());
+    Write(up, "CREATE TABLE a (id INT);\n");
+    Write(down, "DROP TABLE a;\n\nDROP TABLE nope;\n");
+    ProcessResult r = RunCairn(db->url(), Dir(), {"--format", format, "migrate"});
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    r = RunCairn(db->url(), Dir(), {"--format", format, "rollback"});
+    EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+    EXPECT_THAT(r.err, HasSubstr(Dir() + "/" + down + ":3: migration 1 failed")) << format;
+    EXPECT_TRUE(TableExists(*db, "a")) << format;  // the failed down was rolled back
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, RunnerFormatsTest,
                          ::testing::Values(db::Backend::kSqlite, db::Backend::kPostgres),
                          BackendParamName);

@@ -430,7 +430,7 @@ StatusOr<bool> RunDataStep(StepEnv& env, const Migration& m, v1::Direction direc
   const Section* section = m.step ? nullptr : (up ? &m.up : &*m.down);
   Failure f;
   f.migration_id = m.id;
-  f.file = m.path;
+  f.file = section ? FileOf(m, *section) : m.path;
   f.line = section ? section->batch->line + 1 : 0;
   f.statement = section ? std::string(section->batch->bound_sql) : "";
   f.message = s.message();

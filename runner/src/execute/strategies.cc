@@ -565,8 +565,8 @@ StepResult RunContext::RunSql(const Migration& m, const Section& section) {
       base = r.where.offset;
     }
     spdlog::warn("{}:{}: migration {}: lock timeout ({} ms) fired: {}; retry {} of {} in {} ms",
-                 m.path, r.where_line, m.id, m.lock_timeout->count(), r.status.message(),
-                 attempt + 1, m.lock_retries, backoff.count());
+                 FileOf(m, section), r.where_line, m.id, m.lock_timeout->count(),
+                 r.status.message(), attempt + 1, m.lock_retries, backoff.count());
     std::this_thread::sleep_for(backoff);
     backoff = std::min(backoff * 2, std::chrono::milliseconds(10000));
   }
@@ -588,7 +588,7 @@ Failure RunContext::Describe(const Migration& m, const Section& section,
                              const StepResult& r) const {
   Failure f;
   f.migration_id = m.id;
-  f.file = m.path;
+  f.file = FileOf(m, section);
   f.line = r.where_line == 0 ? section.first_line : r.where_line;
   f.statement = r.where.statement;
   f.message = r.where.message.empty() ? r.status.message() : r.where.message;

@@ -265,12 +265,26 @@ void NameTwoFileMigration(const std::string& id, const std::string& name,
 // before cairn parses it; null for none.
 using LineCheck = std::function<Status(const std::string& path, const source::Line& line)>;
 
+bool FileStartsWith(const std::string& path, std::string_view prefix);
+
+// How a tool treats a UTF-8 byte order mark at the start of a file. Most
+// send the file's bytes as they are (PostgreSQL then rejects the first
+// statement; SQLite skips the mark); Flyway reads SQL through a reader that
+// drops it. The checksum is always of the file's bytes.
+enum class Bom { kSendAsIs, kSkip };
+constexpr std::string_view kBom = "\xEF\xBB\xBF";
+
+std::string_view WithoutBom(std::string_view text, Bom bom) {
+  if (bom == Bom::kSkip && text.starts_with(kBom)) text.remove_prefix(kBom.size());
+  return text;
+}
+
 // A migration with separate up and down files, parsed as one cairn text.
 StatusOr<Migration> FromTwoFiles(const std::string& id, const std::string& name,
                                  const std::string& up_file, const std::string& up_path,
                                  const std::string& up_text, const std::string& down_path,
                                  const std::optional<std::string>& down_text,
-                                 const LineCheck& check) {
+                                 const LineCheck& check, Bom bom = Bom::kSendAsIs) {
   if (check) {
     CAIRN_RETURN_IF_ERROR(
         source::ForEachLine(up_text, [&](const source::Line& l) { return check(up_path, l); }));
@@ -285,13 +299,15 @@ StatusOr<Migration> FromTwoFiles(const std::string& id, const std::string& name,
   o.up_lines = static_cast<int>(internal::SplitLines(up_text).size());
   std::string up = WithNewline(up_text);
   // The down marker is at line up_lines + 2, as MapError expects.
-  std::string synth = "-- cairn:up\n" + up;
-  if (down_text) synth += "-- cairn:down\n" + *down_text;
+  std::string synth = "-- cairn:up\n";
+  synth += WithoutBom(up, bom);
+  if (down_text) (synth += "-- cairn:down\n") += WithoutBom(*down_text, bom);
   const std::string synth_path = "\x01synth";
   auto parsed = ParseMigration(synth_path, "1_x.sql", synth);
   if (!parsed.ok()) return MapError(parsed.status(), synth_path, o);
   Migration m = std::move(*parsed);
   NameTwoFileMigration(id, name, up_file, up_path, o.up_lines, &m);
+  if (m.down) m.down->extent.path = down_path;  // named in messages (the text is held)
   m.checksum = CanonicalChecksum(down_text ? up + "-- cairn:down-file\n" + *down_text : up_text);
   return m;
 }
@@ -301,7 +317,8 @@ StatusOr<Migration> FromTwoFiles(const std::string& id, const std::string& name,
 // FromTwoFiles.
 StatusOr<Migration> StreamTwoFiles(const std::string& id, const std::string& name,
                                    const std::string& up_file, const std::string& up_path,
-                                   const std::string& down_path, const LineCheck& check) {
+                                   const std::string& down_path, const LineCheck& check,
+                                   Bom bom = Bom::kSendAsIs) {
   Origin o;
   o.two_files = true;
   o.up_path = up_path;
@@ -311,7 +328,15 @@ StatusOr<Migration> StreamTwoFiles(const std::string& id, const std::string& nam
   CAIRN_RETURN_IF_ERROR(parser.Start("1_x.sql"));
   source::CanonicalHasher checksum(/*background=*/true);
   int number = 0;  // the line's number in the text built for the parser
+  // Where each file's SQL starts: after a byte order mark the tool drops.
+  auto start_of = [&](const std::string& path) -> uint64_t {
+    return bom == Bom::kSkip && FileStartsWith(path, kBom) ? kBom.size() : 0;
+  };
   auto feed = [&](source::Line l) -> Status {
+    if (l.begin == 0 && WithoutBom(l.text, bom).size() < l.text.size()) {
+      l.text.remove_prefix(kBom.size());  // a file's first line
+      l.begin = kBom.size();
+    }
     l.number = ++number;
     Status s = parser.AddLine(l);
     return s.ok() ? s : MapError(s, synth_path, o);
@@ -319,7 +344,7 @@ StatusOr<Migration> StreamTwoFiles(const std::string& id, const std::string& nam
   uint64_t up_size = 0;
   // Line 1 "-- cairn:up", then the up file, "-- cairn:down", the down file
   // (as MapError expects); the directives take no bytes of either file.
-  CAIRN_RETURN_IF_ERROR(feed(source::Line{"-- cairn:up", 0, 0, 0}));
+  CAIRN_RETURN_IF_ERROR(feed(source::Line{"-- cairn:up", 0, start_of(up_path), 0}));
   CAIRN_RETURN_IF_ERROR(ForEachLineOf(up_path, [&](const source::Line& l) -> Status {
     if (check) CAIRN_RETURN_IF_ERROR(check(up_path, l));
     checksum.AddLine(l.text);
@@ -329,7 +354,7 @@ StatusOr<Migration> StreamTwoFiles(const std::string& id, const std::string& nam
   }));
   if (!down_path.empty()) {
     checksum.AddLine("-- cairn:down-file");
-    CAIRN_RETURN_IF_ERROR(feed(source::Line{"-- cairn:down", up_size, 0, 0}));
+    CAIRN_RETURN_IF_ERROR(feed(source::Line{"-- cairn:down", up_size, start_of(down_path), 0}));
     CAIRN_RETURN_IF_ERROR(ForEachLineOf(down_path, [&](const source::Line& l) -> Status {
       if (check) CAIRN_RETURN_IF_ERROR(check(down_path, l));
       checksum.AddLine(l.text);
@@ -351,19 +376,19 @@ StatusOr<Migration> StreamTwoFiles(const std::string& id, const std::string& nam
 StatusOr<Migration> ReadTwoFiles(const std::string& id, const std::string& name,
                                  const std::string& up_file, const std::string& up_path,
                                  const std::string& down_path, size_t keep_in_memory,
-                                 const LineCheck& check = nullptr) {
+                                 const LineCheck& check = nullptr, Bom bom = Bom::kSendAsIs) {
   if (TotalSize({&up_path, &down_path}) > keep_in_memory)
     return OncePerProcess(
         "two\n" + id + "\n" + name + "\n" + up_file + "\n" + up_path + "\n" + down_path,
         {&up_path, &down_path}, [&]() -> StatusOr<Migration> {
-          return StreamTwoFiles(id, name, up_file, up_path, down_path, check);
+          return StreamTwoFiles(id, name, up_file, up_path, down_path, check, bom);
         });
   CAIRN_ASSIGN_OR_RETURN(std::string up, internal::ReadFileAt(AT_FDCWD, up_path, up_path));
   std::optional<std::string> down;
   if (!down_path.empty()) {
     CAIRN_ASSIGN_OR_RETURN(down, internal::ReadFileAt(AT_FDCWD, down_path, down_path));
   }
-  return FromTwoFiles(id, name, up_file, up_path, up, down_path, down, check);
+  return FromTwoFiles(id, name, up_file, up_path, up, down_path, down, check, bom);
 }
 
 Status Duplicate(const std::string& dir, const std::string& file, const std::string& id,
@@ -1013,7 +1038,8 @@ StatusOr<std::vector<Migration>> LoadFlyway(const std::string& dir, const std::v
                     "R__<description>.sql");
     if (kind == 'R') {
       CAIRN_ASSIGN_OR_RETURN(Migration m,
-                             ReadTwoFiles("R__" + desc, desc, e.name, Join(dir, e.name), "", keep));
+                             ReadTwoFiles("R__" + desc, desc, e.name, Join(dir, e.name), "", keep,
+                                          nullptr, Bom::kSkip));
       m.repeatable = true;
       out.push_back(std::move(m));
       continue;
@@ -1030,9 +1056,9 @@ StatusOr<std::vector<Migration>> LoadFlyway(const std::string& dir, const std::v
     if (v.v_file.empty())
       return InvalidArgumentError(Join(dir, v.u_file) + ": undo script for version " + version +
                                   " without its V" + version + "__ script");
-    CAIRN_ASSIGN_OR_RETURN(Migration m,
-                           ReadTwoFiles(version, v.desc, v.v_file, Join(dir, v.v_file),
-                                        v.u_file.empty() ? "" : Join(dir, v.u_file), keep));
+    CAIRN_ASSIGN_OR_RETURN(Migration m, ReadTwoFiles(version, v.desc, v.v_file, Join(dir, v.v_file),
+                                                     v.u_file.empty() ? "" : Join(dir, v.u_file),
+                                                     keep, nullptr, Bom::kSkip));
     out.push_back(std::move(m));
   }
   return Finish(dir, std::move(out));

@@ -107,6 +107,12 @@ struct Migration {
   const DataMigration* step = nullptr;
 };
 
+// The file holding `section` of `m`, for messages and events: the down file
+// of another tool's two-file layout, else the migration's file.
+inline const std::string& FileOf(const Migration& m, const Section& section) {
+  return section.extent.path.empty() ? m.path : section.extent.path;
+}
+
 // "250ms", "5s", "2m", "1h" (a bare number is seconds). kInvalidArgument
 // naming the text otherwise.
 StatusOr<std::chrono::milliseconds> ParseDuration(std::string_view text);
