@@ -181,6 +181,13 @@ StatementFacts ClassifyStatement(const json& stmt, int server_version) {
       const json& items = Member(Member(objects[0], "List"), "items");
       if (!items.empty()) f.table = StringValue(items.back());
     }
+    // A trigger, policy or rule is named "[schema.]table.name": the lock is
+    // on the table.
+    if ((type == "OBJECT_TRIGGER" || type == "OBJECT_POLICY" || type == "OBJECT_RULE") &&
+        !objects.empty()) {
+      const json& items = Member(Member(objects[0], "List"), "items");
+      f.table = items.size() >= 2 ? StringValue(items[items.size() - 2]) : "";
+    }
     if (type == "OBJECT_INDEX") {
       const bool concurrent = Bool(s, "concurrent");
       f.lock = concurrent ? LockLevel::kShareUpdateExclusive : LockLevel::kAccessExclusive;
@@ -195,6 +202,12 @@ StatementFacts ClassifyStatement(const json& stmt, int server_version) {
   } else if (k == "CreateStmt" || k == "CreateTableAsStmt") {
     const json& rel = k == "CreateStmt" ? Member(s, "relation") : Member(Member(s, "into"), "rel");
     f.created = RelName(rel);
+    // PARTITION OF takes ACCESS EXCLUSIVE on the parent.
+    const json& parents = Member(s, "inhRelations");
+    if (!Member(s, "partbound").is_null() && !parents.empty()) {
+      f.table = RelName(NodeBody(parents[0]));
+      f.lock = LockLevel::kAccessExclusive;
+    }
     // A FOREIGN KEY locks the table it references (SHARE ROW EXCLUSIVE).
     for (const json& e : Member(s, "tableElts")) {
       const json& body = NodeBody(e);
@@ -212,6 +225,29 @@ StatementFacts ClassifyStatement(const json& stmt, int server_version) {
     f.lock = LockLevel::kRowExclusive;
   } else if (k == "SelectStmt") {
     f.lock = LockLevel::kAccessShare;
+    f.created = RelName(Member(Member(s, "intoClause"), "rel"));  // SELECT ... INTO t
+  } else if (k == "ViewStmt") {
+    // CREATE OR REPLACE may replace an existing view: not provably new.
+    if (!Bool(s, "replace")) f.created = RelName(Member(s, "view"));
+  } else if (k == "CreateSeqStmt") {
+    f.created = RelName(Member(s, "sequence"));
+  } else if (k == "AlterSeqStmt") {
+    // It blocks nextval() on the sequence (and so inserts that use it).
+    f.table = RelName(Member(s, "sequence"));
+    f.lock = LockLevel::kShareRowExclusive;
+  } else if (k == "CommentStmt") {
+    // COMMENT ON TABLE/COLUMN/VIEW ... takes SHARE UPDATE EXCLUSIVE on it.
+    const std::string type = Str(s, "objtype");
+    const json& items = Member(Member(s, "object"), "List").is_object()
+                            ? Member(Member(Member(s, "object"), "List"), "items")
+                            : Null();
+    const bool column = type == "OBJECT_COLUMN";
+    if ((column || type == "OBJECT_TABLE" || type == "OBJECT_VIEW" || type == "OBJECT_MATVIEW" ||
+         type == "OBJECT_FOREIGN_TABLE") &&
+        items.size() >= (column ? 2u : 1u)) {
+      f.table = StringValue(items[items.size() - (column ? 2 : 1)]);
+      f.lock = LockLevel::kShareUpdateExclusive;
+    }
   } else if (k == "TruncateStmt" || k == "ClusterStmt") {
     const json& rels = Member(s, "relations");
     f.table = rels.empty() ? RelName(Member(s, "relation")) : RelName(NodeBody(rels[0]));
@@ -220,6 +256,8 @@ StatementFacts ClassifyStatement(const json& stmt, int server_version) {
   } else if (k == "VacuumStmt") {
     f.runs_in_transaction = !Bool(s, "is_vacuumcmd");  // ANALYZE alone can
     f.lock = LockLevel::kShareUpdateExclusive;
+    const json& rels = Member(s, "rels");
+    if (!rels.empty()) f.table = RelName(Member(NodeBody(rels[0]), "relation"));
     for (const json& opt : Member(s, "options"))
       if (Str(NodeBody(opt), "defname") == "full") {
         f.lock = LockLevel::kAccessExclusive;

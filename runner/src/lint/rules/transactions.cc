@@ -8,7 +8,7 @@
 namespace cairn::runner::lint {
 namespace {
 
-bool Robust(const StatementView& s) {
+bool Robust(const StatementView& s, const MigrationState& m) {
   if (s.kind == "CreateStmt" || s.kind == "IndexStmt") return Bool(s.body, "if_not_exists");
   if (s.kind == "DropStmt") return Bool(s.body, "missing_ok");
   if (s.kind == "AlterEnumStmt")
@@ -19,6 +19,12 @@ bool Robust(const StatementView& s) {
       const std::string sub = Str(cmd, "subtype");
       if ((sub == "AT_AddColumn" || sub == "AT_DropColumn" || sub == "AT_DropConstraint") &&
           !Bool(cmd, "missing_ok"))
+        return false;
+      // ADD CONSTRAINT has no IF NOT EXISTS: robust after a DROP CONSTRAINT
+      // IF EXISTS of its name.
+      if (sub == "AT_AddConstraint" &&
+          !m.dropped_if_exists.count(s.facts.table + "." +
+                                     Str(NodeBody(Member(cmd, "def")), "conname")))
         return false;
     }
   }
@@ -49,7 +55,7 @@ void CheckTransactions(const StatementView& s, MigrationState& m, const Report& 
     report("ban-concurrent-index-creation-in-transaction", 0,
            "this statement cannot run inside a transaction block (BEGIN above it): it fails");
 
-  if (!Robust(s))
+  if (!Robust(s, m))
     report("prefer-robust-stmts", 0,
            "without IF [NOT] EXISTS this statement fails when the migration, which runs outside "
            "a transaction, is re-run after a partial failure");
