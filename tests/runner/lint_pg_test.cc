@@ -260,6 +260,26 @@ TEST(RunnerLintPgTest, AddConstraintIsNotRobustOutsideATransaction) {
                   .empty());
 }
 
+// Found on bench/lint/corpus: AT TIME ZONE and date_trunc are not volatile
+// (evaluated once, stored in the catalog); CREATE INDEX ON ONLY a partitioned
+// table builds nothing (it cannot be CONCURRENTLY; the partitions' indexes
+// are built concurrently and attached).
+TEST(RunnerLintPgTest, StableDefaultsAndIndexesOnOnlyAreNotReported) {
+  for (const char* def : {"(now() AT TIME ZONE 'utc')", "date_trunc('week', now())",
+                          "make_interval(days => 30)", "concat('a', 'b')", "CURRENT_DATE"}) {
+    SCOPED_TRACE(def);
+    EXPECT_TRUE(Hits(std::string(kTimeouts) +
+                     "ALTER TABLE users ADD COLUMN d timestamptz DEFAULT " + def + ";\n")
+                    .empty());
+  }
+  EXPECT_EQ(
+      Hits(std::string(kTimeouts) + "ALTER TABLE users ADD COLUMN d float8 DEFAULT random();\n"),
+      (std::vector<Hit>{{4, "adding-field-with-default"}}));
+  EXPECT_TRUE(Hits(std::string(kTimeouts) + "CREATE INDEX i ON ONLY events (kind);\n").empty());
+  EXPECT_EQ(Hits("CREATE INDEX i ON ONLY events (kind);\n", {}),
+            (std::vector<Hit>{{2, "missing-lock-timeout"}}));  // a SHARE lock, briefly
+}
+
 TEST(RunnerLintPgTest, ValidateInTheAddingTransactionAndForeignKeysOfNewTables) {
   // VALIDATE in the transaction that added the constraint NOT VALID still
   // holds the ADD's lock while it scans.

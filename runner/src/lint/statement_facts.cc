@@ -130,7 +130,7 @@ bool IsNonVolatileExpr(const json& expr) {
   const std::string_view kind = NodeKind(expr);
   const json& body = NodeBody(expr);
   if (kind == "A_Const" || kind == "SQLValueFunction") return true;  // CURRENT_TIMESTAMP: stable
-  if (kind == "TypeCast") return IsNonVolatileExpr(Member(body, "arg"));
+  if (kind == "TypeCast" || kind == "NamedArgExpr") return IsNonVolatileExpr(Member(body, "arg"));
   if (kind == "A_Expr")
     return (Member(body, "lexpr").is_null() || IsNonVolatileExpr(Member(body, "lexpr"))) &&
            (Member(body, "rexpr").is_null() || IsNonVolatileExpr(Member(body, "rexpr")));
@@ -138,7 +138,9 @@ bool IsNonVolatileExpr(const json& expr) {
     if (kind == "FuncCall") {
       const json& names = Member(body, "funcname");
       const std::string name = names.empty() ? "" : StringValue(names.back());
-      static constexpr std::array<std::string_view, 12> kStable = {"now",
+      // Built-in functions that are immutable or stable (pg_proc.provolatile
+      // 'i' or 's'): a default calling them is evaluated once.
+      static constexpr std::array<std::string_view, 31> kStable = {"now",
                                                                    "statement_timestamp",
                                                                    "transaction_timestamp",
                                                                    "current_date",
@@ -146,10 +148,29 @@ bool IsNonVolatileExpr(const json& expr) {
                                                                    "upper",
                                                                    "coalesce",
                                                                    "length",
+                                                                   "char_length",
                                                                    "jsonb_build_object",
                                                                    "json_build_object",
+                                                                   "jsonb_build_array",
+                                                                   "json_build_array",
                                                                    "to_jsonb",
-                                                                   "array_length"};
+                                                                   "to_json",
+                                                                   "array_length",
+                                                                   "timezone",
+                                                                   "date_trunc",
+                                                                   "date_part",
+                                                                   "extract",
+                                                                   "make_interval",
+                                                                   "make_date",
+                                                                   "make_timestamp",
+                                                                   "make_timestamptz",
+                                                                   "concat",
+                                                                   "concat_ws",
+                                                                   "btrim",
+                                                                   "replace",
+                                                                   "round",
+                                                                   "abs",
+                                                                   "md5"};
       if (std::find(kStable.begin(), kStable.end(), name) == kStable.end()) return false;
     }
     for (const char* key : {"args", "elements"})
@@ -172,7 +193,8 @@ StatementFacts ClassifyStatement(const json& stmt, int server_version) {
     const bool concurrent = Bool(s, "concurrent");
     f.lock = concurrent ? LockLevel::kShareUpdateExclusive : LockLevel::kShare;
     f.runs_in_transaction = !concurrent;
-    f.scans_table = true;
+    // ON ONLY a partitioned table: an invalid index, built on no partition.
+    f.scans_table = Bool(Member(s, "relation"), "inh");
     f.created = Str(s, "idxname");
   } else if (k == "DropStmt") {
     const json& objects = Member(s, "objects");
