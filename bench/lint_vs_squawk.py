@@ -134,8 +134,9 @@ def pct(a, b):
 
 def compare(cairn_path, deliberate_path, squawk_paths):
     with open(cairn_path) as f:
-        cairn = collections.Counter(
-            (os.path.basename(x["file"]), x["line"], x["rule"]) for x in json.load(f)["findings"])
+        cairn_json = json.load(f)
+    cairn = collections.Counter(
+        (os.path.basename(x["file"]), x["line"], x["rule"]) for x in cairn_json["findings"])
     squawk = collections.Counter()
     for p in squawk_paths:
         with open(p) as f:
@@ -181,7 +182,8 @@ def compare(cairn_path, deliberate_path, squawk_paths):
     print(f"| **shared rules** | {s} | {c} | {b} | {d} | {m} | {x} + {dc} deliberate | "
           f"{pct(b, c - dc)} | {pct(b, s - d)} |")
     print()
-    print(f"files: {len({k[0] for k in cairn} | {k[0] for k in squawk})} with findings; "
+    print(f"files: {cairn_json['files']}, {len({k[0] for k in cairn} | {k[0] for k in squawk})} "
+          f"with findings; "
           f"squawk {sum(squawk.values())} findings, cairn {sum(cairn.values())}")
     print(f"squawk findings on shared rules: {s}; found by cairn: {b}; "
           f"deliberate differences: {d}"
