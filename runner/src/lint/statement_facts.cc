@@ -68,12 +68,17 @@ void ClassifyAlterTable(const json& s, int server_version, StatementFacts* f) {
       f->rewrites_table = true;
     if (sub == "AT_AddColumn" && AddColumnRewrites(NodeBody(Member(cmd, "def")), server_version))
       f->rewrites_table = true;
+    if (sub == "AT_AddColumn")
+      for (const json& c : Member(NodeBody(Member(cmd, "def")), "constraints"))
+        if (Str(NodeBody(c), "contype") == "CONSTR_FOREIGN")
+          f->referenced.push_back(RelName(Member(NodeBody(c), "pktable")));
     if (sub == "AT_SetNotNull" || sub == "AT_ValidateConstraint") f->scans_table = true;
     if (sub == "AT_AddConstraint") {
       const json& con = NodeBody(Member(cmd, "def"));
       const std::string type = Str(con, "contype");
       if ((type == "CONSTR_CHECK" || type == "CONSTR_FOREIGN") && !Bool(con, "skip_validation"))
         f->scans_table = true;
+      if (type == "CONSTR_FOREIGN") f->referenced.push_back(RelName(Member(con, "pktable")));
       if (type == "CONSTR_UNIQUE" || type == "CONSTR_PRIMARY" || type == "CONSTR_EXCLUSION")
         f->scans_table = Str(con, "indexname").empty();  // builds an index unless USING INDEX
     }
@@ -236,11 +241,14 @@ StatementFacts ClassifyStatement(const json& stmt, int server_version) {
       std::vector<const json*> constraints;
       if (NodeKind(e) == "Constraint") constraints.push_back(&body);
       for (const json& c : Member(body, "constraints")) constraints.push_back(&NodeBody(c));
-      for (const json* con : constraints)
-        if (Str(*con, "contype") == "CONSTR_FOREIGN" && f.table.empty()) {
-          f.table = RelName(Member(*con, "pktable"));
+      for (const json* con : constraints) {
+        if (Str(*con, "contype") != "CONSTR_FOREIGN") continue;
+        f.referenced.push_back(RelName(Member(*con, "pktable")));
+        if (f.table.empty()) {
+          f.table = f.referenced.back();
           f.lock = LockLevel::kShareRowExclusive;
         }
+      }
     }
   } else if (k == "UpdateStmt" || k == "DeleteStmt" || k == "InsertStmt" || k == "MergeStmt") {
     f.table = RelName(Member(s, "relation"));

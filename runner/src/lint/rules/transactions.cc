@@ -60,20 +60,33 @@ void CheckTransactions(const StatementView& s, MigrationState& m, const Report& 
            "without IF [NOT] EXISTS this statement fails when the migration, which runs outside "
            "a transaction, is re-run after a partial failure");
 
-  if (s.facts.lock < LockLevel::kShareUpdateExclusive || s.facts.table.empty() ||
-      m.IsNew(s.facts.table))
-    return;
+  // The existing table the statement locks: its own, or one a new foreign
+  // key references (a key added to a new table still locks that one).
+  std::string locked;
+  LockLevel level = s.facts.lock;
+  if (level >= LockLevel::kShareUpdateExclusive && !s.facts.table.empty() &&
+      !m.IsNew(s.facts.table)) {
+    locked = s.facts.table;
+  } else {
+    for (const std::string& r : s.facts.referenced)
+      if (!r.empty() && !m.IsNew(r)) {
+        locked = r;
+        level = LockLevel::kShareRowExclusive;
+        break;
+      }
+  }
+  if (locked.empty()) return;
   if (!m.lock_timeout_set && !m.lock_timeout_reported) {
     m.lock_timeout_reported = true;
     report("missing-lock-timeout", 0,
-           std::string(LockLevelName(s.facts.lock)) + " lock on " + s.facts.table +
+           std::string(LockLevelName(level)) + " lock on " + locked +
                " without a lock_timeout set before it: waiting for it blocks every query on the "
                "table");
   }
   if (!m.statement_timeout_set && !m.statement_timeout_reported) {
     m.statement_timeout_reported = true;
     report("missing-statement-timeout", 0,
-           std::string(LockLevelName(s.facts.lock)) + " lock on " + s.facts.table +
+           std::string(LockLevelName(level)) + " lock on " + locked +
                " without a statement_timeout set before it: nothing bounds how long it is held");
   }
 }
