@@ -195,7 +195,9 @@ TEST(RunnerLintPgTest, TablesCreatedEarlierInTheMigrationAreExempt) {
       "UPDATE t SET x = 'a';\n"
       "ALTER TABLE t DROP COLUMN x;\n";
   const runner::LintOptions defaults;
-  EXPECT_TRUE(Hits("CREATE TABLE t (id bigint);\n" + changes, defaults).empty());
+  // Only the foreign key's lock on users, which exists, wants a timeout.
+  EXPECT_EQ(Hits("CREATE TABLE t (id bigint);\n" + changes, defaults),
+            (std::vector<Hit>{{4, "missing-lock-timeout"}}));
   // On a table that already existed, each one fires (but the DROP INDEX,
   // whose index the migration built).
   EXPECT_EQ(Rules(Hits(kTimeouts + changes, defaults)),
@@ -208,9 +210,75 @@ TEST(RunnerLintPgTest, TablesCreatedEarlierInTheMigrationAreExempt) {
       Hits(kTimeouts + std::string("ALTER TABLE t DROP COLUMN x;\nCREATE TABLE t (id bigint);\n"),
            defaults),
       (std::vector<Hit>{{4, "drop-column"}}));
-  EXPECT_TRUE(
-      Hits("CREATE TABLE t0 (id bigint);\nALTER TABLE t0 RENAME TO t;\n" + changes, defaults)
-          .empty());
+  EXPECT_EQ(Hits("CREATE TABLE t0 (id bigint);\nALTER TABLE t0 RENAME TO t;\n" + changes, defaults),
+            (std::vector<Hit>{{5, "missing-lock-timeout"}}));
+}
+
+// Found on bench/lint/corpus: tables made by SELECT INTO, new views and
+// sequences are the migration's own as CREATE TABLE's are.
+TEST(RunnerLintPgTest, SelectIntoViewsAndSequencesCreatedEarlierAreExempt) {
+  const runner::LintOptions defaults;
+  EXPECT_TRUE(Hits("SELECT * INTO a FROM users WHERE id < 10;\n"
+                   "ALTER TABLE a ADD PRIMARY KEY (id);\nCREATE INDEX a_x ON a (x);\n",
+                   defaults)
+                  .empty());
+  EXPECT_TRUE(Hits("CREATE VIEW v AS SELECT 1 AS one;\nALTER VIEW v RENAME TO w;\n"
+                   "ALTER VIEW w ALTER COLUMN one SET DEFAULT 0;\nCOMMENT ON VIEW w IS 'x';\n"
+                   "CREATE SEQUENCE s;\nALTER SEQUENCE s RESTART WITH 5;\n"
+                   "CREATE TABLE t (id bigint);\nCOMMENT ON COLUMN t.id IS 'x';\n"
+                   "CREATE TABLE t2 PARTITION OF t FOR VALUES IN (1);\n",
+                   defaults)
+                  .empty());
+  // The same statements on existing objects lock them.
+  for (const char* sql :
+       {"ALTER VIEW v RENAME TO w;\n", "COMMENT ON COLUMN t.id IS 'x';\n",
+        "COMMENT ON TABLE t IS 'x';\n", "ALTER SEQUENCE s RESTART WITH 5;\n",
+        "CREATE TABLE t2 PARTITION OF t FOR VALUES IN (1);\n", "VACUUM (ANALYZE) t;\n"}) {
+    SCOPED_TRACE(sql);
+    EXPECT_EQ(Hits(sql, defaults), (std::vector<Hit>{{2, "missing-lock-timeout"}}));
+  }
+}
+
+// ADD CONSTRAINT has no IF NOT EXISTS: outside a transaction a re-run fails
+// on it unless a DROP CONSTRAINT IF EXISTS of the name comes first.
+TEST(RunnerLintPgTest, AddConstraintIsNotRobustOutsideATransaction) {
+  const std::string head = "-- cairn:no-transaction\n-- cairn:up\n" + std::string(kTimeouts);
+  const std::string add =
+      "ALTER TABLE users ADD CONSTRAINT c CHECK (age > 0) NOT VALID;\n"
+      "ALTER TABLE users VALIDATE CONSTRAINT c;\n";
+  auto r = runner::LintMigrationText("m.sql", head + add, AllHints());
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->findings.size(), 1u);
+  EXPECT_EQ(r->findings[0].rule, "prefer-robust-stmts");
+  EXPECT_EQ(r->findings[0].line, 5);
+  r = runner::LintMigrationText(
+      "m.sql", head + "ALTER TABLE users DROP CONSTRAINT IF EXISTS c;\n" + add, AllHints());
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_TRUE(r->findings.empty()) << r->findings[0].rule << " at " << r->findings[0].line;
+  // In a transaction a failure rolls everything back: nothing to report.
+  EXPECT_TRUE(Hits(std::string(kTimeouts) +
+                   "ALTER TABLE users ADD CONSTRAINT c CHECK (age > 0) NOT VALID;\n")
+                  .empty());
+}
+
+// Found on bench/lint/corpus: AT TIME ZONE and date_trunc are not volatile
+// (evaluated once, stored in the catalog); CREATE INDEX ON ONLY a partitioned
+// table builds nothing (it cannot be CONCURRENTLY; the partitions' indexes
+// are built concurrently and attached).
+TEST(RunnerLintPgTest, StableDefaultsAndIndexesOnOnlyAreNotReported) {
+  for (const char* def : {"(now() AT TIME ZONE 'utc')", "date_trunc('week', now())",
+                          "make_interval(days => 30)", "concat('a', 'b')", "CURRENT_DATE"}) {
+    SCOPED_TRACE(def);
+    EXPECT_TRUE(Hits(std::string(kTimeouts) +
+                     "ALTER TABLE users ADD COLUMN d timestamptz DEFAULT " + def + ";\n")
+                    .empty());
+  }
+  EXPECT_EQ(
+      Hits(std::string(kTimeouts) + "ALTER TABLE users ADD COLUMN d float8 DEFAULT random();\n"),
+      (std::vector<Hit>{{4, "adding-field-with-default"}}));
+  EXPECT_TRUE(Hits(std::string(kTimeouts) + "CREATE INDEX i ON ONLY events (kind);\n").empty());
+  EXPECT_EQ(Hits("CREATE INDEX i ON ONLY events (kind);\n", {}),
+            (std::vector<Hit>{{2, "missing-lock-timeout"}}));  // a SHARE lock, briefly
 }
 
 TEST(RunnerLintPgTest, ValidateInTheAddingTransactionAndForeignKeysOfNewTables) {
@@ -227,6 +295,19 @@ TEST(RunnerLintPgTest, ValidateInTheAddingTransactionAndForeignKeysOfNewTables) 
   EXPECT_EQ(Hits("CREATE TABLE t (id bigint, user_id bigint REFERENCES users (id));\n"),
             (std::vector<Hit>{{2, "missing-lock-timeout"}, {2, "missing-statement-timeout"}}));
   EXPECT_TRUE(Hits("CREATE TABLE t (id bigint, note text);\n").empty());
+  // So does a key added to a new table afterwards, by ADD CONSTRAINT or
+  // ADD COLUMN ... REFERENCES; a key between two new tables locks nothing.
+  for (const char* add :
+       {"ALTER TABLE t ADD CONSTRAINT f FOREIGN KEY (user_id) REFERENCES users (id)",
+        "ALTER TABLE t ADD COLUMN owner_id bigint REFERENCES users (id)"}) {
+    SCOPED_TRACE(add);
+    EXPECT_EQ(Hits("CREATE TABLE t (id bigint, user_id bigint);\n" + std::string(add) + ";\n"),
+              (std::vector<Hit>{{3, "missing-lock-timeout"}, {3, "missing-statement-timeout"}}));
+  }
+  EXPECT_TRUE(
+      Hits("CREATE TABLE u (id bigint PRIMARY KEY);\nCREATE TABLE t (id bigint, u_id bigint);\n"
+           "ALTER TABLE t ADD CONSTRAINT f FOREIGN KEY (u_id) REFERENCES u (id);\n")
+          .empty());
 }
 
 TEST(RunnerLintPgTest, ServerVersionDecidesWhetherAConstantDefaultRewrites) {
@@ -351,7 +432,11 @@ TEST(RunnerLintPgTest, StatementFacts) {
        L::kShareRowExclusive, true, false},
       {"ALTER TABLE t VALIDATE CONSTRAINT f", "t", L::kShareUpdateExclusive, true, false},
       {"UPDATE t SET a = 1", "t", L::kRowExclusive, true, false},
-      {"VACUUM FULL t", "", L::kAccessExclusive, false, true},
+      {"VACUUM FULL t", "t", L::kAccessExclusive, false, true},
+      {"DROP TRIGGER tr ON s.t", "t", L::kAccessExclusive, true, false},
+      {"COMMENT ON COLUMN s.t.c IS 'x'", "t", L::kShareUpdateExclusive, true, false},
+      {"ALTER SEQUENCE q RESTART", "q", L::kShareRowExclusive, true, false},
+      {"CREATE TABLE p1 PARTITION OF p FOR VALUES IN (1)", "p", L::kAccessExclusive, true, false},
       {"CREATE DATABASE d", "", L::kNone, false, false},
       {"LOCK TABLE t IN SHARE MODE", "t", L::kShare, true, false},
       {"REFRESH MATERIALIZED VIEW CONCURRENTLY m", "m", L::kExclusive, true, false},

@@ -1,3 +1,4 @@
+-- expect: clean
 -- cairn:up
 SET lock_timeout = '3s';
 SET statement_timeout = '30min';

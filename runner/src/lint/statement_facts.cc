@@ -68,12 +68,17 @@ void ClassifyAlterTable(const json& s, int server_version, StatementFacts* f) {
       f->rewrites_table = true;
     if (sub == "AT_AddColumn" && AddColumnRewrites(NodeBody(Member(cmd, "def")), server_version))
       f->rewrites_table = true;
+    if (sub == "AT_AddColumn")
+      for (const json& c : Member(NodeBody(Member(cmd, "def")), "constraints"))
+        if (Str(NodeBody(c), "contype") == "CONSTR_FOREIGN")
+          f->referenced.push_back(RelName(Member(NodeBody(c), "pktable")));
     if (sub == "AT_SetNotNull" || sub == "AT_ValidateConstraint") f->scans_table = true;
     if (sub == "AT_AddConstraint") {
       const json& con = NodeBody(Member(cmd, "def"));
       const std::string type = Str(con, "contype");
       if ((type == "CONSTR_CHECK" || type == "CONSTR_FOREIGN") && !Bool(con, "skip_validation"))
         f->scans_table = true;
+      if (type == "CONSTR_FOREIGN") f->referenced.push_back(RelName(Member(con, "pktable")));
       if (type == "CONSTR_UNIQUE" || type == "CONSTR_PRIMARY" || type == "CONSTR_EXCLUSION")
         f->scans_table = Str(con, "indexname").empty();  // builds an index unless USING INDEX
     }
@@ -130,7 +135,7 @@ bool IsNonVolatileExpr(const json& expr) {
   const std::string_view kind = NodeKind(expr);
   const json& body = NodeBody(expr);
   if (kind == "A_Const" || kind == "SQLValueFunction") return true;  // CURRENT_TIMESTAMP: stable
-  if (kind == "TypeCast") return IsNonVolatileExpr(Member(body, "arg"));
+  if (kind == "TypeCast" || kind == "NamedArgExpr") return IsNonVolatileExpr(Member(body, "arg"));
   if (kind == "A_Expr")
     return (Member(body, "lexpr").is_null() || IsNonVolatileExpr(Member(body, "lexpr"))) &&
            (Member(body, "rexpr").is_null() || IsNonVolatileExpr(Member(body, "rexpr")));
@@ -138,7 +143,9 @@ bool IsNonVolatileExpr(const json& expr) {
     if (kind == "FuncCall") {
       const json& names = Member(body, "funcname");
       const std::string name = names.empty() ? "" : StringValue(names.back());
-      static constexpr std::array<std::string_view, 12> kStable = {"now",
+      // Built-in functions that are immutable or stable (pg_proc.provolatile
+      // 'i' or 's'): a default calling them is evaluated once.
+      static constexpr std::array<std::string_view, 31> kStable = {"now",
                                                                    "statement_timestamp",
                                                                    "transaction_timestamp",
                                                                    "current_date",
@@ -146,10 +153,29 @@ bool IsNonVolatileExpr(const json& expr) {
                                                                    "upper",
                                                                    "coalesce",
                                                                    "length",
+                                                                   "char_length",
                                                                    "jsonb_build_object",
                                                                    "json_build_object",
+                                                                   "jsonb_build_array",
+                                                                   "json_build_array",
                                                                    "to_jsonb",
-                                                                   "array_length"};
+                                                                   "to_json",
+                                                                   "array_length",
+                                                                   "timezone",
+                                                                   "date_trunc",
+                                                                   "date_part",
+                                                                   "extract",
+                                                                   "make_interval",
+                                                                   "make_date",
+                                                                   "make_timestamp",
+                                                                   "make_timestamptz",
+                                                                   "concat",
+                                                                   "concat_ws",
+                                                                   "btrim",
+                                                                   "replace",
+                                                                   "round",
+                                                                   "abs",
+                                                                   "md5"};
       if (std::find(kStable.begin(), kStable.end(), name) == kStable.end()) return false;
     }
     for (const char* key : {"args", "elements"})
@@ -172,7 +198,8 @@ StatementFacts ClassifyStatement(const json& stmt, int server_version) {
     const bool concurrent = Bool(s, "concurrent");
     f.lock = concurrent ? LockLevel::kShareUpdateExclusive : LockLevel::kShare;
     f.runs_in_transaction = !concurrent;
-    f.scans_table = true;
+    // ON ONLY a partitioned table: an invalid index, built on no partition.
+    f.scans_table = Bool(Member(s, "relation"), "inh");
     f.created = Str(s, "idxname");
   } else if (k == "DropStmt") {
     const json& objects = Member(s, "objects");
@@ -180,6 +207,13 @@ StatementFacts ClassifyStatement(const json& stmt, int server_version) {
     if (!objects.empty() && Member(objects[0], "List").is_object()) {
       const json& items = Member(Member(objects[0], "List"), "items");
       if (!items.empty()) f.table = StringValue(items.back());
+    }
+    // A trigger, policy or rule is named "[schema.]table.name": the lock is
+    // on the table.
+    if ((type == "OBJECT_TRIGGER" || type == "OBJECT_POLICY" || type == "OBJECT_RULE") &&
+        !objects.empty()) {
+      const json& items = Member(Member(objects[0], "List"), "items");
+      f.table = items.size() >= 2 ? StringValue(items[items.size() - 2]) : "";
     }
     if (type == "OBJECT_INDEX") {
       const bool concurrent = Bool(s, "concurrent");
@@ -195,23 +229,55 @@ StatementFacts ClassifyStatement(const json& stmt, int server_version) {
   } else if (k == "CreateStmt" || k == "CreateTableAsStmt") {
     const json& rel = k == "CreateStmt" ? Member(s, "relation") : Member(Member(s, "into"), "rel");
     f.created = RelName(rel);
+    // PARTITION OF takes ACCESS EXCLUSIVE on the parent.
+    const json& parents = Member(s, "inhRelations");
+    if (!Member(s, "partbound").is_null() && !parents.empty()) {
+      f.table = RelName(NodeBody(parents[0]));
+      f.lock = LockLevel::kAccessExclusive;
+    }
     // A FOREIGN KEY locks the table it references (SHARE ROW EXCLUSIVE).
     for (const json& e : Member(s, "tableElts")) {
       const json& body = NodeBody(e);
       std::vector<const json*> constraints;
       if (NodeKind(e) == "Constraint") constraints.push_back(&body);
       for (const json& c : Member(body, "constraints")) constraints.push_back(&NodeBody(c));
-      for (const json* con : constraints)
-        if (Str(*con, "contype") == "CONSTR_FOREIGN" && f.table.empty()) {
-          f.table = RelName(Member(*con, "pktable"));
+      for (const json* con : constraints) {
+        if (Str(*con, "contype") != "CONSTR_FOREIGN") continue;
+        f.referenced.push_back(RelName(Member(*con, "pktable")));
+        if (f.table.empty()) {
+          f.table = f.referenced.back();
           f.lock = LockLevel::kShareRowExclusive;
         }
+      }
     }
   } else if (k == "UpdateStmt" || k == "DeleteStmt" || k == "InsertStmt" || k == "MergeStmt") {
     f.table = RelName(Member(s, "relation"));
     f.lock = LockLevel::kRowExclusive;
   } else if (k == "SelectStmt") {
     f.lock = LockLevel::kAccessShare;
+    f.created = RelName(Member(Member(s, "intoClause"), "rel"));  // SELECT ... INTO t
+  } else if (k == "ViewStmt") {
+    // CREATE OR REPLACE may replace an existing view: not provably new.
+    if (!Bool(s, "replace")) f.created = RelName(Member(s, "view"));
+  } else if (k == "CreateSeqStmt") {
+    f.created = RelName(Member(s, "sequence"));
+  } else if (k == "AlterSeqStmt") {
+    // It blocks nextval() on the sequence (and so inserts that use it).
+    f.table = RelName(Member(s, "sequence"));
+    f.lock = LockLevel::kShareRowExclusive;
+  } else if (k == "CommentStmt") {
+    // COMMENT ON TABLE/COLUMN/VIEW ... takes SHARE UPDATE EXCLUSIVE on it.
+    const std::string type = Str(s, "objtype");
+    const json& items = Member(Member(s, "object"), "List").is_object()
+                            ? Member(Member(Member(s, "object"), "List"), "items")
+                            : Null();
+    const bool column = type == "OBJECT_COLUMN";
+    if ((column || type == "OBJECT_TABLE" || type == "OBJECT_VIEW" || type == "OBJECT_MATVIEW" ||
+         type == "OBJECT_FOREIGN_TABLE") &&
+        items.size() >= (column ? 2u : 1u)) {
+      f.table = StringValue(items[items.size() - (column ? 2 : 1)]);
+      f.lock = LockLevel::kShareUpdateExclusive;
+    }
   } else if (k == "TruncateStmt" || k == "ClusterStmt") {
     const json& rels = Member(s, "relations");
     f.table = rels.empty() ? RelName(Member(s, "relation")) : RelName(NodeBody(rels[0]));
@@ -220,6 +286,8 @@ StatementFacts ClassifyStatement(const json& stmt, int server_version) {
   } else if (k == "VacuumStmt") {
     f.runs_in_transaction = !Bool(s, "is_vacuumcmd");  // ANALYZE alone can
     f.lock = LockLevel::kShareUpdateExclusive;
+    const json& rels = Member(s, "rels");
+    if (!rels.empty()) f.table = RelName(Member(NodeBody(rels[0]), "relation"));
     for (const json& opt : Member(s, "options"))
       if (Str(NodeBody(opt), "defname") == "full") {
         f.lock = LockLevel::kAccessExclusive;

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace cairn::runner::lint {
 
@@ -40,6 +41,9 @@ struct StatementFacts {
   bool rewrites_table = false;       // copies every row (and rebuilds the indexes)
   bool scans_table = false;          // reads every row under its lock (validation)
   std::string created;               // the table or index the statement creates
+  // Tables a FOREIGN KEY the statement adds references: each gets a SHARE
+  // ROW EXCLUSIVE lock too (ALTER TABLE ... ADD CONSTRAINT/COLUMN, CREATE TABLE).
+  std::vector<std::string> referenced;
 };
 
 // `stmt` is one node of PgParsed::statements. `server_version` is the

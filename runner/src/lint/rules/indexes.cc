@@ -4,7 +4,10 @@
 namespace cairn::runner::lint {
 
 void CheckIndexes(const StatementView& s, const MigrationState& m, const Report& report) {
-  if (s.kind == "IndexStmt" && !Bool(s.body, "concurrent") && !m.IsNew(s.facts.table)) {
+  // CREATE INDEX ON ONLY a (partitioned) table builds nothing: the
+  // partitions' indexes are built CONCURRENTLY and attached to it.
+  if (s.kind == "IndexStmt" && !Bool(s.body, "concurrent") && s.facts.scans_table &&
+      !m.IsNew(s.facts.table)) {
     report("index-without-concurrently", 0,
            "CREATE INDEX on existing table " + s.facts.table +
                " without CONCURRENTLY blocks writes to it while the index builds");

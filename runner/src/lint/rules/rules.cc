@@ -80,7 +80,8 @@ const std::vector<RuleInfo>& AllRules() {
        "CREATE/DROP/ADD without IF [NOT] EXISTS in a migration that runs outside a transaction",
        "prefer-robust-stmts"},
       {"identifier-too-long", kWarning,
-       "a table, column, index or constraint name longer than 63 bytes (truncated)", ""},
+       "a table, column, index or constraint name longer than 63 bytes (truncated)",
+       "identifier-too-long"},
       {"missing-statement-timeout", kHint,
        "a locking statement without SET statement_timeout or -- cairn:statement-timeout",
        "require-statement-timeout"},
@@ -136,8 +137,10 @@ void Advance(const StatementView& s, MigrationState& m) {
     if (name == "lock_timeout") m.lock_timeout_set = true;
     if (name == "statement_timeout") m.statement_timeout_set = true;
   }
-  if (s.kind == "RenameStmt" && Str(s.body, "renameType") == "OBJECT_TABLE" &&
-      m.IsNew(RelName(Member(s.body, "relation"))))
+  // A new table, view, sequence or index renamed stays new (a column rename
+  // names no relation).
+  if (s.kind == "RenameStmt" && Str(s.body, "renameType") != "OBJECT_COLUMN" &&
+      !RelName(Member(s.body, "relation")).empty() && m.IsNew(RelName(Member(s.body, "relation"))))
     m.created.insert(Str(s.body, "newname"));
   if (s.kind == "AlterEnumStmt" && !Str(s.body, "newVal").empty()) {
     const auto& names = Member(s.body, "typeName");
@@ -148,6 +151,8 @@ void Advance(const StatementView& s, MigrationState& m) {
   for (const auto& c : Member(s.body, "cmds")) {
     const auto& cmd = NodeBody(c);
     const std::string sub = Str(cmd, "subtype");
+    if (sub == "AT_DropConstraint" && Bool(cmd, "missing_ok"))
+      m.dropped_if_exists.insert(table + "." + Str(cmd, "name"));
     if (sub == "AT_AddColumn" && !m.IsNew(table))
       m.added_columns.insert(table + "." + Str(NodeBody(Member(cmd, "def")), "colname"));
     if (sub == "AT_AddConstraint") {

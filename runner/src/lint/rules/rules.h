@@ -60,6 +60,9 @@ struct MigrationState {
   // "table.column" added by ADD COLUMN to an existing table in this migration.
   std::set<std::string> added_columns;
   bool batch_section = false;  // the up section is a -- cairn:batch section
+  // "table.constraint" dropped by DROP CONSTRAINT IF EXISTS earlier: an ADD
+  // CONSTRAINT of that name after it can be re-run.
+  std::set<std::string> dropped_if_exists;
 
   bool IsNew(const std::string& table) const { return created.count(table) > 0; }
 };

@@ -8,7 +8,7 @@
 namespace cairn::runner::lint {
 namespace {
 
-bool Robust(const StatementView& s) {
+bool Robust(const StatementView& s, const MigrationState& m) {
   if (s.kind == "CreateStmt" || s.kind == "IndexStmt") return Bool(s.body, "if_not_exists");
   if (s.kind == "DropStmt") return Bool(s.body, "missing_ok");
   if (s.kind == "AlterEnumStmt")
@@ -19,6 +19,12 @@ bool Robust(const StatementView& s) {
       const std::string sub = Str(cmd, "subtype");
       if ((sub == "AT_AddColumn" || sub == "AT_DropColumn" || sub == "AT_DropConstraint") &&
           !Bool(cmd, "missing_ok"))
+        return false;
+      // ADD CONSTRAINT has no IF NOT EXISTS: robust after a DROP CONSTRAINT
+      // IF EXISTS of its name.
+      if (sub == "AT_AddConstraint" &&
+          !m.dropped_if_exists.count(s.facts.table + "." +
+                                     Str(NodeBody(Member(cmd, "def")), "conname")))
         return false;
     }
   }
@@ -49,25 +55,38 @@ void CheckTransactions(const StatementView& s, MigrationState& m, const Report& 
     report("ban-concurrent-index-creation-in-transaction", 0,
            "this statement cannot run inside a transaction block (BEGIN above it): it fails");
 
-  if (!Robust(s))
+  if (!Robust(s, m))
     report("prefer-robust-stmts", 0,
            "without IF [NOT] EXISTS this statement fails when the migration, which runs outside "
            "a transaction, is re-run after a partial failure");
 
-  if (s.facts.lock < LockLevel::kShareUpdateExclusive || s.facts.table.empty() ||
-      m.IsNew(s.facts.table))
-    return;
+  // The existing table the statement locks: its own, or one a new foreign
+  // key references (a key added to a new table still locks that one).
+  std::string locked;
+  LockLevel level = s.facts.lock;
+  if (level >= LockLevel::kShareUpdateExclusive && !s.facts.table.empty() &&
+      !m.IsNew(s.facts.table)) {
+    locked = s.facts.table;
+  } else {
+    for (const std::string& r : s.facts.referenced)
+      if (!r.empty() && !m.IsNew(r)) {
+        locked = r;
+        level = LockLevel::kShareRowExclusive;
+        break;
+      }
+  }
+  if (locked.empty()) return;
   if (!m.lock_timeout_set && !m.lock_timeout_reported) {
     m.lock_timeout_reported = true;
     report("missing-lock-timeout", 0,
-           std::string(LockLevelName(s.facts.lock)) + " lock on " + s.facts.table +
+           std::string(LockLevelName(level)) + " lock on " + locked +
                " without a lock_timeout set before it: waiting for it blocks every query on the "
                "table");
   }
   if (!m.statement_timeout_set && !m.statement_timeout_reported) {
     m.statement_timeout_reported = true;
     report("missing-statement-timeout", 0,
-           std::string(LockLevelName(s.facts.lock)) + " lock on " + s.facts.table +
+           std::string(LockLevelName(level)) + " lock on " + locked +
                " without a statement_timeout set before it: nothing bounds how long it is held");
   }
 }

@@ -1,0 +1,9 @@
+-- expect: clean
+-- cairn:up
+CREATE EXTENSION IF NOT EXISTS pgcrypto;
+CREATE EXTENSION IF NOT EXISTS citext;
+CREATE EXTENSION IF NOT EXISTS pg_trgm;
+-- cairn:down
+DROP EXTENSION IF EXISTS pg_trgm;
+DROP EXTENSION IF EXISTS citext;
+DROP EXTENSION IF EXISTS pgcrypto;

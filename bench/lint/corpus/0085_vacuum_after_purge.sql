@@ -1,0 +1,2 @@
+-- cairn:up
+VACUUM (ANALYZE) events;
