@@ -83,6 +83,9 @@ TEST(RunnerDirectivesTest, DetectsStatementsThatRefuseTransactions) {
             "CREATE INDEX CONCURRENTLY at line 2");
   EXPECT_EQ(Reason("DROP INDEX CONCURRENTLY a_x;\n"), "DROP INDEX CONCURRENTLY at line 2");
   EXPECT_EQ(Reason("REINDEX INDEX CONCURRENTLY a_x;\n"), "REINDEX CONCURRENTLY at line 2");
+  EXPECT_EQ(Reason("ALTER TABLE p DETACH PARTITION p1 CONCURRENTLY;\n"),
+            "ALTER TABLE ... DETACH PARTITION CONCURRENTLY at line 2");
+  EXPECT_EQ(Reason("ALTER TABLE p DETACH PARTITION p1;\n"), "");
   EXPECT_EQ(Reason("VACUUM ANALYZE a;\n"), "VACUUM at line 2");
   EXPECT_EQ(Reason("VACUUM;\n", db::Backend::kSqlite, 0), "VACUUM at line 2");
   EXPECT_EQ(Reason("CREATE DATABASE other;\n"), "CREATE DATABASE at line 2");

@@ -73,6 +73,9 @@ void ClassifyAlterTable(const json& s, int server_version, StatementFacts* f) {
         if (Str(NodeBody(c), "contype") == "CONSTR_FOREIGN")
           f->referenced.push_back(RelName(Member(NodeBody(c), "pktable")));
     if (sub == "AT_SetNotNull" || sub == "AT_ValidateConstraint") f->scans_table = true;
+    // PostgreSQL refuses DETACH PARTITION ... CONCURRENTLY in a transaction block.
+    if (sub == "AT_DetachPartition" && Bool(NodeBody(Member(cmd, "def")), "concurrent"))
+      f->runs_in_transaction = false;
     if (sub == "AT_AddConstraint") {
       const json& con = NodeBody(Member(cmd, "def"));
       const std::string type = Str(con, "contype");

@@ -32,6 +32,9 @@ std::string RefusedInTransaction(const std::vector<std::string>& words, db::Back
   if ((w0 == "CREATE" || w0 == "DROP") && Has(words, "INDEX") && Has(words, "CONCURRENTLY"))
     return w0 + " INDEX CONCURRENTLY";
   if (w0 == "REINDEX" && Has(words, "CONCURRENTLY")) return "REINDEX CONCURRENTLY";
+  if (w0 == "ALTER" && w1 == "TABLE" && Has(words, "DETACH") && Has(words, "PARTITION") &&
+      Has(words, "CONCURRENTLY"))
+    return "ALTER TABLE ... DETACH PARTITION CONCURRENTLY";
   if ((w0 == "CREATE" || w0 == "DROP") && (w1 == "DATABASE" || w1 == "TABLESPACE"))
     return w0 + " " + w1;
   if (w0 == "ALTER" && w1 == "SYSTEM") return "ALTER SYSTEM";
