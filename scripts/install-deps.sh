@@ -9,20 +9,21 @@ set -euo pipefail
 
 MODE="${1:-${CAIRN_DEPS:-all}}"
 
-# Enough to configure and build every target (GTest too: CMake looks for it).
+# Enough to configure and build cairn (scripts/demo.sh configures without
+# the tests).
 BUILD_PACKAGES=(
   cmake ninja-build g++ pkg-config
   libsqlite3-dev
   libpqxx-dev libpq-dev
   libprotobuf-dev protobuf-compiler libgrpc++-dev protobuf-compiler-grpc
   libspdlog-dev libfmt-dev
-  libgtest-dev libgmock-dev
   libssl-dev libcli11-dev nlohmann-json3-dev libtomlplusplus-dev
   libpg-query-dev   # PostgreSQL's parser for `cairn lint` (docs/lint.md)
   libxml2-dev libyaml-dev   # Liquibase XML and YAML master changelogs (docs/formats.md)
 )
-# What the tests and benchmarks run besides the build.
+# What the tests and benchmarks build and run besides cairn.
 TEST_PACKAGES=(
+  libgtest-dev libgmock-dev
   sqlite3
   libbenchmark-dev   # Google Benchmark: bench/schema_bench.cc (bench/diff.sh)
   postgresql python3 hyperfine time

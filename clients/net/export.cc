@@ -43,7 +43,7 @@ int RunRemoteExport(const CliContext& ctx, const ExportOptions& o, ledger::Expor
   }
   return kExitOk;
 }
-[[maybe_unused]] const bool registered =
+[[maybe_unused]] const bool registered_export =
     SetNetworkEntry(&NetworkCommands::export_records, &RunRemoteExport);
 
 }  // namespace

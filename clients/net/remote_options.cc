@@ -117,7 +117,8 @@ int RemoteHistory(const RemoteFlags& flags, const std::string& stream, bool json
   return kExitOk;
 }
 
-[[maybe_unused]] const bool registered = SetNetworkEntry(&NetworkCommands::history, &RemoteHistory);
+[[maybe_unused]] const bool registered_remote_options =
+    SetNetworkEntry(&NetworkCommands::history, &RemoteHistory);
 
 }  // namespace
 

@@ -46,7 +46,8 @@ int BuildRemote(const ReportArgs& args, const CliContext& ctx, const report::Rep
   return kExitOk;
 }
 
-[[maybe_unused]] const bool registered = SetNetworkEntry(&NetworkCommands::report, &BuildRemote);
+[[maybe_unused]] const bool registered_report =
+    SetNetworkEntry(&NetworkCommands::report, &BuildRemote);
 
 }  // namespace
 }  // namespace cairn::cli

@@ -111,7 +111,7 @@ int RunServe(const ServeFlags& flags, CliContext& ctx) {
   stopper.join();
   return kExitOk;
 }
-[[maybe_unused]] const bool registered = SetNetworkEntry(&NetworkCommands::serve, &RunServe);
+[[maybe_unused]] const bool registered_serve = SetNetworkEntry(&NetworkCommands::serve, &RunServe);
 
 }  // namespace
 }  // namespace cairn::cli

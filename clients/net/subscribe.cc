@@ -38,7 +38,7 @@ int RunSubscribe(const SubscribeFlags& f, CliContext& ctx) {
   return kExitOk;
 }
 
-[[maybe_unused]] const bool registered =
+[[maybe_unused]] const bool registered_subscribe =
     SetNetworkEntry(&NetworkCommands::subscribe, &RunSubscribe);
 
 }  // namespace

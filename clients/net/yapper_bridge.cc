@@ -24,7 +24,7 @@ int RunRemoteBridge(const CliContext& ctx, const BridgeCommandOptions& o,
   return run(*reader, info->stream());
 }
 
-[[maybe_unused]] const bool registered =
+[[maybe_unused]] const bool registered_yapper_bridge =
     SetNetworkEntry(&NetworkCommands::yapper_bridge, &RunRemoteBridge);
 
 }  // namespace
