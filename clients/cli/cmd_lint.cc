@@ -2,6 +2,7 @@
 // (docs/lint.md); and `migrate --lint` (cli/lint_gate.h).
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <cstdio>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -126,10 +127,12 @@ std::pair<int, std::string> LineOf(const std::string& message, const std::string
   if (message.rfind(path + ":", 0) == 0) {
     size_t at = path.size() + 1, end = at;
     while (end < message.size() && std::isdigit(static_cast<unsigned char>(message[end]))) ++end;
-    if (end > at && end < message.size() && message[end] == ':') {
+    int line = 0;
+    const auto parsed = std::from_chars(message.data() + at, message.data() + end, line);
+    if (end > at && end < message.size() && message[end] == ':' && parsed.ec == std::errc()) {
       size_t rest = end + 1;
       while (rest < message.size() && message[rest] == ' ') ++rest;
-      return {std::stoi(message.substr(at, end - at)), message.substr(rest)};
+      return {line, message.substr(rest)};
     }
   }
   return {fallback, message};
