@@ -165,7 +165,10 @@ TEST_P(RunnerCrashTest, KillInsideAMigrationLeavesNoTraceAndARerunAppliesItOnce)
   EXPECT_EQ(EventsOf(events, "migration_committed", "0001").size(), 1u);
   EXPECT_EQ(EventsOf(events, "migration_started", "0001").size(), 1u);
   EXPECT_EQ(EventsOf(events, "run_started").size(), 2u);
-  EXPECT_EQ(EventsOf(events, "run_finished").size(), 1u);
+  // The killed run's end, recorded by the rerun, and the rerun's own.
+  ASSERT_EQ(EventsOf(events, "run_finished").size(), 2u);
+  EXPECT_EQ(EventsOf(events, "run_finished")[0]["run_id"], events[0]["run_id"]);
+  EXPECT_EQ(EventsOf(events, "run_finished")[0]["outcome"], "RUN_OUTCOME_INTERRUPTED");
   ExpectVerifyOk(*tdb);
 
   r = RunCairn(tdb->url(), dir_.path(), {"migrate"});

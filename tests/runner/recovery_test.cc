@@ -237,6 +237,48 @@ TEST_P(RunnerRecoveryTest, SigintAndSigtermRollBackTheMigrationAndExit130And143)
   EXPECT_TRUE(TableExists(*tdb, "b"));
 }
 
+// A run killed with work left: the next run that has work records the dead
+// run's end (RunFinished(INTERRUPTED) under its id) in the transaction of
+// its own RunStarted, just before it, so no run stays open in the history.
+TEST_P(RunnerRecoveryTest, TheNextRunWithWorkRecordsTheEndOfAKilledRun) {
+  auto tdb = TestDatabase::Create(GetParam());
+  if (!tdb) return;
+  recovery::SetSlow(*tdb, true);
+  if (HasFatalFailure()) return;
+  WriteFile(dir_.File("0001_a.sql"), "-- cairn:up\nCREATE TABLE a (id INTEGER);\n");
+  WriteFile(dir_.File("0002_slow.sql"), "-- cairn:up\nCREATE TABLE b (id INTEGER);\n" +
+                                            recovery::SlowStatement(GetParam()) + "\n");
+  Child child({CairnBinary(), "--database", tdb->url(), "--dir", dir_.path(), "migrate"});
+  ASSERT_TRUE(WaitFor([&] { return recovery::InsideSlowStatement(*tdb, "migration_committed", 1); },
+                      60000));
+  child.Kill(SIGKILL);
+  child.Wait();
+  std::vector<json> events = History(*tdb, dir_.path());
+  ASSERT_EQ(EventsOf(events, "run_started").size(), 1u);
+  EXPECT_TRUE(EventsOf(events, "run_finished").empty());
+  const std::string dead = EventsOf(events, "run_started")[0].value("run_id", "");
+
+  recovery::SetSlow(*tdb, false);
+  ProcessResult r = RunCairn(tdb->url(), dir_.path(), {"migrate"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(TableExists(*tdb, "b"));
+  events = History(*tdb, dir_.path());
+  std::vector<json> started = EventsOf(events, "run_started");
+  std::vector<json> finished = EventsOf(events, "run_finished");
+  ASSERT_EQ(started.size(), 2u);
+  ASSERT_EQ(finished.size(), 2u);
+  // The dead run's end comes first, right before the new run starts.
+  EXPECT_EQ(finished[0].value("run_id", ""), dead);
+  EXPECT_EQ(finished[0].value("outcome", ""), "RUN_OUTCOME_INTERRUPTED");
+  EXPECT_THAT(finished[0].value("error", ""), HasSubstr("recorded by the next run"));
+  EXPECT_EQ(finished[0].value("position", int64_t{0}) + 1,
+            started[1].value("position", int64_t{0}));
+  EXPECT_EQ(finished[1].value("run_id", ""), started[1].value("run_id", ""));
+  EXPECT_EQ(finished[1].value("outcome", ""), "RUN_OUTCOME_SUCCEEDED");
+  EXPECT_TRUE(StatusJson(*tdb, dir_.path())["problems"].empty());
+  EXPECT_EQ(RunCairn(tdb->url(), dir_.path(), {"verify"}).exit_code, 0);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, RunnerRecoveryTest,
                          ::testing::Values(db::Backend::kSqlite, db::Backend::kPostgres),
                          BackendParamName);

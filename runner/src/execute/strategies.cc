@@ -685,7 +685,24 @@ Status ExecuteRun(RunContext& ctx, const ExecutionRequest& req) {
   rs->set_prepare(req.prepare);
   rs->set_lock_wait_micros(req.lock_wait_micros);
   rs->MergeFrom(req.run_started_extra);
-  CAIRN_RETURN_IF_ERROR(ctx.Record({e}));
+  std::vector<v1::Event> first = {e};
+  // A run that died without recording its end (killed, connection lost):
+  // no run can be going on while this one holds the runner lock, so its end
+  // is recorded here, in the transaction of this run's RunStarted and just
+  // before it (docs/transactions.md, "Interrupted runs").
+  if (req.state != nullptr && !req.state->last_run.run_id.empty() &&
+      req.state->last_run.finished_at == 0) {
+    v1::Event dead = ctx.NewEvent();
+    dead.set_run_id(req.state->last_run.run_id);
+    auto* rf = dead.mutable_run_finished();
+    rf->set_outcome(v1::RUN_OUTCOME_INTERRUPTED);
+    rf->set_error_message(
+        "the run ended without recording its end (killed, or its connection was lost); recorded "
+        "by the next run, " +
+        ctx.report().run_id + ", before it started");
+    first.insert(first.begin(), std::move(dead));
+  }
+  CAIRN_RETURN_IF_ERROR(ctx.Record(first));
   spdlog::info("run {} started: {} {} migration(s), --tx {}{}", ctx.report().run_id,
                req.direction == v1::DIRECTION_UP ? "applying" : "rolling back", req.plan.size(),
                req.mode == v1::TRANSACTION_MODE_ALL    ? "all"

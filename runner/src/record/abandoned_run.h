@@ -12,7 +12,8 @@
 namespace cairn::runner {
 
 // A `migrate` or `rollback` that holds the runner lock and finds nothing to
-// do: if the last run has no RunFinished, it died (no run can be going on
+// do (one with work records it with its RunStarted: execute/strategies.cc,
+// ExecuteRun): if the last run has no RunFinished, it died (no run can be going on
 // while the lock is held, and a prepared run was refused before), so its end
 // is recorded now, RunFinished(INTERRUPTED) under its run id, and `status`
 // stops reporting it. A no-op otherwise.
