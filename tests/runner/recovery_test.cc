@@ -52,6 +52,20 @@ class RunnerRecoveryTest : public ::testing::TestWithParam<db::Backend> {
     std::printf("seed %llu\n", static_cast<unsigned long long>(seed));
     return seed;
   }
+  // 0001 quick, 0002 with a statement that waits while the target is slow.
+  void WriteQuickThenSlow() {
+    WriteFile(dir_.File("0001_a.sql"), "-- cairn:up\nCREATE TABLE a (id INTEGER);\n");
+    WriteFile(dir_.File("0002_slow.sql"), "-- cairn:up\nCREATE TABLE b (id INTEGER);\n" +
+                                              recovery::SlowStatement(GetParam()) + "\n");
+  }
+  // A `cairn migrate` that has committed 0001 and waits inside 0002.
+  std::unique_ptr<Child> MigrateUntilTheSlowStatement(const TestDatabase& tdb) {
+    auto child = std::make_unique<Child>(std::vector<std::string>{
+        CairnBinary(), "--database", tdb.url(), "--dir", dir_.path(), "migrate"});
+    EXPECT_TRUE(WaitFor(
+        [&] { return recovery::InsideSlowStatement(tdb, "migration_committed", 1); }, 60000));
+    return child;
+  }
   TempDir dir_;
 };
 
@@ -200,9 +214,7 @@ TEST_P(RunnerRecoveryTest, SigintAndSigtermRollBackTheMigrationAndExit130And143)
   if (!tdb) return;
   recovery::SetSlow(*tdb, true);
   if (HasFatalFailure()) return;
-  WriteFile(dir_.File("0001_a.sql"), "-- cairn:up\nCREATE TABLE a (id INTEGER);\n");
-  WriteFile(dir_.File("0002_slow.sql"), "-- cairn:up\nCREATE TABLE b (id INTEGER);\n" +
-                                            recovery::SlowStatement(GetParam()) + "\n");
+  WriteQuickThenSlow();
   struct Case {
     int sig;
     int exit_code;
@@ -211,11 +223,10 @@ TEST_P(RunnerRecoveryTest, SigintAndSigtermRollBackTheMigrationAndExit130And143)
   int64_t interrupted = 0;
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
-    Child child({CairnBinary(), "--database", tdb->url(), "--dir", dir_.path(), "migrate"});
-    ASSERT_TRUE(WaitFor(
-        [&] { return recovery::InsideSlowStatement(*tdb, "migration_committed", 1); }, 60000));
-    child.Kill(c.sig);
-    ProcessResult r = child.Wait();
+    auto child = MigrateUntilTheSlowStatement(*tdb);
+    if (HasFailure()) return;
+    child->Kill(c.sig);
+    ProcessResult r = child->Wait();
     EXPECT_EQ(r.exit_code, c.exit_code) << r.err;
     EXPECT_THAT(r.err, HasSubstr(std::string("cairn: interrupted by ") + c.name +
                                  ": migration 0002 was running; its transaction rolled back and "
@@ -245,14 +256,11 @@ TEST_P(RunnerRecoveryTest, TheNextRunWithWorkRecordsTheEndOfAKilledRun) {
   if (!tdb) return;
   recovery::SetSlow(*tdb, true);
   if (HasFatalFailure()) return;
-  WriteFile(dir_.File("0001_a.sql"), "-- cairn:up\nCREATE TABLE a (id INTEGER);\n");
-  WriteFile(dir_.File("0002_slow.sql"), "-- cairn:up\nCREATE TABLE b (id INTEGER);\n" +
-                                            recovery::SlowStatement(GetParam()) + "\n");
-  Child child({CairnBinary(), "--database", tdb->url(), "--dir", dir_.path(), "migrate"});
-  ASSERT_TRUE(WaitFor([&] { return recovery::InsideSlowStatement(*tdb, "migration_committed", 1); },
-                      60000));
-  child.Kill(SIGKILL);
-  child.Wait();
+  WriteQuickThenSlow();
+  auto child = MigrateUntilTheSlowStatement(*tdb);
+  if (HasFailure()) return;
+  child->Kill(SIGKILL);
+  child->Wait();
   std::vector<json> events = History(*tdb, dir_.path());
   ASSERT_EQ(EventsOf(events, "run_started").size(), 1u);
   EXPECT_TRUE(EventsOf(events, "run_finished").empty());
