@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 
 #include "build_info.h"
 #include "cairn/runner/formats.h"
@@ -299,6 +300,20 @@ runner::RunnerOptions CliContext::ReadOnlyRunnerOptions() const {
   runner::RunnerOptions options = RunnerOptionsFromGlobals();
   options.open.create_missing = false;
   return options;
+}
+
+std::unique_ptr<runner::Runner> CliContext::OpenMissingAsEmpty(runner::RunnerOptions options,
+                                                               std::string_view what,
+                                                               int* exit_code) const {
+  options.open.missing_as_empty = true;
+  auto runner = OpenRunner(options, exit_code);
+  if (!runner) return runner;
+  if (const db::DatabaseUrl& url = runner->connection().url();
+      url.backend == db::Backend::kSqlite && url.sqlite_path != ":memory:" &&
+      !std::filesystem::exists(url.sqlite_path))
+    spdlog::warn("SQLite database '{}' does not exist yet: {} (nothing was created)",
+                 url.sqlite_path, what);
+  return runner;
 }
 
 std::unique_ptr<runner::Runner> CliContext::OpenRunner(const runner::RunnerOptions& options,

@@ -55,6 +55,11 @@ struct CliContext {
   // Opens a Runner on --database. On error prints it and sets *exit_code.
   std::unique_ptr<runner::Runner> OpenRunner(const runner::RunnerOptions& options,
                                              int* exit_code) const;
+  // For plan and lint, which read a first deployment's target as empty
+  // (RunnerOptions::open.missing_as_empty): opens it so, and warns once that
+  // the SQLite file does not exist yet, saying what `what` did instead.
+  std::unique_ptr<runner::Runner> OpenMissingAsEmpty(runner::RunnerOptions options,
+                                                     std::string_view what, int* exit_code) const;
 };
 
 // What a command does once parsed. Returns the process exit code.

@@ -255,9 +255,14 @@ CommandAction SetupLint(CLI::App* cmd) {
       for (const auto& m : folder)
         if (!IdBefore(m.id, *f->pending_from)) pending.push_back(m.path);
     } else if (!f->offline && !ctx.database.empty()) {
-      // The target says which migrations are unapplied (docs/lint.md, "Context").
+      // The target says which migrations are unapplied (docs/lint.md,
+      // "Context"); a SQLite file that does not exist yet has none applied
+      // (as for plan), except for --rehearse, which needs a target to copy.
       int rc;
-      target = ctx.OpenRunner(ctx.ReadOnlyRunnerOptions(), &rc);
+      target = f->rehearse ? ctx.OpenRunner(ctx.ReadOnlyRunnerOptions(), &rc)
+                           : ctx.OpenMissingAsEmpty(
+                                 ctx.ReadOnlyRunnerOptions(),
+                                 "linted as an empty database, every migration pending", &rc);
       if (!target) return rc;
       auto status = target->GetStatus();
       if (!status.ok()) return Fail(status.status());

@@ -1,7 +1,4 @@
 // cairn plan: what migrate would run, statement by statement, and its hash.
-#include <spdlog/spdlog.h>
-
-#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
@@ -29,17 +26,9 @@ CommandAction SetupPlan(CLI::App* cmd) {
     options.allow_out_of_order = f->allow_out_of_order;
     // A first deployment's plan: a SQLite file that does not exist yet is
     // planned as an empty database, and still not created.
-    options.open.missing_as_empty = true;
     int rc;
-    auto runner = ctx.OpenRunner(options, &rc);
+    auto runner = ctx.OpenMissingAsEmpty(options, "planned against an empty database", &rc);
     if (!runner) return rc;
-    if (const db::DatabaseUrl& url = runner->connection().url();
-        url.backend == db::Backend::kSqlite && url.sqlite_path != ":memory:" &&
-        !std::filesystem::exists(url.sqlite_path))
-      spdlog::warn(
-          "SQLite database '{}' does not exist yet: planned against an empty database "
-          "(nothing was created)",
-          url.sqlite_path);
     runner::MigrateOptions migrate;
     migrate.to = f->to;
     return ShowPlan(*runner, migrate, f->json);

@@ -4,8 +4,8 @@
 #include <ctime>
 #include <optional>
 
-#include "cairn/export/export.h"
 #include "cairn/base/hash.h"
+#include "cairn/export/export.h"
 #include "cairn/store/state.h"
 #include "exit_codes.h"
 

@@ -202,6 +202,12 @@ TEST(ClientsCliUsageTest, ReadOnlyCommandsNeverCreateADatabase) {
   EXPECT_THAT(plan.out, HasSubstr("0001"));
   EXPECT_THAT(plan.err, HasSubstr("does not exist yet: planned against an empty database"));
   EXPECT_FALSE(fs::exists(typo));
+  // lint likewise: every migration is pending there.
+  ProcessResult lint = Cairn({"-d", "sqlite:" + typo, "--dir", migrations, "lint", "--json"});
+  EXPECT_EQ(lint.exit_code, 0) << lint.err;
+  EXPECT_THAT(lint.err, HasSubstr("does not exist yet: linted as an empty database"));
+  EXPECT_EQ(nlohmann::json::parse(lint.out, nullptr, false).value("files", 0), 1) << lint.out;
+  EXPECT_FALSE(fs::exists(typo));
   ProcessResult r = Cairn({"-d", "sqlite:" + typo, "--dir", migrations, "migrate"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(fs::exists(typo));
