@@ -199,6 +199,15 @@ TEST(RunnerLintPgTest, TablesCreatedEarlierInTheMigrationAreExempt) {
   // Only the foreign key's lock on users, which exists, wants a timeout.
   EXPECT_EQ(Hits("CREATE TABLE t (id bigint);\n" + changes, defaults),
             (std::vector<Hit>{{4, "missing-lock-timeout"}}));
+  // That finding is about users: its table (for table sizes) is users, not t.
+  {
+    auto r = runner::LintMigrationText(
+        "m.sql", "-- cairn:up\nCREATE TABLE t (id bigint);\n" + changes, defaults);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    ASSERT_EQ(r->findings.size(), 1u);
+    EXPECT_EQ(r->findings[0].table, "users");
+    EXPECT_THAT(r->findings[0].message, HasSubstr("lock on users"));
+  }
   // On a table that already existed, each one fires (but the DROP INDEX,
   // whose index the migration built).
   EXPECT_EQ(Rules(Hits(kTimeouts + changes, defaults)),

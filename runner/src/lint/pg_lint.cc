@@ -66,7 +66,7 @@ void PgLinter::Emit(const PgStatementInput& in, std::string_view rule, size_t of
               std::string(rule),
               std::move(message),
               in.statement,
-              table_};
+              state_.reporting_on.empty() ? table_ : state_.reporting_on};
   if (rule == "prefer-robust-stmts")
     outside_only_.push_back(std::move(f));
   else if (rule == "transaction-nesting" || rule == "enum-value-used-before-commit")

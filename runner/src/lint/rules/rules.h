@@ -63,6 +63,10 @@ struct MigrationState {
   // "table.constraint" dropped by DROP CONSTRAINT IF EXISTS earlier: an ADD
   // CONSTRAINT of that name after it can be re-run.
   std::set<std::string> dropped_if_exists;
+  // While set, the table the findings being reported are about, when it is
+  // not the statement's own (a new table's foreign key locks the table it
+  // references): what table sizes are looked up for.
+  std::string reporting_on;
 
   bool IsNew(const std::string& table) const { return created.count(table) > 0; }
 };

@@ -76,6 +76,7 @@ void CheckTransactions(const StatementView& s, MigrationState& m, const Report& 
       }
   }
   if (locked.empty()) return;
+  m.reporting_on = locked;
   if (!m.lock_timeout_set && !m.lock_timeout_reported) {
     m.lock_timeout_reported = true;
     report("missing-lock-timeout", 0,
@@ -89,6 +90,7 @@ void CheckTransactions(const StatementView& s, MigrationState& m, const Report& 
            std::string(LockLevelName(level)) + " lock on " + locked +
                " without a statement_timeout set before it: nothing bounds how long it is held");
   }
+  m.reporting_on.clear();
 }
 
 }  // namespace cairn::runner::lint
