@@ -562,6 +562,7 @@ TEST_P(RunnerFormatsTest, AByteOrderMarkIsReadAsTheToolReadsIt) {
   r = Cairn({"--format", "golang-migrate", "migrate"});
   if (pg_) {
     EXPECT_EQ(r.exit_code, 1) << r.out << r.err;  // as `migrate` against PostgreSQL fails
+    EXPECT_THAT(r.err, HasSubstr("starts with the file's UTF-8 byte order mark")) << r.err;
     EXPECT_FALSE(TableExists(*tdb_, "gm"));
   } else {
     EXPECT_EQ(r.exit_code, 0) << r.out << r.err;

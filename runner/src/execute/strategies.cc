@@ -592,6 +592,12 @@ Failure RunContext::Describe(const Migration& m, const Section& section,
   f.line = r.where_line == 0 ? section.first_line : r.where_line;
   f.statement = r.where.statement;
   f.message = r.where.message.empty() ? r.status.message() : r.where.message;
+  // Another tool's file saved with a byte order mark, which that tool (and
+  // so cairn) sends as the start of the first statement (docs/formats.md).
+  if (f.statement.starts_with("\xEF\xBB\xBF"))
+    f.message +=
+        " (the statement starts with the file's UTF-8 byte order mark, which this folder's "
+        "format sends to the server as it is: save the file without it)";
   return f;
 }
 
