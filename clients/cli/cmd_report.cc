@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "build_info.h"
 #include "cairn/export/bundle_reader.h"
 #include "cairn/store/database_reader.h"
 #include "cli/cli.h"
@@ -20,10 +21,6 @@
 #include "report/bundle_check.h"
 #include "report/html_report.h"
 #include "report/report_model.h"
-
-#ifndef CAIRN_VERSION_STRING
-#define CAIRN_VERSION_STRING "unknown"
-#endif
 
 namespace cairn::cli {
 namespace {
@@ -147,7 +144,7 @@ int RunReport(const ReportArgs& args, CliContext& ctx) {
   }
   report::ReportOptions opts;
   opts.title = args.title;
-  opts.tool_version = "cairn " CAIRN_VERSION_STRING;
+  opts.tool_version = "cairn " CAIRN_BUILD_VERSION;
   report::Report r;
   int rc;
   if (!args.remote.server.empty()) {
