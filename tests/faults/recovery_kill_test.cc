@@ -151,6 +151,9 @@ class FaultRecoveryKillTest : public ::testing::TestWithParam<Param>, protected 
     EXPECT_EQ(v.exit_code, 0) << v.out << v.err;
     json st = StatusJson(*target_, dir_.path());
     EXPECT_TRUE(st["problems"].empty()) << st.dump(2);
+    // Every run's end is recorded: the finishing command closed a killed one.
+    EXPECT_EQ(LedgerCount(*target_, "run_started"), LedgerCount(*target_, "run_finished"))
+        << "a killed run was left open in the ledger";
     if (batched()) {
       const bool applied = StateOf(st, "0002") == "applied";
       EXPECT_EQ(applied, mode() == Mode::kBatchedUp);
