@@ -66,18 +66,9 @@ class EventReaderTest : public ::testing::TestWithParam<db::Backend> {
     tdb_ = TestDatabase::Create(GetParam());
     if (!tdb_) return;
     // Two streams of real runs: applied, rolled back and failed migrations.
-    WriteMigrations(dir_.path(), 5);
-    ASSERT_EQ(Cairn({"migrate"}).exit_code, 0);
-    ASSERT_EQ(Cairn({"rollback", "--steps", "2"}).exit_code, 0);
-    WriteFile(dir_.File("0006_bad.sql"), "-- cairn:up\nCREATE TABLE nope (;\n");
-    ASSERT_EQ(Cairn({"migrate"}).exit_code, 1);
-    std::remove(dir_.File("0006_bad.sql").c_str());
-    WriteFile(other_.File("0001_other.sql"), "-- cairn:up\nCREATE TABLE other_t (id INTEGER);\n");
-    ASSERT_EQ(RunCairn(tdb_->url(), other_.path(), {"--stream", "other", "--new-stream", "migrate"})
-                  .exit_code,
-              0);
-    ProcessResult k = RunProcess({CairnBinary(), "keygen", "--out", dir_.File("key")});
-    ASSERT_EQ(k.exit_code, 0) << k.err;
+    std::string bad;
+    ASSERT_NO_FATAL_FAILURE(WriteTwoStreamLedger(*tdb_, dir_, other_, 5, &bad));
+    std::remove(bad.c_str());
 
     conn_ = tdb_->Connect();
     store_ = ledger::LedgerStore::For(*conn_);

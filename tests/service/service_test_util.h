@@ -43,6 +43,33 @@ inline void WriteMigrations(const std::string& dir, int n) {
   }
 }
 
+// Fills `tdb` with two streams of real runs, as the readers' tests compare
+// them: "campus" from `dir` (migrations 0001..000n applied, the last two
+// rolled back, then a failing 000(n+1)_bad.sql, left in `dir`; its path is
+// returned) and "other" from `other` (one migration); and writes a signing
+// key pair `dir`/key, key.pub. Use with ASSERT_NO_FATAL_FAILURE.
+inline void WriteTwoStreamLedger(const TestDatabase& tdb, const TempDir& dir, const TempDir& other,
+                                 int n, std::string* bad_file) {
+  auto campus = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {"--stream", "campus"});
+    return RunCairn(tdb.url(), dir.path(), args);
+  };
+  WriteMigrations(dir.path(), n);
+  ASSERT_EQ(campus({"migrate"}).exit_code, 0);
+  ASSERT_EQ(campus({"rollback", "--steps", "2"}).exit_code, 0);
+  char name[64];
+  std::snprintf(name, sizeof name, "%04d_bad.sql", n + 1);
+  *bad_file = dir.File(name);
+  WriteFile(*bad_file, "-- cairn:up\nCREATE TABLE nope (;\n");
+  ASSERT_EQ(campus({"migrate"}).exit_code, 1);
+  WriteFile(other.File("0001_other.sql"), "-- cairn:up\nCREATE TABLE other_t (id INTEGER);\n");
+  ASSERT_EQ(
+      RunCairn(tdb.url(), other.path(), {"--stream", "other", "--new-stream", "migrate"}).exit_code,
+      0);
+  ProcessResult k = RunProcess({CairnBinary(), "keygen", "--out", dir.File("key")});
+  ASSERT_EQ(k.exit_code, 0) << k.err;
+}
+
 // A `cairn serve` process. Start() waits until it accepts calls.
 class ServerProcess {
  public:
